@@ -1,0 +1,128 @@
+/* bertlens.h — see what BERT attends to. The one public header of the C core.
+
+   The same code runs natively (CLI, tests, benchmarks) and as WebAssembly in the page.
+
+   Usage:
+       bl_err e;
+       bl_model *m = bl_model_load(bytes, nbytes, 0, &e);   // validates; no copy of the big arrays
+       if (!m) { fprintf(stderr, "%s\n", e.msg); ... }       // `bytes` must outlive `m`
+       bl_encoding enc;
+       bl_tokenize(bl_model_vocab(m), bl_model_tok_opts(m), text, strlen(text), NULL, 0,
+                   bl_model_config(m)->max_pos, &enc, &e);
+       bl_ctx *c = bl_ctx_new(m, &e);
+       bl_forward(c, enc.ids, enc.type_ids, enc.n, BL_PREC_NATIVE, &e);
+       const float *att = bl_attention(c);                  // [layers][heads][n][n], rows sum to 1
+       ...
+       bl_ctx_free(c); bl_encoding_free(&enc); bl_model_free(m);
+
+   Conventions: functions that can fail return NULL or a negative value and fill `bl_err` with a
+   specific message (never print, never abort). Every pointer returned by an accessor is owned
+   by the object it came from. No global mutable state. */
+#ifndef BERTLENS_H
+#define BERTLENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BL_VERSION_STRING "0.1.0"
+#define BL_ERR_MAX 256
+typedef struct { char msg[BL_ERR_MAX]; } bl_err;
+
+/* ---------------------------------------------------------------- configuration */
+enum { BL_ACT_GELU = 0 /* erf */, BL_ACT_GELU_TANH = 1, BL_ACT_RELU = 2 };
+
+typedef struct {
+    int vocab_size, hidden, layers, heads, intermediate, max_pos, type_vocab;
+    float ln_eps;
+    int act;            /* BL_ACT_* */
+    int lowercase;      /* tokenizer: do_lower_case */
+    int strip_accents;  /* tokenizer: -1 = follow lowercase (HF None), 0 = no, 1 = yes */
+    int chinese_chars;  /* tokenizer: tokenize_chinese_chars */
+    int has_mlm;        /* MLM head present (fill-mask possible) */
+} bl_config;
+
+/* ---------------------------------------------------------------- tokenizer (tokenizer.c) */
+typedef struct bl_vocab bl_vocab;
+
+typedef struct {
+    int lowercase;      /* as bl_config */
+    int strip_accents;  /* -1, 0, 1 as bl_config */
+    int chinese_chars;
+} bl_tok_opts;
+
+typedef struct {
+    int n;              /* tokens including [CLS]/[SEP] */
+    int n_a;            /* tokens of the first segment incl. [CLS] and its [SEP] */
+    int *ids;           /* [n] */
+    int *type_ids;      /* [n] 0 for segment A, 1 for segment B */
+    int *start, *end;   /* [n] byte offsets [start,end) into the segment's input text
+                           (A for type 0, B for type 1); -1 for special tokens added around it */
+    int truncated;      /* 1 when tokens were dropped to fit max_len (HF longest_first) */
+} bl_encoding;
+
+/* Parse vocab.txt (one token per line, "\n" or "\r\n"). Duplicates keep the first id. */
+bl_vocab *bl_vocab_parse(const char *txt, size_t len, bl_err *e);
+void bl_vocab_free(bl_vocab *v);
+int bl_vocab_size(const bl_vocab *v);
+const char *bl_vocab_token(const bl_vocab *v, int id);          /* NUL-terminated, NULL if out of range */
+int bl_vocab_id(const bl_vocab *v, const char *tok, size_t len); /* -1 if absent */
+
+/* Hugging Face BertTokenizer, exactly: [CLS] A [SEP] (B [SEP]). b may be NULL (no pair).
+   Invalid UTF-8 is replaced by U+FFFD (which cleaning then drops), never an error.
+   max_len counts special tokens; <= 0 means no limit. Returns 0 or -1. */
+int bl_tokenize(const bl_vocab *v, const bl_tok_opts *o,
+                const char *a, size_t alen, const char *b, size_t blen,
+                int max_len, bl_encoding *out, bl_err *e);
+void bl_encoding_free(bl_encoding *enc);
+
+/* ---------------------------------------------------------------- model file (model_file.c) */
+typedef struct bl_model bl_model;
+
+enum { BL_LOAD_SKIP_CHECKSUM = 1 };
+
+/* Validate and parse a weights file in place (see weights/FORMAT.md). The bytes must stay
+   alive and unchanged while the model is used. The SHA-256 of the payload is verified unless
+   BL_LOAD_SKIP_CHECKSUM. */
+bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e);
+void bl_model_free(bl_model *m);
+const bl_config *bl_model_config(const bl_model *m);
+const bl_vocab *bl_model_vocab(const bl_model *m);
+const bl_tok_opts *bl_model_tok_opts(const bl_model *m);
+int bl_model_dtype(const bl_model *m);            /* BL_DT_* of the linear weights */
+void bl_model_checksum(const bl_model *m, uint8_t sha256[32]);   /* stored payload SHA-256 */
+
+/* ---------------------------------------------------------------- inference (bert.c) */
+typedef struct bl_ctx bl_ctx;
+
+enum { BL_PREC_NATIVE = 0 /* int8 kernels where weights are int8 */,
+       BL_PREC_F32 = 1    /* dequantized weights, f32 activations: the reference path */ };
+
+bl_ctx *bl_ctx_new(const bl_model *m, bl_err *e);
+void bl_ctx_free(bl_ctx *c);
+/* Run the encoder on n tokens (1 <= n <= max_pos). Keeps every attention map. */
+int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precision, bl_err *e);
+int bl_ctx_n(const bl_ctx *c);                    /* n of the last forward */
+const float *bl_attention(const bl_ctx *c);       /* [layers][heads][n][n], post-softmax */
+const float *bl_hidden(const bl_ctx *c);          /* [n][hidden], last hidden state */
+/* Per layer query/key vectors (after bias, before scaling) for the neuron view:
+   [n][hidden], head h occupies columns [h*d, (h+1)*d). */
+const float *bl_query(const bl_ctx *c, int layer);
+const float *bl_key(const bl_ctx *c, int layer);
+/* MLM logits for one position of the last forward: logits[vocab_size]. Needs has_mlm. */
+int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e);
+
+/* ---------------------------------------------------------------- utilities */
+typedef struct { uint32_t h[8]; uint64_t len; uint8_t buf[64]; size_t nbuf; } bl_sha256_ctx;
+void bl_sha256_init(bl_sha256_ctx *s);
+void bl_sha256_update(bl_sha256_ctx *s, const void *data, size_t len);
+void bl_sha256_final(bl_sha256_ctx *s, uint8_t out[32]);
+void bl_sha256(const void *data, size_t len, uint8_t out[32]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

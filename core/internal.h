@@ -1,0 +1,79 @@
+/* internal.h — structures shared between core files. Not part of the public API. */
+#ifndef BL_INTERNAL_H
+#define BL_INTERNAL_H
+
+#include "bertlens.h"
+#include <stdio.h>
+
+/* dtypes of tensors in the weights file */
+enum { BL_DT_F32 = 0, BL_DT_F16 = 1, BL_DT_I8 = 2 };
+
+/* A 2-D matrix [rows][cols], row-major, pointing into the file buffer (never copied).
+   Linear weights are stored as HF nn.Linear does: [out][in]. Embeddings: [tokens][hidden].
+   I8: symmetric per row, value = data[r][c] * scale[r]. */
+typedef struct {
+    int dtype;            /* BL_DT_* */
+    int rows, cols;
+    const void *data;
+    const float *scale;   /* [rows], I8 only; NULL otherwise */
+} bl_tensor;
+
+typedef struct {
+    bl_tensor q_w, k_w, v_w, o_w, i_w, f_w;     /* attention q/k/v/output, FFN in (intermediate), FFN out */
+    const float *q_b, *k_b, *v_b, *o_b, *i_b, *f_b;
+    const float *ln1_g, *ln1_b;                 /* attention.output.LayerNorm */
+    const float *ln2_g, *ln2_b;                 /* output.LayerNorm */
+} bl_layer;
+
+typedef struct {
+    bl_tensor word, pos, type;                  /* embeddings */
+    const float *emb_ln_g, *emb_ln_b;
+    bl_layer *layers;                           /* [cfg.layers] */
+    /* MLM head (valid when cfg.has_mlm) */
+    bl_tensor mlm_w; const float *mlm_b;        /* cls.predictions.transform.dense */
+    const float *mlm_ln_g, *mlm_ln_b;           /* cls.predictions.transform.LayerNorm */
+    bl_tensor decoder;                          /* == word unless the file stores an untied decoder */
+    const float *decoder_b;                     /* cls.predictions.bias [vocab] */
+} bl_weights;
+
+struct bl_model {
+    bl_config cfg;
+    bl_tok_opts tok;
+    bl_vocab *vocab;
+    bl_weights w;
+    int dtype;                 /* dtype of the linear weights */
+    uint8_t sha256[32];
+    const uint8_t *buf;
+    size_t len;
+};
+
+/* Canonical tensor names in the weights file (HF names without the "bert." prefix; LayerNorm
+   as weight/bias). Biases and LayerNorm are always F32; matrices F32, F16 or I8.
+     embeddings.word_embeddings.weight [vocab][hidden]
+     embeddings.position_embeddings.weight [max_pos][hidden]
+     embeddings.token_type_embeddings.weight [type_vocab][hidden]
+     embeddings.LayerNorm.weight / .bias [hidden]
+     encoder.layer.{i}.attention.self.{query,key,value}.{weight,bias}
+     encoder.layer.{i}.attention.output.dense.{weight,bias}
+     encoder.layer.{i}.attention.output.LayerNorm.{weight,bias}
+     encoder.layer.{i}.intermediate.dense.{weight,bias}
+     encoder.layer.{i}.output.dense.{weight,bias}
+     encoder.layer.{i}.output.LayerNorm.{weight,bias}
+     cls.predictions.transform.dense.{weight,bias}        (optional: MLM head)
+     cls.predictions.transform.LayerNorm.{weight,bias}
+     cls.predictions.bias [vocab]
+     cls.predictions.decoder.weight                       (only when not tied)
+   1-D tensors are stored with rows = 1, cols = length. */
+
+/* f16 <-> f32 (IEEE half, round to nearest even) */
+float bl_f16_to_f32(uint16_t h);
+uint16_t bl_f32_to_f16(float f);
+
+/* Error helper: formats into e->msg (e may be NULL). Always returns -1. */
+int bl_fail(bl_err *e, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif
