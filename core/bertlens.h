@@ -115,6 +115,60 @@ const float *bl_key(const bl_ctx *c, int layer);
 /* MLM logits for one position of the last forward: logits[vocab_size]. Needs has_mlm. */
 int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e);
 
+/* ---------------------------------------------------------------- renderer (render.c, font.c, colormap.c)
+   Views are drawn by the core into an RGBA framebuffer (row-major, 4 bytes/pixel, straight
+   alpha); the page only blits it. Sizes are in device pixels: CSS size × opts.scale. */
+typedef struct bl_renderer bl_renderer;
+
+enum { BL_VIEW_HEATMAP = 0, BL_VIEW_MODEL = 1, BL_VIEW_HEAD = 2, BL_VIEW_NEURON = 3,
+       BL_VIEW_ROLLOUT = 4, BL_VIEW_FLOW = 5, BL_VIEW_MLM = 6, BL_VIEW_COUNT = 7 };
+enum { BL_CMAP_YLGNBU = 0, BL_CMAP_VIRIDIS = 1, BL_CMAP_MAGMA = 2, BL_CMAP_GREYS = 3, BL_CMAP_COUNT = 4 };
+enum { BL_PAIR_ALL = 0, BL_PAIR_AA = 1, BL_PAIR_AB = 2, BL_PAIR_BA = 3, BL_PAIR_BB = 4 };
+
+/* What to draw: borrowed arrays, typically straight from bl_ctx after bl_forward. */
+typedef struct {
+    int n, layers, heads, head_dim;
+    const char *const *tokens;     /* [n] UTF-8 token strings */
+    const int *type_ids;           /* [n] */
+    const float *attn;             /* [layers][heads][n][n] */
+    const float *const *query;     /* [layers] -> [n][heads*head_dim] (neuron view), may be NULL */
+    const float *const *key;       /* [layers] -> [n][heads*head_dim], may be NULL */
+    /* masked-LM view: for each of mlm_count positions, top-k tokens and probabilities */
+    int mlm_count, mlm_k;
+    const int *mlm_pos;            /* [mlm_count] token positions */
+    const char *const *mlm_tokens; /* [mlm_count*mlm_k] */
+    const float *mlm_p;            /* [mlm_count*mlm_k] */
+} bl_render_input;
+
+typedef struct {
+    int view;          /* BL_VIEW_* */
+    int layer, head;   /* head -1 = mean over heads */
+    int colormap;      /* BL_CMAP_* */
+    int dark;          /* dark theme */
+    float scale;       /* devicePixelRatio: text and lines stay sharp */
+    int width;         /* CSS pixels available; the renderer picks the height */
+    int hide_special;  /* hide [CLS]/[SEP] rows and columns (renormalise nothing; just hide) */
+    int pair_filter;   /* BL_PAIR_* */
+    float threshold;   /* cells/lines below it are drawn as 0 */
+    int token;         /* selected token (neuron view, head-view isolation), -1 none */
+    int hover_x, hover_y; /* pointer in CSS pixels, -1 none: highlight row/column or lines */
+} bl_view_opts;
+
+/* What is under a point of the last render (for tooltips and clicks). */
+typedef struct {
+    int kind;          /* 0 nothing, 1 cell (from,to), 2 token (index in `from`), 3 thumbnail (layer,head), 4 mlm choice */
+    int from, to, layer, head;
+    float value;
+} bl_hit;
+
+/* ttf: a TrueType font the renderer borrows (must outlive it). */
+bl_renderer *bl_renderer_new(const uint8_t *ttf, size_t len, bl_err *e);
+void bl_renderer_free(bl_renderer *r);
+/* Draws into an internal framebuffer; *w, *h receive its size in device pixels. */
+const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
+                         int *w, int *h, bl_err *e);
+bl_hit bl_hit_test(const bl_renderer *r, int css_x, int css_y);
+
 /* ---------------------------------------------------------------- utilities */
 typedef struct { uint32_t h[8]; uint64_t len; uint8_t buf[64]; size_t nbuf; } bl_sha256_ctx;
 void bl_sha256_init(bl_sha256_ctx *s);
