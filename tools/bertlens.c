@@ -1,0 +1,482 @@
+/* bertlens.c — the native command line tool: tokenize, attention, fill-mask, convert,
+   export-hf, render, info. Output is JSON on stdout; errors go to stderr as
+   "bertlens: error: …" with exit code 1 (2 for usage errors). */
+#include "cli.h"
+#include "internal.h"
+#include "json.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef BL_WEIGHTS_DIR
+#define BL_WEIGHTS_DIR "weights"
+#endif
+
+static const char *USAGE =
+    "usage: bertlens COMMAND [options]\n"
+    "  tokenize  [-m MODEL] [--pair TEXT_B] TEXT\n"
+    "  tokenize  [-m MODEL] --jsonl            (stdin lines {\"a\":…,\"b\":…})\n"
+    "            (or --vocab vocab.txt [--cased] [--max-len N] instead of a model)\n"
+    "  attention [-m MODEL] [--pair TEXT_B] [--precision f32|native] TEXT\n"
+    "  fill-mask [-m MODEL] [-k K] TEXT\n"
+    "  convert   HF_DIR -o OUT [--dtype int8|f16|f32] [--shard-mb N]\n"
+    "  export-hf [-m MODEL] -o DIR\n"
+    "  render    [-m MODEL] [--pair B] TEXT --view heatmap|model|head|neuron|rollout|flow|mlm\n"
+    "            [--layer L] [--head H|mean] [--colormap NAME] [--width PX] [--scale S] [--dark] -o OUT.png\n"
+    "  info      [-m MODEL]\n"
+    "MODEL is a .bin made by `bertlens convert` or a shard manifest .json;\n"
+    "without -m the default model listed in weights/manifest.json is used.\n";
+
+int cli_die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bertlens: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ model loading */
+
+static int read_text(const char *path, char **out, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap + 1);
+    for (size_t r; b && (r = fread(b + n, 1, cap - n, f)) > 0;) {
+        n += r;
+        if (n == cap) { char *nb = realloc(b, cap * 2 + 1); if (!nb) { free(b); b = NULL; break; } b = nb; cap *= 2; }
+    }
+    fclose(f);
+    if (!b) return -1;
+    b[n] = 0;
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+/* The default model: weights/manifest.json {"default": NAME, "models": [{"name", "file"}…]}. */
+static int default_model_path(char *out, size_t cap) {
+    char mpath[1024], *txt;
+    size_t len;
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", BL_WEIGHTS_DIR);
+    if (read_text(mpath, &txt, &len) != 0)
+        return cli_die("no model given (-m) and no default model: cannot read %s", mpath);
+    bl_err e;
+    bl_json *j = bl_json_parse(txt, len, &e);
+    free(txt);
+    if (!j) return cli_die("%s: %s", mpath, e.msg);
+    const char *def = bl_json_str(bl_json_get(j, "default"));
+    const bl_json *models = bl_json_get(j, "models");
+    const char *file = NULL;
+    for (int i = 0; def && i < bl_json_len(models); i++) {
+        const bl_json *mj = bl_json_at(models, i);
+        const char *name = bl_json_str(bl_json_get(mj, "name"));
+        if (name && strcmp(name, def) == 0) file = bl_json_str(bl_json_get(mj, "file"));
+    }
+    if (file) snprintf(out, cap, "%s/%s", BL_WEIGHTS_DIR, file);
+    bl_json_free(j);
+    if (!file) return cli_die("%s: no \"file\" for the default model", mpath);
+    return 0;
+}
+
+int cli_load_model(const char *path, cli_model *cm) {
+    memset(cm, 0, sizeof *cm);
+    if (path) snprintf(cm->path, sizeof cm->path, "%s", path);
+    else if (default_model_path(cm->path, sizeof cm->path)) return 1;
+    bl_err e;
+    if (bl_read_model_file(cm->path, &cm->buf, &cm->len, &e) != 0) return cli_die("%s", e.msg);
+    cm->m = bl_model_load(cm->buf, cm->len, 0, &e);
+    if (!cm->m) {
+        free(cm->buf);
+        cm->buf = NULL;
+        return cli_die("%s: %s", cm->path, e.msg);
+    }
+    return 0;
+}
+
+void cli_free_model(cli_model *cm) {
+    bl_model_free(cm->m);
+    free(cm->buf);
+    memset(cm, 0, sizeof *cm);
+}
+
+static int encode_with(const bl_vocab *v, const bl_tok_opts *t, int max_len, const char *a, const char *b,
+                       bl_encoding *enc) {
+    bl_err e;
+    if (bl_tokenize(v, t, a, strlen(a), b, b ? strlen(b) : 0, max_len, enc, &e) != 0)
+        return cli_die("tokenize: %s", e.msg);
+    return 0;
+}
+
+int cli_encode(const cli_model *cm, const char *a, const char *b, bl_encoding *enc) {
+    return encode_with(bl_model_vocab(cm->m), bl_model_tok_opts(cm->m), bl_model_config(cm->m)->max_pos, a, b, enc);
+}
+
+/* ------------------------------------------------------------------ JSON output */
+
+void cli_json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p == '\n') fputs("\\n", f);
+        else if (*p == '\t') fputs("\\t", f);
+        else if (*p == '\r') fputs("\\r", f);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+        else fputc(*p, f);   /* the tokenizer emits valid UTF-8 only */
+    }
+    fputc('"', f);
+}
+
+void cli_json_ints(FILE *f, const int *v, int n) {
+    fputc('[', f);
+    for (int i = 0; i < n; i++) fprintf(f, i ? ",%d" : "%d", v[i]);
+    fputc(']', f);
+}
+
+void cli_json_tokens(FILE *f, const bl_vocab *v, const bl_encoding *enc) {
+    fputc('[', f);
+    for (int i = 0; i < enc->n; i++) {
+        if (i) fputc(',', f);
+        cli_json_str(f, bl_vocab_token(v, enc->ids[i]));
+    }
+    fputc(']', f);
+}
+
+/* What `tokenize` tokenizes with: a model's vocab and flags, or a bare vocab.txt (--vocab). */
+typedef struct {
+    const bl_vocab *vocab;
+    const bl_tok_opts *opts;
+    int max_len;
+} tok_source;
+
+static void print_encoding(const tok_source *ts, const bl_encoding *enc) {
+    fputs("{\"tokens\":", stdout);
+    cli_json_tokens(stdout, ts->vocab, enc);
+    fputs(",\"ids\":", stdout);
+    cli_json_ints(stdout, enc->ids, enc->n);
+    fputs(",\"type_ids\":", stdout);
+    cli_json_ints(stdout, enc->type_ids, enc->n);
+    printf(",\"truncated\":%s}\n", enc->truncated ? "true" : "false");
+}
+
+/* ------------------------------------------------------------------ commands */
+
+static int cmd_tokenize_jsonl(const tok_source *ts) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0, rc = 0;
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        bl_err e;
+        bl_json *j = bl_json_parse(line, (size_t)len, &e);
+        if (!j) { rc = cli_die("stdin line %d: %s", lineno, e.msg); break; }
+        const char *a = bl_json_str(bl_json_get(j, "a"));
+        const bl_json *bj = bl_json_get(j, "b");
+        const char *b = bl_json_str(bj);
+        if (!a || (bj && !bl_json_is_null(bj) && !b)) {
+            bl_json_free(j);
+            rc = cli_die("stdin line %d: expected {\"a\": string, \"b\": string (optional)}", lineno);
+            break;
+        }
+        bl_encoding enc;
+        if (encode_with(ts->vocab, ts->opts, ts->max_len, a, b, &enc)) { bl_json_free(j); rc = 1; break; }
+        print_encoding(ts, &enc);
+        bl_encoding_free(&enc);
+        bl_json_free(j);
+    }
+    free(line);
+    return rc;
+}
+
+/* --vocab FILE: tokenize with a bare vocab.txt (uncased unless --cased); handy before any
+   model exists, e.g. to check the training recipe's tokenizer against this one. */
+static int load_vocab(const cli_opts *o, bl_vocab **v, bl_tok_opts *t) {
+    char *txt;
+    size_t len;
+    if (read_text(o->vocab, &txt, &len) != 0) return cli_die("cannot read vocab file '%s'", o->vocab);
+    bl_err e;
+    *v = bl_vocab_parse(txt, len, &e);
+    free(txt);
+    if (!*v) return cli_die("%s: %s", o->vocab, e.msg);
+    t->lowercase = !o->cased;
+    t->strip_accents = -1;
+    t->chinese_chars = 1;
+    return 0;
+}
+
+static int cmd_tokenize(const cli_opts *o) {
+    if (!o->jsonl && o->nargs != 1) return cli_die("tokenize: expected one TEXT argument (or --jsonl)");
+    cli_model cm = {0};
+    bl_vocab *own = NULL;
+    bl_tok_opts topts;
+    tok_source ts;
+    if (o->vocab) {
+        if (load_vocab(o, &own, &topts)) return 1;
+        ts = (tok_source){own, &topts, o->max_len > 0 ? o->max_len : 512};
+    } else {
+        if (cli_load_model(o->model, &cm)) return 1;
+        ts = (tok_source){bl_model_vocab(cm.m), bl_model_tok_opts(cm.m), bl_model_config(cm.m)->max_pos};
+    }
+    int rc = 0;
+    if (o->jsonl) rc = cmd_tokenize_jsonl(&ts);
+    else {
+        bl_encoding enc;
+        if (encode_with(ts.vocab, ts.opts, ts.max_len, o->args[0], o->pair, &enc)) rc = 1;
+        else { print_encoding(&ts, &enc); bl_encoding_free(&enc); }
+    }
+    bl_vocab_free(own);
+    if (cm.m) cli_free_model(&cm);
+    return rc;
+}
+
+static int parse_precision(const char *s, int *prec) {
+    if (!s || strcmp(s, "native") == 0) *prec = BL_PREC_NATIVE;
+    else if (strcmp(s, "f32") == 0) *prec = BL_PREC_F32;
+    else return cli_die("--precision must be f32 or native, not '%s'", s);
+    return 0;
+}
+
+/* Tokenize the text and run the model; on success the caller owns enc and ctx. */
+static int run_model(const cli_model *cm, const cli_opts *o, int prec, bl_encoding *enc, bl_ctx **ctx) {
+    if (cli_encode(cm, o->args[0], o->pair, enc)) return 1;
+    bl_err e;
+    *ctx = bl_ctx_new(cm->m, &e);
+    if (!*ctx) { bl_encoding_free(enc); return cli_die("%s", e.msg); }
+    if (bl_forward(*ctx, enc->ids, enc->type_ids, enc->n, prec, &e) != 0) {
+        bl_ctx_free(*ctx);
+        bl_encoding_free(enc);
+        return cli_die("forward: %s", e.msg);
+    }
+    return 0;
+}
+
+static int cmd_attention(const cli_opts *o) {
+    int prec;
+    if (o->nargs != 1) return cli_die("attention: expected one TEXT argument");
+    if (parse_precision(o->precision, &prec)) return 1;
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;
+    bl_encoding enc;
+    bl_ctx *ctx;
+    if (run_model(&cm, o, prec, &enc, &ctx)) { cli_free_model(&cm); return 1; }
+    const bl_config *c = bl_model_config(cm.m);
+    const float *att = bl_attention(ctx);
+    int n = enc.n;
+    fputs("{\"tokens\":", stdout);
+    cli_json_tokens(stdout, bl_model_vocab(cm.m), &enc);
+    fputs(",\"ids\":", stdout);
+    cli_json_ints(stdout, enc.ids, n);
+    fputs(",\"type_ids\":", stdout);
+    cli_json_ints(stdout, enc.type_ids, n);
+    printf(",\"truncated\":%s,\"layers\":%d,\"heads\":%d,\"attentions\":[", enc.truncated ? "true" : "false",
+           c->layers, c->heads);
+    for (int l = 0; l < c->layers; l++) {
+        fputs(l ? ",[" : "[", stdout);
+        for (int h = 0; h < c->heads; h++) {
+            fputs(h ? ",[" : "[", stdout);
+            for (int i = 0; i < n; i++) {
+                fputs(i ? ",[" : "[", stdout);
+                const float *row = att + (((size_t)l * c->heads + h) * n + i) * n;
+                for (int j = 0; j < n; j++) printf(j ? ",%.7g" : "%.7g", row[j]);
+                fputc(']', stdout);
+            }
+            fputc(']', stdout);
+        }
+        fputc(']', stdout);
+    }
+    fputs("]}\n", stdout);
+    bl_ctx_free(ctx);
+    bl_encoding_free(&enc);
+    cli_free_model(&cm);
+    return 0;
+}
+
+/* Indices of the k largest values, best first (k is small: a partial selection sort). */
+static void top_k(const float *v, int n, int k, int *idx) {
+    for (int t = 0; t < k; t++) idx[t] = -1;
+    for (int i = 0; i < n; i++) {
+        int t = k;
+        while (t > 0 && (idx[t - 1] < 0 || v[i] > v[idx[t - 1]])) t--;
+        if (t >= k) continue;
+        memmove(idx + t + 1, idx + t, sizeof(int) * (size_t)(k - t - 1));
+        idx[t] = i;
+    }
+}
+
+static int cmd_fill_mask(const cli_opts *o) {
+    if (o->nargs != 1) return cli_die("fill-mask: expected one TEXT argument");
+    int k = o->k > 0 ? o->k : 5;
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;
+    const bl_config *c = bl_model_config(cm.m);
+    if (!c->has_mlm) { cli_free_model(&cm); return cli_die("fill-mask: this model has no masked-LM head"); }
+    if (k > c->vocab_size) k = c->vocab_size;
+    int mask = bl_vocab_id(bl_model_vocab(cm.m), "[MASK]", 6);
+    if (mask < 0) { cli_free_model(&cm); return cli_die("fill-mask: the vocabulary has no [MASK] token"); }
+    int prec;
+    if (parse_precision(o->precision, &prec)) { cli_free_model(&cm); return 1; }
+    bl_encoding enc;
+    bl_ctx *ctx;
+    if (run_model(&cm, o, prec, &enc, &ctx)) { cli_free_model(&cm); return 1; }
+    float *logits = malloc(sizeof(float) * (size_t)c->vocab_size);
+    int *idx = malloc(sizeof(int) * (size_t)k), rc = 0, first = 1;
+    if (!logits || !idx) rc = cli_die("out of memory");
+    if (!rc) fputc('[', stdout);
+    for (int i = 0; !rc && i < enc.n; i++) {
+        if (enc.ids[i] != mask) continue;
+        bl_err e;
+        if (bl_mlm_logits(ctx, i, logits, &e) != 0) { rc = cli_die("fill-mask: %s", e.msg); break; }
+        float mx = -INFINITY;
+        double sum = 0;
+        for (int v = 0; v < c->vocab_size; v++) mx = logits[v] > mx ? logits[v] : mx;
+        for (int v = 0; v < c->vocab_size; v++) sum += exp((double)logits[v] - mx);
+        top_k(logits, c->vocab_size, k, idx);
+        printf("%s{\"position\":%d,\"top\":[", first ? "" : ",", i);
+        first = 0;
+        for (int t = 0; t < k; t++) {
+            printf("%s{\"token\":", t ? "," : "");
+            cli_json_str(stdout, bl_vocab_token(bl_model_vocab(cm.m), idx[t]));
+            printf(",\"id\":%d,\"p\":%.6g}", idx[t], exp((double)logits[idx[t]] - mx) / sum);
+        }
+        fputs("]}", stdout);
+    }
+    if (!rc) fputs("]\n", stdout);
+    free(logits);
+    free(idx);
+    bl_ctx_free(ctx);
+    bl_encoding_free(&enc);
+    cli_free_model(&cm);
+    return rc;
+}
+
+static int cmd_convert(const cli_opts *o) {
+    if (o->nargs != 1 || !o->out) return cli_die("convert: usage: bertlens convert HF_DIR -o OUT [--dtype int8|f16|f32] [--shard-mb N]");
+    int dt;
+    const char *d = o->dtype ? o->dtype : "int8";
+    if (strcmp(d, "int8") == 0) dt = BL_DT_I8;
+    else if (strcmp(d, "f16") == 0) dt = BL_DT_F16;
+    else if (strcmp(d, "f32") == 0) dt = BL_DT_F32;
+    else return cli_die("--dtype must be int8, f16 or f32, not '%s'", d);
+    if (o->shard_mb < 0) return cli_die("--shard-mb must be a positive number of megabytes");
+    bl_err e;
+    if (bl_convert_hf(o->args[0], o->out, dt, o->shard_mb, &e) != 0) return cli_die("convert: %s", e.msg);
+    cli_model cm;   /* read back what was written: a converter that writes garbage must not say ok */
+    if (cli_load_model(o->out, &cm)) return 1;
+    const bl_config *c = bl_model_config(cm.m);
+    printf("{\"output\":");
+    cli_json_str(stdout, o->out);
+    printf(",\"dtype\":\"%s\",\"bytes\":%zu,\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"vocab_size\":%d}\n", d, cm.len,
+           c->layers, c->hidden, c->heads, c->vocab_size);
+    cli_free_model(&cm);
+    return 0;
+}
+
+static int cmd_export_hf(const cli_opts *o) {
+    if (!o->out || o->nargs) return cli_die("export-hf: usage: bertlens export-hf [-m MODEL] -o DIR");
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;
+    bl_err e;
+    int rc = bl_export_hf(cm.m, o->out, &e) != 0 ? cli_die("export-hf: %s", e.msg) : 0;
+    if (!rc) { printf("{\"output\":"); cli_json_str(stdout, o->out); printf("}\n"); }
+    cli_free_model(&cm);
+    return rc;
+}
+
+static const char *dtype_name(int dt) {
+    return dt == BL_DT_I8 ? "int8" : dt == BL_DT_F16 ? "f16" : dt == BL_DT_F32 ? "f32" : "?";
+}
+
+static int cmd_info(const cli_opts *o) {
+    if (o->nargs) return cli_die("info: unexpected argument '%s'", o->args[0]);
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;   /* the load verifies the checksum */
+    const bl_config *c = bl_model_config(cm.m);
+    uint8_t sha[32];
+    bl_model_checksum(cm.m, sha);
+    printf("{\"path\":");
+    cli_json_str(stdout, cm.path);
+    printf(",\"bytes\":%zu,\"dtype\":\"%s\",\"checksum\":\"ok\",\"sha256\":\"", cm.len, dtype_name(bl_model_dtype(cm.m)));
+    for (int i = 0; i < 32; i++) printf("%02x", sha[i]);
+    printf("\",\"config\":{\"vocab_size\":%d,\"hidden\":%d,\"layers\":%d,\"heads\":%d,\"intermediate\":%d,"
+           "\"max_pos\":%d,\"type_vocab\":%d,\"ln_eps\":%g,\"act\":\"%s\",\"lowercase\":%s,\"strip_accents\":%d,"
+           "\"chinese_chars\":%s,\"has_mlm\":%s}}\n",
+           c->vocab_size, c->hidden, c->layers, c->heads, c->intermediate, c->max_pos, c->type_vocab, c->ln_eps,
+           c->act == BL_ACT_GELU ? "gelu" : c->act == BL_ACT_GELU_TANH ? "gelu_tanh" : "relu",
+           c->lowercase ? "true" : "false", c->strip_accents, c->chinese_chars ? "true" : "false",
+           c->has_mlm ? "true" : "false");
+    cli_free_model(&cm);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ options */
+
+static int parse_int(const char *flag, const char *s, int lo, int hi, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return cli_die("%s expects an integer in %d..%d, not '%s'", flag, lo, hi, s);
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_opts(int argc, char **argv, cli_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->layer = 0;
+    o->scale = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define TAKE(field) do { if (!v) return cli_die("%s needs a value", a); o->field = v; i++; } while (0)
+#define TAKE_INT(field, lo, hi) do { if (!v) return cli_die("%s needs a value", a); \
+        if (parse_int(a, v, lo, hi, &o->field)) return 1; i++; } while (0)
+        if (!strcmp(a, "-m") || !strcmp(a, "--model")) TAKE(model);
+        else if (!strcmp(a, "--pair")) TAKE(pair);
+        else if (!strcmp(a, "-o")) TAKE(out);
+        else if (!strcmp(a, "--precision")) TAKE(precision);
+        else if (!strcmp(a, "--dtype")) TAKE(dtype);
+        else if (!strcmp(a, "--view")) TAKE(view);
+        else if (!strcmp(a, "--colormap")) TAKE(colormap);
+        else if (!strcmp(a, "--head")) TAKE(head);
+        else if (!strcmp(a, "--layer")) TAKE_INT(layer, 0, 1 << 20);
+        else if (!strcmp(a, "-k")) TAKE_INT(k, 1, 1 << 20);
+        else if (!strcmp(a, "--shard-mb")) TAKE_INT(shard_mb, 1, 1 << 20);
+        else if (!strcmp(a, "--width")) TAKE_INT(width, 64, 8192);
+        else if (!strcmp(a, "--scale")) TAKE_INT(scale, 1, 4);
+        else if (!strcmp(a, "--vocab")) TAKE(vocab);
+        else if (!strcmp(a, "--max-len")) TAKE_INT(max_len, 1, 1 << 20);
+        else if (!strcmp(a, "--cased")) o->cased = 1;
+        else if (!strcmp(a, "--dark")) o->dark = 1;
+        else if (!strcmp(a, "--jsonl")) o->jsonl = 1;
+        else if (!strcmp(a, "--")) { for (i++; i < argc; i++) { if (o->nargs == 8) return cli_die("too many arguments"); o->args[o->nargs++] = argv[i]; } }
+        else if (a[0] == '-' && a[1]) return cli_die("unknown option '%s' (see bertlens --help)", a);
+        else { if (o->nargs == 8) return cli_die("too many arguments"); o->args[o->nargs++] = a; }
+#undef TAKE
+#undef TAKE_INT
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) { puts("bertlens " BL_VERSION_STRING); return 0; }
+    cli_opts o;
+    if (parse_opts(argc, argv, &o)) return 2;
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "tokenize")) return cmd_tokenize(&o);
+    if (!strcmp(cmd, "attention")) return cmd_attention(&o);
+    if (!strcmp(cmd, "fill-mask")) return cmd_fill_mask(&o);
+    if (!strcmp(cmd, "convert")) return cmd_convert(&o);
+    if (!strcmp(cmd, "export-hf")) return cmd_export_hf(&o);
+    if (!strcmp(cmd, "render")) return cli_render(&o);
+    if (!strcmp(cmd, "info")) return cmd_info(&o);
+    cli_die("unknown command '%s'", cmd);
+    fputs(USAGE, stderr);
+    return 2;
+}

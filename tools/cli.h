@@ -1,0 +1,41 @@
+/* cli.h — shared pieces of the native `bertlens` command line tool. */
+#ifndef BL_CLI_H
+#define BL_CLI_H
+#include "bertlens.h"
+#include <stdio.h>
+
+/* Parsed common options; positional arguments are collected in `args`. */
+typedef struct {
+    const char *model;       /* -m; NULL = default model from weights/manifest.json */
+    const char *pair;        /* --pair */
+    const char *out;         /* -o */
+    const char *precision;   /* --precision f32|native */
+    const char *dtype;       /* --dtype */
+    const char *view, *colormap, *head;
+    const char *vocab;       /* tokenize --vocab */
+    int cased, max_len;
+    int layer, k, shard_mb, jsonl, width, scale, dark;
+    int nargs;
+    const char *args[8];
+} cli_opts;
+
+/* A loaded model with the bytes it lives in. */
+typedef struct {
+    uint8_t *buf;
+    size_t len;
+    bl_model *m;
+    char path[1024];
+} cli_model;
+
+int cli_die(const char *fmt, ...);   /* prints "bertlens: error: …" and returns 1 */
+int cli_load_model(const char *path, cli_model *cm);
+void cli_free_model(cli_model *cm);
+int cli_encode(const cli_model *cm, const char *a, const char *b, bl_encoding *enc);
+
+/* JSON output */
+void cli_json_str(FILE *f, const char *s);
+void cli_json_tokens(FILE *f, const bl_vocab *v, const bl_encoding *enc);
+void cli_json_ints(FILE *f, const int *v, int n);
+
+int cli_render(const cli_opts *o);   /* cli_render.c */
+#endif
