@@ -1,0 +1,164 @@
+/* cli_render.c — `bertlens render`: the page's views drawn by the same C renderer into a PNG. */
+#include "cli.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef BL_FONT_FILE
+#define BL_FONT_FILE "web/fonts/DejaVuSans-subset.ttf"
+#endif
+
+static const char *VIEWS[BL_VIEW_COUNT] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm"};
+static const char *CMAPS[BL_CMAP_COUNT] = {"ylgnbu", "viridis", "magma", "greys"};
+
+static int lookup(const char *what, const char *s, const char *const *names, int count) {
+    for (int i = 0; i < count; i++)
+        if (!strcmp(s, names[i])) return i;
+    cli_die("unknown %s '%s'", what, s);
+    return -1;
+}
+
+static uint8_t *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    uint8_t *b = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)n)) &&
+        fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = b ? (size_t)n : 0;
+    return b;
+}
+
+/* Top-k of the softmax at every [MASK] position, for the masked-LM view. */
+typedef struct {
+    int count, k;
+    int *pos;
+    const char **tokens;
+    float *p;
+} mlm_topk;
+
+static int mlm_fill(bl_ctx *ctx, const bl_model *m, const bl_encoding *enc, int k, mlm_topk *t) {
+    const bl_config *c = bl_model_config(m);
+    const bl_vocab *v = bl_model_vocab(m);
+    int mask = bl_vocab_id(v, "[MASK]", 6);
+    memset(t, 0, sizeof *t);
+    t->k = k;
+    if (!c->has_mlm || mask < 0) return 0;
+    t->pos = malloc(sizeof(int) * (size_t)enc->n);
+    t->tokens = malloc(sizeof(char *) * (size_t)enc->n * (size_t)k);
+    t->p = malloc(sizeof(float) * (size_t)enc->n * (size_t)k);
+    float *logits = malloc(sizeof(float) * (size_t)c->vocab_size);
+    if (!t->pos || !t->tokens || !t->p || !logits) { free(logits); return cli_die("out of memory"); }
+    for (int i = 0; i < enc->n; i++) {
+        if (enc->ids[i] != mask) continue;
+        bl_err e;
+        if (bl_mlm_logits(ctx, i, logits, &e) != 0) { free(logits); return cli_die("%s", e.msg); }
+        float mx = -INFINITY;
+        double sum = 0;
+        for (int j = 0; j < c->vocab_size; j++) mx = fmaxf(mx, logits[j]);
+        for (int j = 0; j < c->vocab_size; j++) sum += exp((double)logits[j] - mx);
+        int *best = (int *)malloc(sizeof(int) * (size_t)k);
+        if (!best) { free(logits); return cli_die("out of memory"); }
+        for (int r = 0; r < k; r++) {   /* k is small: repeated arg-max excluding earlier picks */
+            int bi = -1;
+            for (int j = 0; j < c->vocab_size; j++) {
+                int taken = 0;
+                for (int q = 0; q < r; q++) taken |= best[q] == j;
+                if (!taken && (bi < 0 || logits[j] > logits[bi])) bi = j;
+            }
+            best[r] = bi;
+            t->tokens[t->count * k + r] = bl_vocab_token(v, bi);
+            t->p[t->count * k + r] = (float)(exp((double)logits[bi] - mx) / sum);
+        }
+        free(best);
+        t->pos[t->count++] = i;
+    }
+    free(logits);
+    return 0;
+}
+
+static void mlm_free(mlm_topk *t) {
+    free(t->pos);
+    free(t->tokens);
+    free(t->p);
+}
+
+int cli_render(const cli_opts *o) {
+    if (o->nargs != 1 || !o->out) return cli_die("render: usage: bertlens render [-m MODEL] TEXT --view V -o OUT.png");
+    bl_view_opts vo = {0};
+    vo.view = o->view ? lookup("view", o->view, VIEWS, BL_VIEW_COUNT) : BL_VIEW_HEATMAP;
+    vo.colormap = o->colormap ? lookup("colormap", o->colormap, CMAPS, BL_CMAP_COUNT) : BL_CMAP_YLGNBU;
+    if (vo.view < 0 || vo.colormap < 0) return 1;
+    vo.layer = o->layer;
+    vo.head = 0;
+    if (o->head && !strcmp(o->head, "mean")) vo.head = -1;
+    else if (o->head) {
+        char *end;
+        long h = strtol(o->head, &end, 10);
+        if (!*o->head || *end || h < 0) return cli_die("--head expects a head number or 'mean', not '%s'", o->head);
+        vo.head = (int)h;
+    }
+    vo.scale = (float)o->scale;
+    vo.width = o->width ? o->width : 900;
+    vo.dark = o->dark;
+    vo.token = -1;
+    vo.hover_x = vo.hover_y = -1;
+
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;
+    const bl_config *c = bl_model_config(cm.m);
+    if (vo.layer >= c->layers) { cli_free_model(&cm); return cli_die("--layer %d out of range 0..%d", vo.layer, c->layers - 1); }
+    if (vo.head >= c->heads) { cli_free_model(&cm); return cli_die("--head %d out of range 0..%d", vo.head, c->heads - 1); }
+
+    size_t font_len;
+    uint8_t *font = read_all(BL_FONT_FILE, &font_len);
+    if (!font) { cli_free_model(&cm); return cli_die("cannot read the font %s", BL_FONT_FILE); }
+
+    int rc = 0;
+    bl_encoding enc;
+    bl_ctx *ctx = NULL;
+    bl_renderer *r = NULL;
+    mlm_topk mt = {0};
+    const char **toks = NULL;
+    const float **qs = NULL, **ks = NULL;
+    bl_err e;
+    if (cli_encode(&cm, o->args[0], o->pair, &enc)) { rc = 1; goto done_enc; }
+    if (!(ctx = bl_ctx_new(cm.m, &e))) { rc = cli_die("%s", e.msg); goto done; }
+    if (bl_forward(ctx, enc.ids, enc.type_ids, enc.n, BL_PREC_NATIVE, &e)) { rc = cli_die("forward: %s", e.msg); goto done; }
+    if (vo.view == BL_VIEW_MLM && mlm_fill(ctx, cm.m, &enc, o->k > 0 ? o->k : 5, &mt)) { rc = 1; goto done; }
+    toks = malloc(sizeof(char *) * (size_t)enc.n);
+    qs = malloc(sizeof(float *) * (size_t)c->layers);
+    ks = malloc(sizeof(float *) * (size_t)c->layers);
+    if (!toks || !qs || !ks) { rc = cli_die("out of memory"); goto done; }
+    for (int i = 0; i < enc.n; i++) toks[i] = bl_vocab_token(bl_model_vocab(cm.m), enc.ids[i]);
+    for (int l = 0; l < c->layers; l++) { qs[l] = bl_query(ctx, l); ks[l] = bl_key(ctx, l); }
+    bl_render_input in = {
+        .n = enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
+        .tokens = toks, .type_ids = enc.type_ids, .attn = bl_attention(ctx), .query = qs, .key = ks,
+        .mlm_count = mt.count, .mlm_k = mt.k, .mlm_pos = mt.pos, .mlm_tokens = mt.tokens, .mlm_p = mt.p,
+    };
+    if (!(r = bl_renderer_new(font, font_len, &e))) { rc = cli_die("%s", e.msg); goto done; }
+    int w, h;
+    const uint8_t *px = bl_render(r, &in, &vo, &w, &h, &e);
+    if (!px) { rc = cli_die("render: %s", e.msg); goto done; }
+    if (bl_write_png(o->out, px, w, h, &e) != 0) { rc = cli_die("%s", e.msg); goto done; }
+    printf("{\"output\":");
+    cli_json_str(stdout, o->out);
+    printf(",\"width\":%d,\"height\":%d,\"view\":\"%s\",\"layer\":%d,\"head\":%d}\n", w, h, VIEWS[vo.view], vo.layer, vo.head);
+done:
+    bl_encoding_free(&enc);
+done_enc:
+    bl_renderer_free(r);
+    bl_ctx_free(ctx);
+    mlm_free(&mt);
+    free(toks);
+    free(qs);
+    free(ks);
+    free(font);
+    cli_free_model(&cm);
+    return rc;
+}
