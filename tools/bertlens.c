@@ -297,7 +297,7 @@ static int cmd_attention(const cli_opts *o) {
 }
 
 /* Indices of the k largest values, best first (k is small: a partial selection sort). */
-static void top_k(const float *v, int n, int k, int *idx) {
+void cli_top_k(const float *v, int n, int k, int *idx) {
     for (int t = 0; t < k; t++) idx[t] = -1;
     for (int i = 0; i < n; i++) {
         int t = k;
@@ -335,7 +335,7 @@ static int cmd_fill_mask(const cli_opts *o) {
         double sum = 0;
         for (int v = 0; v < c->vocab_size; v++) mx = logits[v] > mx ? logits[v] : mx;
         for (int v = 0; v < c->vocab_size; v++) sum += exp((double)logits[v] - mx);
-        top_k(logits, c->vocab_size, k, idx);
+        cli_top_k(logits, c->vocab_size, k, idx);
         printf("%s{\"position\":%d,\"top\":[", first ? "" : ",", i);
         first = 0;
         for (int t = 0; t < k; t++) {

@@ -61,18 +61,12 @@ static int mlm_fill(bl_ctx *ctx, const bl_model *m, const bl_encoding *enc, int 
         double sum = 0;
         for (int j = 0; j < c->vocab_size; j++) mx = fmaxf(mx, logits[j]);
         for (int j = 0; j < c->vocab_size; j++) sum += exp((double)logits[j] - mx);
-        int *best = (int *)malloc(sizeof(int) * (size_t)k);
+        int *best = malloc(sizeof(int) * (size_t)k);
         if (!best) { free(logits); return cli_die("out of memory"); }
-        for (int r = 0; r < k; r++) {   /* k is small: repeated arg-max excluding earlier picks */
-            int bi = -1;
-            for (int j = 0; j < c->vocab_size; j++) {
-                int taken = 0;
-                for (int q = 0; q < r; q++) taken |= best[q] == j;
-                if (!taken && (bi < 0 || logits[j] > logits[bi])) bi = j;
-            }
-            best[r] = bi;
-            t->tokens[t->count * k + r] = bl_vocab_token(v, bi);
-            t->p[t->count * k + r] = (float)(exp((double)logits[bi] - mx) / sum);
+        cli_top_k(logits, c->vocab_size, k, best);
+        for (int r = 0; r < k; r++) {
+            t->tokens[t->count * k + r] = bl_vocab_token(v, best[r]);
+            t->p[t->count * k + r] = (float)(exp((double)logits[best[r]] - mx) / sum);
         }
         free(best);
         t->pos[t->count++] = i;
