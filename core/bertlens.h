@@ -82,6 +82,9 @@ void bl_encoding_free(bl_encoding *enc);
 /* ---------------------------------------------------------------- model file (model_file.c) */
 typedef struct bl_model bl_model;
 
+/* dtypes of tensors in the weights file (matrices: any; biases and LayerNorm: always F32) */
+enum { BL_DT_F32 = 0, BL_DT_F16 = 1, BL_DT_I8 = 2 };
+
 enum { BL_LOAD_SKIP_CHECKSUM = 1 };
 
 /* Validate and parse a weights file in place (see weights/FORMAT.md). The bytes must stay
@@ -94,6 +97,16 @@ const bl_vocab *bl_model_vocab(const bl_model *m);
 const bl_tok_opts *bl_model_tok_opts(const bl_model *m);
 int bl_model_dtype(const bl_model *m);            /* BL_DT_* of the linear weights */
 void bl_model_checksum(const bl_model *m, uint8_t sha256[32]);   /* stored payload SHA-256 */
+/* For `bertlens info`: */
+uint32_t bl_model_format_version(const bl_model *m);
+size_t bl_model_file_size(const bl_model *m);
+int bl_model_checksum_verified(const bl_model *m); /* 1 verified at load, 0 skipped (flag) */
+int bl_model_verify(const bl_model *m, bl_err *e); /* recompute the payload SHA-256 now: 0 or -1 */
+int bl_model_tensor_count(const bl_model *m);
+/* Tensor i of the file's table (0 <= i < count): name, BL_DT_*, shape. Returns 0 or -1. */
+int bl_model_tensor_info(const bl_model *m, int i, const char **name, int *dtype,
+                         int *rows, int *cols);
+const char *bl_dtype_name(int dtype);             /* "f32", "f16", "int8"; "?" otherwise */
 
 /* ---------------------------------------------------------------- inference (bert.c) */
 typedef struct bl_ctx bl_ctx;
@@ -168,6 +181,26 @@ void bl_renderer_free(bl_renderer *r);
 const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
                          int *w, int *h, bl_err *e);
 bl_hit bl_hit_test(const bl_renderer *r, int css_x, int css_y);
+
+/* ---------------------------------------------------------------- native only: conversion
+   (convert.c, model_io.c; not compiled into the WebAssembly module's exports) */
+
+/* Convert a Hugging Face BERT directory (config.json, model.safetensors, vocab.txt or
+   tokenizer.json, optional tokenizer_config.json) into a weights file. dtype is BL_DT_* of the
+   matrices. shard_mb <= 0: writes out_path. shard_mb > 0: writes parts STEM.part000, ... (each
+   at most shard_mb MiB, byte slices of the single file) and a manifest (see weights/FORMAT.md):
+   out_path itself when it ends in ".json" (STEM = out_path minus ".json"), else out_path.json
+   (STEM = out_path). */
+int bl_convert_hf(const char *hf_dir, const char *out_path, int dtype, int shard_mb, bl_err *e);
+/* Write config.json, model.safetensors (F32, dequantized), vocab.txt, tokenizer_config.json
+   into dir (created if missing). Converting the result with the model's dtype gives back a
+   byte-identical weights file. */
+int bl_export_hf(const bl_model *m, const char *dir, bl_err *e);
+/* Read a whole weights file into a malloc'd buffer (free() it): a .bin file, or a manifest
+   JSON whose parts are concatenated and checked against their sizes and SHA-256. */
+int bl_read_model_file(const char *path, uint8_t **buf, size_t *len, bl_err *e);
+/* Parse "int8"/"i8", "f16", "f32" into BL_DT_*; -1 if unknown. */
+int bl_dtype_parse(const char *s);
 
 /* ---------------------------------------------------------------- utilities */
 typedef struct { uint32_t h[8]; uint64_t len; uint8_t buf[64]; size_t nbuf; } bl_sha256_ctx;

@@ -5,8 +5,7 @@
 #include "bertlens.h"
 #include <stdio.h>
 
-/* dtypes of tensors in the weights file */
-enum { BL_DT_F32 = 0, BL_DT_F16 = 1, BL_DT_I8 = 2 };
+/* BL_DT_* (tensor dtypes) live in bertlens.h: the CLI needs them for --dtype. */
 
 /* A 2-D matrix [rows][cols], row-major, pointing into the file buffer (never copied).
    Linear weights are stored as HF nn.Linear does: [out][in]. Embeddings: [tokens][hidden].
@@ -45,6 +44,11 @@ struct bl_model {
     uint8_t sha256[32];
     const uint8_t *buf;
     size_t len;
+    /* model_file.c bookkeeping (bertlens info) */
+    uint32_t version;          /* format version of the file */
+    int n_tensors;             /* entries in the tensor table */
+    const uint8_t *table;      /* the tensor table inside buf */
+    int checksum_ok;           /* 1 when the payload SHA-256 was verified at load */
 };
 
 /* Canonical tensor names in the weights file (HF names without the "bert." prefix; LayerNorm
@@ -64,6 +68,19 @@ struct bl_model {
      cls.predictions.bias [vocab]
      cls.predictions.decoder.weight                       (only when not tied)
    1-D tensors are stored with rows = 1, cols = length. */
+
+/* ---- model_file.c: writer and helpers (used by convert.c) */
+/* One tensor to write, always given as f32 [rows][cols] (1-D: rows = 1). The writer stores
+   matrices (bl_tensor_is_matrix) in `dtype`, everything else as F32. */
+typedef struct { const char *name; int rows, cols; const float *data; } bl_wtensor;
+/* Serialise a weights file into a malloc'd buffer. vocab: tokens, each followed by '\n'. */
+int bl_model_write(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
+                   const bl_wtensor *t, int nt, uint8_t **out, size_t *out_len, bl_err *e);
+int bl_tensor_is_matrix(const char *canonical_name);
+/* Dequantize / widen a tensor into out[rows*cols] f32. */
+void bl_tensor_to_f32(const bl_tensor *t, float *out);
+/* The int8 quantizer (per row): scale = max|row| / 127 (f32), q = round(w / scale). */
+void bl_quantize_row(const float *w, int n, int8_t *q, float *scale);
 
 /* f16 <-> f32 (IEEE half, round to nearest even) */
 float bl_f16_to_f32(uint16_t h);
