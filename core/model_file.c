@@ -1,0 +1,525 @@
+/* model_file.c — the weights file: validation and in-place parsing (bl_model_load), the writer
+   (bl_model_write) and the int8 quantizer. The byte layout is specified in weights/FORMAT.md;
+   keep the two in step.
+
+   The loader trusts nothing: every count, offset and size is checked against the buffer length
+   with overflow-safe 64-bit arithmetic before anything is read through a pointer, and the
+   payload SHA-256 is verified (unless BL_LOAD_SKIP_CHECKSUM) before the tables are parsed. */
+#include "internal.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "bertlens weights are little-endian and parsed in place: big-endian hosts are unsupported"
+#endif
+
+#define BL_MAGIC "BERTLENS"
+#define BL_FORMAT_VERSION 1u
+#define BL_HDR_FIXED 64          /* magic .. sha256: bytes not covered by the checksum */
+#define BL_HDR_SIZE 192          /* fixed header + config + section offsets */
+#define BL_TENSOR_ENTRY 128      /* bytes per tensor table entry */
+#define BL_NAME_MAX 96           /* name field, NUL-padded (so at most 95 chars) */
+#define BL_ALIGN 64
+
+/* Sanity limits: reject absurd configs before allocating anything. Generous for BERT-large
+   and friends, small enough that sizes stay far from overflow on 32-bit (wasm) size_t. */
+#define BL_MAX_VOCAB (1 << 21)
+#define BL_MAX_HIDDEN 16384
+#define BL_MAX_LAYERS 256
+#define BL_MAX_HEADS 1024
+#define BL_MAX_INTER 65536
+#define BL_MAX_POS 65536
+#define BL_MAX_TYPES 1024
+
+/* ---------------------------------------------------------------- little-endian access */
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static float rdf32(const uint8_t *p) { uint32_t u = rd32(p); float f; memcpy(&f, &u, 4); return f; }
+static void wr32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void wr64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void wrf32(uint8_t *p, float f) { uint32_t u; memcpy(&u, &f, 4); wr32(p, u); }
+static uint64_t align64(uint64_t x) { return (x + (BL_ALIGN - 1)) & ~(uint64_t)(BL_ALIGN - 1); }
+
+const char *bl_dtype_name(int dtype) {
+    return dtype == BL_DT_F32 ? "f32" : dtype == BL_DT_F16 ? "f16" : dtype == BL_DT_I8 ? "int8" : "?";
+}
+
+int bl_dtype_parse(const char *s) {
+    if (!s) return -1;
+    if (!strcmp(s, "f32") || !strcmp(s, "float32")) return BL_DT_F32;
+    if (!strcmp(s, "f16") || !strcmp(s, "float16")) return BL_DT_F16;
+    if (!strcmp(s, "int8") || !strcmp(s, "i8")) return BL_DT_I8;
+    return -1;
+}
+
+static uint64_t bl_dt_size(int dt) { return dt == BL_DT_F32 ? 4 : dt == BL_DT_F16 ? 2 : 1; }
+
+/* ---------------------------------------------------------------- the canonical tensor set */
+/* Shape codes for rows/cols: V vocab, H hidden, I intermediate, P max_pos, T type_vocab, 1. */
+typedef struct {
+    const char *name;     /* top-level name, or the suffix after "encoder.layer.{i}." */
+    size_t off;           /* offset of the bl_tensor / const float* in bl_weights or bl_layer */
+    int matrix;           /* bl_tensor (matrix dtype) vs const float* (F32 vector) */
+    char r, c;
+    int mlm;              /* 1: MLM head, 2: optional untied decoder */
+} bl_slot;
+
+#define LS(n, f, m, r, c) {n, offsetof(bl_layer, f), m, r, c, 0}
+static const bl_slot bl_layer_slots[] = {
+    LS("attention.self.query.weight", q_w, 1, 'H', 'H'), LS("attention.self.query.bias", q_b, 0, '1', 'H'),
+    LS("attention.self.key.weight", k_w, 1, 'H', 'H'),   LS("attention.self.key.bias", k_b, 0, '1', 'H'),
+    LS("attention.self.value.weight", v_w, 1, 'H', 'H'), LS("attention.self.value.bias", v_b, 0, '1', 'H'),
+    LS("attention.output.dense.weight", o_w, 1, 'H', 'H'), LS("attention.output.dense.bias", o_b, 0, '1', 'H'),
+    LS("attention.output.LayerNorm.weight", ln1_g, 0, '1', 'H'),
+    LS("attention.output.LayerNorm.bias", ln1_b, 0, '1', 'H'),
+    LS("intermediate.dense.weight", i_w, 1, 'I', 'H'), LS("intermediate.dense.bias", i_b, 0, '1', 'I'),
+    LS("output.dense.weight", f_w, 1, 'H', 'I'),       LS("output.dense.bias", f_b, 0, '1', 'H'),
+    LS("output.LayerNorm.weight", ln2_g, 0, '1', 'H'), LS("output.LayerNorm.bias", ln2_b, 0, '1', 'H'),
+};
+#undef LS
+#define BL_NLAYER_SLOTS ((int)(sizeof bl_layer_slots / sizeof bl_layer_slots[0]))
+
+#define TS(n, f, m, r, c, k) {n, offsetof(bl_weights, f), m, r, c, k}
+static const bl_slot bl_top_slots[] = {
+    TS("embeddings.word_embeddings.weight", word, 1, 'V', 'H', 0),
+    TS("embeddings.position_embeddings.weight", pos, 1, 'P', 'H', 0),
+    TS("embeddings.token_type_embeddings.weight", type, 1, 'T', 'H', 0),
+    TS("embeddings.LayerNorm.weight", emb_ln_g, 0, '1', 'H', 0),
+    TS("embeddings.LayerNorm.bias", emb_ln_b, 0, '1', 'H', 0),
+    TS("cls.predictions.transform.dense.weight", mlm_w, 1, 'H', 'H', 1),
+    TS("cls.predictions.transform.dense.bias", mlm_b, 0, '1', 'H', 1),
+    TS("cls.predictions.transform.LayerNorm.weight", mlm_ln_g, 0, '1', 'H', 1),
+    TS("cls.predictions.transform.LayerNorm.bias", mlm_ln_b, 0, '1', 'H', 1),
+    TS("cls.predictions.bias", decoder_b, 0, '1', 'V', 1),
+    TS("cls.predictions.decoder.weight", decoder, 1, 'V', 'H', 2),
+};
+#undef TS
+#define BL_NTOP_SLOTS ((int)(sizeof bl_top_slots / sizeof bl_top_slots[0]))
+
+static int bl_dim(const bl_config *c, char code) {
+    switch (code) {
+    case 'V': return c->vocab_size;
+    case 'H': return c->hidden;
+    case 'I': return c->intermediate;
+    case 'P': return c->max_pos;
+    case 'T': return c->type_vocab;
+    default: return 1;
+    }
+}
+
+int bl_tensor_is_matrix(const char *name) {
+    /* Matrices are the ".weight"s that are not LayerNorm: linear layers and embeddings. */
+    size_t n = strlen(name);
+    return n > 7 && !strcmp(name + n - 7, ".weight") && !strstr(name, "LayerNorm");
+}
+
+/* Map a canonical name to a slot index: top-level slots 0..NTOP-1, then layer i slot s at
+   NTOP + i*NLAYER + s. Returns -1 when the name is not canonical for this config. */
+static int bl_slot_index(const char *name, int layers) {
+    static const char pre[] = "encoder.layer.";
+    if (!strncmp(name, pre, sizeof pre - 1)) {
+        const char *p = name + sizeof pre - 1;
+        long li = 0;
+        int nd = 0;
+        while (*p >= '0' && *p <= '9' && nd < 4) { li = li * 10 + (*p - '0'); p++; nd++; }
+        if (nd == 0 || nd == 4 || *p != '.' || (nd > 1 && name[sizeof pre - 1] == '0') || li >= layers)
+            return -1;
+        for (int s = 0; s < BL_NLAYER_SLOTS; s++)
+            if (!strcmp(p + 1, bl_layer_slots[s].name)) return BL_NTOP_SLOTS + (int)li * BL_NLAYER_SLOTS + s;
+        return -1;
+    }
+    for (int s = 0; s < BL_NTOP_SLOTS; s++)
+        if (!strcmp(name, bl_top_slots[s].name)) return s;
+    return -1;
+}
+
+static const bl_slot *bl_slot_get(int idx) {
+    return idx < BL_NTOP_SLOTS ? &bl_top_slots[idx] : &bl_layer_slots[(idx - BL_NTOP_SLOTS) % BL_NLAYER_SLOTS];
+}
+
+static void bl_slot_name(int idx, char *buf, size_t n) {
+    if (idx < BL_NTOP_SLOTS) snprintf(buf, n, "%s", bl_top_slots[idx].name);
+    else snprintf(buf, n, "encoder.layer.%d.%s", (idx - BL_NTOP_SLOTS) / BL_NLAYER_SLOTS,
+                  bl_layer_slots[(idx - BL_NTOP_SLOTS) % BL_NLAYER_SLOTS].name);
+}
+
+/* ---------------------------------------------------------------- config block */
+/* Config block at byte 64: 16 little-endian 32-bit fields (see FORMAT.md). */
+enum { CF_VOCAB, CF_HIDDEN, CF_LAYERS, CF_HEADS, CF_INTER, CF_MAXPOS, CF_TYPES, CF_EPS, CF_ACT,
+       CF_LOWER, CF_STRIP, CF_CHINESE, CF_MLM, CF_DTYPE, CF_NTENSORS, CF_RESERVED };
+
+static int bl_check_config(const bl_config *c, bl_err *e) {
+    struct { const char *name; int v, max; } d[] = {
+        {"vocab_size", c->vocab_size, BL_MAX_VOCAB}, {"hidden", c->hidden, BL_MAX_HIDDEN},
+        {"layers", c->layers, BL_MAX_LAYERS},       {"heads", c->heads, BL_MAX_HEADS},
+        {"intermediate", c->intermediate, BL_MAX_INTER}, {"max_pos", c->max_pos, BL_MAX_POS},
+        {"type_vocab", c->type_vocab, BL_MAX_TYPES}};
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        if (d[i].v < 1 || d[i].v > d[i].max)
+            return bl_fail(e, "bad config: %s = %d (must be 1..%d)", d[i].name, d[i].v, d[i].max);
+    if (c->hidden % c->heads)
+        return bl_fail(e, "bad config: hidden %d is not divisible by heads %d", c->hidden, c->heads);
+    if (!(c->ln_eps > 0.0f && c->ln_eps < 1.0f))   /* also rejects NaN */
+        return bl_fail(e, "bad config: LayerNorm eps %g (must be in (0, 1))", (double)c->ln_eps);
+    if (c->act < BL_ACT_GELU || c->act > BL_ACT_RELU) return bl_fail(e, "bad config: activation %d", c->act);
+    if (c->lowercase != 0 && c->lowercase != 1) return bl_fail(e, "bad config: lowercase %d", c->lowercase);
+    if (c->strip_accents < -1 || c->strip_accents > 1)
+        return bl_fail(e, "bad config: strip_accents %d", c->strip_accents);
+    if (c->chinese_chars != 0 && c->chinese_chars != 1)
+        return bl_fail(e, "bad config: chinese_chars %d", c->chinese_chars);
+    if (c->has_mlm != 0 && c->has_mlm != 1) return bl_fail(e, "bad config: has_mlm %d", c->has_mlm);
+    return 0;
+}
+
+static void bl_read_config(const uint8_t *p, bl_config *c) {
+    c->vocab_size = (int)rd32(p + 4 * CF_VOCAB);
+    c->hidden = (int)rd32(p + 4 * CF_HIDDEN);
+    c->layers = (int)rd32(p + 4 * CF_LAYERS);
+    c->heads = (int)rd32(p + 4 * CF_HEADS);
+    c->intermediate = (int)rd32(p + 4 * CF_INTER);
+    c->max_pos = (int)rd32(p + 4 * CF_MAXPOS);
+    c->type_vocab = (int)rd32(p + 4 * CF_TYPES);
+    c->ln_eps = rdf32(p + 4 * CF_EPS);
+    c->act = (int)rd32(p + 4 * CF_ACT);
+    c->lowercase = (int)rd32(p + 4 * CF_LOWER);
+    c->strip_accents = (int)rd32(p + 4 * CF_STRIP);
+    c->chinese_chars = (int)rd32(p + 4 * CF_CHINESE);
+    c->has_mlm = (int)rd32(p + 4 * CF_MLM);
+}
+
+/* A region [off, off+size) must lie inside [lo, len). Overflow-safe. */
+static int bl_in(uint64_t off, uint64_t size, uint64_t lo, uint64_t len) {
+    return off >= lo && off <= len && size <= len - off;
+}
+
+/* ---------------------------------------------------------------- loader */
+void bl_model_free(bl_model *m) {
+    if (!m) return;
+    if (m->vocab) bl_vocab_free(m->vocab);
+    free(m->w.layers);
+    free(m);
+}
+
+static bl_model *bl_load_fail(bl_model *m, int *found) {
+    free(found);
+    bl_model_free(m);
+    return NULL;
+}
+
+bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
+    const uint8_t *b = data;
+    if (!b) return bl_fail(e, "weights: no data"), NULL;
+    if (len < BL_HDR_SIZE)
+        return bl_fail(e, "weights: file too small (%zu bytes; the header alone is %d)", len, BL_HDR_SIZE), NULL;
+    if (memcmp(b, BL_MAGIC, 8))
+        return bl_fail(e, "weights: bad magic (not a bertlens weights file)"), NULL;
+    uint32_t version = rd32(b + 8);
+    if (version != BL_FORMAT_VERSION)
+        return bl_fail(e, "weights: unsupported format version %u (this build reads version %u)",
+                       version, BL_FORMAT_VERSION), NULL;
+    uint64_t fsize = rd64(b + 16);
+    if (fsize > len)
+        return bl_fail(e, "weights: truncated: header says %llu bytes, got %zu",
+                       (unsigned long long)fsize, len), NULL;
+    if (fsize < len)
+        return bl_fail(e, "weights: %zu bytes but the header says %llu (trailing data)",
+                       len, (unsigned long long)fsize), NULL;
+    /* Tensors are read in place as float/uint16_t: the buffer needs their alignment. */
+    if ((uintptr_t)b % 4)
+        return bl_fail(e, "weights: buffer address is not 4-byte aligned"), NULL;
+    int checked = 0;
+    if (!(flags & BL_LOAD_SKIP_CHECKSUM)) {
+        uint8_t d[32];
+        bl_sha256(b + BL_HDR_FIXED, len - BL_HDR_FIXED, d);
+        if (memcmp(d, b + 24, 32))
+            return bl_fail(e, "weights: checksum mismatch (payload SHA-256 differs from the header: file corrupted)"), NULL;
+        checked = 1;
+    }
+
+    /* Config: read into locals and validate before any allocation sized by it. */
+    bl_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const uint8_t *cb = b + BL_HDR_FIXED;
+    bl_read_config(cb, &cfg);
+    if (bl_check_config(&cfg, e) < 0) return NULL;
+    uint32_t dtype = rd32(cb + 4 * CF_DTYPE), nt = rd32(cb + 4 * CF_NTENSORS);
+    if (dtype > BL_DT_I8) return bl_fail(e, "bad config: matrix dtype %u", dtype), NULL;
+    int nslots = BL_NTOP_SLOTS + cfg.layers * BL_NLAYER_SLOTS;
+    if (nt < 1 || nt > (uint32_t)nslots)
+        return bl_fail(e, "weights: %u tensors in the table (this config has at most %d)", nt, nslots), NULL;
+    uint64_t voff = rd64(b + 128), vlen = rd64(b + 136), toff = rd64(b + 144), doff = rd64(b + 152);
+    if (!bl_in(voff, vlen, BL_HDR_SIZE, len))
+        return bl_fail(e, "weights: vocab [%llu, +%llu) lies outside the file (%zu bytes)",
+                       (unsigned long long)voff, (unsigned long long)vlen, len), NULL;
+    if (!bl_in(toff, (uint64_t)nt * BL_TENSOR_ENTRY, voff + vlen, len))
+        return bl_fail(e, "weights: tensor table at %llu (%u entries) lies outside the file (%zu bytes) or overlaps the vocab",
+                       (unsigned long long)toff, nt, len), NULL;
+    if (doff < toff + (uint64_t)nt * BL_TENSOR_ENTRY || doff > len)
+        return bl_fail(e, "weights: data offset %llu is outside [end of table, end of file]",
+                       (unsigned long long)doff), NULL;
+
+    bl_model *m = calloc(1, sizeof *m);
+    int *found = calloc((size_t)nslots, sizeof *found);
+    if (!m || !found) { free(m); free(found); return bl_fail(e, "weights: out of memory"), NULL; }
+    m->cfg = cfg;
+    m->dtype = (int)dtype;
+    m->buf = b;
+    m->len = len;
+    m->version = version;
+    m->n_tensors = (int)nt;
+    m->table = b + toff;
+    m->checksum_ok = checked;
+    memcpy(m->sha256, b + 24, 32);
+    m->tok.lowercase = cfg.lowercase;
+    m->tok.strip_accents = cfg.strip_accents;
+    m->tok.chinese_chars = cfg.chinese_chars;
+    m->w.layers = calloc((size_t)cfg.layers, sizeof *m->w.layers);
+    if (!m->w.layers) { bl_fail(e, "weights: out of memory"); return bl_load_fail(m, found); }
+
+    uint64_t prev_end = doff;   /* tensor regions appear in table order, non-overlapping */
+    for (uint32_t i = 0; i < nt; i++) {
+        const uint8_t *te = m->table + (size_t)i * BL_TENSOR_ENTRY;
+        if (!memchr(te, 0, BL_NAME_MAX)) {
+            bl_fail(e, "weights: tensor %u: name is not NUL-terminated", i);
+            return bl_load_fail(m, found);
+        }
+        const char *name = (const char *)te;
+        uint32_t tdt = rd32(te + 96), rows = rd32(te + 100), cols = rd32(te + 104);
+        uint64_t off = rd64(te + 112), soff = rd64(te + 120);
+        int idx = bl_slot_index(name, cfg.layers);
+        if (idx < 0 || (idx < BL_NTOP_SLOTS && bl_top_slots[idx].mlm && !cfg.has_mlm)) {
+            bl_fail(e, "weights: unexpected tensor '%.95s'%s", name,
+                    idx >= 0 ? " (the config says has_mlm = 0)" : "");
+            return bl_load_fail(m, found);
+        }
+        if (found[idx]) { bl_fail(e, "weights: duplicate tensor '%s'", name); return bl_load_fail(m, found); }
+        found[idx] = 1;
+        const bl_slot *s = bl_slot_get(idx);
+        int er = bl_dim(&cfg, s->r), ec = bl_dim(&cfg, s->c);
+        if (rows != (uint32_t)er || cols != (uint32_t)ec) {
+            bl_fail(e, "weights: tensor '%s': expected shape [%d, %d], got [%u, %u]", name, er, ec, rows, cols);
+            return bl_load_fail(m, found);
+        }
+        uint32_t want_dt = s->matrix ? dtype : BL_DT_F32;
+        if (tdt != want_dt) {
+            bl_fail(e, "weights: tensor '%s': dtype %s, expected %s", name,
+                    tdt <= BL_DT_I8 ? bl_dtype_name((int)tdt) : "unknown", bl_dtype_name((int)want_dt));
+            return bl_load_fail(m, found);
+        }
+        uint64_t size = (uint64_t)rows * cols * bl_dt_size((int)tdt);   /* < 2^21 * 2^16 * 4: no overflow */
+        if (off % BL_ALIGN || !bl_in(off, size, prev_end, len)) {
+            bl_fail(e, "weights: tensor '%s': data [%llu, +%llu) misaligned, outside the file (%zu bytes) or overlapping the previous tensor",
+                    name, (unsigned long long)off, (unsigned long long)size, len);
+            return bl_load_fail(m, found);
+        }
+        prev_end = off + size;
+        if (tdt == BL_DT_I8) {
+            if (soff % BL_ALIGN || !bl_in(soff, (uint64_t)rows * 4, prev_end, len)) {
+                bl_fail(e, "weights: tensor '%s': scales [%llu, +%llu) misaligned, outside the file or overlapping",
+                        name, (unsigned long long)soff, (unsigned long long)rows * 4);
+                return bl_load_fail(m, found);
+            }
+            prev_end = soff + (uint64_t)rows * 4;
+        } else if (soff != 0) {
+            bl_fail(e, "weights: tensor '%s': scale offset %llu on a %s tensor (must be 0)", name,
+                    (unsigned long long)soff, bl_dtype_name((int)tdt));
+            return bl_load_fail(m, found);
+        }
+        /* All checks passed: point into the buffer. */
+        char *base = idx < BL_NTOP_SLOTS ? (char *)&m->w
+                                          : (char *)&m->w.layers[(idx - BL_NTOP_SLOTS) / BL_NLAYER_SLOTS];
+        if (s->matrix) {
+            bl_tensor *t = (bl_tensor *)(base + s->off);
+            t->dtype = (int)tdt;
+            t->rows = er;
+            t->cols = ec;
+            t->data = b + off;
+            t->scale = tdt == BL_DT_I8 ? (const float *)(b + soff) : NULL;
+        } else {
+            *(const float **)(base + s->off) = (const float *)(b + off);
+        }
+    }
+    for (int idx = 0; idx < nslots; idx++) {
+        const bl_slot *s = bl_slot_get(idx);
+        int required = idx >= BL_NTOP_SLOTS || s->mlm == 0 || (s->mlm == 1 && cfg.has_mlm);
+        if (required && !found[idx]) {
+            char nm[128];
+            bl_slot_name(idx, nm, sizeof nm);
+            bl_fail(e, "weights: missing tensor '%s'", nm);
+            return bl_load_fail(m, found);
+        }
+    }
+    if (cfg.has_mlm && !found[BL_NTOP_SLOTS - 1]) m->w.decoder = m->w.word;   /* tied */
+    free(found);
+
+    /* Vocab: tokens each followed by '\n'; their count must be the config's vocab_size. */
+    const char *vt = (const char *)b + voff;
+    uint64_t nl = 0;
+    for (uint64_t i = 0; i < vlen; i++) nl += vt[i] == '\n';
+    if (vlen == 0 || vt[vlen - 1] != '\n' || nl != (uint64_t)cfg.vocab_size) {
+        bl_fail(e, "weights: vocab has %llu tokens, config says vocab_size %d",
+                (unsigned long long)nl + (vlen && vt[vlen - 1] != '\n'), cfg.vocab_size);
+        return bl_load_fail(m, NULL);
+    }
+    m->vocab = bl_vocab_parse(vt, (size_t)vlen, e);
+    if (!m->vocab) return bl_load_fail(m, NULL);
+    if (bl_vocab_size(m->vocab) != cfg.vocab_size) {
+        bl_fail(e, "weights: vocab parses to %d tokens, config says vocab_size %d",
+                bl_vocab_size(m->vocab), cfg.vocab_size);
+        return bl_load_fail(m, NULL);
+    }
+    return m;
+}
+
+const bl_config *bl_model_config(const bl_model *m) { return &m->cfg; }
+const bl_vocab *bl_model_vocab(const bl_model *m) { return m->vocab; }
+const bl_tok_opts *bl_model_tok_opts(const bl_model *m) { return &m->tok; }
+int bl_model_dtype(const bl_model *m) { return m->dtype; }
+void bl_model_checksum(const bl_model *m, uint8_t sha256[32]) { memcpy(sha256, m->sha256, 32); }
+uint32_t bl_model_format_version(const bl_model *m) { return m->version; }
+size_t bl_model_file_size(const bl_model *m) { return m->len; }
+int bl_model_checksum_verified(const bl_model *m) { return m->checksum_ok; }
+int bl_model_tensor_count(const bl_model *m) { return m->n_tensors; }
+
+int bl_model_verify(const bl_model *m, bl_err *e) {
+    uint8_t d[32];
+    bl_sha256(m->buf + BL_HDR_FIXED, m->len - BL_HDR_FIXED, d);
+    if (memcmp(d, m->sha256, 32))
+        return bl_fail(e, "weights: checksum mismatch (payload SHA-256 differs from the header: file corrupted)");
+    return 0;
+}
+
+int bl_model_tensor_info(const bl_model *m, int i, const char **name, int *dtype, int *rows, int *cols) {
+    if (i < 0 || i >= m->n_tensors) return -1;
+    const uint8_t *te = m->table + (size_t)i * BL_TENSOR_ENTRY;
+    if (name) *name = (const char *)te;
+    if (dtype) *dtype = (int)rd32(te + 96);
+    if (rows) *rows = (int)rd32(te + 100);
+    if (cols) *cols = (int)rd32(te + 104);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- quantization */
+void bl_quantize_row(const float *w, int n, int8_t *q, float *scale) {
+    float m = 0.0f;
+    for (int i = 0; i < n; i++) m = fabsf(w[i]) > m ? fabsf(w[i]) : m;
+    /* f32 division, so that the scale is a pure function of max|row| (export-hf relies on it
+       to give back byte-identical files). An all-zero row gets scale 0 and q 0. */
+    float s = m / 127.0f;
+    *scale = s;
+    for (int i = 0; i < n; i++) {
+        float r = s > 0.0f ? roundf(w[i] / s) : 0.0f;
+        q[i] = (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : r);
+    }
+}
+
+void bl_tensor_to_f32(const bl_tensor *t, float *out) {
+    size_t n = (size_t)t->rows * (size_t)t->cols;
+    if (t->dtype == BL_DT_F32) memcpy(out, t->data, n * 4);
+    else if (t->dtype == BL_DT_F16) {
+        const uint16_t *h = t->data;
+        for (size_t i = 0; i < n; i++) out[i] = bl_f16_to_f32(h[i]);
+    } else {
+        const int8_t *q = t->data;
+        for (int r = 0; r < t->rows; r++)
+            for (int c = 0; c < t->cols; c++)
+                out[(size_t)r * t->cols + c] = (float)q[(size_t)r * t->cols + c] * t->scale[r];
+    }
+}
+
+/* ---------------------------------------------------------------- writer */
+int bl_model_write(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
+                   const bl_wtensor *t, int nt, uint8_t **out, size_t *out_len, bl_err *e) {
+    *out = NULL;
+    *out_len = 0;
+    if (bl_check_config(cfg, e) < 0) return -1;
+    if (dtype < BL_DT_F32 || dtype > BL_DT_I8) return bl_fail(e, "write: unknown dtype %d", dtype);
+    if (nt < 1) return bl_fail(e, "write: no tensors");
+    /* Layout: header, vocab, table, then each tensor (and its int8 scales) 64-byte aligned. */
+    uint64_t voff = BL_HDR_SIZE, toff = align64(voff + vocab_len);
+    uint64_t doff = align64(toff + (uint64_t)nt * BL_TENSOR_ENTRY), pos = doff;
+    uint64_t *offs = malloc(sizeof *offs * 2 * (size_t)nt);
+    if (!offs) return bl_fail(e, "write: out of memory");
+    for (int i = 0; i < nt; i++) {
+        if (!t[i].name || strlen(t[i].name) >= BL_NAME_MAX || t[i].rows < 1 || t[i].cols < 1) {
+            free(offs);
+            return bl_fail(e, "write: tensor %d ('%s'): bad name or shape", i, t[i].name ? t[i].name : "");
+        }
+        int dt = bl_tensor_is_matrix(t[i].name) ? dtype : BL_DT_F32;
+        pos = align64(pos);
+        offs[2 * i] = pos;
+        pos += (uint64_t)t[i].rows * (uint64_t)t[i].cols * bl_dt_size(dt);
+        offs[2 * i + 1] = 0;
+        if (dt == BL_DT_I8) {
+            pos = align64(pos);
+            offs[2 * i + 1] = pos;
+            pos += (uint64_t)t[i].rows * 4;
+        }
+    }
+    if (pos > (uint64_t)SIZE_MAX) { free(offs); return bl_fail(e, "write: file too large for this platform"); }
+    uint8_t *b = calloc(1, (size_t)pos);
+    if (!b) { free(offs); return bl_fail(e, "write: out of memory (%llu bytes)", (unsigned long long)pos); }
+
+    memcpy(b, BL_MAGIC, 8);
+    wr32(b + 8, BL_FORMAT_VERSION);
+    wr64(b + 16, pos);
+    uint8_t *cb = b + BL_HDR_FIXED;
+    wr32(cb + 4 * CF_VOCAB, (uint32_t)cfg->vocab_size);
+    wr32(cb + 4 * CF_HIDDEN, (uint32_t)cfg->hidden);
+    wr32(cb + 4 * CF_LAYERS, (uint32_t)cfg->layers);
+    wr32(cb + 4 * CF_HEADS, (uint32_t)cfg->heads);
+    wr32(cb + 4 * CF_INTER, (uint32_t)cfg->intermediate);
+    wr32(cb + 4 * CF_MAXPOS, (uint32_t)cfg->max_pos);
+    wr32(cb + 4 * CF_TYPES, (uint32_t)cfg->type_vocab);
+    wrf32(cb + 4 * CF_EPS, cfg->ln_eps);
+    wr32(cb + 4 * CF_ACT, (uint32_t)cfg->act);
+    wr32(cb + 4 * CF_LOWER, (uint32_t)cfg->lowercase);
+    wr32(cb + 4 * CF_STRIP, (uint32_t)cfg->strip_accents);
+    wr32(cb + 4 * CF_CHINESE, (uint32_t)cfg->chinese_chars);
+    wr32(cb + 4 * CF_MLM, (uint32_t)cfg->has_mlm);
+    wr32(cb + 4 * CF_DTYPE, (uint32_t)dtype);
+    wr32(cb + 4 * CF_NTENSORS, (uint32_t)nt);
+    wr64(b + 128, voff);
+    wr64(b + 136, vocab_len);
+    wr64(b + 144, toff);
+    wr64(b + 152, doff);
+    if (vocab_len) memcpy(b + voff, vocab, vocab_len);
+
+    for (int i = 0; i < nt; i++) {
+        uint8_t *te = b + toff + (size_t)i * BL_TENSOR_ENTRY;
+        int dt = bl_tensor_is_matrix(t[i].name) ? dtype : BL_DT_F32;
+        size_t n = (size_t)t[i].rows * (size_t)t[i].cols;
+        memcpy(te, t[i].name, strlen(t[i].name));
+        wr32(te + 96, (uint32_t)dt);
+        wr32(te + 100, (uint32_t)t[i].rows);
+        wr32(te + 104, (uint32_t)t[i].cols);
+        wr64(te + 112, offs[2 * i]);
+        wr64(te + 120, offs[2 * i + 1]);
+        uint8_t *d = b + offs[2 * i];
+        if (dt == BL_DT_F32) {
+            for (size_t k = 0; k < n; k++) wrf32(d + 4 * k, t[i].data[k]);
+        } else if (dt == BL_DT_F16) {
+            for (size_t k = 0; k < n; k++) {
+                uint16_t h = bl_f32_to_f16(t[i].data[k]);
+                d[2 * k] = (uint8_t)h;
+                d[2 * k + 1] = (uint8_t)(h >> 8);
+            }
+        } else {
+            uint8_t *sc = b + offs[2 * i + 1];
+            for (int r = 0; r < t[i].rows; r++) {
+                float s;
+                bl_quantize_row(t[i].data + (size_t)r * t[i].cols, t[i].cols,
+                                (int8_t *)d + (size_t)r * t[i].cols, &s);
+                wrf32(sc + 4 * (size_t)r, s);
+            }
+        }
+    }
+    free(offs);
+    bl_sha256(b + BL_HDR_FIXED, (size_t)pos - BL_HDR_FIXED, b + 24);
+    *out = b;
+    *out_len = (size_t)pos;
+    return 0;
+}
