@@ -1,0 +1,251 @@
+/* bert.c — the BERT encoder forward pass (HF BertModel / BertForMaskedLM, eval mode), keeping
+   every attention probability for the views.
+
+   One sequence, no padding, so no attention mask. Per layer:
+       q,k,v = x·Wqᵀ+bq, ...          P[h] = softmax(q_h·k_hᵀ / sqrt(d))   (kept)
+       x = LN(x + (P·v)·Woᵀ + bo)     x = LN(x + act(x·Wiᵀ+bi)·Wfᵀ + bf)
+   Precision: BL_PREC_F32 widens/dequantizes weights on the fly with f32 activations (the
+   reference path); BL_PREC_NATIVE quantizes each activation row to int8 once and runs integer
+   dot products against I8 weights. Attention scores, softmax and P·V are f32 in both.
+
+   Memory: the context owns scratch sized for the largest n seen so far; a forward with a
+   larger n grows it (the only allocation in bl_forward), a failure there is an error and
+   leaves the context usable for smaller n. */
+#include "internal.h"
+#include "kernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bl_ctx {
+    const bl_model *m;
+    int n;          /* tokens of the last successful forward; 0 before the first */
+    int prec;       /* precision of the last forward (bl_mlm_logits follows it) */
+    int cap;        /* scratch is sized for up to cap tokens */
+    float *x;       /* [cap][hidden] hidden state */
+    float *q, *k;   /* [layers][cap*hidden]: per layer [n][hidden], kept for the neuron view */
+    float *v;       /* [cap][hidden] */
+    float *ctxv;    /* [cap][hidden] attention context (P·V) */
+    float *tmp;     /* [cap][hidden] sublayer output before the residual */
+    float *ffn;     /* [cap][intermediate] */
+    float *att;     /* [layers][heads][n][n] packed for the current n */
+    int8_t *xq;     /* [cap][max(hidden, intermediate)] quantized activations */
+    float *xs;      /* [cap] their row scales */
+    float *mlm;     /* [hidden] MLM transform output */
+    int8_t *mlm_q;  /* [hidden] */
+};
+
+/* a*b*c for sizes, 0 on overflow (callers treat 0 as "too big") */
+static size_t bl_mul3(size_t a, size_t b, size_t c) {
+    if (a && b > SIZE_MAX / a) return 0;
+    size_t ab = a * b;
+    if (ab && c > SIZE_MAX / ab) return 0;
+    return ab * c;
+}
+
+/* realloc that leaves *p untouched on failure, so the context stays consistent */
+static int bl_grow(void **p, size_t bytes) {
+    if (bytes == 0) return -1;
+    void *np = realloc(*p, bytes);
+    if (!np) return -1;
+    *p = np;
+    return 0;
+}
+
+static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
+    if (n <= c->cap) return 0;
+    const bl_config *cfg = &c->m->cfg;
+    const size_t H = (size_t)cfg->hidden, I = (size_t)cfg->intermediate, N = (size_t)n;
+    const size_t wide = H > I ? H : I;
+    const size_t sz_h = bl_mul3(N, H, sizeof(float));
+    const size_t sz_qk = bl_mul3((size_t)cfg->layers, N * H, sizeof(float));
+    const size_t sz_f = bl_mul3(N, I, sizeof(float));
+    const size_t sz_att = bl_mul3((size_t)cfg->layers * (size_t)cfg->heads, N * N, sizeof(float));
+    const size_t sz_q = bl_mul3(N, wide, 1);
+    if (!sz_h || !sz_qk || !sz_f || !sz_att || !sz_q)
+        return bl_fail(e, "forward: scratch for n=%d tokens does not fit in memory", n);
+    if (bl_grow((void **)&c->x, sz_h) || bl_grow((void **)&c->q, sz_qk) ||
+        bl_grow((void **)&c->k, sz_qk) || bl_grow((void **)&c->v, sz_h) ||
+        bl_grow((void **)&c->ctxv, sz_h) || bl_grow((void **)&c->tmp, sz_h) ||
+        bl_grow((void **)&c->ffn, sz_f) || bl_grow((void **)&c->att, sz_att) ||
+        bl_grow((void **)&c->xq, sz_q) || bl_grow((void **)&c->xs, N * sizeof(float)))
+        return bl_fail(e, "forward: out of memory growing scratch to n=%d tokens "
+                          "(attention maps alone need %zu bytes)", n, sz_att);
+    c->cap = n;
+    return 0;
+}
+
+bl_ctx *bl_ctx_new(const bl_model *m, bl_err *e) {
+    if (!m) { bl_fail(e, "bl_ctx_new: model is NULL"); return NULL; }
+    const bl_config *cfg = &m->cfg;
+    if (cfg->hidden <= 0 || cfg->heads <= 0 || cfg->hidden % cfg->heads || cfg->layers <= 0 ||
+        cfg->intermediate <= 0 || cfg->max_pos <= 0) {
+        bl_fail(e, "bl_ctx_new: unusable config (hidden %d, heads %d, layers %d, intermediate %d, "
+                   "max_pos %d)", cfg->hidden, cfg->heads, cfg->layers, cfg->intermediate, cfg->max_pos);
+        return NULL;
+    }
+    bl_ctx *c = calloc(1, sizeof *c);
+    if (!c) { bl_fail(e, "bl_ctx_new: out of memory"); return NULL; }
+    c->m = m;
+    c->mlm = malloc((size_t)cfg->hidden * sizeof(float));
+    c->mlm_q = malloc((size_t)cfg->hidden);
+    if (!c->mlm || !c->mlm_q) {
+        bl_ctx_free(c);
+        bl_fail(e, "bl_ctx_new: out of memory");
+        return NULL;
+    }
+    return c;
+}
+
+void bl_ctx_free(bl_ctx *c) {
+    if (!c) return;
+    free(c->x); free(c->q); free(c->k); free(c->v); free(c->ctxv); free(c->tmp);
+    free(c->ffn); free(c->att); free(c->xq); free(c->xs); free(c->mlm); free(c->mlm_q);
+    free(c);
+}
+
+/* y[n][w.rows] = x[n][w.cols]·Wᵀ + b in the requested precision. With quant_done, xq/xs
+   already hold x quantized (Q, K and V share one input: quantize it once). */
+static void bl_linear(bl_ctx *c, float *y, const float *x, const bl_tensor *w, const float *b,
+                      int n, int prec, int quant_done) {
+    if (prec == BL_PREC_NATIVE && w->dtype == BL_DT_I8) {
+        if (!quant_done) bl_k_quantize_rows(c->xq, c->xs, x, n, w->cols);
+        bl_k_linear_q8(y, c->xq, c->xs, w, b, n);
+    } else {
+        bl_k_linear_f32(y, x, w, b, n);
+    }
+}
+
+static int bl_check_inputs(const bl_config *cfg, const int *ids, const int *type_ids, int n,
+                           bl_err *e) {
+    if (n < 1 || n > cfg->max_pos)
+        return bl_fail(e, "forward: n=%d tokens is out of range (1..%d, the model's max positions)",
+                       n, cfg->max_pos);
+    if (!ids) return bl_fail(e, "forward: ids is NULL");
+    for (int i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= cfg->vocab_size)
+            return bl_fail(e, "forward: token id %d at position %d is out of range (0..%d)",
+                           ids[i], i, cfg->vocab_size - 1);
+        if (type_ids && (type_ids[i] < 0 || type_ids[i] >= cfg->type_vocab))
+            return bl_fail(e, "forward: token type id %d at position %d is out of range (0..%d)",
+                           type_ids[i], i, cfg->type_vocab - 1);
+    }
+    return 0;
+}
+
+/* x = LN(word[id] + pos[i] + type[tt]) */
+static void bl_embed(bl_ctx *c, const int *ids, const int *type_ids, int n) {
+    const bl_weights *w = &c->m->w;
+    const int H = c->m->cfg.hidden;
+    float *row = c->tmp;   /* free until the first layer */
+    for (int i = 0; i < n; i++) {
+        float *x = c->x + (size_t)i * H;
+        bl_k_row_f32(x, &w->word, ids[i]);
+        bl_k_row_f32(row, &w->pos, i);
+        bl_k_add(x, row, (size_t)H);
+        bl_k_row_f32(row, &w->type, type_ids ? type_ids[i] : 0);
+        bl_k_add(x, row, (size_t)H);
+    }
+    bl_k_layernorm(c->x, w->emb_ln_g, w->emb_ln_b, n, H, c->m->cfg.ln_eps);
+}
+
+/* Scores, softmax and context for every head of one layer. */
+static void bl_attend(bl_ctx *c, const float *q, const float *k, float *att, int n) {
+    const bl_config *cfg = &c->m->cfg;
+    const int H = cfg->hidden, d = H / cfg->heads;
+    const float scale = 1.0f / sqrtf((float)d);
+    memset(c->ctxv, 0, (size_t)n * H * sizeof(float));
+    for (int h = 0; h < cfg->heads; h++) {
+        float *P = att + (size_t)h * n * n;
+        for (int i = 0; i < n; i++) {
+            float *p = P + (size_t)i * n;
+            const float *qi = q + (size_t)i * H + (size_t)h * d;
+            for (int j = 0; j < n; j++) p[j] = bl_k_dot(qi, k + (size_t)j * H + (size_t)h * d, d) * scale;
+            bl_k_softmax(p, n);
+            float *out = c->ctxv + (size_t)i * H + (size_t)h * d;
+            for (int j = 0; j < n; j++) bl_k_axpy(out, p[j], c->v + (size_t)j * H + (size_t)h * d, d);
+        }
+    }
+}
+
+int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precision, bl_err *e) {
+    if (!c) return bl_fail(e, "forward: context is NULL");
+    if (precision != BL_PREC_NATIVE && precision != BL_PREC_F32)
+        return bl_fail(e, "forward: unknown precision %d (BL_PREC_NATIVE or BL_PREC_F32)", precision);
+    const bl_config *cfg = &c->m->cfg;
+    if (bl_check_inputs(cfg, ids, type_ids, n, e)) return -1;
+    c->n = 0;   /* outputs are invalid until this forward completes */
+    if (bl_ctx_reserve(c, n, e)) return -1;
+
+    const int H = cfg->hidden, I = cfg->intermediate, L = cfg->layers;
+    const size_t nh = (size_t)n * H;
+    bl_embed(c, ids, type_ids, n);
+    for (int l = 0; l < L; l++) {
+        const bl_layer *ly = &c->m->w.layers[l];
+        float *q = c->q + (size_t)l * nh, *k = c->k + (size_t)l * nh;
+        float *att = c->att + (size_t)l * cfg->heads * n * n;
+        /* self-attention */
+        bl_linear(c, q, c->x, &ly->q_w, ly->q_b, n, precision, 0);
+        bl_linear(c, k, c->x, &ly->k_w, ly->k_b, n, precision, 1);
+        bl_linear(c, c->v, c->x, &ly->v_w, ly->v_b, n, precision, 1);
+        bl_attend(c, q, k, att, n);
+        bl_linear(c, c->tmp, c->ctxv, &ly->o_w, ly->o_b, n, precision, 0);
+        bl_k_add(c->x, c->tmp, nh);
+        bl_k_layernorm(c->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
+        /* feed-forward */
+        bl_linear(c, c->ffn, c->x, &ly->i_w, ly->i_b, n, precision, 0);
+        bl_k_act(c->ffn, (size_t)n * I, cfg->act);
+        bl_linear(c, c->tmp, c->ffn, &ly->f_w, ly->f_b, n, precision, 0);
+        bl_k_add(c->x, c->tmp, nh);
+        bl_k_layernorm(c->x, ly->ln2_g, ly->ln2_b, n, H, cfg->ln_eps);
+    }
+    c->n = n;
+    c->prec = precision;
+    return 0;
+}
+
+int bl_ctx_n(const bl_ctx *c) { return c ? c->n : 0; }
+const float *bl_attention(const bl_ctx *c) { return c && c->n ? c->att : NULL; }
+const float *bl_hidden(const bl_ctx *c) { return c && c->n ? c->x : NULL; }
+
+const float *bl_query(const bl_ctx *c, int layer) {
+    if (!c || !c->n || layer < 0 || layer >= c->m->cfg.layers) return NULL;
+    return c->q + (size_t)layer * c->n * c->m->cfg.hidden;
+}
+
+const float *bl_key(const bl_ctx *c, int layer) {
+    if (!c || !c->n || layer < 0 || layer >= c->m->cfg.layers) return NULL;
+    return c->k + (size_t)layer * c->n * c->m->cfg.hidden;
+}
+
+/* cls.predictions: LN(act(h·Wtᵀ + bt)) · decoderᵀ + bias, for one position. */
+int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
+    if (!c) return bl_fail(e, "mlm: context is NULL");
+    const bl_config *cfg = &c->m->cfg;
+    const bl_weights *w = &c->m->w;
+    if (!cfg->has_mlm) return bl_fail(e, "mlm: this model has no masked-LM head (cls.predictions)");
+    if (!c->n) return bl_fail(e, "mlm: no forward has been run on this context");
+    if (pos < 0 || pos >= c->n)
+        return bl_fail(e, "mlm: position %d is out of range (0..%d)", pos, c->n - 1);
+    if (!logits) return bl_fail(e, "mlm: logits is NULL");
+    const int H = cfg->hidden;
+    const float *h = c->x + (size_t)pos * H;
+    /* n = 1 linears; the int8 path uses mlm_q so the forward's scratch (xq) is left alone */
+    if (c->prec == BL_PREC_NATIVE && w->mlm_w.dtype == BL_DT_I8) {
+        float s;
+        bl_k_quantize_rows(c->mlm_q, &s, h, 1, H);
+        bl_k_linear_q8(c->mlm, c->mlm_q, &s, &w->mlm_w, w->mlm_b, 1);
+    } else {
+        bl_k_linear_f32(c->mlm, h, &w->mlm_w, w->mlm_b, 1);
+    }
+    bl_k_act(c->mlm, (size_t)H, cfg->act);
+    bl_k_layernorm(c->mlm, w->mlm_ln_g, w->mlm_ln_b, 1, H, cfg->ln_eps);
+    if (c->prec == BL_PREC_NATIVE && w->decoder.dtype == BL_DT_I8) {
+        float s;
+        bl_k_quantize_rows(c->mlm_q, &s, c->mlm, 1, H);
+        bl_k_linear_q8(logits, c->mlm_q, &s, &w->decoder, w->decoder_b, 1);
+    } else {
+        bl_k_linear_f32(logits, c->mlm, &w->decoder, w->decoder_b, 1);
+    }
+    return 0;
+}

@@ -1,0 +1,147 @@
+/* kernels_scalar.c — portable scalar reference kernels (see kernels.h).
+
+   Written for clarity first: these are the definition the SIMD variants are tested against.
+   Loop orders still keep one weight row hot while it meets every token, which is what makes
+   the scalar path usable on bert-base. */
+#include "kernels.h"
+#include <math.h>
+#include <string.h>
+
+/* F16 rows are widened in chunks into a stack buffer: no allocation, and each weight element
+   is converted once per forward instead of once per token. */
+#define BL_K_CHUNK 256
+
+void bl_k_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
+    const int in = w->cols, out = w->rows;
+    for (int o = 0; o < out; o++) {
+        const float b = bias ? bias[o] : 0.0f;
+        if (w->dtype == BL_DT_F32) {
+            const float *wr = (const float *)w->data + (size_t)o * in;
+            for (int t = 0; t < n; t++) y[(size_t)t * out + o] = bl_k_dot(wr, x + (size_t)t * in, in) + b;
+        } else if (w->dtype == BL_DT_I8) {
+            /* dequantize on the fly: Σ q·x then × scale (the scale is common to the row) */
+            const int8_t *wr = (const int8_t *)w->data + (size_t)o * in;
+            const float s = w->scale[o];
+            for (int t = 0; t < n; t++) {
+                const float *xr = x + (size_t)t * in;
+                float acc = 0.0f;
+                for (int i = 0; i < in; i++) acc += (float)wr[i] * xr[i];
+                y[(size_t)t * out + o] = acc * s + b;
+            }
+        } else {
+            const uint16_t *wr = (const uint16_t *)w->data + (size_t)o * in;
+            float buf[BL_K_CHUNK];
+            for (int t = 0; t < n; t++) y[(size_t)t * out + o] = b;
+            for (int c0 = 0; c0 < in; c0 += BL_K_CHUNK) {
+                const int len = in - c0 < BL_K_CHUNK ? in - c0 : BL_K_CHUNK;
+                for (int i = 0; i < len; i++) buf[i] = bl_f16_to_f32(wr[c0 + i]);
+                for (int t = 0; t < n; t++)
+                    y[(size_t)t * out + o] += bl_k_dot(buf, x + (size_t)t * in + c0, len);
+            }
+        }
+    }
+}
+
+void bl_k_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols) {
+    for (int t = 0; t < n; t++) {
+        const float *xr = x + (size_t)t * cols;
+        int8_t *qr = q + (size_t)t * cols;
+        float m = 0.0f;
+        for (int i = 0; i < cols; i++) m = fmaxf(m, fabsf(xr[i]));
+        if (!(m > 0.0f) || !isfinite(m)) {   /* all zero (or garbage in): contribute nothing */
+            memset(qr, 0, (size_t)cols);
+            scale[t] = 0.0f;
+            continue;
+        }
+        /* Multiply by the inverse and round half to even (lrintf in the default rounding mode),
+           which is what SIMD convert instructions do, so vector kernels can match exactly. */
+        const float inv = 127.0f / m;
+        for (int i = 0; i < cols; i++) {
+            long v = lrintf(xr[i] * inv);
+            qr[i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        }
+        scale[t] = m / 127.0f;
+    }
+}
+
+void bl_k_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+                    const float *bias, int n) {
+    const int in = w->cols, out = w->rows;
+    for (int o = 0; o < out; o++) {
+        const int8_t *wr = (const int8_t *)w->data + (size_t)o * in;
+        const float ws = w->scale[o], b = bias ? bias[o] : 0.0f;
+        for (int t = 0; t < n; t++) {
+            const int8_t *xr = xq + (size_t)t * in;
+            int32_t acc = 0;
+            for (int i = 0; i < in; i++) acc += (int32_t)xr[i] * (int32_t)wr[i];
+            y[(size_t)t * out + o] = (float)acc * (xs[t] * ws) + b;
+        }
+    }
+}
+
+void bl_k_row_f32(float *out, const bl_tensor *t, int row) {
+    const int cols = t->cols;
+    if (t->dtype == BL_DT_F32) {
+        memcpy(out, (const float *)t->data + (size_t)row * cols, (size_t)cols * sizeof(float));
+    } else if (t->dtype == BL_DT_F16) {
+        const uint16_t *h = (const uint16_t *)t->data + (size_t)row * cols;
+        for (int i = 0; i < cols; i++) out[i] = bl_f16_to_f32(h[i]);
+    } else {
+        const int8_t *q = (const int8_t *)t->data + (size_t)row * cols;
+        const float s = t->scale[row];
+        for (int i = 0; i < cols; i++) out[i] = (float)q[i] * s;
+    }
+}
+
+void bl_k_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps) {
+    for (int t = 0; t < n; t++) {
+        float *xr = x + (size_t)t * dim;
+        /* two passes (mean, then squared deviations): no cancellation when |mean| >> std */
+        float mean = 0.0f, var = 0.0f;
+        for (int i = 0; i < dim; i++) mean += xr[i];
+        mean /= (float)dim;
+        for (int i = 0; i < dim; i++) { float d = xr[i] - mean; var += d * d; }
+        var /= (float)dim;
+        const float rstd = 1.0f / sqrtf(var + eps);
+        for (int i = 0; i < dim; i++) xr[i] = (xr[i] - mean) * rstd * g[i] + b[i];
+    }
+}
+
+void bl_k_softmax(float *x, int len) {
+    float m = x[0];
+    for (int i = 1; i < len; i++) m = fmaxf(m, x[i]);
+    float sum = 0.0f;
+    for (int i = 0; i < len; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    const float inv = 1.0f / sum;   /* sum >= 1: the max element contributes exp(0) */
+    for (int i = 0; i < len; i++) x[i] *= inv;
+}
+
+void bl_k_act(float *x, size_t len, int act) {
+    if (act == BL_ACT_RELU) {
+        for (size_t i = 0; i < len; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    } else if (act == BL_ACT_GELU_TANH) {
+        /* HF "gelu_new" / "gelu_pytorch_tanh" */
+        const float k = 0.7978845608028654f;   /* sqrt(2/pi) */
+        for (size_t i = 0; i < len; i++) {
+            const float v = x[i];
+            x[i] = 0.5f * v * (1.0f + tanhf(k * (v + 0.044715f * v * v * v)));
+        }
+    } else {
+        /* HF "gelu": the exact erf form */
+        for (size_t i = 0; i < len; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.7071067811865476f));
+    }
+}
+
+void bl_k_add(float *y, const float *x, size_t len) {
+    for (size_t i = 0; i < len; i++) y[i] += x[i];
+}
+
+float bl_k_dot(const float *a, const float *b, int len) {
+    float s = 0.0f;
+    for (int i = 0; i < len; i++) s += a[i] * b[i];
+    return s;
+}
+
+void bl_k_axpy(float *y, float a, const float *x, int len) {
+    for (int i = 0; i < len; i++) y[i] += a * x[i];
+}
