@@ -165,6 +165,7 @@ typedef struct {
     float threshold;   /* cells/lines below it are drawn as 0 */
     int token;         /* selected token (neuron view, head-view isolation), -1 none */
     int hover_x, hover_y; /* pointer in CSS pixels, -1 none: highlight row/column or lines */
+    float vmax;        /* top of the colour scale; <= 0: auto (largest value shown) */
 } bl_view_opts;
 
 /* What is under a point of the last render (for tooltips and clicks). */
@@ -172,6 +173,7 @@ typedef struct {
     int kind;          /* 0 nothing, 1 cell (from,to), 2 token (index in `from`), 3 thumbnail (layer,head), 4 mlm choice */
     int from, to, layer, head;
     float value;
+    int side;          /* kind 2: 0 = left/"from" column (or sentence chip), 1 = right/"to" column */
 } bl_hit;
 
 /* ttf: a TrueType font the renderer borrows (must outlive it). */
@@ -181,6 +183,15 @@ void bl_renderer_free(bl_renderer *r);
 const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
                          int *w, int *h, bl_err *e);
 bl_hit bl_hit_test(const bl_renderer *r, int css_x, int css_y);
+
+/* Colormaps (colormap.c): matplotlib's 256-entry tables; v is clamped to [0,1] and picks entry
+   min(floor(v*256), 255) as matplotlib does. bl_colormap_lut: [256][3] RGB, NULL if unknown. */
+void bl_colormap(int cmap, float v, uint8_t rgb[3]);
+const uint8_t *bl_colormap_lut(int cmap);
+int bl_colormap_index(float v);
+
+/* PNG (png.c, stb_image_write): writes w×h RGBA. Returns 0 or -1. */
+int bl_write_png(const char *path, const uint8_t *rgba, int w, int h, bl_err *e);
 
 /* ---------------------------------------------------------------- native only: conversion
    (convert.c, model_io.c; not compiled into the WebAssembly module's exports) */
