@@ -220,6 +220,10 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     if (version != BL_FORMAT_VERSION)
         return bl_fail(e, "weights: unsupported format version %u (this build reads version %u)",
                        version, BL_FORMAT_VERSION), NULL;
+    /* Bytes 12..15 and 56..63 are outside the checksum: they must be zero so that no bit of
+       the file can change unnoticed. */
+    if (rd32(b + 12) || rd64(b + 56))
+        return bl_fail(e, "weights: reserved header bytes (12..15, 56..63) are not zero"), NULL;
     uint64_t fsize = rd64(b + 16);
     if (fsize > len)
         return bl_fail(e, "weights: truncated: header says %llu bytes, got %zu",
