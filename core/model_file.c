@@ -251,6 +251,10 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     if (bl_check_config(&cfg, e) < 0) return NULL;
     uint32_t dtype = rd32(cb + 4 * CF_DTYPE), nt = rd32(cb + 4 * CF_NTENSORS);
     if (dtype > BL_DT_I8) return bl_fail(e, "bad config: matrix dtype %u", dtype), NULL;
+    for (int i = 4 * CF_RESERVED; i < 4 * CF_RESERVED + 4; i++)
+        if (cb[i]) return bl_fail(e, "weights: reserved config field is not zero"), NULL;
+    for (int i = 160; i < BL_HDR_SIZE; i++)
+        if (b[i]) return bl_fail(e, "weights: reserved bytes 160..191 are not zero"), NULL;
     int nslots = BL_NTOP_SLOTS + cfg.layers * BL_NLAYER_SLOTS;
     if (nt < 1 || nt > (uint32_t)nslots)
         return bl_fail(e, "weights: %u tensors in the table (this config has at most %d)", nt, nslots), NULL;
@@ -293,6 +297,10 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
         const char *name = (const char *)te;
         uint32_t tdt = rd32(te + 96), rows = rd32(te + 100), cols = rd32(te + 104);
         uint64_t off = rd64(te + 112), soff = rd64(te + 120);
+        if (rd32(te + 108)) {
+            bl_fail(e, "weights: tensor '%s': reserved field is not zero", name);
+            return bl_load_fail(m, found);
+        }
         int idx = bl_slot_index(name, cfg.layers);
         if (idx < 0 || (idx < BL_NTOP_SLOTS && bl_top_slots[idx].mlm && !cfg.has_mlm)) {
             bl_fail(e, "weights: unexpected tensor '%.95s'%s", name,
