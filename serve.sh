@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# serve.sh — build the web page (WebAssembly core + static files + default model) and serve it.
+#   ./serve.sh [PORT]        build what is missing, serve http://127.0.0.1:PORT/ (default 8000)
+#   ./serve.sh --print-root  build, then print the static site directory (last line) and exit
+# Environment: BL_WEB_BUILD (build dir, default build-web), JOBS (parallel jobs, default 2).
+# Installs Debian's emscripten/cmake/python3 with apt when missing (as root, or through sudo).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+BUILD=${BL_WEB_BUILD:-$ROOT/build-web}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+SITE=$BUILD/site
+
+PRINT_ROOT=0 PORT=8000
+for a in "$@"; do
+  case $a in
+    --print-root) PRINT_ROOT=1 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) if [[ $a =~ ^[0-9]+$ ]] && [ "$a" -ge 1 ] && [ "$a" -le 65535 ]; then PORT=$a
+       else echo "serve.sh: bad argument '$a' (expected a port number or --print-root)" >&2; exit 2; fi ;;
+  esac
+done
+
+log() { echo "serve.sh: $*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+need=()
+have emcc || need+=(emscripten)
+have cmake || need+=(cmake)
+have node || need+=(nodejs)
+have python3 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    have sudo || { log "missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root"; exit 1; }
+    SUDO=sudo
+  fi
+  log "installing ${need[*]} with apt"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >&2
+fi
+
+# Debian's emcc runs its JS optimiser with the system node and needs acorn from here.
+export NODE_PATH=${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs
+EM_TOOLCHAIN=/usr/share/emscripten/cmake/Modules/Platform/Emscripten.cmake
+if [ ! -f "$EM_TOOLCHAIN" ]; then
+  EM_TOOLCHAIN=$(dirname "$(readlink -f "$(command -v emcc)")")/cmake/Modules/Platform/Emscripten.cmake
+fi
+
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  log "configuring $BUILD"
+  # The toolchain's default emulator line breaks node 20 (experimental fetch); give it ours.
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$EM_TOOLCHAIN" \
+    -DCMAKE_CROSSCOMPILING_EMULATOR="$(command -v node);--no-experimental-fetch" >&2
+fi
+log "building $BUILD (incremental)"
+cmake --build "$BUILD" -j"${JOBS:-2}" >&2
+
+for f in index.html app.js worker.js bertlens_core.js bertlens_core.wasm; do
+  [ -f "$SITE/$f" ] || { log "build did not produce $SITE/$f"; exit 1; }
+done
+[ -f "$SITE/weights/manifest.json" ] || log "warning: no weights/manifest.json: the page will report the missing model"
+
+if [ $PRINT_ROOT = 1 ]; then
+  echo "$SITE"
+  exit 0
+fi
+log "serving $SITE at http://127.0.0.1:$PORT/ (Ctrl-C stops)"
+exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$SITE"

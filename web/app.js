@@ -1,0 +1,385 @@
+/* app.js — the page: DOM controls, URL hash, pointer/keyboard events, and the blit of the
+   framebuffer the core draws in worker.js. No drawing happens here beyond putImageData. */
+'use strict';
+(() => {
+  const VIEWS = ['heatmap', 'model', 'head', 'neuron', 'rollout', 'flow', 'mlm'];
+  const MAX_TEXT = 2000;       // characters kept from the URL hash or the text boxes
+  const DEBOUNCE_MS = 120;     // typing → re-run
+  const MLM_K = 5;
+  const MANIFEST = 'weights/manifest.json';
+  const FONT = 'fonts/DejaVuSans-subset.ttf';
+  // A 1-function module using v128 (i8x16.splat + drop): validates only with SIMD.
+  const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+  const $ = (id) => document.getElementById(id);
+  const body = document.body, canvas = $('view'), ctx2d = canvas.getContext('2d'), tip = $('tooltip');
+
+  const st = {
+    text: $('text').value, pair: '', layer: 0, head: 0, view: 'heatmap', colormap: 0, dark: false,
+    hideSpecial: false, pairFilter: 0, threshold: 0, token: -1,
+  };
+  let model = null;            // info from the worker: layers, heads, …
+  let run = null;              // last tokenization/forward result (tokens, offsets, mlm)
+  let worker = null;
+  let hover = null;            // {x, y} CSS pixels over the canvas, or null
+  let needRun = true, needRender = true, inFlight = false, reqId = 0;
+  let hit = null;              // what is under the pointer (from the last frame)
+  const metrics = { firstViewMs: null, runMs: [], renderMs: [], hoverMs: [], roundTripMs: [], frames: 0 };
+  window.__bertlens = { metrics, state: st, get run() { return run; }, get model() { return model; } };
+
+  /* ------------------------------------------------------------------ state ↔ URL hash */
+  function clampInt(v, lo, hi, dflt) {
+    if (!/^-?\d{1,4}$/.test(String(v))) return dflt;
+    const n = Number(v);
+    return n >= lo && n <= hi ? n : dflt;
+  }
+  function readHash() {
+    const h = new URLSearchParams(location.hash.replace(/^#/, ''));
+    if (h.has('text')) st.text = h.get('text').slice(0, MAX_TEXT);
+    if (h.has('pair')) st.pair = h.get('pair').slice(0, MAX_TEXT);
+    const L = model ? model.layers - 1 : 999, H = model ? model.heads - 1 : 999;
+    if (h.has('layer')) st.layer = clampInt(h.get('layer'), 0, L, st.layer);
+    if (h.has('head')) st.head = h.get('head') === 'mean' ? -1 : clampInt(h.get('head'), 0, H, st.head);
+    if (h.has('view') && VIEWS.includes(h.get('view'))) st.view = h.get('view');
+  }
+  function writeHash() {
+    const h = new URLSearchParams();
+    h.set('text', st.text);
+    if (st.pair) h.set('pair', st.pair);
+    h.set('layer', String(st.layer));
+    h.set('head', st.head < 0 ? 'mean' : String(st.head));
+    h.set('view', st.view);
+    const s = '#' + h.toString();
+    if (s !== location.hash) history.replaceState(null, '', s);
+  }
+  function clampToModel() {
+    if (!model) return;
+    st.layer = Math.min(Math.max(st.layer, 0), model.layers - 1);
+    st.head = st.head < 0 ? -1 : Math.min(st.head, model.heads - 1);
+  }
+
+  /* ------------------------------------------------------------------ controls */
+  function fillPickers() {
+    const layer = $('layer'), head = $('head');
+    layer.replaceChildren(...Array.from({ length: model.layers }, (_, i) => new Option(String(i), String(i))));
+    head.replaceChildren(new Option('mean', '-1'), ...Array.from({ length: model.heads }, (_, i) => new Option(String(i), String(i))));
+  }
+  function syncControls() {
+    if ($('text').value !== st.text) $('text').value = st.text;
+    if ($('pair').value !== st.pair) $('pair').value = st.pair;
+    if (model) { $('layer').value = String(st.layer); $('head').value = String(st.head); }
+    for (const b of document.querySelectorAll('#views button')) b.setAttribute('aria-pressed', String(b.dataset.view === st.view));
+    $('pair-filter').value = String(st.pairFilter);
+    $('hide-special').checked = st.hideSpecial;
+    $('threshold').value = String(st.threshold);
+    $('threshold-value').textContent = st.threshold.toFixed(2);
+    $('colormap').value = String(st.colormap);
+    $('dark').checked = st.dark;
+    body.classList.toggle('dark', st.dark);
+  }
+  function changed(rerun) {
+    clampToModel();
+    if (rerun) needRun = true;
+    needRender = true;
+    syncControls();
+    writeHash();
+    pump();
+  }
+
+  let typingTimer = 0;
+  function onTextInput() {
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => {
+      st.text = $('text').value.slice(0, MAX_TEXT);
+      st.pair = $('pair').value.slice(0, MAX_TEXT);
+      st.token = -1;
+      changed(true);
+    }, DEBOUNCE_MS);
+  }
+  $('text').addEventListener('input', onTextInput);
+  $('pair').addEventListener('input', onTextInput);
+  $('examples').addEventListener('change', (e) => {
+    const o = e.target.selectedOptions[0];
+    if (!o || !o.dataset.a) return;
+    st.text = o.dataset.a;
+    st.pair = o.dataset.b || '';
+    st.token = -1;
+    if (o.dataset.a.includes('[MASK]') && model && model.hasMlm) st.view = 'mlm';
+    e.target.value = '';
+    changed(true);
+  });
+  for (const b of document.querySelectorAll('#views button'))
+    b.addEventListener('click', () => { st.view = b.dataset.view; changed(false); });
+  $('layer').addEventListener('change', (e) => { st.layer = Number(e.target.value); changed(false); });
+  $('head').addEventListener('change', (e) => { st.head = Number(e.target.value); changed(false); });
+  $('pair-filter').addEventListener('change', (e) => { st.pairFilter = Number(e.target.value); changed(false); });
+  $('hide-special').addEventListener('change', (e) => { st.hideSpecial = e.target.checked; changed(false); });
+  $('threshold').addEventListener('input', (e) => { st.threshold = Number(e.target.value); changed(false); });
+  $('colormap').addEventListener('change', (e) => { st.colormap = Number(e.target.value); changed(false); });
+  $('dark').addEventListener('change', (e) => { st.dark = e.target.checked; changed(false); });
+  window.addEventListener('hashchange', () => { readHash(); changed(true); });
+
+  document.addEventListener('keydown', (e) => {
+    if (!model || e.altKey || e.ctrlKey || e.metaKey) return;
+    const t = e.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
+    if (!moves) return;
+    e.preventDefault();
+    st.layer = Math.min(Math.max(st.layer + moves[0], 0), model.layers - 1);
+    st.head = Math.min(Math.max(st.head + moves[1], -1), model.heads - 1);  // -1 = mean, left of head 0
+    changed(false);
+  });
+
+  /* ------------------------------------------------------------------ canvas events */
+  function canvasPoint(e) {
+    const r = canvas.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  }
+  canvas.addEventListener('pointermove', (e) => {
+    hover = canvasPoint(e);
+    hover.t = performance.now();
+    needRender = true;
+    pump();
+  });
+  canvas.addEventListener('pointerleave', () => {
+    hover = null;
+    tip.hidden = true;
+    needRender = true;
+    pump();
+  });
+  canvas.addEventListener('click', (e) => {
+    const p = canvasPoint(e);
+    requestHit(p).then((h) => onClick(h));
+  });
+
+  function tokenLabel(i) { return run && i >= 0 && i < run.tokens.length ? run.tokens[i] : '?'; }
+  function describe(h) {
+    if (!h || !h.kind) return '';
+    switch (h.kind) {
+      case 1: return `${tokenLabel(h.from)} → ${tokenLabel(h.to)}: ${h.value.toFixed(3)}`;
+      case 2: return st.view === 'mlm' ? `${tokenLabel(h.from)} (click to mask)` : `${tokenLabel(h.from)}`;
+      case 3: return `layer ${h.layer}, head ${h.head}${h.value ? `: ${h.value.toFixed(3)}` : ''} (click to open)`;
+      case 4: return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
+      default: return '';
+    }
+  }
+  function mlmChoice(h) {
+    const m = run && run.mlm.find((x) => x.position === h.from);
+    return m && m.top[h.to];
+  }
+  function showTooltip(h) {
+    const s = hover ? describe(h) : '';
+    if (!s) { tip.hidden = true; return; }
+    tip.textContent = s;            // tokens are untrusted text: never innerHTML
+    tip.hidden = false;
+    const stage = $('stage').getBoundingClientRect(), c = canvas.getBoundingClientRect();
+    let x = c.left - stage.left + hover.x + 14, y = c.top - stage.top + hover.y + 14;
+    if (x + tip.offsetWidth > stage.width) x = Math.max(0, x - tip.offsetWidth - 28);
+    tip.style.left = `${x}px`;
+    tip.style.top = `${y}px`;
+  }
+
+  /* Replace token i's characters in its segment by [MASK] (byte offsets from the core). */
+  function maskToken(i, replacement) {
+    if (!run || run.starts[i] < 0) return false;
+    const seg = run.typeIds[i] === 1 ? 'pair' : 'text';
+    const bytes = new TextEncoder().encode(st[seg]), dec = new TextDecoder();
+    const s = run.starts[i], e = run.ends[i];
+    if (e > bytes.length || s > e) return false;
+    st[seg] = (dec.decode(bytes.subarray(0, s)) + replacement + dec.decode(bytes.subarray(e))).slice(0, MAX_TEXT);
+    return true;
+  }
+  function onClick(h) {
+    if (!h || !h.kind) return;
+    if (h.kind === 3) { st.view = 'heatmap'; st.layer = h.layer; st.head = h.head; changed(false); return; }
+    if (h.kind === 2 && st.view === 'mlm') {
+      if (maskToken(h.from, '[MASK]')) { st.token = -1; changed(true); }
+      return;
+    }
+    if (h.kind === 4) {
+      const c = mlmChoice(h);
+      if (c && !c.token.startsWith('##') && maskToken(h.from, c.token)) changed(true);
+      return;
+    }
+    if (h.kind === 2 || h.kind === 1) { st.token = st.token === h.from ? -1 : h.from; changed(false); }
+  }
+
+  /* ------------------------------------------------------------------ worker protocol */
+  const hitWaiters = new Map();
+  function requestHit(p) {
+    if (!worker || !run) return Promise.resolve(null);
+    const id = ++reqId;
+    return new Promise((resolve) => { hitWaiters.set(id, resolve); worker.postMessage({ type: 'hit', id, x: p.x, y: p.y }); });
+  }
+
+  function viewOpts() {
+    const stage = $('stage');
+    return {
+      view: st.view, layer: st.layer, head: st.head, colormap: st.colormap, dark: st.dark,
+      scale: window.devicePixelRatio || 1, width: Math.max(200, Math.floor(stage.clientWidth)),
+      hideSpecial: st.hideSpecial, pairFilter: st.pairFilter, threshold: st.threshold, token: st.token,
+    };
+  }
+
+  /* At most one update in flight; while it runs, changes only set flags, so fast typing or
+     pointer motion collapses into one request with the latest state. */
+  let sentAt = 0, sentHover = null;
+  function pump() {
+    if (!worker || !model || inFlight || (!needRun && !needRender)) return;
+    const msg = { type: 'update', id: ++reqId, render: viewOpts(), hover: hover ? { x: hover.x, y: hover.y } : null };
+    if (needRun) msg.run = { a: st.text, b: st.pair || null, k: MLM_K };
+    needRun = needRender = false;
+    inFlight = true;
+    sentAt = performance.now();
+    sentHover = hover && hover.t;
+    worker.postMessage(msg);
+  }
+
+  function onFrame(m) {
+    inFlight = false;
+    if (m.run) {
+      run = m.run;
+      $('notice').textContent = run.truncated ? `The text was truncated to ${model.maxPos} tokens.` : '';
+    }
+    canvas.width = m.w;
+    canvas.height = m.h;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.style.width = `${m.w / dpr}px`;
+    canvas.style.height = `${m.h / dpr}px`;
+    ctx2d.putImageData(new ImageData(new Uint8ClampedArray(m.pixels.buffer), m.w, m.h), 0, 0);
+    hit = m.hit;
+    showTooltip(hit);
+    const now = performance.now();
+    metrics.frames++;
+    if (m.ms.run !== undefined) metrics.runMs.push(m.ms.run);
+    metrics.renderMs.push(m.ms.render);
+    metrics.roundTripMs.push(now - sentAt);
+    if (sentHover) metrics.hoverMs.push(now - sentHover);
+    $('timing').textContent = `${m.ms.run !== undefined ? `run ${m.ms.run.toFixed(1)} ms · ` : ''}draw ${m.ms.render.toFixed(1)} ms · ${run.n} tokens`;
+    if (body.dataset.state !== 'ready') {
+      metrics.firstViewMs = now;   // performance.now() counts from navigation start
+      body.dataset.state = 'ready';
+    }
+    pump();
+  }
+
+  function fatal(message) {
+    $('error-msg').textContent = message;
+    $('error').hidden = false;
+    body.dataset.state = 'error';
+    $('model-info').textContent = 'no model';
+  }
+  function notice(message) {
+    $('error-msg').textContent = message;
+    $('error').hidden = false;
+  }
+
+  function mb(n) { return (n / 1048576).toFixed(1); }
+  function onWorkerMessage(ev) {
+    const m = ev.data;
+    switch (m.type) {
+      case 'progress':
+        $('progress').max = m.total || 1;
+        $('progress').value = m.loaded;
+        $('progress-text').textContent = `${mb(m.loaded)} of ${mb(m.total)} MB`;
+        break;
+      case 'model-start':
+        $('progress-text').textContent = `downloading ${m.name}…`;
+        break;
+      case 'loaded':
+        model = m.info;
+        metrics.loadMs = m.ms;
+        $('model-info').textContent = `${model.name}: ${model.layers} layers × ${model.heads} heads, hidden ${model.hidden}, ` +
+          `${mb(model.bytes)} MB${model.hasMlm ? '' : ' (no MLM head)'}`;
+        if (m.own) { $('error').hidden = true; st.token = -1; }
+        fillPickers();
+        readHash();
+        needRun = needRender = true;
+        changed(true);
+        break;
+      case 'frame': onFrame(m); break;
+      case 'frame-error':
+        inFlight = false;
+        notice(m.message);
+        if (body.dataset.state === 'loading') body.dataset.state = 'error';
+        pump();
+        break;
+      case 'hit': {
+        const w = hitWaiters.get(m.id);
+        hitWaiters.delete(m.id);
+        if (w) w(m.hit);
+        break;
+      }
+      case 'json': download(new Blob([m.text], { type: 'application/json' }), 'bertlens-attention.json'); break;
+      case 'model-error': notice(m.message); break;
+      case 'fatal': fatal(m.message); break;
+    }
+  }
+
+  function start() {
+    if (worker) worker.terminate();
+    model = null; run = null; inFlight = false; needRun = needRender = true;
+    body.dataset.state = 'loading';
+    $('error').hidden = true;
+    $('progress').value = 0;
+    $('progress-text').textContent = 'starting…';
+    if (typeof WebAssembly !== 'object' || !WebAssembly.validate(SIMD_PROBE)) {
+      fatal('This browser\'s WebAssembly has no SIMD support, which bertlens needs. Use a current Chrome, Edge, Firefox or Safari (16.4 or newer).');
+      return;
+    }
+    worker = new Worker('worker.js');
+    worker.onmessage = onWorkerMessage;
+    worker.onerror = (e) => { e.preventDefault(); fatal(`The worker failed: ${e.message || 'could not load worker.js'}`); };
+    worker.postMessage({ type: 'init', manifest: MANIFEST, font: FONT });
+  }
+  $('retry').addEventListener('click', start);
+
+  /* ------------------------------------------------------------------ export */
+  function download(blob, name) {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+  $('export-png').addEventListener('click', () => {
+    if (body.dataset.state !== 'ready') return;
+    const head = st.head < 0 ? 'mean' : `h${st.head}`;
+    canvas.toBlob((b) => b && download(b, `bertlens-${st.view}-l${st.layer}-${head}.png`), 'image/png');
+  });
+  $('export-json').addEventListener('click', () => { if (worker && run) worker.postMessage({ type: 'export-json' }); });
+
+  /* ------------------------------------------------------------------ bring your own model */
+  async function loadOwn(file) {
+    if (!file) return;
+    if (!worker || !model) { notice('Wait for the default model to finish loading first.'); return; }
+    if (!/\.bin$/i.test(file.name)) notice(`${file.name}: expected a .bin made by \`bertlens convert\`; trying anyway…`);
+    $('model-info').textContent = `loading ${file.name}…`;
+    let buf;
+    try { buf = await file.arrayBuffer(); } catch (e) { notice(`Could not read ${file.name}: ${e.message}`); return; }
+    worker.postMessage({ type: 'load-bytes', buffer: buf, name: file.name }, [buf]);
+  }
+  $('model-file').addEventListener('change', (e) => { loadOwn(e.target.files[0]); e.target.value = ''; });
+  document.addEventListener('dragover', (e) => { e.preventDefault(); body.classList.add('dragging'); });
+  document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) body.classList.remove('dragging'); });
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    body.classList.remove('dragging');
+    const f = e.dataTransfer && e.dataTransfer.files[0];
+    if (f) loadOwn(f);
+  });
+
+  // Redraw at the new width when the layout changes (window resize, dpr change on zoom).
+  let lastWidth = 0;
+  new ResizeObserver(() => {
+    const w = Math.floor($('stage').clientWidth);
+    if (w !== lastWidth) { lastWidth = w; needRender = true; pump(); }
+  }).observe($('stage'));
+
+  readHash();
+  syncControls();
+  start();
+})();

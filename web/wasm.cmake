@@ -1,0 +1,45 @@
+# web/wasm.cmake — the Emscripten build, included by CMakeLists.txt when EMSCRIPTEN.
+#
+#   export NODE_PATH=/usr/share/nodejs        # Debian's emcc needs it to find acorn
+#   emcmake cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Release \
+#       -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
+#   cmake --build build-web -j2
+#
+# Produces the static site in build-web/site/ (serve.sh does all of this):
+#   bertlens_core.js/.wasm   the core (BL_CORE_SRC) + core/wasm_api.c, a classic script that
+#                            defines BertlensCore() (importScripts in the worker, require in node)
+#   index.html app.js worker.js style.css fonts/  copied from web/
+#   weights/manifest.json + the model files it lists (copied by web/site.cmake on every build)
+
+set(BL_SITE_DIR ${CMAKE_BINARY_DIR}/site)
+
+add_executable(bertlens_core ${BL_CORE_SRC} ${CMAKE_SOURCE_DIR}/core/wasm_api.c)
+target_include_directories(bertlens_core PRIVATE ${CMAKE_SOURCE_DIR}/core /usr/include/stb)
+# -O3 even for other build types: the page is only usable optimised; SIMD kernels are chosen at
+# compile time from __wasm_simd128__ (the page refuses browsers without SIMD with a message).
+target_compile_options(bertlens_core PRIVATE -O3 -msimd128)
+set(BL_WASM_LINK
+  -O3 -msimd128
+  -sMODULARIZE=1 -sEXPORT_NAME=BertlensCore
+  # web: tests in a page; worker: the real use; node: tests/e2e/wasm_api.test.mjs
+  -sENVIRONMENT=web,worker,node
+  -sFILESYSTEM=0
+  # weights live in WASM memory (bert-base int8 ~110 MB + activations), so grow, but cap below
+  # what 32-bit browsers and phones refuse outright
+  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=33554432 -sMAXIMUM_MEMORY=1073741824
+  -sEXPORTED_FUNCTIONS=_malloc,_free
+  -sEXPORTED_RUNTIME_METHODS=UTF8ToString
+  -sINCOMING_MODULE_JS_API=wasmBinary,locateFile,print,printErr,onAbort
+  -sDYNAMIC_EXECUTION=0   # no eval/new Function: the page's CSP forbids them
+  -sTEXTDECODER=2
+)
+target_link_options(bertlens_core PRIVATE ${BL_WASM_LINK})
+target_link_libraries(bertlens_core PRIVATE m)
+set_target_properties(bertlens_core PROPERTIES SUFFIX ".js" RUNTIME_OUTPUT_DIRECTORY ${BL_SITE_DIR})
+
+# Static files, font and default model, refreshed on every build (cheap: copy_if_different).
+add_custom_target(site ALL
+  COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -DDST=${BL_SITE_DIR} -P ${CMAKE_SOURCE_DIR}/web/site.cmake
+  COMMENT "Assembling the static site in ${BL_SITE_DIR}"
+  VERBATIM)
+add_dependencies(site bertlens_core)

@@ -1,0 +1,286 @@
+/* worker.js — runs the WebAssembly core off the main thread: downloads the weights (with
+   progress) straight into WASM memory, loads them, and answers 'update' messages (tokenize +
+   forward when the text changed, then render, then hit test) with a framebuffer to blit.
+   Messages are handled strictly one after another; the page coalesces its requests. */
+'use strict';
+importScripts('bertlens_core.js');
+
+const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6 };
+const utf8 = new TextEncoder();
+let M = null;              // the Emscripten module
+let modelInfo = null;
+let fontLoaded = false;
+
+const post = (msg, transfer) => self.postMessage(msg, transfer || []);
+
+class UserError extends Error {}   // a message meant for the person, shown as is
+
+function coreError() { return M.UTF8ToString(M._blw_error()); }
+
+function hex(bytes) { return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''); }
+
+function sha256At(ptr, len) {
+  const out = M._malloc(32);
+  M._blw_sha256(ptr, len, out);
+  const h = hex(M.HEAPU8.subarray(out, out + 32));
+  M._free(out);
+  return h;
+}
+
+async function fetchOk(url, what) {
+  let r;
+  try {
+    r = await fetch(url, { cache: 'no-cache' });
+  } catch (e) {
+    throw new UserError(`Could not download ${what} (${url}): ${e.message}`);
+  }
+  if (!r.ok) throw new UserError(`Could not download ${what} (${url}): HTTP ${r.status} ${r.statusText}`.trim());
+  return r;
+}
+
+/* The default model's files: [{url, size, sha256}] in order (parts are concatenated). */
+async function resolveModel(manifestUrl) {
+  const r = await fetchOk(manifestUrl, 'the model manifest');
+  let man;
+  try { man = await r.json(); } catch (e) { throw new UserError(`${manifestUrl} is not valid JSON: ${e.message}`); }
+  const models = Array.isArray(man.models) ? man.models : [];
+  const entry = models.find((m) => m && m.name === man.default) || models[0];
+  if (!entry || typeof entry.file !== 'string') throw new UserError(`${manifestUrl} lists no model file`);
+  const base = new URL(manifestUrl, self.location.href);
+  const fileUrl = new URL(entry.file, base);
+  if (fileUrl.origin !== self.location.origin) throw new UserError(`${manifestUrl}: model file outside this site`);
+  if (!/\.json$/i.test(entry.file))
+    return { name: String(entry.name || entry.file), parts: [{ url: fileUrl.href, label: entry.file, size: entry.size, sha256: entry.sha256 }] };
+  // A shard manifest (bertlens convert --shard-mb): {"parts": [{"file", "size", "sha256"}…]}
+  const sr = await fetchOk(fileUrl.href, 'the shard manifest');
+  let sm;
+  try { sm = await sr.json(); } catch (e) { throw new UserError(`${entry.file} is not valid JSON: ${e.message}`); }
+  const parts = (Array.isArray(sm.parts) ? sm.parts : []).map((p) => {
+    const u = new URL(typeof p === 'string' ? p : p.file, fileUrl);
+    if (u.origin !== self.location.origin) throw new UserError(`${entry.file}: part outside this site`);
+    return { url: u.href, label: typeof p === 'string' ? p : p.file, size: p.size, sha256: p.sha256 };
+  });
+  if (!parts.length) throw new UserError(`${entry.file} lists no parts`);
+  return { name: String(entry.name || entry.file), parts };
+}
+
+/* Streams every part into one _malloc'd buffer, checking sizes and SHA-256 against the
+   manifest; returns [ptr, len]. Progress is posted as bytes of total. */
+async function download(model) {
+  const known = model.parts.every((p) => Number.isSafeInteger(p.size) && p.size > 0);
+  let total = known ? model.parts.reduce((s, p) => s + p.size, 0) : 0;
+  const responses = [];
+  if (!known) {  // no sizes in the manifest: ask the server (HEAD-free: open every response now)
+    for (const p of model.parts) {
+      const r = await fetchOk(p.url, p.label);
+      const cl = Number(r.headers.get('Content-Length'));
+      if (!(cl > 0)) throw new UserError(`${p.label}: size unknown (not in the manifest, no Content-Length)`);
+      p.size = cl;
+      total += cl;
+      responses.push(r);
+    }
+  }
+  const ptr = M._malloc(total);
+  if (!ptr) throw new UserError(`Not enough memory for the model (${(total / 1048576).toFixed(1)} MB)`);
+  let off = 0, loaded = 0, lastPost = 0;
+  try {
+    for (let i = 0; i < model.parts.length; i++) {
+      const p = model.parts[i];
+      const r = responses[i] || await fetchOk(p.url, p.label);
+      const reader = r.body.getReader();
+      let got = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (got + value.length > p.size) {
+          reader.cancel();
+          throw new UserError(`${p.label} is larger than the manifest says (${p.size} bytes): wrong or stale manifest`);
+        }
+        M.HEAPU8.set(value, ptr + off + got);   // HEAPU8 re-read each time: memory may have grown
+        got += value.length;
+        loaded += value.length;
+        const now = performance.now();
+        if (now - lastPost > 50) { post({ type: 'progress', loaded, total }); lastPost = now; }
+      }
+      if (got !== p.size) throw new UserError(`Download of ${p.label} was truncated: got ${got} of ${p.size} bytes. Retry.`);
+      if (typeof p.sha256 === 'string' && /^[0-9a-f]{64}$/i.test(p.sha256)) {
+        const h = sha256At(ptr + off, p.size);
+        if (h !== p.sha256.toLowerCase())
+          throw new UserError(`Checksum mismatch for ${p.label}: SHA-256 is ${h}, the manifest says ${p.sha256}. The file is corrupt or stale.`);
+      }
+      off += p.size;
+    }
+  } catch (e) {
+    M._free(ptr);
+    throw e;
+  }
+  post({ type: 'progress', loaded: total, total });
+  return [ptr, total];
+}
+
+function info(name, bytes) {
+  const c = (f) => M._blw_config(f);
+  return { name, bytes, vocab: c(0), hidden: c(1), layers: c(2), heads: c(3), maxPos: c(5), hasMlm: c(8) === 1, dtype: c(9) };
+}
+
+async function loadFont(url) {
+  if (fontLoaded) return;
+  const r = await fetchOk(url, 'the font');
+  const b = new Uint8Array(await r.arrayBuffer());
+  const p = M._malloc(b.length);
+  M.HEAPU8.set(b, p);
+  if (M._blw_font_load(p, b.length) !== 0) throw new UserError(`The font ${url} was rejected: ${coreError()}`);
+  fontLoaded = true;
+}
+
+/* Hands a _malloc'd buffer to the core (which owns it from then on). */
+function loadModelBytes(ptr, len, name) {
+  if (M._blw_model_load(ptr, len, 0) !== 0) throw new UserError(`The model ${name} was rejected: ${coreError()}`);
+  modelInfo = info(name, len);
+  return modelInfo;
+}
+
+function withString(s, fn) {
+  const b = utf8.encode(s);
+  const p = M._malloc(b.length + 1);
+  M.HEAPU8.set(b, p);
+  M.HEAPU8[p + b.length] = 0;
+  try { return fn(p, b.length); } finally { M._free(p); }
+}
+
+function i32(ptr, n) { return ptr ? Array.from(M.HEAP32.subarray(ptr >> 2, (ptr >> 2) + n)) : []; }
+
+function runText(a, b, k) {
+  const n = withString(a, (pa, la) => (b === null || b === undefined || b === ''
+    ? M._blw_run(pa, la, 0, -1, k)
+    : withString(b, (pb, lb) => M._blw_run(pa, la, pb, lb, k))));
+  if (n < 0) throw new UserError(coreError());
+  const tokens = [];
+  for (let i = 0; i < n; i++) tokens.push(M.UTF8ToString(M._blw_token(i)));
+  const mc = M._blw_mlm_count(), mk = M._blw_mlm_k();
+  const mlmPos = i32(M._blw_mlm_pos(), mc), mlmIds = i32(M._blw_mlm_ids(), mc * mk);
+  const mlmP = mc ? Array.from(M.HEAPF32.subarray(M._blw_mlm_p() >> 2, (M._blw_mlm_p() >> 2) + mc * mk)) : [];
+  const mlm = mlmPos.map((pos, i) => ({
+    position: pos,
+    top: mlmIds.slice(i * mk, (i + 1) * mk).map((id, r) => ({ token: M.UTF8ToString(M._blw_vocab_token(id)), id, p: mlmP[i * mk + r] })),
+  }));
+  return {
+    n, tokens, nA: M._blw_n_a(), truncated: M._blw_truncated() === 1,
+    ids: i32(M._blw_ids(), n), typeIds: i32(M._blw_type_ids(), n),
+    starts: i32(M._blw_starts(), n), ends: i32(M._blw_ends(), n), mlm,
+  };
+}
+
+function render(o, hover) {
+  const hx = hover ? Math.round(hover.x) : -1, hy = hover ? Math.round(hover.y) : -1;
+  const p = M._blw_render(VIEW_IDS[o.view] ?? 0, o.layer, o.head, o.colormap, o.dark ? 1 : 0, o.scale,
+    Math.max(1, Math.round(o.width)), o.hideSpecial ? 1 : 0, o.pairFilter, o.threshold, o.vmax || 0, o.token, hx, hy);
+  if (!p) throw new UserError(`Drawing failed: ${coreError()}`);
+  const w = M._blw_fb_width(), h = M._blw_fb_height();
+  const pixels = M.HEAPU8.slice(p, p + w * h * 4);   // a copy we can transfer
+  return { w, h, pixels, hit: hover ? hitAt(hx, hy) : null };
+}
+
+function hitAt(x, y) {
+  const hp = M._blw_hit(Math.round(x), Math.round(y)) >> 2;
+  const v = M.HEAP32.subarray(hp, hp + 7);
+  return { kind: v[0], from: v[1], to: v[2], layer: v[3], head: v[4], value: M.HEAPF32[hp + 5], side: v[6] };
+}
+
+/* All attention maps of the last run as the CLI's `attention` JSON. */
+function attentionJson(run) {
+  const L = modelInfo.layers, H = modelInfo.heads, n = run.n;
+  const p = M._blw_attention();
+  if (!p) throw new UserError('Nothing to export yet');
+  const a = M.HEAPF32.subarray(p >> 2, (p >> 2) + L * H * n * n);
+  const layers = [];
+  for (let l = 0; l < L; l++) {
+    const heads = [];
+    for (let h = 0; h < H; h++) {
+      const rows = [];
+      for (let i = 0; i < n; i++) {
+        const o = ((l * H + h) * n + i) * n;
+        rows.push('[' + Array.from(a.subarray(o, o + n), (x) => +x.toPrecision(6)).join(',') + ']');
+      }
+      heads.push('[' + rows.join(',') + ']');
+    }
+    layers.push('[' + heads.join(',') + ']');
+  }
+  return `{"model":${JSON.stringify(modelInfo.name)},"tokens":${JSON.stringify(run.tokens)},"ids":${JSON.stringify(run.ids)},` +
+    `"type_ids":${JSON.stringify(run.typeIds)},"truncated":${run.truncated},"layers":${L},"heads":${H},"attentions":[${layers.join(',')}]}`;
+}
+
+let lastRun = null;
+
+async function handle(msg) {
+  switch (msg.type) {
+    case 'init': {
+      const t0 = performance.now();
+      try {
+        M = await BertlensCore();
+      } catch (e) {
+        throw new UserError(`Could not start the WebAssembly core: ${e && e.message ? e.message : e}`);
+      }
+      const tCore = performance.now();
+      const [, model] = await Promise.all([loadFont(msg.font), resolveModel(msg.manifest)]);
+      post({ type: 'model-start', name: model.name });
+      const tFetch0 = performance.now();
+      const [ptr, len] = await download(model);
+      const tFetch = performance.now();
+      loadModelBytes(ptr, len, model.name);
+      post({ type: 'loaded', info: modelInfo, ms: { core: tCore - t0, download: tFetch - tFetch0, load: performance.now() - tFetch } });
+      break;
+    }
+    case 'load-bytes': {   // bring your own model: failures leave the current model in place
+      try {
+        if (!M) throw new UserError('The core is not ready yet');
+        const b = new Uint8Array(msg.buffer);
+        const p = M._malloc(b.length);
+        if (!p) throw new UserError(`Not enough memory for ${msg.name} (${(b.length / 1048576).toFixed(1)} MB)`);
+        M.HEAPU8.set(b, p);
+        loadModelBytes(p, b.length, msg.name);
+        lastRun = null;
+        post({ type: 'loaded', info: modelInfo, own: true });
+      } catch (e) {
+        post({ type: 'model-error', message: e instanceof UserError ? e.message : `Could not load ${msg.name}: ${e}` });
+      }
+      break;
+    }
+    case 'update': {
+      const out = { type: 'frame', id: msg.id, ms: {} };
+      try {
+        if (msg.run) {
+          const t = performance.now();
+          lastRun = runText(msg.run.a, msg.run.b, msg.run.k);
+          out.run = lastRun;
+          out.ms.run = performance.now() - t;
+        }
+        if (!lastRun) throw new UserError('No text has been run yet');
+        const t = performance.now();
+        Object.assign(out, render(msg.render, msg.hover));
+        out.ms.render = performance.now() - t;
+        post(out, [out.pixels.buffer]);
+      } catch (e) {
+        post({ type: 'frame-error', id: msg.id, message: e instanceof UserError ? e.message : String(e) });
+      }
+      break;
+    }
+    case 'hit':
+      post({ type: 'hit', id: msg.id, hit: hitAt(msg.x, msg.y) });
+      break;
+    case 'export-json':
+      try {
+        post({ type: 'json', text: attentionJson(lastRun) });
+      } catch (e) {
+        post({ type: 'model-error', message: e.message });
+      }
+      break;
+  }
+}
+
+let chain = Promise.resolve();
+self.onmessage = (ev) => {
+  chain = chain.then(() => handle(ev.data)).catch((e) => {
+    post({ type: 'fatal', message: e instanceof UserError ? e.message : `Unexpected error: ${e && e.stack ? e.stack : e}` });
+  });
+};
