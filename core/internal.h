@@ -82,6 +82,18 @@ void bl_tensor_to_f32(const bl_tensor *t, float *out);
 /* The int8 quantizer (per row): scale = max|row| / 127 (f32), q = round(w / scale). */
 void bl_quantize_row(const float *w, int n, int8_t *q, float *scale);
 
+/* Raw vocab text of a loaded model (tokens each followed by '\n'), pointing into its buffer. */
+const char *bl_model_vocab_text(const bl_model *m, size_t *len);
+/* Table entry i of a loaded model as a bl_tensor (any dtype, 1-D included). 0 or -1. */
+int bl_model_tensor_at(const bl_model *m, int i, bl_tensor *t, const char **name);
+/* Canonical tensor i (0 <= i < count) for a config: embeddings, layers, then the MLM head.
+   kind: 0 required, 1 MLM head (required when has_mlm), 2 optional untied decoder. Returns
+   -1 when i is past the end. */
+int bl_canonical_tensor(const bl_config *c, int i, char *name, size_t n, int *rows, int *cols, int *kind);
+
+/* ---- model_io.c (native): read a whole file into a malloc'd buffer. */
+int bl_read_whole_file(const char *path, uint8_t **buf, size_t *len, bl_err *e);
+
 /* f16 <-> f32 (IEEE half, round to nearest even) */
 float bl_f16_to_f32(uint16_t h);
 uint16_t bl_f32_to_f16(float f);

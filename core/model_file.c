@@ -414,6 +414,39 @@ int bl_model_tensor_info(const bl_model *m, int i, const char **name, int *dtype
     return 0;
 }
 
+const char *bl_model_vocab_text(const bl_model *m, size_t *len) {
+    *len = (size_t)rd64(m->buf + 136);
+    return (const char *)m->buf + rd64(m->buf + 128);
+}
+
+int bl_model_tensor_at(const bl_model *m, int i, bl_tensor *t, const char **name) {
+    if (i < 0 || i >= m->n_tensors) return -1;
+    const uint8_t *te = m->table + (size_t)i * BL_TENSOR_ENTRY;
+    t->dtype = (int)rd32(te + 96);
+    t->rows = (int)rd32(te + 100);
+    t->cols = (int)rd32(te + 104);
+    t->data = m->buf + rd64(te + 112);
+    t->scale = t->dtype == BL_DT_I8 ? (const float *)(m->buf + rd64(te + 120)) : NULL;
+    if (name) *name = (const char *)te;
+    return 0;
+}
+
+int bl_canonical_tensor(const bl_config *c, int i, char *name, size_t n, int *rows, int *cols, int *kind) {
+    const int nemb = 5, nl = c->layers * BL_NLAYER_SLOTS;
+    int idx;   /* slot index as in bl_slot_index */
+    if (i < 0) return -1;
+    if (i < nemb) idx = i;
+    else if (i < nemb + nl) idx = BL_NTOP_SLOTS + (i - nemb);
+    else if (i < BL_NTOP_SLOTS + nl) idx = i - nl;
+    else return -1;
+    const bl_slot *s = bl_slot_get(idx);
+    bl_slot_name(idx, name, n);
+    *rows = bl_dim(c, s->r);
+    *cols = bl_dim(c, s->c);
+    *kind = idx < BL_NTOP_SLOTS ? s->mlm : 0;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- quantization */
 void bl_quantize_row(const float *w, int n, int8_t *q, float *scale) {
     float m = 0.0f;
