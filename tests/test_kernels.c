@@ -1,0 +1,256 @@
+/* test_kernels.c — every kernel of core/kernels.h against a straightforward double-precision
+   computation, on odd shapes (n = 1 and 7 tokens; widths that are not multiples of 4 or 16,
+   and one wider than the F16 chunk). A SIMD kernel added later runs through the same checks. */
+#include "check.h"
+#include "kernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* deterministic pseudo-random numbers (xorshift), uniform in [-1, 1) */
+static uint64_t rng = 88172645463325252ull;
+static float frand(void) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static double maxrel(const float *got, const double *want, size_t len, double floor_) {
+    double m = 0;
+    for (size_t i = 0; i < len; i++) {
+        double d = fabs(got[i] - want[i]) / (fabs(want[i]) > floor_ ? fabs(want[i]) : floor_);
+        if (!(d <= m)) m = d;   /* NaN propagates as a failure */
+    }
+    return m;
+}
+
+/* A random [rows][cols] matrix in the requested dtype; `ref` receives the exact values the
+   tensor represents (after f16 rounding / int8 quantization), as doubles. */
+typedef struct { bl_tensor t; void *data; float *scale; double *ref; } mat;
+
+static mat make_mat(int dtype, int rows, int cols, float amp) {
+    mat m = {0};
+    size_t len = (size_t)rows * cols;
+    m.ref = malloc(len * sizeof(double));
+    float *f = malloc(len * sizeof(float));
+    for (size_t i = 0; i < len; i++) f[i] = amp * frand();
+    m.t.dtype = dtype; m.t.rows = rows; m.t.cols = cols;
+    if (dtype == BL_DT_F32) {
+        m.data = f; f = NULL;
+        for (size_t i = 0; i < len; i++) m.ref[i] = ((float *)m.data)[i];
+    } else if (dtype == BL_DT_F16) {
+        uint16_t *h = malloc(len * 2);
+        for (size_t i = 0; i < len; i++) { h[i] = bl_f32_to_f16(f[i]); m.ref[i] = bl_f16_to_f32(h[i]); }
+        m.data = h;
+    } else {
+        int8_t *q = malloc(len);
+        m.scale = malloc((size_t)rows * sizeof(float));
+        for (int r = 0; r < rows; r++) {
+            bl_quantize_row(f + (size_t)r * cols, cols, q + (size_t)r * cols, &m.scale[r]);
+            for (int c = 0; c < cols; c++)
+                m.ref[(size_t)r * cols + c] = (double)q[(size_t)r * cols + c] * m.scale[r];
+        }
+        m.data = q;
+    }
+    free(f);
+    m.t.data = m.data; m.t.scale = m.scale;
+    return m;
+}
+static void free_mat(mat *m) { free(m->data); free(m->scale); free(m->ref); }
+
+static float *rand_vec(size_t len, float amp) {
+    float *v = malloc(len * sizeof(float));
+    for (size_t i = 0; i < len; i++) v[i] = amp * frand();
+    return v;
+}
+
+static const char *dt_name(int dt) { return dt == BL_DT_F32 ? "f32" : dt == BL_DT_F16 ? "f16" : "i8"; }
+
+static void test_linear_f32(int dtype, int n, int in, int out) {
+    mat w = make_mat(dtype, out, in, 0.5f);
+    float *x = rand_vec((size_t)n * in, 1.0f), *b = rand_vec((size_t)out, 0.3f);
+    float *y = malloc((size_t)n * out * sizeof(float));
+    double *want = malloc((size_t)n * out * sizeof(double));
+    for (int t = 0; t < n; t++)
+        for (int o = 0; o < out; o++) {
+            double s = b[o];
+            for (int i = 0; i < in; i++) s += w.ref[(size_t)o * in + i] * x[(size_t)t * in + i];
+            want[(size_t)t * out + o] = s;
+        }
+    bl_k_linear_f32(y, x, &w.t, b, n);
+    /* f32 accumulation of `in` terms of size ~0.5: error grows ~ in * eps; floor 1 for rel */
+    double err = maxrel(y, want, (size_t)n * out, 1.0);
+    CHECK(err < 1e-5, "linear_f32 %s n=%d in=%d out=%d: max err %.3g", dt_name(dtype), n, in, out, err);
+    /* without bias */
+    for (int t = 0; t < n; t++) for (int o = 0; o < out; o++) want[(size_t)t * out + o] -= b[o];
+    bl_k_linear_f32(y, x, &w.t, NULL, n);
+    err = maxrel(y, want, (size_t)n * out, 1.0);
+    CHECK(err < 1e-5, "linear_f32 %s no bias n=%d in=%d out=%d: max err %.3g", dt_name(dtype), n, in, out, err);
+    free(x); free(b); free(y); free(want); free_mat(&w);
+}
+
+static void test_quantize(int n, int cols) {
+    float *x = rand_vec((size_t)n * cols, 3.0f);
+    if (n > 1) memset(x + (size_t)(n - 1) * cols, 0, (size_t)cols * sizeof(float)); /* zero row */
+    int8_t *q = malloc((size_t)n * cols);
+    float *s = malloc((size_t)n * sizeof(float));
+    bl_k_quantize_rows(q, s, x, n, cols);
+    int bad = 0, hit127 = 0;
+    for (int t = 0; t < n; t++) {
+        double m = 0;
+        for (int i = 0; i < cols; i++) m = fmax(m, fabs(x[(size_t)t * cols + i]));
+        if (fabs(s[t] - m / 127.0) > 1e-6 * m) bad++;
+        for (int i = 0; i < cols; i++) {
+            double v = x[(size_t)t * cols + i], qi = q[(size_t)t * cols + i];
+            /* round-to-nearest: within half a step (plus float slack) of v/scale */
+            if (m > 0 && fabs(qi - v * 127.0 / m) > 0.5 + 1e-4) bad++;
+            if (m == 0 && qi != 0) bad++;
+            if (qi == 127 || qi == -127) hit127++;
+        }
+    }
+    CHECK(bad == 0, "quantize_rows n=%d cols=%d: %d bad values/scales", n, cols, bad);
+    CHECK(hit127 >= (n > 1 ? n - 1 : n), "quantize_rows n=%d cols=%d: row max must map to ±127 (%d)",
+          n, cols, hit127);
+    if (n > 1) CHECK(s[n - 1] == 0.0f, "quantize_rows: all-zero row must get scale 0");
+    free(x); free(q); free(s);
+}
+
+static void test_linear_q8(int n, int in, int out) {
+    mat w = make_mat(BL_DT_I8, out, in, 0.5f);
+    float *x = rand_vec((size_t)n * in, 2.0f), *b = rand_vec((size_t)out, 0.3f);
+    int8_t *xq = malloc((size_t)n * in);
+    float *xs = malloc((size_t)n * sizeof(float)), *y = malloc((size_t)n * out * sizeof(float));
+    double *exact = malloc((size_t)n * out * sizeof(double)), *want = malloc((size_t)n * out * sizeof(double));
+    bl_k_quantize_rows(xq, xs, x, n, in);
+    const int8_t *wq = w.t.data;
+    for (int t = 0; t < n; t++)
+        for (int o = 0; o < out; o++) {
+            double s = 0, e = b[o];
+            for (int i = 0; i < in; i++) {
+                s += (double)xq[(size_t)t * in + i] * wq[(size_t)o * in + i];
+                e += w.ref[(size_t)o * in + i] * x[(size_t)t * in + i];
+            }
+            want[(size_t)t * out + o] = s * xs[t] * w.scale[o] + b[o];
+            exact[(size_t)t * out + o] = e;
+        }
+    bl_k_linear_q8(y, xq, xs, &w.t, b, n);
+    double err = maxrel(y, want, (size_t)n * out, 1.0);
+    CHECK(err < 1e-5, "linear_q8 n=%d in=%d out=%d: max err %.3g vs the same integer math", n, in, out, err);
+    /* and the activations' quantization error stays what rounding predicts: each of `in`
+       terms is off by at most half a step (2/127/2) times |w| <= 0.5, and the errors are
+       independent, so the sum's std is sqrt(in) * (step/sqrt(12)) * (0.5/sqrt(3)); allow 6σ */
+    double qerr = 0, sigma = sqrt((double)in) * (2.0 / 127 / sqrt(12.0)) * (0.5 / sqrt(3.0));
+    for (size_t i = 0; i < (size_t)n * out; i++) qerr = fmax(qerr, fabs(y[i] - exact[i]));
+    CHECK(qerr < 6 * sigma, "linear_q8 n=%d in=%d out=%d: %.3g from the unquantized product (6σ = %.3g)",
+          n, in, out, qerr, 6 * sigma);
+    free(x); free(b); free(xq); free(xs); free(y); free(exact); free(want); free_mat(&w);
+}
+
+static void test_row(int dtype, int rows, int cols) {
+    mat w = make_mat(dtype, rows, cols, 1.0f);
+    float *out = malloc((size_t)cols * sizeof(float));
+    int bad = 0;
+    for (int r = 0; r < rows; r++) {
+        bl_k_row_f32(out, &w.t, r);
+        for (int c = 0; c < cols; c++)
+            if (fabs(out[c] - w.ref[(size_t)r * cols + c]) > 1e-7 * fabs(w.ref[(size_t)r * cols + c])) bad++;
+    }
+    CHECK(bad == 0, "row_f32 %s %dx%d: %d values differ", dt_name(dtype), rows, cols, bad);
+    free(out); free_mat(&w);
+}
+
+static void test_layernorm(int n, int dim, float eps) {
+    float *x = rand_vec((size_t)n * dim, 2.0f), *g = rand_vec((size_t)dim, 1.0f), *b = rand_vec((size_t)dim, 0.5f);
+    for (size_t i = 0; i < (size_t)n * dim; i++) x[i] += 5.0f;   /* a mean far from 0 */
+    double *want = malloc((size_t)n * dim * sizeof(double));
+    for (int t = 0; t < n; t++) {
+        const float *r = x + (size_t)t * dim;
+        double mean = 0, var = 0;
+        for (int i = 0; i < dim; i++) mean += r[i];
+        mean /= dim;
+        for (int i = 0; i < dim; i++) var += (r[i] - mean) * (r[i] - mean);
+        var /= dim;
+        for (int i = 0; i < dim; i++) want[(size_t)t * dim + i] = (r[i] - mean) / sqrt(var + eps) * g[i] + b[i];
+    }
+    bl_k_layernorm(x, g, b, n, dim, eps);
+    double err = maxrel(x, want, (size_t)n * dim, 1.0);
+    CHECK(err < 1e-5, "layernorm n=%d dim=%d: max err %.3g", n, dim, err);
+    free(x); free(g); free(b); free(want);
+}
+
+static void test_softmax(int len, float amp) {
+    float *x = rand_vec((size_t)len, amp);
+    double *want = malloc((size_t)len * sizeof(double)), m = -INFINITY, s = 0;
+    for (int i = 0; i < len; i++) m = fmax(m, x[i]);
+    for (int i = 0; i < len; i++) s += exp((double)x[i] - m);
+    for (int i = 0; i < len; i++) want[i] = exp((double)x[i] - m) / s;
+    bl_k_softmax(x, len);
+    double err = 0, sum = 0;
+    for (int i = 0; i < len; i++) { err = fmax(err, fabs(x[i] - want[i])); sum += x[i]; }
+    CHECK(err < 1e-6, "softmax len=%d amp=%g: max abs err %.3g", len, amp, err);
+    CHECK(fabs(sum - 1.0) < 1e-5, "softmax len=%d: row sums to %.8f", len, sum);
+    free(x); free(want);
+}
+
+static double act_ref(double v, int act) {
+    if (act == BL_ACT_RELU) return v > 0 ? v : 0;
+    if (act == BL_ACT_GELU_TANH) return 0.5 * v * (1 + tanh(sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+    return 0.5 * v * (1 + erf(v / sqrt(2.0)));
+}
+
+static void test_act(int act, size_t len) {
+    float *x = rand_vec(len, 6.0f);
+    double *want = malloc(len * sizeof(double));
+    for (size_t i = 0; i < len; i++) want[i] = act_ref(x[i], act);
+    bl_k_act(x, len, act);
+    double err = 0;
+    for (size_t i = 0; i < len; i++) err = fmax(err, fabs(x[i] - want[i]));
+    CHECK(err < 2e-6, "act %d len=%zu: max abs err %.3g", act, len, err);
+    free(x); free(want);
+}
+
+static void test_vec(int len) {
+    float *a = rand_vec((size_t)len, 1.0f), *b = rand_vec((size_t)len, 1.0f), *y = rand_vec((size_t)len, 1.0f);
+    double d = 0;
+    for (int i = 0; i < len; i++) d += (double)a[i] * b[i];
+    float got = bl_k_dot(a, b, len);
+    CHECK(fabs(got - d) < 1e-5 * (1 + len), "dot len=%d: %.9g vs %.9g", len, got, d);
+    double *want = malloc((size_t)len * sizeof(double));
+    for (int i = 0; i < len; i++) want[i] = y[i] + 0.37 * (double)a[i];
+    bl_k_axpy(y, 0.37f, a, len);
+    CHECK(maxrel(y, want, (size_t)len, 1.0) < 1e-6, "axpy len=%d", len);
+    for (int i = 0; i < len; i++) want[i] = y[i] + (double)b[i];
+    bl_k_add(y, b, (size_t)len);
+    CHECK(maxrel(y, want, (size_t)len, 1.0) < 1e-6, "add len=%d", len);
+    free(a); free(b); free(y); free(want);
+}
+
+int main(void) {
+    static const int ns[] = {1, 7};
+    /* (in, out): odd, not multiples of 4/16; 300 > the 256-wide F16 chunk; 60 = 3 heads × 20 */
+    static const int shapes[][2] = {{1, 1}, {5, 3}, {13, 17}, {60, 100}, {300, 33}};
+    for (int ni = 0; ni < 2; ni++)
+        for (int s = 0; s < 5; s++) {
+            for (int dt = 0; dt < 3; dt++) test_linear_f32(dt, ns[ni], shapes[s][0], shapes[s][1]);
+            test_linear_q8(ns[ni], shapes[s][0], shapes[s][1]);
+            test_quantize(ns[ni], shapes[s][0]);
+        }
+    for (int dt = 0; dt < 3; dt++) { test_row(dt, 7, 1); test_row(dt, 3, 61); }
+    for (int ni = 0; ni < 2; ni++) {
+        test_layernorm(ns[ni], 1, 1e-12f);   /* dim 1: output is exactly the bias */
+        test_layernorm(ns[ni], 60, 1e-12f);
+        test_layernorm(ns[ni], 37, 1e-5f);
+    }
+    test_softmax(1, 1.0f);
+    test_softmax(7, 1.0f);
+    test_softmax(13, 80.0f);   /* large scores: naive exp would overflow */
+    test_softmax(129, 30.0f);
+    {   /* extreme: one huge score must give ~one-hot, no NaN */
+        float x[5] = {1e4f, 0, -1e4f, 3, 1e4f - 50};
+        bl_k_softmax(x, 5);
+        CHECK(fabsf(x[0] - 1.0f) < 1e-6f && x[2] == 0.0f && !isnan(x[4]), "softmax extreme scores");
+    }
+    for (int a = 0; a < 3; a++) { test_act(a, 1); test_act(a, 1001); }
+    test_vec(1); test_vec(7); test_vec(61);
+    return check_summary("test_kernels");
+}
