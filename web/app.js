@@ -233,6 +233,7 @@
     inFlight = true;
     sentAt = performance.now();
     sentHover = hover && hover.t;
+    metrics.lastOpts = msg.render;
     worker.postMessage(msg);
   }
 

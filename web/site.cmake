@@ -18,7 +18,7 @@ if(EXISTS ${SRC}/web/fonts)
 endif()
 
 # weights/manifest.json: {"default": NAME, "models": [{"name", "file", "size", "sha256"}…]}.
-# "file" may itself be a shard manifest (.json) whose "parts" list {"file", …} objects.
+# "file" may itself be a shard manifest (.json, weights/FORMAT.md) whose "parts" list {"path", …}.
 set(man ${SRC}/weights/manifest.json)
 if(NOT EXISTS ${man})
   message(STATUS "site: no weights/manifest.json yet; the page will say the model is missing")
@@ -64,7 +64,7 @@ if(nmodels GREATER 0)
       if(NOT err AND nparts GREATER 0)
         math(EXPR plast "${nparts} - 1")
         foreach(p RANGE ${plast})
-          string(JSON pf ERROR_VARIABLE err GET "${sj}" parts ${p} file)
+          string(JSON pf ERROR_VARIABLE err GET "${sj}" parts ${p} path)
           if(NOT err)
             copy_weight(${sdir}${pf})
           endif()

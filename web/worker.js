@@ -51,16 +51,20 @@ async function resolveModel(manifestUrl) {
   if (fileUrl.origin !== self.location.origin) throw new UserError(`${manifestUrl}: model file outside this site`);
   if (!/\.json$/i.test(entry.file))
     return { name: String(entry.name || entry.file), parts: [{ url: fileUrl.href, label: entry.file, size: entry.size, sha256: entry.sha256 }] };
-  // A shard manifest (bertlens convert --shard-mb): {"parts": [{"file", "size", "sha256"}…]}
+  // A shard manifest (weights/FORMAT.md): {"size", "sha256", "parts": [{"path", "size", "sha256"}…]}
   const sr = await fetchOk(fileUrl.href, 'the shard manifest');
   let sm;
   try { sm = await sr.json(); } catch (e) { throw new UserError(`${entry.file} is not valid JSON: ${e.message}`); }
   const parts = (Array.isArray(sm.parts) ? sm.parts : []).map((p) => {
-    const u = new URL(typeof p === 'string' ? p : p.file, fileUrl);
-    if (u.origin !== self.location.origin) throw new UserError(`${entry.file}: part outside this site`);
-    return { url: u.href, label: typeof p === 'string' ? p : p.file, size: p.size, sha256: p.sha256 };
+    const rel = p && (p.path || p.file);
+    if (typeof rel !== 'string' || rel.includes('/')) throw new UserError(`${entry.file}: bad part entry`);
+    const u = new URL(rel, fileUrl);
+    return { url: u.href, label: rel, size: p.size, sha256: p.sha256 };
   });
   if (!parts.length) throw new UserError(`${entry.file} lists no parts`);
+  if (Number.isSafeInteger(sm.size) && parts.every((p) => Number.isSafeInteger(p.size)) &&
+      parts.reduce((a, p) => a + p.size, 0) !== sm.size)
+    throw new UserError(`${entry.file}: the parts' sizes do not add up to ${sm.size} bytes`);
   return { name: String(entry.name || entry.file), parts };
 }
 

@@ -1,0 +1,376 @@
+// page.test.mjs — the page in headless Chromium, served by ./serve.sh on a free port.
+//   node tests/e2e/page.test.mjs --test-model build-web/test-model/test.int8.bin [--cli build/bertlens]
+// Uses the default model from weights/manifest.json when the site has one; otherwise the test
+// model is served in its place (through request interception, same origin). Prints the
+// measured figures (first view, re-run while typing, hover redraw, sizes) at the end.
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { args, check, summary, cli, ROOT } from './lib.mjs';
+import { decodePng, comparePixels } from './png.mjs';
+
+const A = args();
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+const SENTENCE = 'The cat sat on the mat because it was tired.';
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'bl-page-'));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on('error', reject);
+  });
+}
+
+async function startServer() {
+  const port = await freePort();
+  const proc = spawn(path.join(ROOT, 'serve.sh'), [String(port)], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const base = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 600; i++) {   // the build may run first (up to a few minutes on a cold tree)
+    if (proc.exitCode !== null) throw new Error(`serve.sh exited: ${log}`);
+    try { if ((await fetch(base)).ok) return { proc, base, port }; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  proc.kill();
+  throw new Error(`serve.sh did not answer on ${base}: ${log}`);
+}
+
+const server = await startServer();
+const site = cli(path.join(ROOT, 'serve.sh'), '--print-root').trim().split('\n').pop();
+const hasDefault = existsSync(path.join(site, 'weights', 'manifest.json'));
+const testModel = A['test-model'] && readFileSync(A['test-model']);
+let modelFile = null;       // path of the model the page shows, for `bertlens render`
+if (hasDefault) {
+  const man = JSON.parse(readFileSync(path.join(site, 'weights', 'manifest.json'), 'utf8'));
+  const e = (man.models || []).find((m) => m.name === man.default) || man.models[0];
+  modelFile = path.join(site, 'weights', e.file);
+  console.log(`page: default model ${e.name} (${e.file})`);
+} else {
+  if (!testModel) { console.error('no default model in the site and no --test-model'); process.exit(2); }
+  modelFile = A['test-model'];
+  console.log('page: no weights/manifest.json in the site yet: serving the test model as the default');
+}
+
+const browser = await chromium.launch({ executablePath: A.chromium || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+
+/* A page with the bookkeeping every test wants: console errors, foreign requests, and (without a
+   default model) the test model routed in as weights/. */
+async function openPage({ dpr = 1, width = 1100, routes = null, expectErrors = false } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, deviceScaleFactor: dpr, acceptDownloads: true });
+  const p = await context.newPage();
+  p.errors = [];
+  p.foreign = [];
+  p.on('console', (m) => { if (m.type() === 'error') p.errors.push(m.text()); });
+  p.on('pageerror', (e) => p.errors.push(`pageerror: ${e.message}`));
+  context.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(server.base) && !u.startsWith('blob:') && !u.startsWith('data:')) p.foreign.push(u);
+  });
+  if (!hasDefault) {
+    const size = testModel.length, sha = (await import('node:crypto')).createHash('sha256').update(testModel).digest('hex');
+    await context.route('**/weights/manifest.json', (r) => r.fulfill({ contentType: 'application/json',
+      body: JSON.stringify({ default: 'test', models: [{ name: 'test', file: 'test.int8.bin', size, sha256: sha }] }) }));
+    await context.route('**/weights/test.int8.bin', (r) => r.fulfill({ contentType: 'application/octet-stream', body: testModel }));
+  }
+  if (routes) await routes(context);
+  p.expectErrors = expectErrors;
+  return p;
+}
+
+const state = (p) => p.evaluate(() => document.body.dataset.state);
+const metrics = (p) => p.evaluate(() => JSON.parse(JSON.stringify(window.__bertlens.metrics)));
+const frames = (p) => p.evaluate(() => window.__bertlens.metrics.frames);
+async function waitFrameAfter(p, n, timeout = 20000) {
+  await p.waitForFunction((k) => window.__bertlens.metrics.frames > k, n, { timeout });
+  await p.waitForTimeout(30);
+}
+async function waitReady(p, timeout = 60000) {
+  await p.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout });
+  return state(p);
+}
+const canvasPixels = (p) => p.evaluate(() => {
+  const c = document.getElementById('view');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+  return { w: c.width, h: c.height, pixels: Array.from(d.data) };
+});
+function distinctColours(img) {
+  const s = new Set();
+  for (let i = 0; i < img.pixels.length && s.size < 100; i += 4 * 31) s.add((img.pixels[i] << 16) | (img.pixels[i + 1] << 8) | img.pixels[i + 2]);
+  return s.size;
+}
+const hashOf = (o) => '#' + new URLSearchParams(o).toString();
+const cliBin = A.cli && existsSync(A.cli) ? A.cli : null;
+const figures = {};
+
+try {
+  // ------------------------------------------------------------ load, first view, pixels
+  const p = await openPage();
+  const t0 = Date.now();
+  await p.goto(server.base + hashOf({ text: SENTENCE, layer: 0, head: 0, view: 'heatmap' }));
+  check(await waitReady(p) === 'ready', `page reaches data-state=ready (error: ${await p.textContent('#error-msg')})`);
+  const m0 = await metrics(p);
+  figures.firstViewMs = m0.firstViewMs;
+  console.log(`first view: ${m0.firstViewMs.toFixed(0)} ms after navigation (wall ${Date.now() - t0} ms; core ${m0.loadMs.core.toFixed(0)} ms, ` +
+    `download ${m0.loadMs.download.toFixed(0)} ms, load ${m0.loadMs.load.toFixed(0)} ms)`);
+  const model = await p.evaluate(() => window.__bertlens.model);
+  check(model.layers >= 2 && model.heads >= 2, `model info ${model.layers}x${model.heads}`);
+  check((await p.textContent('#model-info')).includes(`${model.layers} layers`), 'model info shown');
+  const img0 = await canvasPixels(p);
+  check(img0.w > 100 && img0.h > 100, `canvas has a view (${img0.w}x${img0.h})`);
+  check(distinctColours(img0) > 10, `heatmap has non-trivial content (${distinctColours(img0)} colours)`);
+  const opts = m0.lastOpts;
+  if (cliBin) {
+    const png = path.join(tmp, 'ref.png');
+    cli(cliBin, 'render', '-m', modelFile, SENTENCE, '--view', 'heatmap', '--layer', '0', '--head', '0',
+      '--width', String(opts.width), '--scale', '1', '-o', png);
+    const c = comparePixels(decodePng(readFileSync(png)), img0);
+    check(c.sameSize && c.frac < 0.005, `canvas matches \`bertlens render\` (${(c.frac * 100).toFixed(3)}% pixels differ, max ${c.maxDiff})`);
+  }
+  const run = await p.evaluate(() => window.__bertlens.run);
+  check(run.tokens[0] === '[CLS]' && run.tokens.includes('cat'), `tokens: ${run.tokens.join(' ')}`);
+
+  // ------------------------------------------------------------ layer/head via UI, hash, keys
+  let f = await frames(p);
+  await p.selectOption('#layer', '1');
+  await waitFrameAfter(p, f);
+  check(/layer=1/.test(await p.evaluate(() => location.hash)), 'layer picker updates the URL hash');
+  const img1 = await canvasPixels(p);
+  check(comparePixels(img0, img1).frac > 0.001, 'layer 1 looks different from layer 0');
+  f = await frames(p);
+  await p.selectOption('#head', '-1');
+  await waitFrameAfter(p, f);
+  check(/head=mean/.test(await p.evaluate(() => location.hash)), 'mean over heads in the hash');
+
+  f = await frames(p);
+  await p.evaluate((h) => { location.hash = h; }, hashOf({ text: SENTENCE, layer: 0, head: 2, view: 'heatmap' }));
+  await waitFrameAfter(p, f);
+  check(await p.inputValue('#head') === '2' && await p.inputValue('#layer') === '0', 'hash change selects layer 0 head 2');
+  // invalid values are ignored, long text is capped
+  f = await frames(p);
+  await p.evaluate(() => { location.hash = '#layer=999&head=-7&view=<script>&text=' + 'a'.repeat(5000); });
+  await waitFrameAfter(p, f);
+  const st = await p.evaluate(() => ({ ...window.__bertlens.state }));
+  check(st.layer === 0 && st.head === 2 && st.view === 'heatmap', `invalid hash values ignored (${st.layer}, ${st.head}, ${st.view})`);
+  check(st.text.length === 2000, `text from the hash capped at 2000 (${st.text.length})`);
+
+  f = await frames(p);
+  await p.evaluate((h) => { location.hash = h; }, hashOf({ text: SENTENCE, layer: 0, head: 0, view: 'heatmap' }));
+  await waitFrameAfter(p, f);
+  await p.focus('#view');
+  f = await frames(p);
+  await p.keyboard.press('ArrowDown');
+  await p.keyboard.press('ArrowRight');
+  await waitFrameAfter(p, f);
+  await p.waitForFunction(() => window.__bertlens.state.layer === 1 && window.__bertlens.state.head === 1, null, { timeout: 5000 }).catch(() => {});
+  const st2 = await p.evaluate(() => ({ ...window.__bertlens.state }));
+  check(st2.layer === 1 && st2.head === 1, `arrow keys move layer/head (${st2.layer}, ${st2.head})`);
+
+  // ------------------------------------------------------------ hover tooltip and redraw time
+  const box = await p.locator('#view').boundingBox();
+  let tipText = '';
+  for (let k = 0; k < 40 && !/→/.test(tipText); k++) {
+    await p.mouse.move(box.x + box.width * (0.3 + 0.015 * k), box.y + box.height * (0.35 + 0.012 * k));
+    await p.waitForTimeout(60);
+    tipText = await p.evaluate(() => { const t = document.getElementById('tooltip'); return t.hidden ? '' : t.textContent; });
+  }
+  check(/→ .*: \d\.\d{3}$/.test(tipText), `hover shows "from → to: value" (${tipText})`);
+  const before = (await metrics(p)).hoverMs.length;
+  for (let k = 0; k < 30; k++) {
+    await p.mouse.move(box.x + box.width * (0.35 + 0.01 * k), box.y + box.height * (0.4 + 0.008 * k));
+    await p.waitForTimeout(40);
+  }
+  await p.waitForTimeout(200);
+  const hv = (await metrics(p)).hoverMs.slice(before), rd = (await metrics(p)).renderMs.slice(-hv.length);
+  const med = (a) => a.length ? [...a].sort((x, y) => x - y)[a.length >> 1] : NaN;
+  figures.hoverMedianMs = med(hv);
+  figures.renderMedianMs = med(rd);
+  console.log(`hover: pointer → redrawn frame median ${med(hv).toFixed(1)} ms (max ${Math.max(...hv).toFixed(1)}), core draw median ${med(rd).toFixed(1)} ms, ${hv.length} frames`);
+  check(hv.length > 5, 'hover re-renders');
+  await p.mouse.move(1, 1);
+
+  // ------------------------------------------------------------ every view
+  for (const v of ['model', 'head', 'neuron', 'rollout', 'flow', 'mlm', 'heatmap']) {
+    f = await frames(p);
+    await p.click(`#views button[data-view="${v}"]`);
+    await waitFrameAfter(p, f);
+    const img = await canvasPixels(p);
+    check(distinctColours(img) > 3 && await state(p) === 'ready', `${v} view draws (${img.w}x${img.h})`);
+    check(new RegExp(`view=${v}`).test(await p.evaluate(() => location.hash)), `${v} view in the hash`);
+  }
+  // model view: click a thumbnail opens it as a heatmap
+  f = await frames(p);
+  await p.click('#views button[data-view="model"]');
+  await waitFrameAfter(p, f);
+  const mbox = await p.locator('#view').boundingBox();
+  let opened = false;
+  for (let k = 0; k < 30 && !opened; k++) {
+    const x = mbox.x + mbox.width * (0.1 + 0.027 * k), y = mbox.y + mbox.height * (0.2 + 0.02 * k);
+    await p.mouse.move(x, y);
+    await p.waitForTimeout(60);
+    const t = await p.evaluate(() => document.getElementById('tooltip').textContent);
+    if (/click to open/.test(t)) {
+      await p.mouse.click(x, y);
+      await p.waitForFunction(() => window.__bertlens.state.view === 'heatmap', null, { timeout: 5000 }).catch(() => {});
+      opened = await p.evaluate(() => window.__bertlens.state.view === 'heatmap');
+    }
+  }
+  check(opened, 'clicking a model-view thumbnail opens its heatmap');
+
+  // ------------------------------------------------------------ typing: debounce + re-run time
+  const typing = [];
+  for (const text of ['The dog chased the ball across the park.', 'A much longer sentence with many more words so that the number of tokens grows towards the sixty four token mark we care about, and then some more words.']) {
+    f = await frames(p);
+    const t = Date.now();
+    await p.fill('#text', text);
+    await waitFrameAfter(p, f);
+    const mm = await metrics(p);
+    const n = (await p.evaluate(() => window.__bertlens.run.n));
+    typing.push({ n, endToEndMs: Date.now() - t, runMs: mm.runMs.at(-1), renderMs: mm.renderMs.at(-1), roundTripMs: mm.roundTripMs.at(-1) });
+  }
+  figures.typing = typing;
+  for (const t of typing) console.log(`typing: n=${t.n}: forward ${t.runMs.toFixed(1)} ms + draw ${t.renderMs.toFixed(1)} ms; worker round trip ${t.roundTripMs.toFixed(1)} ms; keystroke → frame ${t.endToEndMs} ms (incl. 120 ms debounce)`);
+  check(typing.every((t) => t.runMs !== undefined), 'typing re-runs the model');
+
+  // ------------------------------------------------------------ masked LM: click to mask
+  if (model.hasMlm) {
+    f = await frames(p);
+    await p.fill('#text', 'Paris is the [MASK] of France.');
+    await waitFrameAfter(p, f);
+    f = await frames(p);
+    await p.click('#views button[data-view="mlm"]');
+    await waitFrameAfter(p, f);
+    const r = await p.evaluate(() => window.__bertlens.run);
+    check(r.mlm.length === 1 && r.mlm[0].top.length === 5, 'one [MASK] with top-5 predictions');
+    const b2 = await p.locator('#view').boundingBox();
+    let masked = false;
+    outer: for (let y = 0.05; y < 0.95; y += 0.06) for (let x = 0.03; x < 0.97; x += 0.04) {
+      await p.mouse.move(b2.x + b2.width * x, b2.y + b2.height * y);
+      await p.waitForTimeout(25);
+      const t = await p.evaluate(() => document.getElementById('tooltip').textContent);
+      if (/click to mask/.test(t) && !/\[MASK\]|\[CLS\]|\[SEP\]/.test(t)) {
+        f = await frames(p);
+        await p.mouse.click(b2.x + b2.width * x, b2.y + b2.height * y);
+        await waitFrameAfter(p, f).catch(() => {});
+        masked = (await p.inputValue('#text')).split('[MASK]').length === 3;
+        break outer;
+      }
+    }
+    check(masked, `clicking a token masks it and re-runs (${await p.inputValue('#text')})`);
+  }
+
+  // ------------------------------------------------------------ untrusted text never becomes markup
+  f = await frames(p);
+  await p.fill('#text', '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>');
+  await waitFrameAfter(p, f);
+  await p.evaluate((h) => { location.hash = h; }, hashOf({ text: '<img src=x onerror="window.__pwned=3">', view: 'head' }));
+  await p.waitForTimeout(500);
+  const bx = await p.locator('#view').boundingBox();
+  for (let k = 0; k < 10; k++) { await p.mouse.move(bx.x + 30 + k * 20, bx.y + 60 + k * 10); await p.waitForTimeout(30); }
+  check(await p.evaluate(() => window.__pwned === undefined && document.querySelectorAll('img').length === 0), 'text input is never executed or parsed as HTML');
+
+  // ------------------------------------------------------------ export
+  f = await frames(p);
+  await p.evaluate((h) => { location.hash = h; }, hashOf({ text: SENTENCE, view: 'heatmap', layer: 0, head: 0 }));
+  await waitFrameAfter(p, f);
+  const [dl] = await Promise.all([p.waitForEvent('download'), p.click('#export-png')]);
+  const pngPath = path.join(tmp, 'export.png');
+  await dl.saveAs(pngPath);
+  const exp = decodePng(readFileSync(pngPath)), cv = await canvasPixels(p);
+  check(exp.w === cv.w && exp.h === cv.h && comparePixels(exp, cv, 2).frac < 0.001, `PNG export is the canvas (${exp.w}x${exp.h}, ${dl.suggestedFilename()})`);
+  const [dj] = await Promise.all([p.waitForEvent('download'), p.click('#export-json')]);
+  const jsonPath = path.join(tmp, 'export.json');
+  await dj.saveAs(jsonPath);
+  const ej = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  const nTok = ej.tokens.length;
+  check(ej.layers === model.layers && ej.heads === model.heads && ej.attentions.length === model.layers &&
+    ej.attentions[0].length === model.heads && ej.attentions[0][0].length === nTok && ej.attentions[0][0][0].length === nTok,
+  `JSON export has every attention map (${ej.layers}x${ej.heads}x${nTok}x${nTok})`);
+  if (cliBin) {
+    const nat = JSON.parse(cli(cliBin, 'attention', '-m', modelFile, SENTENCE));
+    let d = 0;
+    nat.attentions.forEach((l, li) => l.forEach((h, hi) => h.forEach((row, i) => row.forEach((v, j) => { d = Math.max(d, Math.abs(v - ej.attentions[li][hi][i][j])); }))));
+    check(JSON.stringify(nat.tokens) === JSON.stringify(ej.tokens) && d <= 2e-3, `JSON export matches \`bertlens attention\` (max Δ ${d.toExponential(2)})`);
+  }
+
+  // ------------------------------------------------------------ bring your own model
+  if (testModel) {
+    await p.setInputFiles('#model-file', { name: 'garbage.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('definitely not a model') });
+    await p.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: 10000 }).catch(() => {});
+    const msg = await p.textContent('#error-msg');
+    check(/garbage\.bin/.test(msg) && await state(p) === 'ready', `a bad model file shows an error and the page keeps working (${msg})`);
+    f = await frames(p);
+    await p.setInputFiles('#model-file', A['test-model']);
+    await waitFrameAfter(p, f);
+    check(/test\.int8\.bin/.test(await p.textContent('#model-info')) && await p.evaluate(() => document.getElementById('error').hidden),
+      `own model loads (${await p.textContent('#model-info')})`);
+  }
+  check(p.errors.length === 0, `no console errors (${p.errors.join(' | ')})`);
+  check(p.foreign.length === 0, `no request to another host (${p.foreign.join(' ')})`);
+  await p.context().close();
+
+  // ------------------------------------------------------------ sharp at devicePixelRatio 2
+  const p2 = await openPage({ dpr: 2 });
+  await p2.goto(server.base + hashOf({ text: SENTENCE, view: 'heatmap' }));
+  check(await waitReady(p2) === 'ready', 'ready at dpr 2');
+  const d2 = await p2.evaluate(() => { const c = document.getElementById('view'); return { w: c.width, css: c.getBoundingClientRect().width }; });
+  check(Math.abs(d2.w - 2 * d2.css) <= 1, `canvas is CSS size × dpr (${d2.w} px for ${d2.css} CSS px)`);
+  check(p2.errors.length === 0, `no console errors at dpr 2 (${p2.errors.join(' | ')})`);
+  await p2.context().close();
+
+  // ------------------------------------------------------------ failures: 404, truncated, corrupt
+  const weightsRoute = '**/weights/*.{bin,part*}';
+  // the bytes the server would send (the test model when it stands in for the default)
+  const original = async (r) => (hasDefault ? Buffer.from(await (await r.fetch()).body()) : Buffer.from(testModel));
+  const octet = { 'content-type': 'application/octet-stream' };
+  const cases = [
+    ['missing weights file (404)', (r) => r.fulfill({ status: 404, body: 'not found' }), /404/],
+    ['truncated download', async (r) => { const b = await original(r); await r.fulfill({ body: b.subarray(0, b.length >> 1), headers: octet }); }, /truncated/i],
+    ['checksum mismatch', async (r) => { const b = await original(r); b[b.length - 7] ^= 0xff; await r.fulfill({ body: b, headers: octet }); }, /checksum|sha-?256|corrupt/i],
+  ];
+  for (const [name, handler, re] of cases) {
+    const pe = await openPage({ routes: (ctx) => ctx.route(weightsRoute, handler) });
+    await pe.goto(server.base);
+    const s = await waitReady(pe);
+    const msg = await pe.textContent('#error-msg');
+    check(s === 'error' && re.test(msg), `${name}: data-state=${s}, #error says: ${msg}`);
+    check(await pe.isVisible('#retry'), `${name}: a retry button is offered`);
+    if (name.startsWith('missing')) {   // retry after the file comes back
+      await pe.context().unroute(weightsRoute);
+      await pe.click('#retry');
+      check(await waitReady(pe) === 'ready', 'retry after the file is back reaches ready');
+    }
+    await pe.context().close();
+  }
+  // no SIMD: the feature test fails → a clear message
+  const ps = await openPage();
+  await ps.addInitScript(() => { const v = WebAssembly.validate; WebAssembly.validate = (b) => (b.length < 40 ? false : v(b)); });
+  await ps.goto(server.base);
+  const ss = await waitReady(ps);
+  check(ss === 'error' && /SIMD/.test(await ps.textContent('#error-msg')), 'WASM without SIMD is reported');
+  await ps.context().close();
+
+  // ------------------------------------------------------------ sizes
+  const size = (f) => { const b = readFileSync(path.join(site, f)); return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
+  const files = ['bertlens_core.wasm', 'bertlens_core.js', 'app.js', 'worker.js', 'index.html', 'style.css', 'fonts/DejaVuSans-subset.ttf'];
+  let raw = 0, gz = 0;
+  for (const f of files) {
+    if (!existsSync(path.join(site, f))) continue;
+    const s = size(f);
+    raw += s.raw;
+    gz += s.gzip;
+    console.log(`size: ${f}: ${(s.raw / 1024).toFixed(1)} KiB (${(s.gzip / 1024).toFixed(1)} KiB gzip)`);
+  }
+  console.log(`size: WASM + JS + HTML/CSS + font: ${(raw / 1024).toFixed(1)} KiB (${(gz / 1024).toFixed(1)} KiB gzip), model ${(statSync(modelFile).size / 1048576).toFixed(1)} MiB`);
+} finally {
+  await browser.close();
+  server.proc.kill();
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(summary('page'));

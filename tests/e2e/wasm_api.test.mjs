@@ -1,0 +1,156 @@
+// wasm_api.test.mjs — the WebAssembly build through core/wasm_api.c, checked against the
+// native CLI on the same model:
+//   node tests/e2e/wasm_api.test.mjs --site build-web/site --model MODEL.bin --cli build/bertlens
+//        [--font web/fonts/DejaVuSans-subset.ttf]
+// Tolerances (WASM SIMD kernels vs native kernels, both the int8 path):
+//   tokens and ids: exact; attention: max |Δ| <= 2e-3 over every layer/head/cell;
+//   fill-mask: same top-1 token, |Δp| <= 2e-3; rendered heatmap: < 0.5% of pixels differ by
+//   more than 8/255 from `bertlens render` (colours are quantized, so a tiny Δ rarely shows).
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { args, check, summary, loadCore, Core, cliJson, cli, ROOT } from './lib.mjs';
+import { decodePng, comparePixels } from './png.mjs';
+
+const A = args();
+const site = path.resolve(A.site || path.join(ROOT, 'build-web/site'));
+const modelPath = A.model;
+const bin = A.cli;
+const font = A.font || path.join(ROOT, 'web/fonts/DejaVuSans-subset.ttf');
+const ATT_TOL = 2e-3, P_TOL = 2e-3;
+if (!modelPath) { console.error('usage: --model MODEL.bin [--cli build/bertlens] [--site DIR]'); process.exit(2); }
+
+const core = new Core(await loadCore(site));
+const M = core.M;
+const modelBytes = readFileSync(modelPath);
+
+// --- errors before and during loading
+check(M.UTF8ToString(M._blw_version()).length > 0, 'version string');
+check(core.run('hello') === -1 && /no model/i.test(core.error()), `run without a model fails cleanly: ${core.error()}`);
+check(core.loadModel(modelBytes.subarray(0, modelBytes.length >> 1)) === -1 && core.error().length > 0,
+  `truncated model is rejected with a message: ${core.error()}`);
+const corrupt = Buffer.from(modelBytes);
+corrupt[corrupt.length - 100] ^= 0x55;
+check(core.loadModel(corrupt) === -1 && core.error().length > 0, `corrupted model is rejected: ${core.error()}`);
+check(core.loadModel(Buffer.from('not a model at all, just text')) === -1, 'garbage is rejected');
+check(core.loadModel(modelBytes) === 0, `model loads: ${core.error()}`);
+const L = core.config(2), H = core.config(3);
+check(L > 0 && H > 0, `config: ${L} layers, ${H} heads`);
+
+// --- tokenize + forward against the native CLI
+const TEXTS = [
+  ['The cat sat on the mat because it was tired.'],
+  ['Hello, World! Héllo wörld — naïve café; 東京 is big.'],
+  ['Where is the library?', 'It is next to the old church.'],
+  ['Paris is the [MASK] of France.'],
+  ['unaffable   tokenization\tof\nwhitespace   and punctuation!!! (yes)'],
+  [''],
+  [Array.from({ length: 200 }, (_, i) => `word${i % 17}`).join(' ')],   // truncated to max_pos
+];
+let worst = 0;
+for (const [a, b] of TEXTS) {
+  const label = JSON.stringify(a.slice(0, 40)) + (b ? ' + pair' : '');
+  const n = core.run(a, b ?? null);
+  if (!check(n > 0, `${label}: run: ${core.error()}`)) continue;
+  const att = core.attention();
+  // rows are probability distributions
+  let rowErr = 0;
+  for (let r = 0; r < L * H * n; r++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += att[r * n + j];
+    rowErr = Math.max(rowErr, Math.abs(s - 1));
+  }
+  check(rowErr < 1e-4, `${label}: attention rows sum to 1 (max error ${rowErr})`);
+  if (!bin) continue;
+  const cliArgs = b ? ['--pair', b, a] : [a];
+  const tok = cliJson(bin, 'tokenize', '-m', modelPath, ...cliArgs);
+  check(JSON.stringify(core.tokens()) === JSON.stringify(tok.tokens), `${label}: tokens match the CLI`);
+  check(JSON.stringify(core.ids()) === JSON.stringify(tok.ids), `${label}: ids match the CLI`);
+  check(JSON.stringify(core.typeIds()) === JSON.stringify(tok.type_ids), `${label}: type ids match the CLI`);
+  check((M._blw_truncated() === 1) === !!tok.truncated, `${label}: truncated flag matches the CLI`);
+  const nat = cliJson(bin, 'attention', '-m', modelPath, ...cliArgs);
+  check(nat.layers === L && nat.heads === H && nat.tokens.length === n, `${label}: CLI shape ${nat.layers}x${nat.heads}x${nat.tokens.length}`);
+  let d = 0;
+  for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++)
+    d = Math.max(d, Math.abs(nat.attentions[l][h][i][j] - att[((l * H + h) * n + i) * n + j]));
+  worst = Math.max(worst, d);
+  check(d <= ATT_TOL, `${label}: attention max |WASM - native| = ${d.toExponential(2)} <= ${ATT_TOL}`);
+}
+if (bin) console.log(`attention: max |WASM - native| over all texts = ${worst.toExponential(3)} (tolerance ${ATT_TOL})`);
+
+// --- masked LM top-k against `bertlens fill-mask`
+if (core.config(8) === 1) {
+  const text = 'Paris is the [MASK] of France. The [MASK] sat on the mat.';
+  check(core.run(text, null, 5) > 0, 'mlm run');
+  const mine = core.mlm();
+  check(mine.length === 2 && mine.every((m) => m.top.length === 5), `two [MASK] positions with top-5 (${mine.length})`);
+  check(mine.every((m) => m.top.every((t, i) => i === 0 || t.p <= m.top[i - 1].p + 1e-7)), 'top-k sorted by probability');
+  if (bin) {
+    const nat = cliJson(bin, 'fill-mask', '-m', modelPath, '-k', '5', text);
+    for (let i = 0; i < Math.min(nat.length, mine.length); i++) {
+      check(nat[i].position === mine[i].position, `mask ${i}: same position`);
+      check(nat[i].top[0].id === mine[i].top[0].id, `mask ${i}: same top-1 (${nat[i].top[0].token} vs ${mine[i].top[0].token})`);
+      const dp = Math.max(...nat[i].top.map((t, r) => (mine[i].top[r] && mine[i].top[r].id === t.id ? Math.abs(t.p - mine[i].top[r].p) : 0)));
+      check(dp <= P_TOL, `mask ${i}: probabilities within ${P_TOL} (max Δ ${dp.toExponential(2)})`);
+    }
+  }
+}
+
+// --- renderer through the exports
+let fontBytes = null;
+try { fontBytes = readFileSync(font); } catch { console.log(`no font at ${font}: render checks skipped`); }
+if (fontBytes) {
+  check(core.render({}) === null && /font/i.test(core.error()), 'render without a font fails cleanly');
+  check(core.loadFont(Buffer.from('not a font')) === -1, `a bad font is rejected: ${core.error()}`);
+  check(core.loadFont(fontBytes) === 0, `font loads: ${core.error()}`);
+  const text = 'The cat sat on the mat.';
+  core.run(text);
+  const views = ['heatmap', 'model', 'head', 'neuron', 'rollout', 'flow', 'mlm'];
+  for (let v = 0; v < views.length; v++) {
+    for (const scale of [1, 2]) {
+      const t0 = performance.now();
+      const fb = core.render({ view: v, width: 700, scale, layer: L - 1, head: v === 1 ? 0 : -1, token: 2 });
+      const ms = performance.now() - t0;
+      if (!check(fb, `${views[v]} @${scale}x renders: ${core.error()}`)) continue;
+      check(fb.w === 700 * scale && fb.h > 0, `${views[v]} @${scale}x: ${fb.w}x${fb.h} (${ms.toFixed(1)} ms)`);
+      const colours = new Set();
+      for (let i = 0; i < fb.pixels.length && colours.size < 50; i += 4 * 97) colours.add((fb.pixels[i] << 16) | (fb.pixels[i + 1] << 8) | fb.pixels[i + 2]);
+      check(colours.size > 5, `${views[v]} @${scale}x: non-trivial content (${colours.size} colours sampled)`);
+    }
+  }
+  // hit testing: scan the heatmap for a cell and check the value against the attention
+  const fb = core.render({ view: 0, width: 700, scale: 1, layer: 0, head: 1 });
+  let cell = null;
+  for (let y = 0; y < fb.h && !cell; y += 5) for (let x = 0; x < fb.w && !cell; x += 5) {
+    const h = core.hit(x, y);
+    if (h.kind === 1) cell = h;
+  }
+  if (check(cell, 'heatmap hit test finds a cell')) {
+    const n = M._blw_n(), att = core.attention();
+    const want = att[((0 * H + 1) * n + cell.from) * n + cell.to];
+    check(Math.abs(cell.value - want) < 1e-6, `hit value ${cell.value} = attention[0][1][${cell.from}][${cell.to}] ${want}`);
+  }
+  core.render({ view: 0, layer: L + 3 });   // out of range: an error or a clamp, never a crash
+  check(core.run('still alive') > 0, 'out-of-range layer does not break the module');
+  // pixels against `bertlens render` (same C renderer, native build)
+  if (bin) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bl-wasm-'));
+    try {
+      for (const [v, name] of [[0, 'heatmap'], [1, 'model'], [2, 'head'], [4, 'rollout']]) {
+        const png = path.join(dir, `${name}.png`);
+        cli(bin, 'render', '-m', modelPath, text, '--view', name, '--layer', String(L - 1), '--head', '1', '--width', '700', '--scale', '2', '-o', png);
+        const ref = decodePng(readFileSync(png));
+        core.run(text);
+        const mine = core.render({ view: v, width: 700, scale: 2, layer: L - 1, head: 1 });
+        const c = comparePixels(ref, mine);
+        check(c.sameSize && c.frac < 0.005, `${name}: WASM vs native render: ${ref.w}x${ref.h} vs ${mine.w}x${mine.h}, ${(c.frac * 100).toFixed(3)}% pixels differ (max ${c.maxDiff})`);
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  }
+}
+
+// --- a second model load replaces the first; reset frees everything
+check(core.loadModel(modelBytes) === 0 && core.run('again') > 0, 'reload works');
+M._blw_reset();
+check(core.run('x') === -1, 'after reset there is no model');
+process.exit(summary('wasm_api'));

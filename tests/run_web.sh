@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# tests/run_web.sh — builds the WebAssembly site and runs the web tests:
+#   1. tests/e2e/wasm_api.test.mjs  the WASM exports against the native CLI (tokens, attention,
+#                                   fill-mask, rendered pixels) on a small random test model
+#                                   and, when weights/manifest.json exists, the default model
+#   2. tests/e2e/page.test.mjs      the page in headless Chromium served by ./serve.sh
+# Installs what is missing: Debian packages (emscripten, chromium, nodejs, npm, cmake, python3)
+# with apt as root or through sudo, and npm dev dependencies (playwright-core; never a browser).
+# Environment: BL_NATIVE_BUILD (native build dir with bertlens, default build/, built if
+# missing), BL_WEB_BUILD (default build-web), JOBS (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=${JOBS:-2}
+NATIVE=${BL_NATIVE_BUILD:-$ROOT/build}
+WEB=${BL_WEB_BUILD:-$ROOT/build-web}
+export BL_WEB_BUILD=$WEB
+
+have() { command -v "$1" >/dev/null 2>&1; }
+need=()
+have emcc || need+=(emscripten)
+have chromium || [ -x /usr/bin/chromium ] || need+=(chromium)
+have node || need+=(nodejs)
+have npm || need+=(npm)
+have cmake || need+=(cmake)
+have cc || need+=(build-essential)
+have python3 || need+=(python3)
+[ -f /usr/include/stb/stb_truetype.h ] || need+=(libstb-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "run_web.sh: installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/playwright-core/package.json ]; then
+  echo "run_web.sh: installing npm dev dependencies"
+  # playwright-core never downloads a browser; we point it at Debian's chromium.
+  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+
+echo "== native CLI ($NATIVE)"
+if [ ! -x "$NATIVE/bertlens" ]; then
+  cmake -S . -B "$NATIVE" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$NATIVE" -j"$JOBS" --target bertlens >/dev/null
+CLI=$NATIVE/bertlens
+
+echo "== WebAssembly build ($WEB)"
+mkdir -p "$WEB"
+SITE=$(./serve.sh --print-root 2>"$WEB/serve.log" | tail -n 1) || { cat "$WEB/serve.log"; exit 1; }
+echo "site: $SITE"
+
+echo "== test model"
+TM=$WEB/test-model
+if [ ! -f "$TM/test.int8.bin" ] || [ tests/e2e/make_test_model.py -nt "$TM/test.int8.bin" ]; then
+  rm -rf "$TM"
+  python3 tests/e2e/make_test_model.py "$TM/hf"
+  "$CLI" convert "$TM/hf" -o "$TM/test.int8.bin" --dtype int8 >/dev/null
+fi
+echo "$TM/test.int8.bin"
+
+FONT=web/fonts/DejaVuSans-subset.ttf
+echo "== WASM API vs native (test model)"
+node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test.int8.bin" --cli "$CLI" --font "$FONT"
+
+# The default model, when the manifest names a single .bin (shards are covered by the page test).
+DEFAULT_BIN=$(node -e '
+  const fs = require("fs");
+  try {
+    const m = JSON.parse(fs.readFileSync("weights/manifest.json", "utf8"));
+    const e = (m.models || []).find((x) => x.name === m.default) || (m.models || [])[0];
+    if (e && /\.bin$/.test(e.file) && fs.existsSync("weights/" + e.file)) console.log("weights/" + e.file);
+  } catch (e) {}')
+if [ -n "$DEFAULT_BIN" ]; then
+  echo "== WASM API vs native (default model $DEFAULT_BIN)"
+  node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$DEFAULT_BIN" --cli "$CLI" --font "$FONT"
+fi
+
+echo "== page in headless Chromium"
+node tests/e2e/page.test.mjs --test-model "$TM/test.int8.bin" --cli "$CLI"
+echo "== web tests passed"
