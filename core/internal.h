@@ -77,6 +77,8 @@ typedef struct { const char *name; int rows, cols; const float *data; } bl_wtens
 int bl_model_write(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
                    const bl_wtensor *t, int nt, uint8_t **out, size_t *out_len, bl_err *e);
 int bl_tensor_is_matrix(const char *canonical_name);
+/* Config ranges (layers, heads | hidden, eps, flags...): 0 or -1 with "bad config: ...". */
+int bl_config_check(const bl_config *c, bl_err *e);
 /* Dequantize / widen a tensor into out[rows*cols] f32. */
 void bl_tensor_to_f32(const bl_tensor *t, float *out);
 /* The int8 quantizer (per row): scale = max|row| / 127 (f32), q = round(w / scale). */
@@ -90,6 +92,10 @@ int bl_model_tensor_at(const bl_model *m, int i, bl_tensor *t, const char **name
    kind: 0 required, 1 MLM head (required when has_mlm), 2 optional untied decoder. Returns
    -1 when i is past the end. */
 int bl_canonical_tensor(const bl_config *c, int i, char *name, size_t n, int *rows, int *cols, int *kind);
+
+/* ---- convert.c: bl_convert_hf with the shard size in bytes (0 = one file); tests use small
+   shards to get many parts from a tiny model. */
+int bl_convert_hf_ex(const char *hf_dir, const char *out_path, int dtype, size_t shard_bytes, bl_err *e);
 
 /* ---- model_io.c (native): read a whole file into a malloc'd buffer. */
 int bl_read_whole_file(const char *path, uint8_t **buf, size_t *len, bl_err *e);
