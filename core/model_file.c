@@ -151,7 +151,7 @@ static void bl_slot_name(int idx, char *buf, size_t n) {
 enum { CF_VOCAB, CF_HIDDEN, CF_LAYERS, CF_HEADS, CF_INTER, CF_MAXPOS, CF_TYPES, CF_EPS, CF_ACT,
        CF_LOWER, CF_STRIP, CF_CHINESE, CF_MLM, CF_DTYPE, CF_NTENSORS, CF_RESERVED };
 
-static int bl_check_config(const bl_config *c, bl_err *e) {
+int bl_config_check(const bl_config *c, bl_err *e) {
     struct { const char *name; int v, max; } d[] = {
         {"vocab_size", c->vocab_size, BL_MAX_VOCAB}, {"hidden", c->hidden, BL_MAX_HIDDEN},
         {"layers", c->layers, BL_MAX_LAYERS},       {"heads", c->heads, BL_MAX_HEADS},
@@ -248,7 +248,7 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     memset(&cfg, 0, sizeof cfg);
     const uint8_t *cb = b + BL_HDR_FIXED;
     bl_read_config(cb, &cfg);
-    if (bl_check_config(&cfg, e) < 0) return NULL;
+    if (bl_config_check(&cfg, e) < 0) return NULL;
     uint32_t dtype = rd32(cb + 4 * CF_DTYPE), nt = rd32(cb + 4 * CF_NTENSORS);
     if (dtype > BL_DT_I8) return bl_fail(e, "bad config: matrix dtype %u", dtype), NULL;
     for (int i = 4 * CF_RESERVED; i < 4 * CF_RESERVED + 4; i++)
@@ -480,7 +480,7 @@ int bl_model_write(const bl_config *cfg, int dtype, const char *vocab, size_t vo
                    const bl_wtensor *t, int nt, uint8_t **out, size_t *out_len, bl_err *e) {
     *out = NULL;
     *out_len = 0;
-    if (bl_check_config(cfg, e) < 0) return -1;
+    if (bl_config_check(cfg, e) < 0) return -1;
     if (dtype < BL_DT_F32 || dtype > BL_DT_I8) return bl_fail(e, "write: unknown dtype %d", dtype);
     if (nt < 1) return bl_fail(e, "write: no tensors");
     /* Layout: header, vocab, table, then each tensor (and its int8 scales) 64-byte aligned. */
