@@ -282,3 +282,7 @@ const char *bl_json_get_str(const bl_json *j, const char *key) {
     const bl_json *v = bl_json_get(j, key);
     return v && v->type == BL_JSON_STR ? v->str : NULL;
 }
+
+const char *bl_json_str(const bl_json *j) { return j && j->type == BL_JSON_STR ? j->str : NULL; }
+int bl_json_len(const bl_json *j) { return j && (j->type == BL_JSON_ARR || j->type == BL_JSON_OBJ) ? j->n : 0; }
+int bl_json_is_null(const bl_json *j) { return j && j->type == BL_JSON_NULL; }

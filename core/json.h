@@ -36,4 +36,9 @@ const bl_json *bl_json_get(const bl_json *j, const char *key);
 const bl_json *bl_json_at(const bl_json *j, int i);
 /* Convenience: the string of member key if it is a string, else NULL. */
 const char *bl_json_get_str(const bl_json *j, const char *key);
+/* Convenience on a node that may be NULL: its string (NULL unless a string), its number of
+   children (0 unless an array/object), whether it is JSON null. */
+const char *bl_json_str(const bl_json *j);
+int bl_json_len(const bl_json *j);
+int bl_json_is_null(const bl_json *j);
 #endif

@@ -37,6 +37,9 @@ int main(void) {
         const bl_json *c = bl_json_get(bl_json_get(j, "b"), "c");
         CHECK(c && c->is_int && c->i64 == 12345678901234LL, "big int exact");
         CHECK(bl_json_get(j, "zz") == NULL && bl_json_get(arr, "a") == NULL, "absent key / not object");
+        CHECK(bl_json_len(arr) == 6 && bl_json_len(j) == 3 && bl_json_len(NULL) == 0 && bl_json_len(a) == 0, "bl_json_len");
+        CHECK(!strcmp(bl_json_str(bl_json_at(arr, 5)), "x") && bl_json_str(a) == NULL && bl_json_str(NULL) == NULL, "bl_json_str");
+        CHECK(bl_json_is_null(bl_json_at(arr, 4)) && !bl_json_is_null(a) && !bl_json_is_null(NULL), "bl_json_is_null");
     }
     bl_json_free(j);
 
