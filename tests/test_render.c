@@ -1,0 +1,612 @@
+/* test_render.c — the renderer: layout, hit testing, hover, text, themes, every view at several
+   sizes, bounds errors, and the rollout/flow numbers. Synthetic attention, no model needed.
+   BL_RENDER_DUMP=DIR writes a PNG of each view for eyeballing. */
+#include "render_internal.h"
+#include "check.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint8_t *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+    fclose(f);
+    *len = b ? (size_t)n : 0;
+    return b;
+}
+
+/* Synthetic model output: per head a recognisable pattern, rows summing to 1.
+   head%4: 0 = diagonal + [CLS], 1 = previous token, 2 = to the last [SEP], 3 = uniform. */
+typedef struct {
+    int n, L, H, d, n_a;
+    float *attn, *q, *k;
+    const float **qs, **ks;
+    char **tok;
+    int *type;
+} synth;
+
+static void synth_make(synth *s, int n, int L, int H, int pair) {
+    static const char *words[] = {"the", "cat", "sat", "on", "mat", "##s", "ελληνικά", "кошка", "naïve",
+                                  "\xe4\xb8\x80", "supercalifragilisticexpialidocious", "!", "[MASK]", "a"};
+    s->n = n; s->L = L; s->H = H; s->d = 8;
+    s->n_a = pair && n >= 4 ? n / 2 : n;
+    s->attn = malloc(sizeof(float) * (size_t)L * H * n * n);
+    s->q = malloc(sizeof(float) * (size_t)n * H * s->d * L);
+    s->k = malloc(sizeof(float) * (size_t)n * H * s->d * L);
+    s->qs = malloc(sizeof(float *) * L);
+    s->ks = malloc(sizeof(float *) * L);
+    s->tok = malloc(sizeof(char *) * n);
+    s->type = malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++) {
+        s->tok[i] = malloc(64);
+        if (i == 0) strcpy(s->tok[i], "[CLS]");
+        else if (i == n - 1 || (pair && i == s->n_a - 1)) strcpy(s->tok[i], "[SEP]");
+        else strcpy(s->tok[i], words[(i - 1) % 14]);
+        s->type[i] = i >= s->n_a;
+    }
+    for (int l = 0; l < L; l++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < n; i++) {
+                float *row = s->attn + (((size_t)l * H + h) * n + i) * n, sum = 0;
+                for (int j = 0; j < n; j++) {
+                    float v;
+                    switch ((h + l) % 4) {
+                    case 0: v = (i == j ? 0.6f : 0) + (j == 0 ? 0.3f : 0) + 0.1f / n; break;
+                    case 1: v = (j == (i > 0 ? i - 1 : 0) ? 0.8f : 0) + 0.2f / n; break;
+                    case 2: v = (j == n - 1 ? 0.7f : 0) + 0.3f / n; break;
+                    default: v = 1.0f;
+                    }
+                    row[j] = v;
+                    sum += v;
+                }
+                for (int j = 0; j < n; j++) row[j] /= sum;
+            }
+    for (int l = 0; l < L; l++) {
+        float *q = s->q + (size_t)l * n * H * s->d, *k = s->k + (size_t)l * n * H * s->d;
+        for (int t = 0; t < n * H * s->d; t++) { q[t] = sinf(t * 0.37f + l); k[t] = cosf(t * 0.21f - l); }
+        s->qs[l] = q;
+        s->ks[l] = k;
+    }
+}
+
+static void synth_free(synth *s) {
+    for (int i = 0; i < s->n; i++) free(s->tok[i]);
+    free(s->tok); free(s->type); free(s->attn); free(s->q); free(s->k); free(s->qs); free(s->ks);
+}
+
+static bl_render_input synth_input(const synth *s) {
+    bl_render_input in = {0};
+    in.n = s->n; in.layers = s->L; in.heads = s->H; in.head_dim = s->d;
+    in.tokens = (const char *const *)s->tok;
+    in.type_ids = s->type;
+    in.attn = s->attn;
+    in.query = s->qs;
+    in.key = s->ks;
+    return in;
+}
+
+static bl_view_opts opts(int view) {
+    bl_view_opts o = {0};
+    o.view = view; o.layer = 0; o.head = 0; o.colormap = BL_CMAP_YLGNBU; o.scale = 1; o.width = 900;
+    o.token = -1; o.hover_x = o.hover_y = -1;
+    return o;
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static const char *dump_dir;
+static void dump(const char *name, const uint8_t *px, int w, int h) {
+    if (!dump_dir || !px) return;
+    char path[512];
+    bl_err e;
+    snprintf(path, sizeof path, "%s/%s.png", dump_dir, name);
+    if (bl_write_png(path, px, w, h, &e)) fprintf(stderr, "%s\n", e.msg);
+}
+
+static int lum(const uint8_t *p) { return (p[0] * 299 + p[1] * 587 + p[2] * 114) / 1000; }
+
+/* ---------------------------------------------------------------- tests */
+static void test_text(const uint8_t *ttf, size_t len) {
+    bl_err e;
+    bl_font *f = bl_font_new(ttf, len, &e);
+    CHECK(f != NULL, "font loads: %s", f ? "" : e.msg);
+    if (!f) return;
+    int W = 120, H = 60;
+    uint8_t *px = malloc((size_t)W * H * 4);
+    bl_canvas c = {px, W, H, 0, 0, W, H};
+    /* 'A' at 30 px: ink inside its box, none outside */
+    memset(px, 255, (size_t)W * H * 4);
+    float adv = bl_draw_text(f, &c, "A", 1, 10, 40, 30, BL_RGB(0x000000), BL_ALIGN_LEFT, 0);
+    int ink_in = 0, ink_out = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int dark = px[(y * W + x) * 4] < 128;
+            if (x >= 10 && x < 10 + adv + 1 && y >= 40 - 30 && y <= 41) ink_in += dark;
+            else ink_out += dark;
+        }
+    CHECK(ink_in > 40 && ink_out == 0, "glyph A: %d ink pixels in its box, %d outside", ink_in, ink_out);
+    CHECK(bl_font_has_glyph(f, 'A') && bl_font_has_glyph(f, 0x3b1) && bl_font_has_glyph(f, 0x416), "Latin, Greek, Cyrillic in the font");
+    CHECK(bl_font_has_glyph(f, 0x2192) && bl_font_has_glyph(f, 0x2026) && bl_font_has_glyph(f, 0xb7), "arrow, ellipsis, middle dot");
+    CHECK(!bl_font_has_glyph(f, 0x4e00), "CJK not in the subset (so the fallback test means something)");
+    /* a missing glyph (U+4E00) draws a box: ink on its outline, none in its middle */
+    memset(px, 255, (size_t)W * H * 4);
+    bl_draw_text(f, &c, "\xe4\xb8\x80", 3, 10, 40, 30, BL_RGB(0x000000), BL_ALIGN_LEFT, 0);
+    int minx = W, maxx = -1, miny = H, maxy = -1;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (px[(y * W + x) * 4] < 128) {
+                if (x < minx) minx = x;
+                if (x > maxx) maxx = x;
+                if (y < miny) miny = y;
+                if (y > maxy) maxy = y;
+            }
+    int cx = (minx + maxx) / 2, cy = (miny + maxy) / 2;
+    CHECK(maxx - minx >= 8 && maxy - miny >= 12, "fallback box has a size: %dx%d", maxx - minx + 1, maxy - miny + 1);
+    CHECK(maxx >= 0 && px[(cy * W + cx) * 4] > 200, "fallback box is hollow");
+    CHECK(maxx >= 0 && px[(cy * W + minx) * 4] < 128 && px[(miny * W + cx) * 4] < 128, "fallback box has edges");
+    /* ellipsis: a long token is cut to the width asked for */
+    float full = bl_text_width(f, "supercalifragilistic", 20, 12);
+    int ell = 0, fit = bl_text_fit(f, "supercalifragilistic", 20, 12, full / 2, &ell);
+    CHECK(ell == 1 && fit > 0 && fit < 20, "ellipsize: fit %d bytes", fit);
+    CHECK(bl_text_fit(f, "ab", 2, 12, 1000, &ell) == 2 && ell == 0, "short text is not ellipsized");
+    /* UTF-8 decoding never splits or overruns */
+    int i = 0;
+    CHECK(bl_utf8_next("\xce\xb1", 2, &i) == 0x3b1 && i == 2, "utf8 2-byte");
+    i = 0;
+    CHECK(bl_utf8_next("\xe4\xb8", 2, &i) == 0xfffd && i == 1, "truncated utf8 -> U+FFFD");
+    i = 0;
+    CHECK(bl_utf8_next("\xc0\xaf", 2, &i) == 0xfffd, "overlong utf8 -> U+FFFD");
+    /* rotated text puts its ink in a tall box */
+    memset(px, 255, (size_t)W * H * 4);
+    bl_draw_text_rot90(f, &c, "Wide", 4, 30, 55, 12, BL_RGB(0x000000), 0);
+    minx = W; maxx = -1; miny = H; maxy = -1;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (px[(y * W + x) * 4] < 128) {
+                if (x < minx) minx = x;
+                if (x > maxx) maxx = x;
+                if (y < miny) miny = y;
+                if (y > maxy) maxy = y;
+            }
+    CHECK(maxy - miny > 2 * (maxx - minx), "rotated text is taller than wide (%dx%d)", maxx - minx, maxy - miny);
+    free(px);
+    bl_font_free(f);
+    /* bad fonts are errors, not crashes */
+    uint8_t junk[64] = {0};
+    CHECK(bl_font_new(junk, sizeof junk, &e) == NULL, "junk font rejected");
+    uint8_t *cut = malloc(len);
+    memcpy(cut, ttf, len);
+    CHECK(bl_font_new(cut, 200, &e) == NULL && strstr(e.msg, "font"), "truncated font rejected: %s", e.msg);
+    free(cut);
+}
+
+static void test_heatmap_layout(bl_renderer *r) {
+    int prev_cell = 1 << 20;
+    for (int n = 1; n <= 512; n *= 2) {
+        synth s;
+        synth_make(&s, n, 1, 2, 0);
+        bl_render_input in = synth_input(&s);
+        bl_view_opts o = opts(BL_VIEW_HEATMAP);
+        bl_err e;
+        int w, h;
+        const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+        CHECK(px != NULL, "heatmap n=%d: %s", n, px ? "" : e.msg);
+        if (!px) { synth_free(&s); continue; }
+        CHECK(w == 900 && r->nr == n && r->nc == n, "n=%d: width %d, %dx%d cells", n, w, r->nr, r->nc);
+        CHECK(r->cell <= prev_cell && r->cell * n <= w && r->cell >= 1, "n=%d: cell %d (previous %d)", n, r->cell, prev_cell);
+        CHECK(r->cell <= 56, "n=%d: cell capped (%d)", n, r->cell);
+        CHECK(r->mat.x + r->mat.w <= w && r->mat.y + r->mat.h <= h, "n=%d: matrix inside the frame", n);
+        prev_cell = r->cell;
+        /* hit test: the centre of every (sampled) cell maps back to it and its value */
+        int bad = 0;
+        for (int i = 0; i < n; i += (n > 16 ? 7 : 1))
+            for (int j = 0; j < n; j += (n > 16 ? 5 : 1)) {
+                int cx = r->mat.x + j * r->cell + r->cell / 2, cy = r->mat.y + i * r->cell + r->cell / 2;
+                bl_hit hit = bl_hit_test(r, cx, cy);
+                if (hit.kind != 1 || hit.from != i || hit.to != j || hit.value != s.attn[(size_t)i * n + j] ||
+                    hit.layer != 0 || hit.head != 0)
+                    bad++;
+            }
+        CHECK(bad == 0, "n=%d: %d cells hit-test wrong", n, bad);
+        bl_hit none = bl_hit_test(r, 1, 1);
+        CHECK(none.kind == 0, "n=%d: corner hits nothing", n);
+        synth_free(&s);
+    }
+    /* wider canvas, bigger cells; scale 2 doubles the device size and keeps hit tests in CSS px */
+    synth s;
+    synth_make(&s, 40, 1, 1, 0);
+    bl_render_input in = synth_input(&s);
+    bl_view_opts o = opts(BL_VIEW_HEATMAP);
+    bl_err e;
+    int w, h, w2, h2;
+    o.width = 600;
+    bl_render(r, &in, &o, &w, &h, &e);
+    int c600 = r->cell;
+    o.width = 1200;
+    bl_render(r, &in, &o, &w, &h, &e);
+    CHECK(r->cell > c600, "wider view, bigger cells (%d vs %d)", r->cell, c600);
+    o.width = 600;
+    o.scale = 2;
+    CHECK(bl_render(r, &in, &o, &w2, &h2, &e) != NULL, "scale 2: %s", e.msg);
+    CHECK(w2 == 1200, "scale 2: device width %d", w2);
+    int cx = (r->mat.x + 3 * r->cell + r->cell / 2) / 2, cy = (r->mat.y + 5 * r->cell + r->cell / 2) / 2;
+    bl_hit hit = bl_hit_test(r, cx, cy);
+    CHECK(hit.kind == 1 && hit.from == 5 && hit.to == 3, "scale 2 hit test in CSS px: %d %d %d", hit.kind, hit.from, hit.to);
+    /* mean of heads */
+    synth_free(&s);
+    synth_make(&s, 5, 2, 3, 0);
+    in = synth_input(&s);
+    o = opts(BL_VIEW_HEATMAP);
+    o.layer = 1;
+    o.head = -1;
+    bl_render(r, &in, &o, &w, &h, &e);
+    hit = bl_hit_test(r, r->mat.x + 2 * r->cell + 1, r->mat.y + 1 * r->cell + 1);
+    float want = 0;
+    for (int hh = 0; hh < 3; hh++) want += s.attn[(((size_t)1 * 3 + hh) * 5 + 1) * 5 + 2];
+    CHECK(hit.kind == 1 && fabsf(hit.value - want / 3) < 1e-6f && hit.head == -1 && hit.layer == 1,
+          "mean head value %f want %f", hit.value, want / 3);
+    synth_free(&s);
+}
+
+static void test_hover(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 9, 1, 1, 0);
+    bl_render_input in = synth_input(&s);
+    bl_view_opts o = opts(BL_VIEW_HEATMAP);
+    bl_err e;
+    int w, h, w2, h2;
+    const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+    size_t sz = (size_t)w * h * 4;
+    uint8_t *base = malloc(sz);
+    memcpy(base, px, sz);
+    bl_rect m = r->mat;
+    int cell = r->cell, hi = 2, hj = 6;
+    o.hover_x = m.x + hj * cell + cell / 2;
+    o.hover_y = m.y + hi * cell + cell / 2;
+    px = bl_render(r, &in, &o, &w2, &h2, &e);
+    CHECK(w2 == w && h2 == h && r->mat.x == m.x && r->mat.y == m.y && r->cell == cell, "hover does not move the layout");
+    int in_row = 0, in_col = 0, outside = 0;
+    for (int y = m.y; y < m.y + m.h; y++)
+        for (int x = m.x; x < m.x + m.w; x++) {
+            size_t k = ((size_t)y * w + x) * 4;
+            if (!memcmp(px + k, base + k, 4)) continue;
+            int ci = (y - m.y) / cell, cj = (x - m.x) / cell;
+            if (ci == hi) in_row++;
+            else if (cj == hj) in_col++;
+            else outside++;
+        }
+    CHECK(in_row > 0 && in_col > 0 && outside == 0, "hover changes row %d (%d px) and column %d (%d px) only (%d elsewhere)",
+          hi, in_row, hj, in_col, outside);
+    /* the readout under the matrix changes too */
+    int below = 0;
+    for (int y = m.y + m.h + 2; y < h; y++)
+        for (int x = 0; x < w; x++) below += memcmp(px + ((size_t)y * w + x) * 4, base + ((size_t)y * w + x) * 4, 4) != 0;
+    CHECK(below > 0, "hover readout drawn");
+    /* dark theme: a dark background, light text */
+    o.hover_x = o.hover_y = -1;
+    o.dark = 1;
+    px = bl_render(r, &in, &o, &w2, &h2, &e);
+    CHECK(lum(base) > 200 && px && lum(px) < 60, "dark background: light %d, dark %d", lum(base), px ? lum(px) : -1);
+    free(base);
+    synth_free(&s);
+}
+
+static void test_filters(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 12, 1, 1, 1);   /* [CLS] a.. [SEP] | b.. [SEP], n_a = 6 */
+    bl_render_input in = synth_input(&s);
+    bl_view_opts o = opts(BL_VIEW_HEATMAP);
+    bl_err e;
+    int w, h;
+    o.hide_special = 1;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) && r->nr == 9 && r->nc == 9, "hide_special hides 3 tokens: %dx%d", r->nr, r->nc);
+    bl_hit hit = bl_hit_test(r, r->mat.x + 1, r->mat.y + 1);
+    CHECK(hit.from == 1 && hit.to == 1, "first shown cell is token 1 (%d,%d)", hit.from, hit.to);
+    o.hide_special = 0;
+    o.pair_filter = BL_PAIR_AB;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) && r->nr == 6 && r->nc == 6, "A->B: %dx%d", r->nr, r->nc);
+    hit = bl_hit_test(r, r->mat.x + 1, r->mat.y + 1);
+    CHECK(hit.from == 0 && hit.to == 6, "A->B top-left is (0,6): (%d,%d)", hit.from, hit.to);
+    o.pair_filter = BL_PAIR_BA;
+    bl_render(r, &in, &o, &w, &h, &e);
+    hit = bl_hit_test(r, r->mat.x + 1, r->mat.y + 1);
+    CHECK(hit.from == 6 && hit.to == 0, "B->A top-left is (6,0): (%d,%d)", hit.from, hit.to);
+    /* threshold: a cell below it is drawn with the colour of 0, but still reports its value */
+    o.pair_filter = BL_PAIR_ALL;
+    o.threshold = 0.5f;
+    const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+    uint8_t c0[3];
+    bl_colormap(BL_CMAP_YLGNBU, 0, c0);
+    int x = r->mat.x + 3 * r->cell + 1, y = r->mat.y + 5 * r->cell + 1;   /* (5,3): small value */
+    CHECK(px && !memcmp(px + ((size_t)y * w + x) * 4, c0, 3), "below-threshold cell has the zero colour");
+    /* single-segment input with a B filter shows a message, not an error */
+    synth s1;
+    synth_make(&s1, 5, 1, 1, 0);
+    in = synth_input(&s1);
+    o.threshold = 0;
+    o.pair_filter = BL_PAIR_BB;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL && !r->has_mat, "B->B with no B: message view");
+    synth_free(&s1);
+    synth_free(&s);
+}
+
+static void test_views(bl_renderer *r) {
+    static const int ns[] = {1, 7, 64};
+    static const char *names[] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm"};
+    for (int v = 0; v < BL_VIEW_COUNT; v++)
+        for (int a = 0; a < 3; a++)
+            for (int sc = 1; sc <= 2; sc++)
+                for (int dark = 0; dark <= 1; dark++) {
+                    if (dark && sc == 2) continue;
+                    synth s;
+                    synth_make(&s, ns[a], 3, 4, ns[a] > 4);
+                    bl_render_input in = synth_input(&s);
+                    int mpos[2] = {ns[a] > 2 ? 2 : 0, ns[a] - 1};
+                    const char *mt[6] = {"cat", "dog", "\xe4\xb8\x80", "mouse", "a-very-long-candidate-token", "x"};
+                    float mp[6] = {0.5f, 0.3f, 0.1f, 0.6f, 0.2f, 0.05f};
+                    in.mlm_count = ns[a] > 1 ? 2 : 1; in.mlm_k = 3; in.mlm_pos = mpos; in.mlm_tokens = mt; in.mlm_p = mp;
+                    bl_view_opts o = opts(v);
+                    o.scale = (float)sc;
+                    o.dark = dark;
+                    o.layer = 2;
+                    o.head = v == BL_VIEW_HEAD ? -1 : 1;
+                    o.token = ns[a] > 3 ? 3 : -1;
+                    o.hover_x = 200; o.hover_y = 120;
+                    bl_err e;
+                    int w = 0, h = 0;
+                    const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+                    CHECK(px != NULL, "%s n=%d scale %d: %s", names[v], ns[a], sc, px ? "" : e.msg);
+                    CHECK(w >= 900 * sc && w <= BL_FB_MAX && h > 0 && h <= BL_FB_MAX, "%s n=%d: %dx%d", names[v], ns[a], w, h);
+                    /* something besides background was drawn */
+                    int ink = 0;
+                    for (size_t k = 0; px && k < (size_t)w * h; k += 7) ink += memcmp(px + k * 4, px, 3) != 0;
+                    CHECK(ink > 100, "%s n=%d: drew something (%d)", names[v], ns[a], ink);
+                    char nm[64];
+                    snprintf(nm, sizeof nm, "%s_n%d_s%d%s", names[v], ns[a], sc, dark ? "_dark" : "");
+                    dump(nm, px, w, h);
+                    synth_free(&s);
+                }
+    /* n = 512 at scale 3 still fits (the framebuffer cap) for every view */
+    synth s;
+    synth_make(&s, 512, 2, 2, 1);
+    bl_render_input in = synth_input(&s);
+    for (int v = 0; v < BL_VIEW_COUNT; v++) {
+        bl_view_opts o = opts(v);
+        o.scale = 3;
+        o.width = 1200;
+        bl_err e;
+        int w, h;
+        const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+        CHECK(px != NULL && w <= BL_FB_MAX && h <= BL_FB_MAX, "%s n=512 scale 3: %s", names[v], px ? "" : e.msg);
+        char nm[64];
+        snprintf(nm, sizeof nm, "%s_n512_s3", names[v]);
+        if (v == 0 || v == 2) dump(nm, px, w, h);
+    }
+    synth_free(&s);
+}
+
+static void test_model_and_head_hits(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 7, 12, 12, 0);
+    bl_render_input in = synth_input(&s);
+    bl_view_opts o = opts(BL_VIEW_MODEL);
+    bl_err e;
+    int w, h, bad = 0, found = 0;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "model view: %s", e.msg);
+    /* every region of the grid answers with its own (layer, head); all 144 present */
+    for (int k = 0; k < r->nreg; k++) {
+        bl_region g = r->reg[k];
+        bl_hit hit = bl_hit_test(r, (g.r.x + g.r.w / 2), (g.r.y + g.r.h / 2));
+        if (hit.kind != 3 || hit.layer != g.hit.layer || hit.head != g.hit.head) bad++;
+        found++;
+    }
+    CHECK(found == 144 && bad == 0, "model view: %d thumbnails, %d wrong", found, bad);
+    /* head view: token hits on both sides, head swatches */
+    o = opts(BL_VIEW_HEAD);
+    o.head = -1;
+    bl_render(r, &in, &o, &w, &h, &e);
+    int left = 0, right = 0, sw = 0;
+    for (int k = 0; k < r->nreg; k++) {
+        bl_hit g = r->reg[k].hit;
+        if (g.kind == 2 && g.side == 0) left++;
+        if (g.kind == 2 && g.side == 1) right++;
+        if (g.kind == 3) sw++;
+    }
+    CHECK(left == 7 && right == 7 && sw == 12, "head view regions: %d left, %d right, %d swatches", left, right, sw);
+    /* hovering a left token isolates its lines: fewer line pixels than with all lines */
+    const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+    size_t sz = (size_t)w * h * 4;
+    uint8_t *all = malloc(sz);
+    memcpy(all, px, sz);
+    bl_rect tok = {0};
+    for (int k = 0; k < r->nreg; k++)
+        if (r->reg[k].hit.kind == 2 && r->reg[k].hit.side == 0 && r->reg[k].hit.from == 3) tok = r->reg[k].r;
+    o.hover_x = tok.x + tok.w / 2;
+    o.hover_y = tok.y + tok.h / 2;
+    px = bl_render(r, &in, &o, &w, &h, &e);
+    bl_hit hh = bl_hit_test(r, o.hover_x, o.hover_y);
+    CHECK(hh.kind == 2 && hh.from == 3 && hh.side == 0, "hit on left token 3");
+    int ink_all = 0, ink_iso = 0;
+    int x0 = tok.x + tok.w + 4, x1 = w - tok.x - tok.w - 4;
+    for (int y = 0; y < h; y++)
+        for (int x = x0; x < x1; x++) {
+            ink_all += lum(all + ((size_t)y * w + x) * 4) < 245;
+            ink_iso += lum(px + ((size_t)y * w + x) * 4) < 245;
+        }
+    CHECK(ink_iso > 0 && ink_iso < ink_all / 2, "isolated lines: %d vs %d ink pixels", ink_iso, ink_all);
+    free(all);
+    synth_free(&s);
+}
+
+static void test_rollout_flow(bl_renderer *r) {
+    /* rollout: identity attention gives identity; rows always sum to 1 */
+    synth s;
+    synth_make(&s, 6, 3, 2, 0);
+    bl_render_input in = synth_input(&s);
+    float *R = malloc(sizeof(float) * 36);
+    CHECK(bl_rollout(r, &in, 2, R) == 0, "rollout runs");
+    int bad = 0;
+    for (int i = 0; i < 6; i++) {
+        float sum = 0;
+        for (int j = 0; j < 6; j++) sum += R[i * 6 + j];
+        if (fabsf(sum - 1) > 1e-4f) bad++;
+    }
+    CHECK(bad == 0, "rollout rows sum to 1");
+    /* one layer: rollout = 0.5*mean + 0.5*I */
+    CHECK(bl_rollout(r, &in, 0, R) == 0, "rollout layer 0");
+    float want = 0.5f * (s.attn[1 * 6 + 0] + s.attn[36 + 1 * 6 + 0]) / 2;
+    CHECK(fabsf(R[1 * 6 + 0] - want) < 1e-5f, "rollout(0)[1][0] = %f want %f", R[6], want);
+    /* flow through 2 layers from token j to [CLS]: each middle node k has one way to the sink,
+       so the max-flow is sum_k min(A'0[k][j], A'1[0][k]). Check the view's numbers. */
+    float *A0 = malloc(sizeof(float) * 36), *A1 = malloc(sizeof(float) * 36);
+    bl_view_opts o = opts(BL_VIEW_FLOW);
+    o.layer = 1;
+    bl_err e;
+    int w, h;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "flow view: %s", e.msg);
+    /* A' by hand */
+    for (int l = 0; l < 2; l++) {
+        float *A = l ? A1 : A0;
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++)
+                A[i * 6 + j] = 0.5f * (s.attn[((l * 2 + 0) * 6 + i) * 6 + j] + s.attn[((l * 2 + 1) * 6 + i) * 6 + j]) / 2 +
+                               (i == j ? 0.5f : 0);
+    }
+    int checked = 0;
+    bad = 0;
+    for (int k = 0; k < r->nreg; k++) {
+        bl_hit g = r->reg[k].hit;
+        if (g.kind != 2) continue;
+        float f = 0;
+        for (int m = 0; m < 6; m++) f += fminf(A0[m * 6 + g.from], A1[0 * 6 + m]);
+        if (fabsf(f - g.value) > 1e-4f) { bad++; fprintf(stderr, "flow %d: %f want %f\n", g.from, g.value, f); }
+        checked++;
+    }
+    CHECK(checked == 6 && bad == 0, "flow matches the 2-layer closed form (%d checked, %d bad)", checked, bad);
+    /* cached: a second render (hover) gives the same numbers */
+    o.hover_x = 100; o.hover_y = 100;
+    bl_render(r, &in, &o, &w, &h, &e);
+    bl_hit g0 = r->reg[0].hit;
+    float f0 = 0;
+    for (int m = 0; m < 6; m++) f0 += fminf(A0[m * 6 + g0.from], A1[m]);
+    CHECK(fabsf(g0.value - f0) < 1e-4f, "cached flow value");
+    free(A0); free(A1); free(R);
+    synth_free(&s);
+}
+
+static void test_errors(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 5, 2, 2, 0);
+    bl_render_input in = synth_input(&s);
+    bl_err e;
+    int w, h;
+    bl_view_opts o = opts(BL_VIEW_HEATMAP);
+    o.layer = 2;
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "layer"), "layer out of range: %s", e.msg);
+    o = opts(BL_VIEW_HEATMAP);
+    o.head = 2;
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "head"), "head out of range: %s", e.msg);
+    o = opts(BL_VIEW_COUNT);
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "view"), "unknown view: %s", e.msg);
+    o = opts(BL_VIEW_HEATMAP);
+    o.colormap = 9;
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "colormap"), "unknown colormap: %s", e.msg);
+    o = opts(BL_VIEW_HEATMAP);
+    o.scale = 0;
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "scale"), "scale 0: %s", e.msg);
+    o = opts(BL_VIEW_HEATMAP);
+    o.width = 2000;
+    o.scale = 3;   /* 6000 device px */
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "4096"), "too wide: %s", e.msg);
+    o = opts(BL_VIEW_HEATMAP);
+    in.n = 0;
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "n = 0"), "n = 0: %s", e.msg);
+    in.n = 5000;
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e), "n = 5000 refused");
+    in = synth_input(&s);
+    in.attn = NULL;
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e), "no attention");
+    in = synth_input(&s);
+    in.mlm_count = 2;
+    in.mlm_k = 0;
+    o = opts(BL_VIEW_MLM);
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "masked"), "bad mlm input: %s", e.msg);
+    /* a masked-LM view that would be taller than the cap */
+    int pos[200];
+    const char *toks[200 * 20];
+    float p[200 * 20];
+    for (int i = 0; i < 200; i++) pos[i] = 1;
+    for (int i = 0; i < 200 * 20; i++) { toks[i] = "x"; p[i] = 0.01f; }
+    in.mlm_count = 200; in.mlm_k = 20; in.mlm_pos = pos; in.mlm_tokens = toks; in.mlm_p = p;
+    o.scale = 2;
+    CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "4096"), "mlm too tall: %s", e.msg);
+    /* the renderer still works after errors */
+    in = synth_input(&s);
+    o = opts(BL_VIEW_HEATMAP);
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "renders after errors");
+    CHECK(bl_renderer_new(NULL, 0, &e) == NULL, "renderer without a font");
+    synth_free(&s);
+}
+
+static void bench(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 64, 12, 12, 1);
+    bl_render_input in = synth_input(&s);
+    bl_err e;
+    int w, h;
+    const char *what[] = {"heatmap n=64 scale 1", "heatmap n=64 scale 2", "model 12x12 n=64 scale 1", "head n=64 all heads",
+                          "flow n=64 (cached after 1st)"};
+    int views[] = {BL_VIEW_HEATMAP, BL_VIEW_HEATMAP, BL_VIEW_MODEL, BL_VIEW_HEAD, BL_VIEW_FLOW};
+    float scales[] = {1, 2, 1, 1, 1};
+    for (int b = 0; b < 5; b++) {
+        bl_view_opts o = opts(views[b]);
+        o.scale = scales[b];
+        o.head = views[b] == BL_VIEW_HEAD ? -1 : 3;
+        o.layer = 11;
+        double t0 = now_ms();
+        bl_render(r, &in, &o, &w, &h, &e);   /* warm (glyph cache, buffers, flow) */
+        double t1 = now_ms();
+        int reps = 10;
+        for (int k = 0; k < reps; k++) { o.hover_x = 300 + k; o.hover_y = 300; bl_render(r, &in, &o, &w, &h, &e); }
+        double t2 = now_ms();
+        printf("bench: %-30s first %7.2f ms, then %6.2f ms/render (%dx%d)\n", what[b], t1 - t0, (t2 - t1) / reps, w, h);
+    }
+    synth_free(&s);
+}
+
+int main(void) {
+    dump_dir = getenv("BL_RENDER_DUMP");
+    size_t len;
+    uint8_t *ttf = read_file("web/fonts/DejaVuSans-subset.ttf", &len);
+    CHECK(ttf != NULL, "shipped font web/fonts/DejaVuSans-subset.ttf readable (run from the repo root)");
+    if (!ttf) return check_summary("test_render");
+    CHECK(len < 150000, "font subset is small: %zu bytes", len);
+    test_text(ttf, len);
+    bl_err e;
+    bl_renderer *r = bl_renderer_new(ttf, len, &e);
+    CHECK(r != NULL, "renderer: %s", r ? "" : e.msg);
+    if (r) {
+        test_heatmap_layout(r);
+        test_hover(r);
+        test_filters(r);
+        test_views(r);
+        test_model_and_head_hits(r);
+        test_rollout_flow(r);
+        test_errors(r);
+        if (!getenv("BL_SKIP_BENCH")) bench(r);
+    }
+    bl_renderer_free(r);
+    free(ttf);
+    return check_summary("test_render");
+}
