@@ -318,7 +318,8 @@ static int fold(const nbuf *in, int lower, int strip, nbuf *out, nbuf *tmp) {
             }
         }
     }
-    if (out->n - run0 > 1 && sort_run(out->a + run0, out->n - run0, tmp)) return -1;
+    /* without strip there is no NFD, so nothing to reorder */
+    if (strip && out->n - run0 > 1 && sort_run(out->a + run0, out->n - run0, tmp)) return -1;
     return 0;
 }
 

@@ -312,6 +312,18 @@ static const uint32_t flag_runs[2414] = {
     0x0e000113,0x0e000203,0x0e002013,0x0e008003,0x0e010011,0x0e01f003,
 };
 
+/* flags of ASCII, the common case, without a search */
+static const uint8_t ascii_flags[128] = {
+    3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,
+    3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,
+    4,2,2,2,0,2,2,18,2,2,2,0,2,2,18,2,
+    0,0,0,0,0,0,0,0,0,0,18,2,0,0,0,2,
+    2,8,8,8,8,8,8,8,8,8,8,8,8,8,8,8,
+    8,8,8,8,8,8,8,8,8,8,8,2,2,2,16,2,
+    16,8,8,8,8,8,8,8,8,8,8,8,8,8,8,8,
+    8,8,8,8,8,8,8,8,8,8,8,2,0,2,0,3,
+};
+
 /* 181 lowercase ranges: cp in [start, start + len*stride) step stride -> cp + delta */
 static const uint32_t lower_start[181] = {
     0x41,0xc0,0xd8,0x100,0x132,0x139,0x14a,0x178,0x179,0x181,
@@ -1085,8 +1097,8 @@ static const uint32_t decomp_pool[2389] = {
 static const uint32_t ccc_cp[25] = { 0x1715,0x1734,0x1b44,0x1baa,0x1bf2,0x1bf3,0x302e,0x302f,0xa953,0xa9c0,0x111c0,0x11235,0x1134d,0x116b6,0x1193d,0x16ff0,0x16ff1,0x1d165,0x1d166,0x1d16d,0x1d16e,0x1d16f,0x1d170,0x1d171,0x1d172 };
 static const uint8_t ccc_val[25] = { 9,9,9,9,9,9,224,224,9,9,9,9,9,9,9,6,6,216,216,226,216,216,216,216,216 };
 
-/* total table data: 37651 bytes */
-const size_t bl_uc_table_bytes = 37651;
+/* total table data: 37779 bytes */
+const size_t bl_uc_table_bytes = 37779;
 const char bl_uc_version[] = "14.0.0";
 
 /* index of the last entry of a sorted array that is <= key (arrays start at 0 or below key) */
@@ -1101,6 +1113,7 @@ static size_t last_le(const uint32_t *a, size_t n, uint32_t key) {
 
 /* Flags of a code point (see gen_unicode.py). Out-of-range values count as control. */
 int bl_uc_flags(uint32_t cp) {
+    if (cp < 128) return ascii_flags[cp];
     if (cp >= 0x110000) return 3;
     size_t i = last_le(flag_runs, sizeof flag_runs / sizeof *flag_runs, (cp << 8) | 0xff);
     return (int)(flag_runs[i] & 0xff);

@@ -176,6 +176,12 @@ def main():
         w("    " + ",".join("0x%08x" % ((c << 8) | f) for c, f in runs[i:i + 8]) + ",")
     w("};")
     w("")
+    w("/* flags of ASCII, the common case, without a search */")
+    w("static const uint8_t ascii_flags[128] = {")
+    for i in range(0, 128, 16):
+        w("    " + ",".join("%d" % flags(c) for c in range(i, i + 16)) + ",")
+    w("};")
+    w("")
     w(f"/* {len(lranges)} lowercase ranges: cp in [start, start + len*stride) step stride -> cp + delta */")
     w(f"static const uint32_t lower_start[{len(lranges)}] = {{")
     for i in range(0, len(lranges), 10):
@@ -212,7 +218,7 @@ def main():
     w("")
     w(f"static const uint32_t ccc_cp[{len(ccc)}] = {{ " + ",".join("0x%x" % c for c, _ in ccc) + " };")
     w(f"static const uint8_t ccc_val[{len(ccc)}] = {{ " + ",".join("%d" % v for _, v in ccc) + " };")
-    table_bytes = len(runs) * 4 + len(lranges) * 10 + len(mk) * 16 + len(dentries) * 8 + len(pool) * 4 + len(ccc) * 5
+    table_bytes = 128 + len(runs) * 4 + len(lranges) * 10 + len(mk) * 16 + len(dentries) * 8 + len(pool) * 4 + len(ccc) * 5
     w("")
     w(f"/* total table data: {table_bytes} bytes */")
     w(f"const size_t bl_uc_table_bytes = {table_bytes};")
@@ -236,6 +242,7 @@ static size_t last_le(const uint32_t *a, size_t n, uint32_t key) {
 
 /* Flags of a code point (see gen_unicode.py). Out-of-range values count as control. */
 int bl_uc_flags(uint32_t cp) {
+    if (cp < 128) return ascii_flags[cp];
     if (cp >= 0x110000) return 3;
     size_t i = last_le(flag_runs, sizeof flag_runs / sizeof *flag_runs, (cp << 8) | 0xff);
     return (int)(flag_runs[i] & 0xff);
