@@ -160,11 +160,10 @@ static int bl_read_tok_config(const char *dir, bl_config *c, bl_err *e) {
 
 /* The vocab as the weights file stores it: tokens each followed by '\n'. vocab.txt lines end
    in \n, \r\n or \r (Python's universal newlines, as HF's load_vocab reads it). */
-static int bl_read_vocab(const char *dir, char **out, size_t *out_len, int *count, bl_err *e) {
-    char path[4096];
+static int bl_read_vocab(const char *dir, char **out, size_t *out_len, int *count, char *path, size_t pn, bl_err *e) {
     uint8_t *b;
     size_t n;
-    bl_join(path, sizeof path, dir, "vocab.txt");
+    bl_join(path, pn, dir, "vocab.txt");
     if (bl_file_exists(path)) {
         if (bl_read_whole_file(path, &b, &n, e) < 0) return -1;
         char *v = malloc(n + 1);
@@ -183,7 +182,7 @@ static int bl_read_vocab(const char *dir, char **out, size_t *out_len, int *coun
         *out = v; *out_len = o; *count = cnt;
         return 0;
     }
-    bl_join(path, sizeof path, dir, "tokenizer.json");
+    bl_join(path, pn, dir, "tokenizer.json");
     if (!bl_file_exists(path))
         return bl_fail(e, "%s: no vocab.txt or tokenizer.json in the directory", dir);
     bl_json *j = bl_load_json(path, e);
@@ -498,7 +497,8 @@ int bl_convert_hf_ex(const char *hf_dir, const char *out_path, int dtype, size_t
     char *vocab = NULL;
     size_t vlen = 0;
     int vcount = 0;
-    if (bl_read_vocab(hf_dir, &vocab, &vlen, &vcount, e) < 0) return -1;
+    char vpath[4096];
+    if (bl_read_vocab(hf_dir, &vocab, &vlen, &vcount, vpath, sizeof vpath, e) < 0) return -1;
     char st_path[4096];
     bl_join(st_path, sizeof st_path, hf_dir, "model.safetensors");
     bl_st st;
@@ -508,7 +508,7 @@ int bl_convert_hf_ex(const char *hf_dir, const char *out_path, int dtype, size_t
     size_t len = 0;
     int nt = 0, rc = -1;
     if (vcount != cfg.vocab_size) {
-        bl_fail(e, "%s: vocab has %d tokens, config.json vocab_size is %d", hf_dir, vcount, cfg.vocab_size);
+        bl_fail(e, "%s has %d tokens, config.json vocab_size is %d", vpath, vcount, cfg.vocab_size);
         free(vocab);
         return -1;
     }

@@ -326,7 +326,7 @@ int main(void) {
     expect_convert_error("hf/int_dtype", "tensor 'bert.encoder.layer.1.attention.self.key.weight': dtype I32 is not supported (F32, F16, BF16)", NULL);
     expect_convert_error("hf/wrong_shape", "tensor 'bert.encoder.layer.0.attention.self.query.weight': expected shape [8, 8], got [8, 4]", NULL);
     expect_convert_error("hf/missing_tensor", "missing tensor 'encoder.layer.1.intermediate.dense.bias'", NULL);
-    expect_convert_error("hf/vocab_short", "vocab has 39 tokens, config.json vocab_size is 40", NULL);
+    expect_convert_error("hf/vocab_short", "vocab_short/vocab.txt has 39 tokens, config.json vocab_size is 40", NULL);
     expect_convert_error("hf/no_vocab", "no vocab.txt or tokenizer.json", NULL);
     expect_convert_error("hf/nan", "tensor 'bert.encoder.layer.0.output.LayerNorm.bias': element 0 is NaN or infinite", NULL);
     expect_convert_error("hf/empty", "cannot open '", "empty/config.json': No such file or directory");
