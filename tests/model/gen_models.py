@@ -20,9 +20,15 @@ The models together cover what the converter and the forward pass must handle:
   bf16_tanh    BF16, "bert." prefix, MLM head with the decoder absent (tied), gelu_pytorch_tanh,
                1 layer, 2 heads × 12, intermediate 50
 
-Attention is made peaked on purpose: the query/key weights of head h are scaled by s_h, so
-scores have a spread of about s_h² and the sharper heads put > 0.9 on one token, as trained
-BERT heads do (uniform attention would hide bugs in indexing and softmax).
+Attention is made peaked on purpose (uniform attention would hide bugs in indexing and
+softmax), the way trained BERT heads are: by alignment, not by huge weights. A few "anchor"
+tokens ([CLS], [SEP], [MASK]) get word embeddings dominated by a direction v of their own; an
+anchor head h gets key weights A·u_h vᵀ (plus small noise) and query bias B·u_h, so every token
+scores the anchor token ~A·B·√hidden/√d above the rest and puts > 0.9 on it (where the
+sequence has one such anchor). Random heads (query/key weights scaled by s_h ≈ 1) stay soft.
+Big scores from big random weights would also be peaked, but int8 per-row quantization error
+is then a fixed fraction of every score and swamps the 2e-2 attention tolerance; with aligned
+vectors the error is ~1/√hidden of that, as in real checkpoints.
 """
 import json
 import os
@@ -38,17 +44,23 @@ VOCAB_SRC = os.path.join(ROOT, "weights", "vocab-bert-base-uncased.txt")
 MODELS = [
     dict(name="tiny_f32", seed=1, dtype="F32", prefix="bert.", ln="weight", mlm="stored",
          extras=True, hidden=32, heads=4, layers=2, inter=40, max_pos=24, type_vocab=2,
-         act="gelu", eps=1e-12, head_scales=[1.0, 1.8, 2.4, 3.0]),
+         act="gelu", eps=1e-12, head_scales=[0.8, 1.0, 0.5, 0.5], anchors={2: 101, 3: 102}),
     dict(name="odd_f16", seed=2, dtype="F16", prefix="", ln="gamma", mlm=None,
          extras=False, hidden=60, heads=3, layers=3, inter=100, max_pos=40, type_vocab=3,
-         act="gelu_new", eps=1e-5, head_scales=[1.2, 2.2, 2.8]),
+         act="gelu_new", eps=1e-5, head_scales=[1.0, 0.5, 0.5], anchors={1: 101, 2: 103}),
     dict(name="untied_relu", seed=3, dtype="F32", prefix="bert.", ln="weight", mlm="untied",
          extras=False, hidden=36, heads=6, layers=2, inter=52, max_pos=16, type_vocab=2,
-         act="relu", eps=1e-12, head_scales=[0.8, 1.5, 2.0, 2.5, 2.8, 3.0]),
+         act="relu", eps=1e-12, head_scales=[0.7, 0.8, 0.9, 0.5, 0.5, 0.5],
+         anchors={3: 101, 4: 102, 5: 103}),
     dict(name="bf16_tanh", seed=4, dtype="BF16", prefix="bert.", ln="weight", mlm="tied",
          extras=False, hidden=24, heads=2, layers=1, inter=50, max_pos=12, type_vocab=2,
-         act="gelu_pytorch_tanh", eps=1e-12, head_scales=[1.5, 2.8]),
+         act="gelu_pytorch_tanh", eps=1e-12, head_scales=[1.0, 0.5], anchors={1: 102}),
 ]
+# Anchor heads (see the module docstring): key weight A·u vᵀ, query bias B·u.
+ANCHOR_EMB, ANCHOR_A, ANCHOR_B = 3.0, 2.0, 3.0
+# Residual branches (attention output, FFN output) at half the scale of the stream they add
+# to, as in trained BERT: errors of one layer are not amplified by the next.
+RESIDUAL_BRANCH = 0.5
 VOCAB_SIZE = 200
 
 
@@ -81,7 +93,7 @@ def write_safetensors(path, tensors):
             f.write(data)
 
 
-def make_model(spec, vocab_lines):
+def make_model(spec, vocab_lines, root=None):
     rng = np.random.default_rng(spec["seed"])
     H, I, nh = spec["hidden"], spec["inter"], spec["heads"]
     d = H // nh
@@ -103,6 +115,13 @@ def make_model(spec, vocab_lines):
         add(name + "." + b, rng.normal(0, 0.1, n))
 
     word = rng.normal(0, 1.0, (VOCAB_SIZE, H))
+    # anchor tokens: their embedding is dominated by a direction of their own
+    anchor_dir = {}
+    for tok in sorted(set(spec["anchors"].values())):
+        v = rng.normal(0, 1.0, H)
+        anchor_dir[tok] = v / np.linalg.norm(v)
+        word[tok] = ANCHOR_EMB * np.sqrt(H) * anchor_dir[tok] + rng.normal(0, 1.0, H)
+    head_u = {h: (lambda u: u / np.linalg.norm(u))(rng.normal(0, 1.0, d)) for h in spec["anchors"]}
     add(P + "embeddings.word_embeddings.weight", word)
     add(P + "embeddings.position_embeddings.weight", rng.normal(0, 0.5, (spec["max_pos"], H)))
     add(P + "embeddings.token_type_embeddings.weight", rng.normal(0, 0.5, (spec["type_vocab"], H)))
@@ -116,13 +135,20 @@ def make_model(spec, vocab_lines):
         pre = P + "encoder.layer.%d." % l
         for which in ("query", "key"):
             w = rng.normal(0, 1.0 / np.sqrt(H), (H, H)) * row_scale
+            bias = rng.normal(0, 0.1, H)
+            for h, tok in spec["anchors"].items():
+                rows = slice(h * d, (h + 1) * d)
+                if which == "key":
+                    w[rows] += ANCHOR_A * np.outer(head_u[h], anchor_dir[tok])
+                else:
+                    bias[rows] += ANCHOR_B * head_u[h]
             add(pre + "attention.self.%s.weight" % which, w)
-            add(pre + "attention.self.%s.bias" % which, rng.normal(0, 0.1, H))
+            add(pre + "attention.self.%s.bias" % which, bias)
         lin(pre + "attention.self.value", H, H)
-        lin(pre + "attention.output.dense", H, H)
+        lin(pre + "attention.output.dense", H, H, RESIDUAL_BRANCH)
         ln(pre + "attention.output.LayerNorm", H)
         lin(pre + "intermediate.dense", I, H)
-        lin(pre + "output.dense", H, I)
+        lin(pre + "output.dense", H, I, RESIDUAL_BRANCH)
         ln(pre + "output.LayerNorm", H)
     if spec["extras"]:
         lin(P + "pooler.dense", H, H)
@@ -145,7 +171,7 @@ def make_model(spec, vocab_lines):
         "layer_norm_eps": spec["eps"], "pad_token_id": 0,
         "position_embedding_type": "absolute", "torch_dtype": {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}[dt],
     }
-    d_out = os.path.join(HERE, "models", spec["name"])
+    d_out = os.path.join(root or os.path.join(HERE, "models"), spec["name"])
     os.makedirs(d_out, exist_ok=True)
     with open(os.path.join(d_out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)

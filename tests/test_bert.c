@@ -1,0 +1,354 @@
+/* test_bert.c — the forward pass against an independent implementation.
+
+   For each random Hugging Face checkpoint in tests/model/models/ (made by gen_models.py), the
+   golden outputs in tests/model/golden/ come from tests/model/reference.py (torch, float64,
+   no code shared with the C side). Here each checkpoint is converted with bl_convert_hf to
+   F32, F16 and int8 files, loaded, and run in both precisions; attentions, last hidden states
+   and MLM logits are compared with the reference, and the max differences are printed.
+
+   Tolerances: attention and hidden states absolute (hidden states are LayerNorm outputs, ~1
+   and up to ~4); logits relative to the largest |reference logit| at that position (~15–40):
+     exact weights (F32 file, or F16 file of an F16/BF16 checkpoint), either precision:
+         attention 1e-4, hidden 1e-4, logits 1e-5 — float32 rounding only
+     F16 file of an F32 checkpoint (weights rounded to 11 significant bits):
+         attention 2e-3, hidden 5e-3, logits 2e-3
+     int8 file, BL_PREC_F32 (dequantized weights) and BL_PREC_NATIVE (int8 activations too):
+         attention 2e-2, hidden 0.1, logits 6e-2 (the MLM transform output of a 24-wide model
+         is quantized in 24-value rows, and the anchor tokens' decoder rows have norm ~3√hidden,
+         so the native path is ~4% off there; 1-2% on the wider models)
+   Also: every attention row sums to 1, q/k from bl_query/bl_key reproduce the attention,
+   invalid n / ids / type ids / positions are errors with specific messages, and a context
+   reused across different n gives bit-identical results to fresh ones. */
+#define _POSIX_C_SOURCE 200809L   /* mkstemp */
+#include "check.h"
+#include "bertlens.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAXCASES 16
+
+typedef struct {
+    int n, nmlm;
+    int *ids, *types, *mlm_pos;
+    float *att, *hidden, *logits;   /* point into the golden blob */
+} gcase;
+
+typedef struct {
+    int layers, heads, hidden, vocab, ncases;
+    gcase c[MAXCASES];
+    float *blob;
+} golden;
+
+static char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+    fclose(f);
+    if (b) { b[n] = 0; if (len) *len = (size_t)n; }
+    return b;
+}
+
+/* reads "WORD v1 v2 ..." into vals (count values expected); returns 0 on success */
+static int read_ints(char **p, const char *word, int *vals, int count) {
+    char *s = *p;
+    while (*s == '#') { s = strchr(s, '\n'); if (!s) return -1; s++; }
+    size_t wl = strlen(word);
+    if (strncmp(s, word, wl) != 0) return -1;
+    s += wl;
+    for (int i = 0; i < count; i++) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s) return -1;
+        vals[i] = (int)v;
+        s = end;
+    }
+    while (*s == ' ' || *s == '\r') s++;
+    if (*s != '\n') return -1;
+    *p = s + 1;
+    return 0;
+}
+
+static int load_golden(const char *name, golden *g) {
+    char path[512];
+    memset(g, 0, sizeof *g);
+    snprintf(path, sizeof path, "tests/model/golden/%s.txt", name);
+    char *txt = read_all(path, NULL), *p = txt;
+    size_t blen = 0;
+    snprintf(path, sizeof path, "tests/model/golden/%s.bin", name);
+    g->blob = (float *)read_all(path, &blen);
+    if (!txt || !g->blob) { free(txt); return -1; }
+    int hdr[4];
+    if (read_ints(&p, "model", hdr, 4)) { free(txt); return -1; }
+    g->layers = hdr[0]; g->heads = hdr[1]; g->hidden = hdr[2]; g->vocab = hdr[3];
+    size_t off = 0;
+    while (*p && g->ncases < MAXCASES) {
+        gcase *c = &g->c[g->ncases];
+        int nm[2];
+        if (read_ints(&p, "case", nm, 2)) break;
+        c->n = nm[0]; c->nmlm = nm[1];
+        c->ids = malloc(sizeof(int) * c->n);
+        c->types = malloc(sizeof(int) * c->n);
+        c->mlm_pos = malloc(sizeof(int) * (c->nmlm + 1));
+        if (read_ints(&p, "ids", c->ids, c->n) || read_ints(&p, "types", c->types, c->n) ||
+            read_ints(&p, "mlm", c->mlm_pos, c->nmlm)) { free(txt); return -1; }
+        c->att = g->blob + off;   off += (size_t)g->layers * g->heads * c->n * c->n;
+        c->hidden = g->blob + off; off += (size_t)c->n * g->hidden;
+        c->logits = g->blob + off; off += (size_t)c->nmlm * g->vocab;
+        g->ncases++;
+    }
+    free(txt);
+    return off * 4 == blen && g->ncases > 0 ? 0 : -1;
+}
+
+static void free_golden(golden *g) {
+    for (int i = 0; i < g->ncases; i++) { free(g->c[i].ids); free(g->c[i].types); free(g->c[i].mlm_pos); }
+    free(g->blob);
+}
+
+static double maxdiff(const float *a, const float *b, size_t n) {
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= m)) m = d;   /* NaN counts as a failure */
+    }
+    return m;
+}
+
+/* max |difference|; for logits divided by the position's max |reference logit| */
+typedef struct { double att, hid, logit; } diffs;
+
+/* Runs every golden case through ctx; returns the max differences over all of them. */
+static diffs run_cases(bl_ctx *ctx, const golden *g, int prec, const char *label) {
+    diffs d = {0, 0, 0};
+    float *logits = malloc(sizeof(float) * g->vocab);
+    for (int ci = 0; ci < g->ncases; ci++) {
+        const gcase *c = &g->c[ci];
+        bl_err e = {{0}};
+        int rc = bl_forward(ctx, c->ids, c->types, c->n, prec, &e);
+        CHECK(rc == 0, "%s case %d (n=%d): forward failed: %s", label, ci, c->n, e.msg);
+        if (rc) { d.att = d.hid = d.logit = INFINITY; continue; }
+        CHECK(bl_ctx_n(ctx) == c->n, "%s: bl_ctx_n %d != %d", label, bl_ctx_n(ctx), c->n);
+        const float *att = bl_attention(ctx);
+        size_t na = (size_t)g->layers * g->heads * c->n * c->n;
+        d.att = fmax(d.att, maxdiff(att, c->att, na));
+        if (getenv("BL_DEBUG_ATT")) {   /* where the worst attention difference is */
+            size_t wi = 0;
+            for (size_t i = 0; i < na; i++)
+                if (fabs(att[i] - c->att[i]) > fabs(att[wi] - c->att[wi])) wi = i;
+            size_t per_head = (size_t)c->n * c->n;
+            fprintf(stderr, "%s case %d: worst at layer %zu head %zu row %zu col %zu: %.4f vs %.4f\n", label, ci,
+                    wi / per_head / g->heads, wi / per_head % g->heads, wi % per_head / c->n, wi % c->n,
+                    att[wi], c->att[wi]);
+        }
+        d.hid = fmax(d.hid, maxdiff(bl_hidden(ctx), c->hidden, (size_t)c->n * g->hidden));
+        /* every row a probability distribution */
+        double worst = 0;
+        for (size_t r = 0; r < na / c->n; r++) {
+            double s = 0;
+            for (int j = 0; j < c->n; j++) {
+                s += att[r * c->n + j];
+                if (att[r * c->n + j] < 0) worst = INFINITY;
+            }
+            worst = fmax(worst, fabs(s - 1.0));
+        }
+        CHECK(worst < 1e-5, "%s case %d: attention rows sum to 1 within %.3g", label, ci, worst);
+        for (int k = 0; k < c->nmlm; k++) {
+            rc = bl_mlm_logits(ctx, c->mlm_pos[k], logits, &e);
+            CHECK(rc == 0, "%s case %d: mlm_logits(%d) failed: %s", label, ci, c->mlm_pos[k], e.msg);
+            if (rc) continue;
+            const float *ref = c->logits + (size_t)k * g->vocab;
+            double range = 0;
+            for (int v = 0; v < g->vocab; v++) range = fmax(range, fabs(ref[v]));
+            d.logit = fmax(d.logit, maxdiff(logits, ref, (size_t)g->vocab) / range);
+        }
+    }
+    free(logits);
+    return d;
+}
+
+/* q·k/sqrt(d) → softmax from bl_query/bl_key must reproduce bl_attention (neuron view). */
+static void check_qk(bl_ctx *ctx, const golden *g, const char *label) {
+    int n = bl_ctx_n(ctx), H = g->hidden, d = H / g->heads;
+    const float *att = bl_attention(ctx);
+    double worst = 0;
+    float *row = malloc(sizeof(float) * n);
+    for (int l = 0; l < g->layers; l++) {
+        const float *q = bl_query(ctx, l), *k = bl_key(ctx, l);
+        CHECK(q && k, "%s: bl_query/bl_key(%d) NULL", label, l);
+        if (!q || !k) break;
+        for (int h = 0; h < g->heads; h++)
+            for (int i = 0; i < n; i++) {
+                double m = -INFINITY, s = 0;
+                for (int j = 0; j < n; j++) {
+                    double dot = 0;
+                    for (int t = 0; t < d; t++) dot += (double)q[i * H + h * d + t] * k[j * H + h * d + t];
+                    row[j] = (float)(dot / sqrt((double)d));
+                    m = fmax(m, row[j]);
+                }
+                for (int j = 0; j < n; j++) s += exp(row[j] - m);
+                for (int j = 0; j < n; j++) {
+                    double p = exp(row[j] - m) / s;
+                    worst = fmax(worst, fabs(p - att[(((size_t)l * g->heads + h) * n + i) * n + j]));
+                }
+            }
+    }
+    free(row);
+    CHECK(worst < 1e-5, "%s: softmax(q·k/√d) from bl_query/bl_key differs from bl_attention by %.3g", label, worst);
+    CHECK(bl_query(ctx, -1) == NULL && bl_key(ctx, g->layers) == NULL, "%s: bad layer must give NULL", label);
+}
+
+static int contains(const char *s, const char *sub) { return strstr(s, sub) != NULL; }
+
+static void check_errors(bl_ctx *ctx, const bl_model *m, const char *label) {
+    const bl_config *cfg = bl_model_config(m);
+    int P = cfg->max_pos;
+    int *ids = calloc((size_t)P + 1, sizeof(int)), *types = calloc((size_t)P + 1, sizeof(int));
+    for (int i = 0; i <= P; i++) ids[i] = 101;
+    bl_err e;
+    struct { int n; const char *msg; } bad_n[] = {{0, "n=0"}, {-3, "n=-3"}, {P + 1, "out of range"}};
+    for (int i = 0; i < 3; i++) {
+        e.msg[0] = 0;
+        int rc = bl_forward(ctx, ids, types, bad_n[i].n, BL_PREC_F32, &e);
+        CHECK(rc < 0 && contains(e.msg, bad_n[i].msg) && contains(e.msg, "max positions"),
+              "%s: n=%d must fail naming the range (got %d, '%s')", label, bad_n[i].n, rc, e.msg);
+    }
+    ids[3] = cfg->vocab_size;
+    int rc = bl_forward(ctx, ids, types, 5, BL_PREC_NATIVE, &e);
+    CHECK(rc < 0 && contains(e.msg, "token id") && contains(e.msg, "position 3"),
+          "%s: id = vocab_size must fail (got %d, '%s')", label, rc, e.msg);
+    ids[3] = -1;
+    rc = bl_forward(ctx, ids, types, 5, BL_PREC_NATIVE, &e);
+    CHECK(rc < 0 && contains(e.msg, "token id -1"), "%s: id -1 must fail ('%s')", label, e.msg);
+    ids[3] = 101;
+    types[4] = cfg->type_vocab;
+    rc = bl_forward(ctx, ids, types, 5, BL_PREC_F32, &e);
+    CHECK(rc < 0 && contains(e.msg, "type id") && contains(e.msg, "position 4"),
+          "%s: type id = type_vocab must fail ('%s')", label, e.msg);
+    types[4] = 0;
+    rc = bl_forward(ctx, NULL, types, 5, BL_PREC_F32, &e);
+    CHECK(rc < 0 && contains(e.msg, "ids"), "%s: NULL ids must fail ('%s')", label, e.msg);
+    rc = bl_forward(ctx, ids, types, 5, 7, &e);
+    CHECK(rc < 0 && contains(e.msg, "precision"), "%s: unknown precision must fail ('%s')", label, e.msg);
+    /* a valid forward, then MLM argument errors */
+    rc = bl_forward(ctx, ids, NULL, 3, BL_PREC_F32, &e);   /* NULL type ids mean all 0 */
+    CHECK(rc == 0, "%s: forward with NULL type ids: %s", label, e.msg);
+    float *logits = malloc(sizeof(float) * cfg->vocab_size);
+    rc = bl_mlm_logits(ctx, 3, logits, &e);
+    if (cfg->has_mlm) {
+        CHECK(rc < 0 && contains(e.msg, "position 3"), "%s: mlm pos = n must fail ('%s')", label, e.msg);
+        rc = bl_mlm_logits(ctx, -1, logits, &e);
+        CHECK(rc < 0 && contains(e.msg, "position -1"), "%s: mlm pos -1 must fail ('%s')", label, e.msg);
+    } else {
+        CHECK(rc < 0 && contains(e.msg, "no masked-LM head"), "%s: mlm without head must fail ('%s')", label, e.msg);
+    }
+    free(logits); free(ids); free(types);
+}
+
+/* The same cases on one reused context (growing and shrinking n) and on fresh contexts must
+   give bit-identical attentions and hidden states. */
+static void check_reuse(const bl_model *m, const golden *g, int prec, const char *label) {
+    bl_err e;
+    bl_ctx *shared = bl_ctx_new(m, &e);
+    CHECK(shared != NULL, "%s: ctx_new: %s", label, e.msg);
+    if (!shared) return;
+    static const int order[] = {3, 0, 4, 1, 3, 2, 0};   /* large, 1, large-1, 7, large, pair, 1 */
+    int bad = 0;
+    for (size_t oi = 0; oi < sizeof order / sizeof order[0]; oi++) {
+        if (order[oi] >= g->ncases) continue;
+        const gcase *c = &g->c[order[oi]];
+        bl_ctx *fresh = bl_ctx_new(m, &e);
+        if (!fresh || bl_forward(fresh, c->ids, c->types, c->n, prec, &e) ||
+            bl_forward(shared, c->ids, c->types, c->n, prec, &e)) {
+            CHECK(0, "%s: reuse forward failed: %s", label, e.msg);
+            bl_ctx_free(fresh);
+            break;
+        }
+        size_t na = (size_t)g->layers * g->heads * c->n * c->n;
+        if (memcmp(bl_attention(fresh), bl_attention(shared), na * 4) ||
+            memcmp(bl_hidden(fresh), bl_hidden(shared), (size_t)c->n * g->hidden * 4) ||
+            memcmp(bl_query(fresh, g->layers - 1), bl_query(shared, g->layers - 1), (size_t)c->n * g->hidden * 4))
+            bad++;
+        bl_ctx_free(fresh);
+    }
+    CHECK(bad == 0, "%s: a reused context differs from fresh ones in %d of the runs", label, bad);
+    bl_ctx_free(shared);
+}
+
+typedef struct { const char *name; int exact_f16; } model_spec;
+
+int main(void) {
+    /* exact_f16: the checkpoint's own dtype is F16/BF16, so an F16 file holds its exact values */
+    static const model_spec models[] = {
+        {"tiny_f32", 0}, {"odd_f16", 1}, {"untied_relu", 0}, {"bf16_tanh", 1}};
+    static const int dtypes[] = {BL_DT_F32, BL_DT_F16, BL_DT_I8};
+    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    printf("%-12s %-5s %-6s  %-10s %-10s %-10s\n", "model", "file", "prec", "attention", "hidden", "logits/max");
+    for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
+        golden g;
+        int rc = load_golden(models[mi].name, &g);
+        CHECK(rc == 0, "%s: cannot read tests/model/golden/%s.{txt,bin} (run from the repo root)",
+              models[mi].name, models[mi].name);
+        if (rc) { free_golden(&g); continue; }
+        for (int di = 0; di < 3; di++) {
+            int dt = dtypes[di];
+            char hf[256], out[512], label[128];
+            snprintf(hf, sizeof hf, "tests/model/models/%s", models[mi].name);
+            snprintf(out, sizeof out, "%s/bl_test_bert_XXXXXX", tmpdir);
+            int fd = mkstemp(out);
+            CHECK(fd >= 0, "mkstemp in %s failed", tmpdir);
+            if (fd < 0) continue;
+            close(fd);
+            bl_err e = {{0}};
+            rc = bl_convert_hf(hf, out, dt, 0, &e);
+            CHECK(rc == 0, "%s: convert to %s failed: %s", models[mi].name, bl_dtype_name(dt), e.msg);
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            if (rc == 0) rc = bl_read_model_file(out, &buf, &len, &e);
+            remove(out);
+            bl_model *m = rc == 0 ? bl_model_load(buf, len, 0, &e) : NULL;
+            CHECK(m != NULL, "%s %s: load failed: %s", models[mi].name, bl_dtype_name(dt), e.msg);
+            bl_ctx *ctx = m ? bl_ctx_new(m, &e) : NULL;
+            CHECK(!m || ctx != NULL, "%s: ctx_new failed: %s", models[mi].name, e.msg);
+            if (ctx) {
+                const bl_config *cfg = bl_model_config(m);
+                CHECK(cfg->layers == g.layers && cfg->heads == g.heads && cfg->hidden == g.hidden &&
+                      cfg->vocab_size == g.vocab, "%s: config does not match the golden index", models[mi].name);
+                for (int prec = 0; prec < 2; prec++) {
+                    snprintf(label, sizeof label, "%s %s %s", models[mi].name, bl_dtype_name(dt),
+                             prec == BL_PREC_F32 ? "f32" : "native");
+                    diffs d = run_cases(ctx, &g, prec, label);
+                    printf("%-12s %-5s %-6s  %-10.3g %-10.3g %-10.3g\n", models[mi].name, bl_dtype_name(dt),
+                           prec == BL_PREC_F32 ? "f32" : "native", d.att, d.hid, d.logit);
+                    double ta = 1e-4, th = 1e-4, tl = 1e-5;
+                    if (dt == BL_DT_F16 && !models[mi].exact_f16) { ta = 2e-3; th = 5e-3; tl = 2e-3; }
+                    if (dt == BL_DT_I8) { ta = 2e-2; th = 0.1; tl = 6e-2; }
+                    CHECK(d.att <= ta, "%s: max |attention diff| %.3g > %.3g", label, d.att, ta);
+                    CHECK(d.hid <= th, "%s: max |hidden diff| %.3g > %.3g", label, d.hid, th);
+                    CHECK(d.logit <= tl, "%s: max |logit diff| %.3g > %.3g", label, d.logit, tl);
+                    check_qk(ctx, &g, label);
+                    if (dt != BL_DT_F16) check_reuse(m, &g, prec, label);
+                }
+                snprintf(label, sizeof label, "%s %s", models[mi].name, bl_dtype_name(dt));
+                check_errors(ctx, m, label);
+            }
+            bl_ctx_free(ctx);
+            bl_model_free(m);
+            free(buf);
+        }
+        free_golden(&g);
+    }
+    {   /* no model: errors, not crashes */
+        bl_err e;
+        CHECK(bl_ctx_new(NULL, &e) == NULL && contains(e.msg, "NULL"), "ctx_new(NULL) must fail");
+        CHECK(bl_forward(NULL, NULL, NULL, 1, 0, &e) < 0, "forward(NULL ctx) must fail");
+        CHECK(bl_attention(NULL) == NULL && bl_ctx_n(NULL) == 0, "accessors on NULL");
+        bl_ctx_free(NULL);
+    }
+    return check_summary("test_bert");
+}
