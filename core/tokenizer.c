@@ -16,6 +16,16 @@
         unmatched piece, or longer than 100 chars (after normalization), becomes one [UNK].
      5. [CLS] A [SEP] (B [SEP]), truncated 'longest_first' to max_len.
 
+   Where HF's two implementations differ we pick, and the golden checks:
+     * final sigma: Python's str.lower() (slow BertTokenizer, tokenizers.js) gives "ς" for a
+       word-final "Σ"; the Rust fast tokenizer lowercases char by char and gives "σ". We follow
+       Python (both are HF; the vocab has both tokens).
+     * no NFC before splitting (recent slow tokenizers add one; the fast one does not).
+     * special tokens are matched in the raw text, glued or not (fast); the slow tokenizer's
+       never_split only catches them as whole whitespace-separated words.
+   Offsets are byte offsets (HF reports str indices); like HF's offset mapping, a separate
+   combining mark deleted by strip-accents is covered by no token.
+
    Every normalized character carries the byte span [s, e) of the original character it came
    from, so each token maps back to the original text even when normalization changed it.
    Everything is linear in the input size: no step rescans text it has already passed (the
