@@ -21,8 +21,6 @@
        word-final "Σ"; the Rust fast tokenizer lowercases char by char and gives "σ". We follow
        Python (both are HF; the vocab has both tokens).
      * no NFC before splitting (recent slow tokenizers add one; the fast one does not).
-     * special tokens are matched in the raw text, glued or not (fast); the slow tokenizer's
-       never_split only catches them as whole whitespace-separated words.
    Offsets are byte offsets (HF reports str indices); like HF's offset mapping, a separate
    combining mark deleted by strip-accents is covered by no token.
 

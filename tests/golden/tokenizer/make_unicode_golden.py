@@ -6,11 +6,11 @@ newer than 14.0 and the JS port has a few known gaps (see that script). This scr
 every assigned code point of Python's own Unicode (14.0.0 on /usr/bin/python3, the version our
 tables are generated from) through a port of Hugging Face transformers' slow BertTokenizer
 (BasicTokenizer + WordpieceTokenizer, tokenization_bert.py), written independently of
-core/tokenizer.c. Two adjustments make it follow BertTokenizerFast, which we match:
+core/tokenizer.c. Two simplifications:
   * no NFC pass before whitespace splitting (recent transformers versions added one to the
-    slow tokenizer only);
-  * the five special tokens are split out of the raw text first, even when glued to other text
-    (the fast tokenizer's added-token matching), instead of never_split on whole words.
+    slow tokenizer only; BertTokenizerFast, which we match, has none);
+  * the five special tokens are split out of the raw text first, even when glued to other text,
+    as the added-token splitting of both HF tokenizers does (the slow one's tokens_trie).
 
     /usr/bin/python3 tests/golden/tokenizer/make_unicode_golden.py
 
