@@ -310,6 +310,33 @@ int main(void) {
         free(whole);
     }
 
+    /* corrupt safetensors headers (every 3rd byte of the header set to a JSON-significant
+       character): converted or rejected, never a crash (ASan in tests/run.sh) */
+    {
+        uint8_t *st; size_t sl; bl_err e;
+        snprintf(cmd, sizeof cmd, "mkdir -p %s/fz && cp %s/hf/f32_prefix/*.json %s/hf/f32_prefix/vocab.txt %s/fz/",
+                 tmp, tmp, tmp, tmp);
+        CHECK(system(cmd) == 0, "fuzz dir");
+        if (bl_read_whole_file(path_of("hf/f32_prefix", "model.safetensors"), &st, &sl, &e) == 0) {
+            size_t hl = st[0] | (size_t)st[1] << 8;
+            const char sub[] = "\"{}[],:09-";
+            int ok = 0, rejected = 0;
+            for (size_t i = 8; i < 8 + hl; i += 3) {
+                uint8_t *c = malloc(sl);
+                memcpy(c, st, sl);
+                c[i] = (uint8_t)sub[i % (sizeof sub - 1)];
+                FILE *f = fopen(path_of("fz", "model.safetensors"), "wb");
+                fwrite(c, 1, sl, f);
+                fclose(f);
+                free(c);
+                if (bl_convert_hf(path_of("fz", NULL), path_of("fz.bin", NULL), BL_DT_I8, 0, &e) == 0) ok++;
+                else { rejected++; CHECK(strlen(e.msg) > 10, "empty message"); }
+            }
+            CHECK(rejected > 0, "corrupt headers rejected (%d ok, %d rejected)", ok, rejected);
+            free(st);
+        }
+    }
+
     /* broken inputs: each with its specific message */
     expect_convert_error("hf/not_bert", "config.json: model_type is 'roberta', not 'bert'", NULL);
     expect_convert_error("hf/no_type", "config.json: not a BERT config", NULL);

@@ -101,6 +101,33 @@ int main(void) {
     CHECK(j != NULL, "depth 400 is fine: %s", e.msg);
     bl_json_free(j);
 
+    /* every truncation and single-byte corruption of a document: parsed or rejected with a
+       message, never a crash or an over-read (ASan in tests/run.sh) */
+    const char *doc = "{\"a\": [1, -2.5e-3, true, null, \"x\\u00e9\\ud83d\\ude00\\n\"], \"b\": {\"c\": {}}, \"d\": \"\xe4\xb8\xad\"}";
+    size_t dl = strlen(doc);
+    int rejected = 0;
+    for (size_t cut = 0; cut < dl; cut++) {
+        char *copy = malloc(cut ? cut : 1);   /* exact-size buffer: over-reads are caught */
+        memcpy(copy, doc, cut);
+        bl_json *t = bl_json_parse(copy, cut, &e);
+        CHECK(t == NULL && strstr(e.msg, "JSON: "), "truncation at %zu accepted", cut);
+        bl_json_free(t);
+        free(copy);
+    }
+    const char subst[] = "\"\\{}[],:0-e.tfnu \x80\xff\x01";
+    for (size_t i = 0; i < dl; i++)
+        for (size_t k = 0; k < sizeof subst - 1; k++) {
+            char *copy = malloc(dl);
+            memcpy(copy, doc, dl);
+            copy[i] = subst[k];
+            e.msg[0] = 0;
+            bl_json *t = bl_json_parse(copy, dl, &e);
+            if (!t) { rejected++; CHECK(strstr(e.msg, "JSON: ") && strstr(e.msg, " at byte "), "message: %s", e.msg); }
+            bl_json_free(t);
+            free(copy);
+        }
+    CHECK(rejected > 0, "corruptions rejected");
+
     /* cross-check with Python's json on strings with every kind of escape (independent
        decoder): python writes one JSON string per line and the UTF-8 hex of its decoding */
     FILE *py = popen("python3 tests/data/json_strings.py 2>/dev/null", "r");
