@@ -12,6 +12,10 @@ Usage (Debian's /usr/bin/python3 has torch and numpy; no `transformers` needed):
      For each tests/model/models/NAME it writes tests/model/golden/NAME.txt (the index) and
      tests/model/golden/NAME.bin (little-endian float32), which tests/test_bert.c reads.
 
+     /usr/bin/python3 tests/model/reference.py --selfcheck
+     compares forward() below with the same model assembled from torch.nn modules
+     (nn.MultiheadAttention, nn.LayerNorm, F.gelu) on every test model and case.
+
   2. Check any Hugging Face BERT directory (for example the trained default model exported
      with `bertlens export-hf -o DIR`) on token ids of your choice:
        /usr/bin/python3 tests/model/reference.py HF_DIR --ids 101,7592,2088,102 \
@@ -151,6 +155,71 @@ def mlm_logits(cfg, w, hidden_row):
     return t @ dec.T + w["cls.predictions.bias"]
 
 
+# ---------------------------------------------------------------- a second opinion
+def forward_nn(cfg, w, ids, types):
+    """The same model assembled from torch.nn building blocks (nn.MultiheadAttention with
+    per-head weights, nn.LayerNorm, F.gelu), as a check that forward() above gets the head
+    split, scaling and layer order right. Used by --selfcheck."""
+    import torch.nn as nn
+    import torch.nn.functional as F
+    n = len(ids)
+    H, nh, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg.get("layer_norm_eps", 1e-12)
+    acts = {"gelu": F.gelu, "relu": F.relu,
+            "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+            "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh")}
+    act = acts[cfg.get("hidden_act", "gelu")]
+
+    def norm(name):
+        m = nn.LayerNorm(H, eps=eps).double()
+        m.weight.data, m.bias.data = w[name + ".weight"], w[name + ".bias"]
+        return m
+
+    def dense(name):
+        t = w[name + ".weight"]
+        m = nn.Linear(t.shape[1], t.shape[0]).double()
+        m.weight.data, m.bias.data = t, w[name + ".bias"]
+        return m
+
+    with torch.no_grad():
+        emb = nn.Embedding.from_pretrained(w["embeddings.word_embeddings.weight"])
+        pos = nn.Embedding.from_pretrained(w["embeddings.position_embeddings.weight"])
+        typ = nn.Embedding.from_pretrained(w["embeddings.token_type_embeddings.weight"])
+        x = emb(torch.tensor([ids])) + pos(torch.arange(n)[None]) + typ(torch.tensor([types]))
+        x = norm("embeddings.LayerNorm")(x)
+        atts = []
+        for l in range(cfg["num_hidden_layers"]):
+            p = "encoder.layer.%d." % l
+            mha = nn.MultiheadAttention(H, nh, batch_first=True).double().eval()
+            sa = p + "attention.self."
+            mha.in_proj_weight.data = torch.cat([w[sa + k + ".weight"] for k in ("query", "key", "value")])
+            mha.in_proj_bias.data = torch.cat([w[sa + k + ".bias"] for k in ("query", "key", "value")])
+            mha.out_proj.weight.data = w[p + "attention.output.dense.weight"]
+            mha.out_proj.bias.data = w[p + "attention.output.dense.bias"]
+            y, a = mha(x, x, x, need_weights=True, average_attn_weights=False)
+            atts.append(a[0])
+            x = norm(p + "attention.output.LayerNorm")(x + y)
+            h = dense(p + "output.dense")(act(dense(p + "intermediate.dense")(x)))
+            x = norm(p + "output.LayerNorm")(x + h)
+    return torch.stack(atts), x[0]
+
+
+def selfcheck():
+    worst = 0.0
+    for name in sorted(os.listdir(os.path.join(HERE, "models"))):
+        cfg, w = load(os.path.join(HERE, "models", name))
+        d = 0.0
+        for ids, types, _ in golden_cases(cfg, sum(map(ord, name))):
+            a1, h1 = forward(cfg, w, ids, types)
+            a2, h2 = forward_nn(cfg, w, ids, types)
+            d = max(d, (a1 - a2).abs().max().item(), (h1 - h2).abs().max().item())
+        worst = max(worst, d)
+        print("%-12s forward() vs torch.nn modules: max diff %.3g" % (name, d))
+    if worst > 1e-9:
+        print("selfcheck FAILED")
+        return 1
+    return 0
+
+
 # ---------------------------------------------------------------- golden cases
 def golden_cases(cfg, seed):
     """Fixed token sequences: n=1, a length-7 single sentence, a pair with type ids 1, a
@@ -226,12 +295,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("hf_dir", nargs="?", help="Hugging Face BERT directory")
     ap.add_argument("--golden", action="store_true", help="rewrite tests/model/golden/* for every test model")
+    ap.add_argument("--selfcheck", action="store_true",
+                    help="compare this implementation with one built from torch.nn modules")
     ap.add_argument("--ids", help="token ids, comma or space separated")
     ap.add_argument("--types", help="token type ids (default all 0)")
     ap.add_argument("--mlm", help="positions to compute MLM logits for")
     ap.add_argument("--json", help="write the JSON here instead of stdout")
     args = ap.parse_args()
     torch.set_default_dtype(torch.float64)
+    if args.selfcheck:
+        return selfcheck()
     if args.golden:
         for name in sorted(os.listdir(os.path.join(HERE, "models"))):
             write_golden(name)
