@@ -74,7 +74,11 @@ void bl_stroke_rect(bl_canvas *c, int x, int y, int w, int h, int t, bl_rgba col
 }
 
 /* Antialiased thick line: for each column (row, when steep) the coverage of the band of
-   half-height t/2·√(1+slope²) around the centre line. One pass, no per-pixel allocation. */
+   half-height t/2·√(1+slope²) around the centre line. One pass, no per-pixel allocation.
+   Plain comparisons instead of fminf/fmaxf: those are libm calls without -ffast-math, and this
+   loop is the head view's whole cost. */
+#define BL_MINF(a, b) ((a) < (b) ? (a) : (b))
+#define BL_MAXF(a, b) ((a) > (b) ? (a) : (b))
 void bl_draw_line(bl_canvas *c, float x0, float y0, float x1, float y1, float t, bl_rgba col) {
     int a0 = col & 255;
     if (a0 == 0) return;
@@ -88,23 +92,27 @@ void bl_draw_line(bl_canvas *c, float x0, float y0, float x1, float y1, float t,
     int mlo = steep ? c->cx0 : c->cy0, mhi = steep ? c->cx1 : c->cy1; /* minor axis */
     if (xs < lo) xs = lo;
     if (xe > hi) xe = hi;
+    int cr = col >> 24, cg = (col >> 16) & 255, cb = (col >> 8) & 255;
+    size_t major_step = steep ? (size_t)c->w * 4 : 4, minor_step = steep ? 4 : (size_t)c->w * 4;
     for (int x = xs; x < xe; x++) {
         float xc = x + 0.5f;
         /* fade the ends over half a pixel so adjacent segments join without seams */
-        float endcov = fminf(1.0f, fminf(xc - x0 + 0.5f, x1 - xc + 0.5f));
+        float e0 = xc - x0 + 0.5f, e1 = x1 - xc + 0.5f, endcov = BL_MINF(e0, e1);
         if (endcov <= 0) continue;
-        float yc = y0 + (xc - x0) * slope, ya = yc - hh, yb = yc + hh;
+        if (endcov > 1) endcov = 1;
+        float yc = y0 + (xc - x0) * slope, ya = yc - hh, yb = yc + hh, amul = endcov * a0;
         int ys = (int)floorf(ya), ye = (int)floorf(yb);
         if (ys < mlo) ys = mlo;
         if (ye >= mhi) ye = mhi - 1;
-        for (int y = ys; y <= ye; y++) {
-            float cov = fminf((float)y + 1, yb) - fmaxf((float)y, ya);
+        uint8_t *p = c->px + (size_t)x * major_step + (size_t)ys * minor_step;
+        for (int y = ys; y <= ye; y++, p += minor_step) {
+            float top = BL_MAXF((float)y, ya), bot = BL_MINF((float)y + 1, yb), cov = bot - top;
             if (cov <= 0) continue;
-            if (cov > 1) cov = 1;
-            int a = (int)(cov * endcov * a0 + 0.5f);
+            int a = (int)(BL_MINF(cov, 1.0f) * amul + 0.5f);
             if (a <= 0) continue;
-            int X = steep ? y : x, Y = steep ? x : y;
-            bl_blend_px(c->px + ((size_t)Y * c->w + X) * 4, col, a);
+            p[0] = (uint8_t)(p[0] + ((cr - p[0]) * a + 127) / 255);
+            p[1] = (uint8_t)(p[1] + ((cg - p[1]) * a + 127) / 255);
+            p[2] = (uint8_t)(p[2] + ((cb - p[2]) * a + 127) / 255);
         }
     }
 }
@@ -131,6 +139,7 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->vals);
     free(r->reg);
     free(r->flow);
+    free(r->lbuf);
     free(r);
 }
 
@@ -260,11 +269,19 @@ static bl_rgba bl_text_on(bl_rgba cell) {
     return l > 140 ? BL_RGB(0x1a1a1a) : BL_RGB(0xffffff);
 }
 
-/* 1-2-2.5-5 × 10^k tick step giving about `want` ticks over [0, vmax]. */
+/* 1-2-5 × 10^k tick step giving about `want` ticks over [0, vmax] (no 2.5: its labels would
+   need one more decimal than the others). */
 static float bl_nice_step(float vmax, int want) {
     float raw = vmax / (float)want, p = powf(10.0f, floorf(log10f(raw))), m = raw / p;
-    float step = m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5f ? 2.5f : m <= 5 ? 5 : 10;
+    float step = m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10;
     return step * p;
+}
+
+/* decimals that show a tick step exactly (0.05 -> 2, 0.002 -> 3), at least 2 for .2f style */
+static int bl_step_decimals(float step) {
+    int d = 2;
+    while (d < 6 && fabsf(step * powf(10.0f, (float)d) - roundf(step * powf(10.0f, (float)d))) > 1e-3f) d++;
+    return d;
 }
 
 /* Which tokens are rows and columns under hide_special / pair_filter. */
@@ -327,7 +344,7 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     /* geometry: label font follows the cell size; iterate twice (labels take width) */
     float tick_fs = 10 * S;
     int cb_w = (int)lroundf(14 * S), cb_gap = (int)lroundf(18 * S), tick_len = (int)lroundf(4 * S);
-    int cb_lab = (int)ceilf(bl_text_width(r->font, "0.00", 4, tick_fs) + 6 * S);
+    int cb_lab = (int)ceilf(bl_text_width(r->font, "0.000", 5, tick_fs) + 6 * S);
     int right = cb_gap + cb_w + tick_len + cb_lab;
     float lf = 12 * S, maxlab = 110 * S;
     int cell = 0, rw = 0, ch = 0, labels = 1, rot = 1;
@@ -460,12 +477,13 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     bl_stroke_rect(&r->cv, cbx - 1, cby - 1, cb_w + 2, cb_h + 2, 1, r->th.axis);
     bl_font_metrics km = bl_font_metrics_at(r->font, tick_fs);
     float step = bl_nice_step(vmax, cb_h > 200 * S ? 6 : 4);
+    int dec = bl_step_decimals(step);
     for (int k = 0; k * step <= vmax * 1.0001f; k++) {
         float v = k * step;
         int y = cby + (int)lroundf((1.0f - v / vmax) * (cb_h - 1));
         bl_fill_rect(&r->cv, cbx + cb_w, y, tick_len, S >= 2 ? 2 : 1, r->th.muted);
         char t[16];
-        snprintf(t, sizeof t, "%.2f", v);
+        snprintf(t, sizeof t, "%.*f", dec, v);
         bl_draw_text(r->font, &r->cv, t, (int)strlen(t), (float)(cbx + cb_w + tick_len + 3 * S),
                      y + (km.ascent - km.descent) * 0.5f, tick_fs, r->th.muted, BL_ALIGN_LEFT, 0);
     }

@@ -78,6 +78,8 @@ struct bl_renderer {
     int mat_layer, mat_head;
     /* other hit targets of the last render */
     bl_region *reg; int nreg; size_t reg_cap;
+    /* head view: the line layer, drawn transposed (see render_views.c) */
+    uint8_t *lbuf; size_t lbuf_cap;
     /* attention-flow cache: recomputed only when its inputs change */
     float *flow; size_t flow_cap; uint64_t flow_key; int flow_valid;
 };

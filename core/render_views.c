@@ -372,29 +372,47 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
             bl_push_region(r, bxl, y, lw, rh, (bl_hit){.kind = 2, .from = i, .to = -1, .layer = l, .head = o->head, .side = side});
         }
     }
-    /* lines: heads drawn in order, opacity = weight */
+    /* lines: heads drawn in order, opacity = weight. They are drawn into a transposed layer
+       (token axis contiguous in memory) and copied back: the lines are mostly steep, and
+       walking a steep line down a row-major framebuffer misses the cache on every pixel. */
     size_t nn = (size_t)n * n;
     float t = fmaxf(1.0f, 1.5f * S);
-    bl_canvas_clip(&r->cv, lx, top, rx, top + maxn * rh);
-    for (int h = 0; h < Hn; h++) {
-        if (o->head >= 0 && h != o->head) continue;
-        const float *A = in->attn + ((size_t)l * Hn + h) * nn;
-        for (int a = 0; a < nr; a++) {
-            int i = rows[a];
-            if (iso_side == 0 && i != iso) continue;
-            float y0 = top + a * rh + rh * 0.5f;
-            for (int b = 0; b < nc; b++) {
-                int j = cols[b];
-                if (iso_side == 1 && j != iso) continue;
-                float w = A[(size_t)i * n + j];
-                if (w < o->threshold) continue;
-                int alpha = (int)(fminf(w, 1.0f) * 255 + 0.5f);
-                if (alpha < 2) continue;
-                bl_draw_line(&r->cv, (float)lx + 2 * S, y0, (float)rx - 2 * S, top + b * rh + rh * 0.5f, t, bl_head_color(h, alpha));
+    int LW = rx - lx, AH = maxn * rh;
+    if (LW > 0 && AH > 0) {
+        size_t need = (size_t)LW * AH * 4;
+        if (need > r->lbuf_cap) {
+            uint8_t *p = realloc(r->lbuf, need);
+            if (!p) { free(rows); return bl_fail(e, "render: out of memory"); }
+            r->lbuf = p;
+            r->lbuf_cap = need;
+        }
+        bl_canvas tc = {r->lbuf, AH, LW, 0, 0, AH, LW};
+        bl_fill_rect(&tc, 0, 0, AH, LW, r->th.bg);
+        for (int h = 0; h < Hn; h++) {
+            if (o->head >= 0 && h != o->head) continue;
+            const float *A = in->attn + ((size_t)l * Hn + h) * nn;
+            for (int a = 0; a < nr; a++) {
+                int i = rows[a];
+                if (iso_side == 0 && i != iso) continue;
+                float ya = a * rh + rh * 0.5f;
+                for (int b = 0; b < nc; b++) {
+                    int j = cols[b];
+                    if (iso_side == 1 && j != iso) continue;
+                    float w = A[(size_t)i * n + j];
+                    if (w < o->threshold) continue;
+                    int alpha = (int)(fminf(w, 1.0f) * 255 + 0.5f);
+                    if (alpha < 3) continue;   /* < 1.2%: invisible on its own; skipping keeps n=512 fast */
+                    /* transposed coordinates: (token axis, line axis) */
+                    bl_draw_line(&tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, bl_head_color(h, alpha));
+                }
             }
         }
+        for (int X0 = 0; X0 < LW; X0 += 32)   /* blocked transpose back into the framebuffer */
+            for (int Y0 = 0; Y0 < AH; Y0 += 32)
+                for (int X = X0; X < X0 + 32 && X < LW; X++)
+                    for (int Y = Y0; Y < Y0 + 32 && Y < AH; Y++)
+                        memcpy(r->cv.px + ((size_t)(top + Y) * r->cv.w + lx + X) * 4, r->lbuf + ((size_t)X * AH + Y) * 4, 4);
     }
-    bl_canvas_noclip(&r->cv);
     free(rows);
     return 0;
 }
@@ -452,7 +470,7 @@ int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts
     int labels = rh >= 9 * S;
     if (fs > rh * 0.8f) fs = rh * 0.8f;
     int lw = labels ? (int)ceilf(fminf(bl_maxw(r, in, idx, cnt, fs), 110 * S) + 10 * S) : (int)(4 * S);
-    int gap = (int)(14 * S), scw = (int)(90 * S), smw = (int)(110 * S);
+    int gap = (int)(14 * S), scw = (int)(110 * S), smw = (int)(110 * S);
     int cw = (W - 2 * M - lw - 3 * gap - scw - smw) / (2 * d);
     if (cw > (int)(10 * S)) cw = (int)(10 * S);
     if (cw < 1) cw = 1;
@@ -486,8 +504,9 @@ int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts
             bl_fill_rect(&r->cv, kx + c * cw, y, cw, cellh, bl_diverging(&r->th, k[c], maxqk));
             bl_fill_rect(&r->cv, px + c * cw, y, cw, cellh, bl_diverging(&r->th, q[c] * k[c], maxprod));
         }
-        /* score: a bar from the centre of its column, then the number */
-        int mid = sx + scw / 2, len = maxabs_s > 0 ? (int)lroundf(sc[j] / maxabs_s * (scw / 2 - 2 * S)) : 0;
+        /* score: the number, then a bar from the centre of the rest of its column */
+        int numw = (int)(40 * S), mid = sx + numw + (scw - numw) / 2;
+        int len = maxabs_s > 0 ? (int)lroundf(sc[j] / maxabs_s * ((scw - numw) / 2 - 2 * S)) : 0;
         bl_fill_rect(&r->cv, len >= 0 ? mid : mid + len, y + cellh / 4, len >= 0 ? len : -len, cellh / 2 > 0 ? cellh / 2 : 1,
                      bl_diverging(&r->th, sc[j], maxabs_s));
         int pl = (int)lroundf(sc[n + j] * (smw - 40 * S));
@@ -498,13 +517,13 @@ int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts
             bl_draw_text(r->font, &r->cv, t, (int)strlen(t), kx - 6 * S, base, fs, j == qi ? r->th.accent : r->th.fg, BL_ALIGN_RIGHT, 110 * S);
             char v[24];
             snprintf(v, sizeof v, "%.2f", sc[j]);
-            bl_draw_text(r->font, &r->cv, v, (int)strlen(v), (float)(sx + scw), base, fs * 0.85f, r->th.muted, BL_ALIGN_RIGHT, 0);
+            bl_draw_text(r->font, &r->cv, v, (int)strlen(v), sx + numw - 4 * S, base, fs * 0.85f, r->th.muted, BL_ALIGN_RIGHT, 0);
             snprintf(v, sizeof v, "%.3f", sc[n + j]);
             bl_draw_text(r->font, &r->cv, v, (int)strlen(v), smx + pl + 4 * S, base, fs * 0.85f, r->th.muted, BL_ALIGN_LEFT, 0);
         }
         bl_push_region(r, M, y, W - 2 * M, rh, (bl_hit){.kind = 2, .from = j, .to = -1, .layer = l, .head = h, .value = sc[n + j], .side = 1});
     }
-    bl_fill_rect(&r->cv, sx + scw / 2, top, 1, cnt * rh, r->th.axis);
+    bl_fill_rect(&r->cv, sx + (int)(40 * S) + (scw - (int)(40 * S)) / 2, top, 1, cnt * rh, r->th.axis);
     free(idx);
     free(sc);
     return 0;
