@@ -11,6 +11,8 @@
    is converted once per forward instead of once per token. */
 #define BL_K_CHUNK 256
 
+static float bl_k_dot_i8(const int8_t *q, const float *x, int len);
+
 void bl_k_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
     const int in = w->cols, out = w->rows;
     for (int o = 0; o < out; o++) {
@@ -22,12 +24,7 @@ void bl_k_linear_f32(float *y, const float *x, const bl_tensor *w, const float *
             /* dequantize on the fly: Σ q·x then × scale (the scale is common to the row) */
             const int8_t *wr = (const int8_t *)w->data + (size_t)o * in;
             const float s = w->scale[o];
-            for (int t = 0; t < n; t++) {
-                const float *xr = x + (size_t)t * in;
-                float acc = 0.0f;
-                for (int i = 0; i < in; i++) acc += (float)wr[i] * xr[i];
-                y[(size_t)t * out + o] = acc * s + b;
-            }
+            for (int t = 0; t < n; t++) y[(size_t)t * out + o] = bl_k_dot_i8(wr, x + (size_t)t * in, in) * s + b;
         } else {
             const uint16_t *wr = (const uint16_t *)w->data + (size_t)o * in;
             float buf[BL_K_CHUNK];
@@ -136,10 +133,31 @@ void bl_k_add(float *y, const float *x, size_t len) {
     for (size_t i = 0; i < len; i++) y[i] += x[i];
 }
 
+/* Eight interleaved partial sums, combined pairwise at the end: this fixes the summation order
+   that a vector kernel with 8 (or 2×4) lanes naturally has, lets the compiler vectorize the
+   scalar code without -ffast-math, and halves the error growth of one long running sum. */
+#define BL_K_LANES 8
+static float bl_k_reduce8(const float s[BL_K_LANES]) {
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
 float bl_k_dot(const float *a, const float *b, int len) {
-    float s = 0.0f;
-    for (int i = 0; i < len; i++) s += a[i] * b[i];
-    return s;
+    float s[BL_K_LANES] = {0};
+    int i = 0;
+    for (; i + BL_K_LANES <= len; i += BL_K_LANES)
+        for (int k = 0; k < BL_K_LANES; k++) s[k] += a[i + k] * b[i + k];
+    for (int k = 0; i < len; i++, k++) s[k] += a[i] * b[i];
+    return bl_k_reduce8(s);
+}
+
+/* Σ q[i]·x[i] for an int8 weight row against f32 activations, same lane order as bl_k_dot */
+static float bl_k_dot_i8(const int8_t *q, const float *x, int len) {
+    float s[BL_K_LANES] = {0};
+    int i = 0;
+    for (; i + BL_K_LANES <= len; i += BL_K_LANES)
+        for (int k = 0; k < BL_K_LANES; k++) s[k] += (float)q[i + k] * x[i + k];
+    for (int k = 0; i < len; i++, k++) s[k] += (float)q[i] * x[i];
+    return bl_k_reduce8(s);
 }
 
 void bl_k_axpy(float *y, float a, const float *x, int len) {
