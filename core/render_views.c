@@ -483,7 +483,7 @@ int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts
     bl_font_metrics fm = bl_font_metrics_at(r->font, fs);
     float hf = 11 * S;
     int hb = header + (int)(12 * S);
-    const char *hdr[4] = {"q / k", "q \xe2\x8a\x99 k", "q\xc2\xb7k/\xe2\x88\x9a" "d", "softmax"};
+    const char *hdr[4] = {"q / k", "q \xe2\x8a\x99 k", "q\u00b7k/\u221ad", "softmax"};
     int hx4[4] = {kx, px, sx, smx};
     for (int c = 0; c < 4; c++) bl_draw_text(r->font, &r->cv, hdr[c], (int)strlen(hdr[c]), (float)hx4[c], (float)hb, hf, r->th.muted, BL_ALIGN_LEFT, 0);
     int cellh = rh > 3 ? rh - (int)fmaxf(1, S) : rh;

@@ -1,6 +1,7 @@
 /* test_render.c — the renderer: layout, hit testing, hover, text, themes, every view at several
    sizes, bounds errors, and the rollout/flow numbers. Synthetic attention, no model needed.
    BL_RENDER_DUMP=DIR writes a PNG of each view for eyeballing. */
+#define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #include "render_internal.h"
 #include "check.h"
 #include <math.h>
