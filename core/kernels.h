@@ -42,7 +42,9 @@ void bl_k_act(float *x, size_t len, int act);
 /* y[i] += x[i] (residual connections). */
 void bl_k_add(float *y, const float *x, size_t len);
 
-/* Σ a[i]·b[i] (attention scores). */
+/* Σ a[i]·b[i] (attention scores; also the inner loop of bl_k_linear_f32). Summed in 8
+   interleaved lanes (lane k takes i ≡ k mod 8), reduced ((0+4)+(1+5))+((2+6)+(3+7)): a
+   vector kernel that keeps this order is bit-identical to the scalar one. */
 float bl_k_dot(const float *a, const float *b, int len);
 
 /* y[i] += a · x[i] (attention context: P·V one row of V at a time). */
