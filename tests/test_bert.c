@@ -125,7 +125,7 @@ typedef struct { double att, hid, logit; } diffs;
 
 /* Runs every golden case through ctx; returns the max differences over all of them. */
 static diffs run_cases(bl_ctx *ctx, const golden *g, int prec, const char *label) {
-    diffs d = {0, 0, 0};
+    diffs d = {0, 0, -1};   /* logit -1: no MLM logits compared (model without the head) */
     float *logits = malloc(sizeof(float) * g->vocab);
     for (int ci = 0; ci < g->ncases; ci++) {
         const gcase *c = &g->c[ci];
@@ -319,12 +319,18 @@ int main(void) {
                 const bl_config *cfg = bl_model_config(m);
                 CHECK(cfg->layers == g.layers && cfg->heads == g.heads && cfg->hidden == g.hidden &&
                       cfg->vocab_size == g.vocab, "%s: config does not match the golden index", models[mi].name);
+                int golden_mlm = 0;
+                for (int ci = 0; ci < g.ncases; ci++) golden_mlm += g.c[ci].nmlm;
+                CHECK((golden_mlm > 0) == (cfg->has_mlm != 0), "%s: has_mlm %d but the reference has %d MLM rows",
+                      models[mi].name, cfg->has_mlm, golden_mlm);
                 for (int prec = 0; prec < 2; prec++) {
                     snprintf(label, sizeof label, "%s %s %s", models[mi].name, bl_dtype_name(dt),
                              prec == BL_PREC_F32 ? "f32" : "native");
                     diffs d = run_cases(ctx, &g, prec, label);
-                    printf("%-12s %-5s %-6s  %-10.3g %-10.3g %-10.3g\n", models[mi].name, bl_dtype_name(dt),
-                           prec == BL_PREC_F32 ? "f32" : "native", d.att, d.hid, d.logit);
+                    char lg[32] = "-";
+                    if (d.logit >= 0) snprintf(lg, sizeof lg, "%.3g", d.logit);
+                    printf("%-12s %-5s %-6s  %-10.3g %-10.3g %s\n", models[mi].name, bl_dtype_name(dt),
+                           prec == BL_PREC_F32 ? "f32" : "native", d.att, d.hid, lg);
                     double ta = 1e-4, th = 1e-4, tl = 1e-5;
                     if (dt == BL_DT_F16 && !models[mi].exact_f16) { ta = 2e-3; th = 5e-3; tl = 2e-3; }
                     if (dt == BL_DT_I8) { ta = 2e-2; th = 0.1; tl = 6e-2; }
