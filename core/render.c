@@ -58,7 +58,9 @@ void bl_fill_rect(bl_canvas *c, int x, int y, int w, int h, bl_rgba col) {
     uint8_t r = col >> 24, g = (col >> 16) & 255, b = (col >> 8) & 255;
     for (int yy = y0; yy < y1; yy++) {
         uint8_t *p = c->px + ((size_t)yy * c->w + x0) * 4;
-        if (a == 255)
+        if (a == 255 && yy > y0)   /* opaque: copy the first row of the rectangle */
+            memcpy(p, c->px + ((size_t)y0 * c->w + x0) * 4, (size_t)(x1 - x0) * 4);
+        else if (a == 255)
             for (int xx = x0; xx < x1; xx++, p += 4) { p[0] = r; p[1] = g; p[2] = b; p[3] = 255; }
         else
             for (int xx = x0; xx < x1; xx++, p += 4) bl_blend_px(p, col, a);
@@ -445,7 +447,7 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     if (hr >= 0) bl_stroke_rect(&r->cv, mx, my + hr * cell, mw, cell, ht, r->th.accent);
     if (hc >= 0) bl_stroke_rect(&r->cv, mx + hc * cell, my, cell, mh, ht, r->th.accent);
     if (hr >= 0 && hc >= 0 && cell >= 6)
-        bl_stroke_rect(&r->cv, mx + hc * cell, my + hr * cell, cell, cell, ht * 2, r->th.fg);
+        bl_stroke_rect(&r->cv, mx + hc * cell, my + hr * cell, cell, cell, ht * 2, r->th.accent);
 
     /* labels */
     if (labels) {

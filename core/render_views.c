@@ -124,10 +124,11 @@ static int bl_bfs(bl_flownet *g, int src, int sink) {
     return g->dist[sink] >= 0;
 }
 
-/* Iterative-deepening DFS is recursion depth <= levels*... keep it recursive: depth is the
-   BFS distance, at most (levels*n). */
+/* Blocking-flow DFS along the BFS levels. Recursion depth is dist(sink): levels + 1 plus two
+   per backward step, and nodes at or beyond the sink's distance are never entered. */
 static float bl_dfs(bl_flownet *g, int v, int sink, float pushed) {
     if (v == sink) return pushed;
+    if (g->dist[v] + 1 > g->dist[sink]) return 0;
     int n = g->n, l = v / n, t = v % n;
     for (; g->it[v] < 2 * n; g->it[v]++) {
         int k = g->it[v];
@@ -135,7 +136,7 @@ static float bl_dfs(bl_flownet *g, int v, int sink, float pushed) {
             if (l + 1 >= g->levels) continue;
             int u = (l + 1) * n + k;
             float res = bl_res(g, l, k, t);
-            if (g->dist[u] != g->dist[v] + 1 || res <= BL_FEPS) continue;
+            if (g->dist[u] != g->dist[v] + 1 || res <= BL_FEPS || (g->dist[u] == g->dist[sink] && u != sink)) continue;
             float f = bl_dfs(g, u, sink, fminf(pushed, res));
             if (f > 0) { g->flow[((size_t)l * n + k) * n + t] += f; return f; }
         } else {
@@ -143,7 +144,7 @@ static float bl_dfs(bl_flownet *g, int v, int sink, float pushed) {
             if (l == 0) continue;
             int u = (l - 1) * n + j;
             size_t idx = ((size_t)(l - 1) * n + t) * n + j;
-            if (g->dist[u] != g->dist[v] + 1 || g->flow[idx] <= BL_FEPS) continue;
+            if (g->dist[u] != g->dist[v] + 1 || g->flow[idx] <= BL_FEPS || g->dist[u] >= g->dist[sink]) continue;
             float f = bl_dfs(g, u, sink, fminf(pushed, g->flow[idx]));
             if (f > 0) { g->flow[idx] -= f; return f; }
         }
@@ -388,23 +389,36 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
         }
         bl_canvas tc = {r->lbuf, AH, LW, 0, 0, AH, LW};
         bl_fill_rect(&tc, 0, 0, AH, LW, r->th.bg);
-        for (int h = 0; h < Hn; h++) {
-            if (o->head >= 0 && h != o->head) continue;
-            const float *A = in->attn + ((size_t)l * Hn + h) * nn;
-            for (int a = 0; a < nr; a++) {
-                int i = rows[a];
-                if (iso_side == 0 && i != iso) continue;
-                float ya = a * rh + rh * 0.5f;
-                for (int b = 0; b < nc; b++) {
-                    int j = cols[b];
-                    if (iso_side == 1 && j != iso) continue;
-                    float w = A[(size_t)i * n + j];
-                    if (w < o->threshold) continue;
-                    int alpha = (int)(fminf(w, 1.0f) * 255 + 0.5f);
-                    if (alpha < 3) continue;   /* < 1.2%: invisible on its own; skipping keeps n=512 fast */
-                    /* transposed coordinates: (token axis, line axis) */
-                    bl_draw_line(&tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, bl_head_color(h, alpha));
+        /* Heads sharing a line's geometry are composited into one colour first ("over", in
+           head order) and the line is drawn once: 12× less rasterising for the all-heads
+           view. Exact for fully covered pixels; at the antialiased edges the difference is
+           below one level of 255. */
+        const float *base = in->attn + (size_t)l * Hn * nn;
+        for (int a = 0; a < nr; a++) {
+            int i = rows[a];
+            if (iso_side == 0 && i != iso) continue;
+            float ya = a * rh + rh * 0.5f;
+            for (int b = 0; b < nc; b++) {
+                int j = cols[b];
+                if (iso_side == 1 && j != iso) continue;
+                float cr = 0, cg = 0, cb = 0, ca = 0;   /* premultiplied */
+                for (int h = 0; h < Hn; h++) {
+                    if (o->head >= 0 && h != o->head) continue;
+                    float w = base[(size_t)h * nn + (size_t)i * n + j];
+                    if (w < o->threshold || w * 255 < 2.5f) continue;   /* invisible on its own */
+                    float al = fminf(w, 1.0f);
+                    uint32_t c = BL_HEAD_COLORS[h % 20];
+                    cr = (c >> 16) / 255.0f * al + cr * (1 - al);
+                    cg = ((c >> 8) & 255) / 255.0f * al + cg * (1 - al);
+                    cb = (c & 255) / 255.0f * al + cb * (1 - al);
+                    ca = al + ca * (1 - al);
                 }
+                int alpha = (int)(ca * 255 + 0.5f);
+                if (alpha < 3) continue;
+                bl_rgba col = (bl_rgba)(cr / ca * 255 + 0.5f) << 24 | (bl_rgba)(cg / ca * 255 + 0.5f) << 16 |
+                              (bl_rgba)(cb / ca * 255 + 0.5f) << 8 | (bl_rgba)alpha;
+                /* transposed coordinates: (token axis, line axis) */
+                bl_draw_line(&tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, col);
             }
         }
         for (int X0 = 0; X0 < LW; X0 += 32)   /* blocked transpose back into the framebuffer */
