@@ -168,18 +168,41 @@ typedef struct {
     float vmax;        /* top of the colour scale; <= 0: auto (largest value shown) */
 } bl_view_opts;
 
-/* What is under a point of the last render (for tooltips and clicks). */
+/* What is under a point of the last render (for tooltips and clicks). Per kind:
+     1 cell (heatmap, rollout): from = row token, to = column token, value = the cell's value,
+       layer/head as rendered (head -1 = mean; rollout: layer = last layer included)
+     2 token: from = token index; side 0 = row label / left column / sentence chip (MLM),
+       1 = column label / right column / neuron-view row; value = the bar's value (flow:
+       the token's flow, neuron: softmax weight), layer/head where meaningful
+     3 thumbnail or head swatch (model view, head view): layer, head
+     4 masked-LM choice: from = the [MASK] position, to = rank (0 = best), head = index into
+       the mlm_* arrays, value = probability
+   Unused fields are -1 (value 0). */
 typedef struct {
-    int kind;          /* 0 nothing, 1 cell (from,to), 2 token (index in `from`), 3 thumbnail (layer,head), 4 mlm choice */
+    int kind;          /* 0 nothing, 1 cell, 2 token, 3 thumbnail/head, 4 mlm choice */
     int from, to, layer, head;
     float value;
-    int side;          /* kind 2: 0 = left/"from" column (or sentence chip), 1 = right/"to" column */
+    int side;          /* kind 2: 0 = left/"from" side (or sentence chip), 1 = right/"to" side */
 } bl_hit;
 
-/* ttf: a TrueType font the renderer borrows (must outlive it). */
+/* ttf: a TrueType font the renderer borrows (must outlive it); web/fonts/DejaVuSans-subset.ttf.
+   Codepoints the font lacks are drawn as outlined boxes. */
 bl_renderer *bl_renderer_new(const uint8_t *ttf, size_t len, bl_err *e);
 void bl_renderer_free(bl_renderer *r);
-/* Draws into an internal framebuffer; *w, *h receive its size in device pixels. */
+/* Draws into an internal framebuffer (reused; valid until the next bl_render or free); *w, *h
+   receive its size in device pixels. The width is round(width × scale) unless the view needs
+   more (tiny widths); the height is the view's. Neither exceeds 4096: a view that cannot fit
+   is an error. Views and their options:
+     HEATMAP  layer, head (-1 mean); hide_special, pair_filter, threshold, vmax, hover
+     MODEL    every layer × head; layer/head mark the selected thumbnail; fixed 0..1 scale
+              (vmax overrides); hide_special, pair_filter, threshold apply
+     HEAD     layer; head -1 = all heads overlaid; hover or `token` isolates one token's lines
+     NEURON   layer, head (-1 shows head 0), token = the query (default 0); needs query/key
+     ROLLOUT  rollout through layers 0..layer (layer = layers-1 for the whole model)
+     FLOW     max-flow to [CLS] through layers 0..layer; exact for n <= 64, else rollout's
+              [CLS] row (the title says which)
+     MLM      mlm_* arrays; works with mlm_count = 0 (tells the user to click a token)
+   The geometry never depends on hover_x/hover_y, so hovering can re-render freely. */
 const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
                          int *w, int *h, bl_err *e);
 bl_hit bl_hit_test(const bl_renderer *r, int css_x, int css_y);
