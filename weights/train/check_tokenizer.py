@@ -9,7 +9,8 @@ a fixed set of hand-written edge cases (accents, CJK, control characters, Unicod
 spaces, [MASK] and other specials, long words, empty text) plus --n sentences drawn with a fixed
 seed from the corpus (all sources). Works without the corpus (edge cases only).
 Exit status 0 when every line matches; otherwise prints the first mismatches and exits 1.
-No truncation: keep inputs under 512 tokens (the sample does).
+No truncation: inputs longer than --max-len tokens (default 512) are skipped; pass the
+model's max positions when checking with a smaller test model.
 """
 import argparse
 import json
@@ -88,6 +89,8 @@ def main():
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--show", type=int, default=10)
+    ap.add_argument("--max-len", type=int, default=512,
+                    help="skip inputs longer than this many tokens (the model's max positions)")
     args = ap.parse_args()
 
     tok = BertTokenizer()
@@ -96,8 +99,8 @@ def main():
         items += [{"a": s} for s in corpus_sample(args.corpus, args.n, args.seed)]
     else:
         print("note: %s not found; edge cases only" % args.corpus, file=sys.stderr)
-    # keep under the model's 512 positions so truncation never applies
-    items = [it for it in items if len(tok.encode(it["a"], it.get("b"))["ids"]) <= 512]
+    # keep under the model's positions so truncation never applies
+    items = [it for it in items if len(tok.encode(it["a"], it.get("b"))["ids"]) <= args.max_len]
 
     cmd = [args.cli, "tokenize"] + (["-m", args.model] if args.model else []) + ["--jsonl"]
     inp = "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items)
