@@ -24,7 +24,7 @@
   let hover = null;            // {x, y} CSS pixels over the canvas, or null
   let needRun = true, needRender = true, inFlight = false, reqId = 0;
   let hit = null;              // what is under the pointer (from the last frame)
-  const metrics = { firstViewMs: null, runMs: [], renderMs: [], hoverMs: [], roundTripMs: [], frames: 0 };
+  const metrics = { firstViewMs: null, runMs: [], renderMs: [], hoverMs: [], roundTripMs: [], inputToFrameMs: [], frames: 0 };
   window.__bertlens = { metrics, state: st, get run() { return run; }, get model() { return model; } };
 
   /* ------------------------------------------------------------------ state ↔ URL hash */
@@ -86,8 +86,9 @@
     pump();
   }
 
-  let typingTimer = 0;
+  let typingTimer = 0, lastInputAt = 0;
   function onTextInput() {
+    lastInputAt = performance.now();
     clearTimeout(typingTimer);
     typingTimer = setTimeout(() => {
       st.text = $('text').value.slice(0, MAX_TEXT);
@@ -254,6 +255,7 @@
     const now = performance.now();
     metrics.frames++;
     if (m.ms.run !== undefined) metrics.runMs.push(m.ms.run);
+    if (m.run && lastInputAt) { metrics.inputToFrameMs.push(now - lastInputAt); lastInputAt = 0; }
     metrics.renderMs.push(m.ms.render);
     metrics.roundTripMs.push(now - sentAt);
     if (sentHover) metrics.hoverMs.push(now - sentHover);

@@ -69,6 +69,7 @@ async function openPage({ dpr = 1, width = 1100, routes = null, expectErrors = f
   p.foreign = [];
   p.on('console', (m) => { if (m.type() === 'error') p.errors.push(m.text()); });
   p.on('pageerror', (e) => p.errors.push(`pageerror: ${e.message}`));
+  p.on('crash', () => console.error('page crashed'));
   context.on('request', (r) => {
     const u = r.url();
     if (!u.startsWith(server.base) && !u.startsWith('blob:') && !u.startsWith('data:')) p.foreign.push(u);
@@ -91,15 +92,17 @@ async function waitFrameAfter(p, n, timeout = 20000) {
   await p.waitForFunction((k) => window.__bertlens.metrics.frames > k, n, { timeout });
   await p.waitForTimeout(30);
 }
+async function waitRunAfter(p, n, timeout = 20000) {   // a frame that re-ran the model
+  await p.waitForFunction((k) => window.__bertlens.metrics.inputToFrameMs.length > k, n, { timeout });
+}
+const runs = (p) => p.evaluate(() => window.__bertlens.metrics.inputToFrameMs.length);
 async function waitReady(p, timeout = 60000) {
   await p.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout });
   return state(p);
 }
-const canvasPixels = (p) => p.evaluate(() => {
-  const c = document.getElementById('view');
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-  return { w: c.width, h: c.height, pixels: Array.from(d.data) };
-});
+// The canvas as a PNG data URL, decoded here (far faster than shipping a pixel array as JSON).
+const canvasPixels = async (p) => decodePng(Buffer.from((await p.evaluate(() =>
+  document.getElementById('view').toDataURL('image/png'))).split(',')[1], 'base64'));
 function distinctColours(img) {
   const s = new Set();
   for (let i = 0; i < img.pixels.length && s.size < 100; i += 4 * 31) s.add((img.pixels[i] << 16) | (img.pixels[i + 1] << 8) | img.pixels[i + 2]);
@@ -108,6 +111,8 @@ function distinctColours(img) {
 const hashOf = (o) => '#' + new URLSearchParams(o).toString();
 const cliBin = A.cli && existsSync(A.cli) ? A.cli : null;
 const figures = {};
+const tStart = Date.now();
+const phase = (name) => console.log(`[${((Date.now() - tStart) / 1000).toFixed(1)} s] ${name}`);
 
 try {
   // ------------------------------------------------------------ load, first view, pixels
@@ -137,6 +142,7 @@ try {
   check(run.tokens[0] === '[CLS]' && run.tokens.includes('cat'), `tokens: ${run.tokens.join(' ')}`);
 
   // ------------------------------------------------------------ layer/head via UI, hash, keys
+  phase('layer/head via UI, hash, keys');
   let f = await frames(p);
   await p.selectOption('#layer', '1');
   await waitFrameAfter(p, f);
@@ -173,6 +179,7 @@ try {
   check(st2.layer === 1 && st2.head === 1, `arrow keys move layer/head (${st2.layer}, ${st2.head})`);
 
   // ------------------------------------------------------------ hover tooltip and redraw time
+  phase('hover tooltip and redraw time');
   const box = await p.locator('#view').boundingBox();
   let tipText = '';
   for (let k = 0; k < 40 && !/→/.test(tipText); k++) {
@@ -196,6 +203,7 @@ try {
   await p.mouse.move(1, 1);
 
   // ------------------------------------------------------------ every view
+  phase('every view');
   for (const v of ['model', 'head', 'neuron', 'rollout', 'flow', 'mlm', 'heatmap']) {
     f = await frames(p);
     await p.click(`#views button[data-view="${v}"]`);
@@ -224,21 +232,23 @@ try {
   check(opened, 'clicking a model-view thumbnail opens its heatmap');
 
   // ------------------------------------------------------------ typing: debounce + re-run time
+  phase('typing: debounce + re-run time');
   const typing = [];
   for (const text of ['The dog chased the ball across the park.', 'A much longer sentence with many more words so that the number of tokens grows towards the sixty four token mark we care about, and then some more words.']) {
-    f = await frames(p);
-    const t = Date.now();
+    await p.mouse.move(1, 1);
+    const r0 = await runs(p);
     await p.fill('#text', text);
-    await waitFrameAfter(p, f);
+    await waitRunAfter(p, r0);
     const mm = await metrics(p);
     const n = (await p.evaluate(() => window.__bertlens.run.n));
-    typing.push({ n, endToEndMs: Date.now() - t, runMs: mm.runMs.at(-1), renderMs: mm.renderMs.at(-1), roundTripMs: mm.roundTripMs.at(-1) });
+    typing.push({ n, endToEndMs: mm.inputToFrameMs.at(-1), runMs: mm.runMs.at(-1), renderMs: mm.renderMs.at(-1), roundTripMs: mm.roundTripMs.at(-1) });
   }
   figures.typing = typing;
-  for (const t of typing) console.log(`typing: n=${t.n}: forward ${t.runMs.toFixed(1)} ms + draw ${t.renderMs.toFixed(1)} ms; worker round trip ${t.roundTripMs.toFixed(1)} ms; keystroke → frame ${t.endToEndMs} ms (incl. 120 ms debounce)`);
+  for (const t of typing) console.log(`typing: n=${t.n}: forward ${t.runMs.toFixed(1)} ms + draw ${t.renderMs.toFixed(1)} ms; worker round trip ${t.roundTripMs.toFixed(1)} ms; input event → frame ${t.endToEndMs.toFixed(1)} ms (incl. 120 ms debounce)`);
   check(typing.every((t) => t.runMs !== undefined), 'typing re-runs the model');
 
   // ------------------------------------------------------------ masked LM: click to mask
+  phase('masked LM: click to mask');
   if (model.hasMlm) {
     f = await frames(p);
     await p.fill('#text', 'Paris is the [MASK] of France.');
@@ -266,6 +276,7 @@ try {
   }
 
   // ------------------------------------------------------------ untrusted text never becomes markup
+  phase('untrusted text never becomes markup');
   f = await frames(p);
   await p.fill('#text', '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>');
   await waitFrameAfter(p, f);
@@ -276,14 +287,20 @@ try {
   check(await p.evaluate(() => window.__pwned === undefined && document.querySelectorAll('img').length === 0), 'text input is never executed or parsed as HTML');
 
   // ------------------------------------------------------------ export
+  phase('export');
   f = await frames(p);
   await p.evaluate((h) => { location.hash = h; }, hashOf({ text: SENTENCE, view: 'heatmap', layer: 0, head: 0 }));
+  await waitFrameAfter(p, f);
+  await p.mouse.move(1, 1);   // no hover highlight while exporting
+  f = await frames(p);
+  await p.evaluate(() => document.getElementById('view').dispatchEvent(new PointerEvent('pointerleave')));
   await waitFrameAfter(p, f);
   const [dl] = await Promise.all([p.waitForEvent('download'), p.click('#export-png')]);
   const pngPath = path.join(tmp, 'export.png');
   await dl.saveAs(pngPath);
   const exp = decodePng(readFileSync(pngPath)), cv = await canvasPixels(p);
-  check(exp.w === cv.w && exp.h === cv.h && comparePixels(exp, cv, 2).frac < 0.001, `PNG export is the canvas (${exp.w}x${exp.h}, ${dl.suggestedFilename()})`);
+  const ce = comparePixels(exp, cv, 2);
+  check(ce.sameSize && ce.frac < 0.001, `PNG export is the canvas (${exp.w}x${exp.h} vs ${cv.w}x${cv.h}, ${(ce.frac * 100).toFixed(3)}% differ, ${dl.suggestedFilename()})`);
   const [dj] = await Promise.all([p.waitForEvent('download'), p.click('#export-json')]);
   const jsonPath = path.join(tmp, 'export.json');
   await dj.saveAs(jsonPath);
@@ -300,6 +317,7 @@ try {
   }
 
   // ------------------------------------------------------------ bring your own model
+  phase('bring your own model');
   if (testModel) {
     await p.setInputFiles('#model-file', { name: 'garbage.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('definitely not a model') });
     await p.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: 10000 }).catch(() => {});
@@ -316,6 +334,7 @@ try {
   await p.context().close();
 
   // ------------------------------------------------------------ sharp at devicePixelRatio 2
+  phase('sharp at devicePixelRatio 2');
   const p2 = await openPage({ dpr: 2 });
   await p2.goto(server.base + hashOf({ text: SENTENCE, view: 'heatmap' }));
   check(await waitReady(p2) === 'ready', 'ready at dpr 2');
@@ -325,6 +344,7 @@ try {
   await p2.context().close();
 
   // ------------------------------------------------------------ failures: 404, truncated, corrupt
+  phase('failures: 404, truncated, corrupt');
   const weightsRoute = '**/weights/*.{bin,part*}';
   // the bytes the server would send (the test model when it stands in for the default)
   const original = async (r) => (hasDefault ? Buffer.from(await (await r.fetch()).body()) : Buffer.from(testModel));
