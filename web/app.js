@@ -159,8 +159,10 @@
     if (!h || !h.kind) return '';
     switch (h.kind) {
       case 1: return `${tokenLabel(h.from)} → ${tokenLabel(h.to)}: ${h.value.toFixed(3)}`;
-      case 2: return st.view === 'mlm' ? `${tokenLabel(h.from)} (click to mask)` : `${tokenLabel(h.from)}`;
-      case 3: return `layer ${h.layer}, head ${h.head}${h.value ? `: ${h.value.toFixed(3)}` : ''} (click to open)`;
+      case 2:
+        if (st.view === 'mlm') return `${tokenLabel(h.from)} (click to mask)`;
+        return h.value ? `${tokenLabel(h.from)}: ${h.value.toFixed(3)}` : tokenLabel(h.from);
+      case 3: return st.view === 'model' ? `layer ${h.layer}, head ${h.head} (click to open)` : `head ${h.head} (click to show only this head)`;
       case 4: return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
       default: return '';
     }
@@ -193,7 +195,8 @@
   }
   function onClick(h) {
     if (!h || !h.kind) return;
-    if (h.kind === 3) { st.view = 'heatmap'; st.layer = h.layer; st.head = h.head; changed(false); return; }
+    if (h.kind === 3 && st.view === 'model') { st.view = 'heatmap'; st.layer = h.layer; st.head = h.head; changed(false); return; }
+    if (h.kind === 3) { st.head = st.head === h.head ? -1 : h.head; changed(false); return; }   // head-view swatch
     if (h.kind === 2 && st.view === 'mlm') {
       if (maskToken(h.from, '[MASK]')) { st.token = -1; changed(true); }
       return;
