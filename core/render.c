@@ -506,9 +506,9 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     /* label hit regions (tokens) */
     if (labels) {
         for (int a = 0; a < nr; a++)
-            bl_push_region(r, M, my + a * cell, rw, cell, (bl_hit){.kind = 2, .from = r->rows[a], .to = -1, .side = 0});
+            bl_push_region(r, M, my + a * cell, rw, cell, (bl_hit){.kind = 2, .from = r->rows[a], .to = -1, .layer = r->mat_layer, .head = r->mat_head, .side = 0});
         for (int b = 0; b < nc; b++)
-            bl_push_region(r, mx + b * cell, header, cell, ch, (bl_hit){.kind = 2, .from = r->cols[b], .to = -1, .side = 1});
+            bl_push_region(r, mx + b * cell, header, cell, ch, (bl_hit){.kind = 2, .from = r->cols[b], .to = -1, .layer = r->mat_layer, .head = r->mat_head, .side = 1});
     }
     return 0;
 }

@@ -157,10 +157,12 @@ static float bl_maxflow(bl_flownet *g, int src, int sink) {
     memset(g->flow, 0, ne * sizeof *g->flow);
     float total = 0;
     int V = g->levels * g->n;
-    while (bl_bfs(g, src, sink)) {
+    /* Dinic needs at most V phases, each at most E augmentations (every one saturates an
+       edge). The bounds only matter if float rounding ever kept an edge alive: never hang. */
+    for (int phase = 0; phase < V && bl_bfs(g, src, sink); phase++) {
         for (int v = 0; v < V; v++) g->it[v] = 0;
         float f;
-        while ((f = bl_dfs(g, src, sink, INFINITY)) > 0) total += f;
+        for (size_t k = 0; k <= ne && (f = bl_dfs(g, src, sink, INFINITY)) > 0; k++) total += f;
     }
     return total;
 }

@@ -453,6 +453,82 @@ static void test_model_and_head_hits(bl_renderer *r) {
     synth_free(&s);
 }
 
+/* token labels, masked-LM choices and neuron rows answer hit tests with the right fields */
+static void test_other_hits(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 7, 2, 2, 0);
+    bl_render_input in = synth_input(&s);
+    bl_view_opts o = opts(BL_VIEW_HEATMAP);
+    bl_err e;
+    int w, h;
+    bl_render(r, &in, &o, &w, &h, &e);
+    bl_hit row = bl_hit_test(r, r->mat.x - 10, r->mat.y + 4 * r->cell + r->cell / 2);
+    bl_hit col = bl_hit_test(r, r->mat.x + 5 * r->cell + r->cell / 2, r->mat.y - 10);
+    CHECK(row.kind == 2 && row.from == 4 && row.side == 0, "row label hit: kind %d from %d side %d", row.kind, row.from, row.side);
+    CHECK(col.kind == 2 && col.from == 5 && col.side == 1, "column label hit: kind %d from %d side %d", col.kind, col.from, col.side);
+    /* hovering a row label highlights that row's cells */
+    const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+    size_t sz = (size_t)w * h * 4;
+    uint8_t *base = malloc(sz);
+    memcpy(base, px, sz);
+    o.hover_x = r->mat.x - 10;
+    o.hover_y = r->mat.y + 4 * r->cell + r->cell / 2;
+    px = bl_render(r, &in, &o, &w, &h, &e);
+    int row4 = 0, other = 0;
+    for (int y = r->mat.y; y < r->mat.y + r->mat.h; y++)
+        for (int x = r->mat.x; x < r->mat.x + r->mat.w; x++) {
+            size_t k = ((size_t)y * w + x) * 4;
+            if (memcmp(px + k, base + k, 4)) { if ((y - r->mat.y) / r->cell == 4) row4++; else other++; }
+        }
+    CHECK(row4 > 0 && other == 0, "row-label hover: %d px in row 4, %d elsewhere", row4, other);
+    free(base);
+
+    int mpos[2] = {2, 5};
+    const char *mt[4] = {"cat", "dog", "mouse", "rat"};
+    float mp[4] = {0.5f, 0.25f, 0.6f, 0.1f};
+    in.mlm_count = 2; in.mlm_k = 2; in.mlm_pos = mpos; in.mlm_tokens = mt; in.mlm_p = mp;
+    o = opts(BL_VIEW_MLM);
+    bl_render(r, &in, &o, &w, &h, &e);
+    int choices = 0, chips = 0, bad = 0;
+    for (int k = 0; k < r->nreg; k++) {
+        bl_region g = r->reg[k];
+        bl_hit hit = bl_hit_test(r, g.r.x + g.r.w / 2, g.r.y + g.r.h / 2);
+        if (hit.kind == 4) {
+            choices++;
+            if (hit.from != mpos[hit.head] || hit.value != mp[hit.head * 2 + hit.to]) bad++;
+        } else if (hit.kind == 2) {
+            chips++;
+            if (hit.from < 0 || hit.from >= 7 || hit.side != 0) bad++;
+        } else bad++;
+    }
+    CHECK(choices == 4 && chips == 7 && bad == 0, "mlm hits: %d choices, %d chips, %d bad", choices, chips, bad);
+
+    o = opts(BL_VIEW_NEURON);
+    o.layer = 1; o.head = 1; o.token = 2;
+    bl_render(r, &in, &o, &w, &h, &e);
+    int rows = 0;
+    float psum = 0;
+    for (int k = 0; k < r->nreg; k++)
+        if (r->reg[k].hit.kind == 2) { rows++; psum += r->reg[k].hit.value; }
+    CHECK(rows == 7 && fabsf(psum - 1) < 1e-4f, "neuron rows %d, softmax sums to %f", rows, psum);
+    /* the softmax is q·k/√d over keys: check one weight by hand */
+    const float *q = s.qs[1] + 2 * 2 * 8 + 8, *k3 = s.ks[1] + 3 * 2 * 8 + 8;
+    float sc[7], mx = -1e30f, sum = 0;
+    for (int j = 0; j < 7; j++) {
+        const float *kj = s.ks[1] + j * 2 * 8 + 8;
+        sc[j] = 0;
+        for (int c = 0; c < 8; c++) sc[j] += q[c] * kj[c];
+        sc[j] /= sqrtf(8);
+        if (sc[j] > mx) mx = sc[j];
+    }
+    for (int j = 0; j < 7; j++) sum += expf(sc[j] - mx);
+    (void)k3;
+    for (int k = 0; k < r->nreg; k++)
+        if (r->reg[k].hit.kind == 2 && r->reg[k].hit.from == 3)
+            CHECK(fabsf(r->reg[k].hit.value - expf(sc[3] - mx) / sum) < 1e-5f, "neuron softmax[3] %f", r->reg[k].hit.value);
+    synth_free(&s);
+}
+
 static void test_rollout_flow(bl_renderer *r) {
     /* rollout: identity attention gives identity; rows always sum to 1 */
     synth s;
@@ -506,6 +582,79 @@ static void test_rollout_flow(bl_renderer *r) {
     for (int m = 0; m < 6; m++) f0 += fminf(A0[m * 6 + g0.from], A1[m]);
     CHECK(fabsf(g0.value - f0) < 1e-4f, "cached flow value");
     free(A0); free(A1); free(R);
+    synth_free(&s);
+}
+
+/* Reference max-flow: Edmonds-Karp on a dense V×V capacity matrix, in double. */
+static double ek_maxflow(double *cap, int V, int src, int sink) {
+    double total = 0;
+    int *prev = malloc(sizeof(int) * V), *queue = malloc(sizeof(int) * V);
+    for (;;) {
+        for (int v = 0; v < V; v++) prev[v] = -1;
+        prev[src] = src;
+        int qh = 0, qt = 0;
+        queue[qt++] = src;
+        while (qh < qt && prev[sink] < 0) {
+            int v = queue[qh++];
+            for (int u = 0; u < V; u++)
+                if (prev[u] < 0 && cap[v * V + u] > 1e-12) { prev[u] = v; queue[qt++] = u; }
+        }
+        if (prev[sink] < 0) break;
+        double f = 1e30;
+        for (int v = sink; v != src; v = prev[v]) f = fmin(f, cap[prev[v] * V + v]);
+        for (int v = sink; v != src; v = prev[v]) { cap[prev[v] * V + v] -= f; cap[v * V + prev[v]] += f; }
+        total += f;
+    }
+    free(prev);
+    free(queue);
+    return total;
+}
+
+/* Flow through 4 layers of random attention against the reference implementation. */
+static void test_flow_reference(bl_renderer *r) {
+    int n = 6, L = 4, H = 3;
+    synth s;
+    synth_make(&s, n, L, H, 0);
+    unsigned seed = 12345;
+    for (size_t k = 0; k < (size_t)L * H * n * n; k++) {
+        seed = seed * 1103515245u + 12345u;
+        s.attn[k] = (float)((seed >> 8) & 0xffff) / 65536.0f;
+        s.attn[k] = s.attn[k] * s.attn[k] * s.attn[k];   /* peaky, like real attention */
+    }
+    for (size_t row = 0; row < (size_t)L * H * n; row++) {
+        float sum = 0;
+        for (int j = 0; j < n; j++) sum += s.attn[row * n + j];
+        for (int j = 0; j < n; j++) s.attn[row * n + j] /= sum;
+    }
+    bl_render_input in = synth_input(&s);
+    bl_view_opts o = opts(BL_VIEW_FLOW);
+    o.layer = L - 1;
+    bl_err e;
+    int w, h;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "flow view: %s", e.msg);
+    int V = (L + 1) * n, bad = 0, checked = 0;
+    double *cap = malloc(sizeof(double) * V * V);
+    for (int k = 0; k < r->nreg; k++) {
+        bl_hit g = r->reg[k].hit;
+        if (g.kind != 2) continue;
+        memset(cap, 0, sizeof(double) * V * V);
+        for (int l = 0; l < L; l++)
+            for (int i = 0; i < n; i++) {
+                double a[16], sum = 0;
+                for (int j = 0; j < n; j++) {
+                    double m = 0;
+                    for (int hh = 0; hh < H; hh++) m += s.attn[(((size_t)l * H + hh) * n + i) * n + j];
+                    a[j] = 0.5 * m / H + (i == j ? 0.5 : 0);
+                    sum += a[j];
+                }
+                for (int j = 0; j < n; j++) cap[(l * n + j) * V + (l + 1) * n + i] = a[j] / sum;
+            }
+        double want = ek_maxflow(cap, V, g.from, L * n + 0);
+        if (fabs(want - g.value) > 1e-4) { bad++; fprintf(stderr, "flow[%d] = %f, reference %f\n", g.from, g.value, want); }
+        checked++;
+    }
+    CHECK(checked == n && bad == 0, "flow vs Edmonds-Karp reference: %d checked, %d differ", checked, bad);
+    free(cap);
     synth_free(&s);
 }
 
@@ -606,7 +755,9 @@ int main(void) {
         test_filters(r);
         test_views(r);
         test_model_and_head_hits(r);
+        test_other_hits(r);
         test_rollout_flow(r);
+        test_flow_reference(r);
         test_errors(r);
         if (!getenv("BL_SKIP_BENCH")) bench(r);
     }
