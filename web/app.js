@@ -385,6 +385,12 @@
     if (w !== lastWidth) { lastWidth = w; needRender = true; pump(); }
   }).observe($('stage'));
 
+  // Browser zoom or a move to another screen changes devicePixelRatio: redraw sharp at the new one.
+  (function watchDpr() {
+    const mq = matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+    mq.addEventListener('change', () => { needRender = true; pump(); watchDpr(); }, { once: true });
+  })();
+
   readHash();
   syncControls();
   start();

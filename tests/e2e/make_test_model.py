@@ -92,7 +92,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1234)
+    # bert-base shape for timing the page: --layers 12 --hidden 768 --heads 12 --intermediate 3072
+    ap.add_argument("--layers", type=int, default=CFG["num_hidden_layers"])
+    ap.add_argument("--hidden", type=int, default=CFG["hidden_size"])
+    ap.add_argument("--heads", type=int, default=CFG["num_attention_heads"])
+    ap.add_argument("--intermediate", type=int, default=CFG["intermediate_size"])
+    ap.add_argument("--max-pos", type=int, default=CFG["max_position_embeddings"])
     a = ap.parse_args()
+    CFG.update(num_hidden_layers=a.layers, hidden_size=a.hidden, num_attention_heads=a.heads,
+               intermediate_size=a.intermediate, max_position_embeddings=a.max_pos)
     os.makedirs(a.out, exist_ok=True)
     rng = random.Random(a.seed)
     write_safetensors(os.path.join(a.out, "model.safetensors"), tensors(rng))

@@ -53,7 +53,7 @@ try {
       for (let y = 0.1; y < 0.9; y += 0.04) {
         await p.mouse.move(b.x + b.width * 0.1, b.y + b.height * y);
         await p.waitForTimeout(30);
-        if (/^cat$/.test(await p.evaluate(() => document.getElementById('tooltip').textContent))) { await p.mouse.click(b.x + b.width * 0.1, b.y + b.height * y); break; }
+        if (/^cat\b/.test(await p.evaluate(() => document.getElementById('tooltip').textContent))) { await p.mouse.click(b.x + b.width * 0.1, b.y + b.height * y); break; }
       }
       await p.waitForTimeout(300);
     }
