@@ -127,10 +127,12 @@ function info(name, bytes) {
   return { name, bytes, vocab: c(0), hidden: c(1), layers: c(2), heads: c(3), maxPos: c(5), hasMlm: c(8) === 1, dtype: c(9) };
 }
 
-async function loadFont(url) {
+async function fetchBytes(url, what) {
+  return new Uint8Array(await (await fetchOk(url, what)).arrayBuffer());
+}
+
+function loadFont(b, url) {
   if (fontLoaded) return;
-  const r = await fetchOk(url, 'the font');
-  const b = new Uint8Array(await r.arrayBuffer());
   const p = M._malloc(b.length);
   M.HEAPU8.set(b, p);
   if (M._blw_font_load(p, b.length) !== 0) throw new UserError(`The font ${url} was rejected: ${coreError()}`);
@@ -220,13 +222,14 @@ async function handle(msg) {
   switch (msg.type) {
     case 'init': {
       const t0 = performance.now();
-      try {
-        M = await BertlensCore();
-      } catch (e) {
+      let tCore = 0;
+      // compile the core while the manifest and the font download
+      const core = BertlensCore().then((m) => { tCore = performance.now(); return m; }, (e) => {
         throw new UserError(`Could not start the WebAssembly core: ${e && e.message ? e.message : e}`);
-      }
-      const tCore = performance.now();
-      const [, model] = await Promise.all([loadFont(msg.font), resolveModel(msg.manifest)]);
+      });
+      const [m, font, model] = await Promise.all([core, fetchBytes(msg.font, 'the font'), resolveModel(msg.manifest)]);
+      M = m;
+      loadFont(font, msg.font);
       post({ type: 'model-start', name: model.name });
       const tFetch0 = performance.now();
       const [ptr, len] = await download(model);
