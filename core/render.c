@@ -142,6 +142,7 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->reg);
     free(r->flow);
     free(r->lbuf);
+    free(r->roll);
     free(r);
 }
 

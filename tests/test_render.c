@@ -581,6 +581,18 @@ static void test_rollout_flow(bl_renderer *r) {
     float f0 = 0;
     for (int m = 0; m < 6; m++) f0 += fminf(A0[m * 6 + g0.from], A1[m]);
     CHECK(fabsf(g0.value - f0) < 1e-4f, "cached flow value");
+    /* the rollout cache notices new attention in the same buffer (a new forward pass) */
+    o = opts(BL_VIEW_ROLLOUT);
+    o.layer = 2;
+    bl_render(r, &in, &o, &w, &h, &e);
+    bl_hit before = bl_hit_test(r, r->mat.x + 0 * r->cell + 1, r->mat.y + 1 * r->cell + 1);
+    bl_rollout(r, &in, 2, R);
+    CHECK(before.kind == 1 && fabsf(before.value - R[6]) < 1e-6f, "rollout view shows the rollout (%f vs %f)", before.value, R[6]);
+    for (size_t k = 0; k < (size_t)3 * 2 * 36; k++) s.attn[k] = (k % 6 == (k / 6) % 6) ? 1.0f : 0.0f;  /* identity */
+    bl_render(r, &in, &o, &w, &h, &e);
+    bl_hit after = bl_hit_test(r, r->mat.x + 0 * r->cell + 1, r->mat.y + 1 * r->cell + 1);
+    CHECK(after.kind == 1 && after.value == 0.0f && before.value > 0, "rollout recomputed after the attention changed (%f -> %f)",
+          before.value, after.value);
     free(A0); free(A1); free(R);
     synth_free(&s);
 }
@@ -735,6 +747,19 @@ static void bench(bl_renderer *r) {
         double t2 = now_ms();
         printf("bench (CPU time): %-30s first %7.2f ms, then %6.2f ms/render (%dx%d)\n", what[b], t1 - t0, (t2 - t1) / reps, w, h);
     }
+    synth_free(&s);
+    synth_make(&s, 256, 12, 2, 1);
+    in = synth_input(&s);
+    bl_view_opts o = opts(BL_VIEW_ROLLOUT);
+    o.layer = 11;
+    double t0 = now_ms();
+    bl_render(r, &in, &o, &w, &h, &e);
+    double t1 = now_ms();
+    o.hover_x = o.hover_y = 300;
+    bl_render(r, &in, &o, &w, &h, &e);
+    double t2 = now_ms();
+    printf("bench (CPU time): %-30s first %7.2f ms, then %6.2f ms/render (%dx%d)\n", "rollout n=256 12 layers", t1 - t0,
+           t2 - t1, w, h);
     synth_free(&s);
 }
 
