@@ -70,8 +70,10 @@ async function openPage({ dpr = 1, width = 1100, routes = null, expectErrors = f
   p.on('console', (m) => { if (m.type() === 'error') p.errors.push(m.text()); });
   p.on('pageerror', (e) => p.errors.push(`pageerror: ${e.message}`));
   p.on('crash', () => console.error('page crashed'));
+  p.seen = [];
   context.on('request', (r) => {
     const u = r.url();
+    p.seen.push(u);
     if (!u.startsWith(server.base) && !u.startsWith('blob:') && !u.startsWith('data:')) p.foreign.push(u);
   });
   if (!hasDefault) {
@@ -331,6 +333,8 @@ try {
   }
   check(p.errors.length === 0, `no console errors (${p.errors.join(' | ')})`);
   check(p.foreign.length === 0, `no request to another host (${p.foreign.join(' ')})`);
+  check(p.seen.some((u) => /bertlens_core\.wasm$/.test(u)) && p.seen.some((u) => /weights\/.+\.(bin|part\d+)$/.test(u)),
+    `the request log covers the worker's fetches (${p.seen.length} requests)`);
   await p.context().close();
 
   // ------------------------------------------------------------ sharp at devicePixelRatio 2
@@ -375,6 +379,21 @@ try {
   const ss = await waitReady(ps);
   check(ss === 'error' && /SIMD/.test(await ps.textContent('#error-msg')), 'WASM without SIMD is reported');
   await ps.context().close();
+
+  // ------------------------------------------------------------ under a sub-path (relative URLs only)
+  phase('under a sub-path');
+  {
+    const port2 = await freePort();
+    const sub = spawn('python3', ['-m', 'http.server', String(port2), '--bind', '127.0.0.1', '--directory', path.dirname(site)], { stdio: 'ignore' });
+    try {
+      const url = `http://127.0.0.1:${port2}/${path.basename(site)}/`;
+      for (let i = 0; i < 50; i++) { try { if ((await fetch(url)).ok) break; } catch { /* starting */ } await new Promise((r) => setTimeout(r, 100)); }
+      const ps2 = await openPage();
+      await ps2.goto(url);
+      check(await waitReady(ps2) === 'ready', `works under a sub-path (${url}): ${await ps2.textContent('#error-msg')}`);
+      await ps2.context().close();
+    } finally { sub.kill(); }
+  }
 
   // ------------------------------------------------------------ sizes
   const size = (f) => { const b = readFileSync(path.join(site, f)); return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
