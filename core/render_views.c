@@ -498,7 +498,8 @@ int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts
     for (int c = 0; c < d; c++) maxqk = fmaxf(maxqk, fabsf(q[c]));
     float sum = 0, maxabs_s = 0;
     for (int j = 0; j < n; j++) { sc[n + j] = expf(sc[j] - mx); sum += sc[n + j]; maxabs_s = fmaxf(maxabs_s, fabsf(sc[j])); }
-    for (int j = 0; j < n; j++) sc[n + j] /= sum;
+    float pmax = 0;
+    for (int j = 0; j < n; j++) { sc[n + j] /= sum; pmax = fmaxf(pmax, sc[n + j]); }
 
     int header = bl_header_h(r);
     float fs = 12 * S;
@@ -549,7 +550,7 @@ int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts
         int len = maxabs_s > 0 ? (int)lroundf(sc[j] / maxabs_s * ((scw - numw) / 2 - 2 * S)) : 0;
         bl_fill_rect(&r->cv, len >= 0 ? mid : mid + len, y + cellh / 4, len >= 0 ? len : -len, cellh / 2 > 0 ? cellh / 2 : 1,
                      bl_diverging(&r->th, sc[j], maxabs_s));
-        int pl = (int)lroundf(sc[n + j] * (smw - 40 * S));
+        int pl = pmax > 0 ? (int)lroundf(sc[n + j] / pmax * (smw - 40 * S)) : 0;   /* longest bar = largest weight */
         bl_fill_rect(&r->cv, smx, y + cellh / 6, pl, cellh - cellh / 3 > 0 ? cellh - cellh / 3 : 1, bl_head_color(h, 255));
         if (labels) {
             float base = y + rh * 0.5f + (fm.ascent - fm.descent) * 0.5f;
