@@ -130,6 +130,7 @@ def main():
         tok = BertTokenizer()
         sample = build_sample(tok)
         res["fill_mask_sample"] = score_sample(model, tok, sample)
+        os.makedirs(os.path.dirname(os.path.abspath(args.sample_out)), exist_ok=True)
         with open(args.sample_out, "w", encoding="utf-8") as f:
             for r in sample:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
