@@ -389,7 +389,9 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     if (bl_canvas_begin(r, W, H, e)) return -1;
     bl_draw_header(r, title, sub);
 
-    int mx = M + rw, my = header + ch;
+    /* spare width (cells at their cap) is split evenly: the plot sits centred like a figure */
+    int ox = W > need_w ? (W - need_w) / 2 : 0;
+    int mx = M + ox + rw, my = header + ch;
     r->has_mat = 1;
     r->mat = (bl_rect){mx, my, mw, mh};
     r->nr = nr;
@@ -406,7 +408,7 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     int hx = o->hover_x >= 0 ? (int)(o->hover_x * S) : -1, hy = o->hover_y >= 0 ? (int)(o->hover_y * S) : -1;
     int hr = -1, hc = -1;
     if (hx >= mx && hx < mx + mw && hy >= my && hy < my + mh) { hr = (hy - my) / cell; hc = (hx - mx) / cell; }
-    else if (hx >= M && hx < mx && hy >= my && hy < my + mh) hr = (hy - my) / cell;          /* row label */
+    else if (hx >= mx - rw && hx < mx && hy >= my && hy < my + mh) hr = (hy - my) / cell;     /* row label */
     else if (hx >= mx && hx < mx + mw && hy >= header && hy < my) hc = (hx - mx) / cell;      /* column label */
 
     /* cells */
@@ -507,7 +509,7 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     /* label hit regions (tokens) */
     if (labels) {
         for (int a = 0; a < nr; a++)
-            bl_push_region(r, M, my + a * cell, rw, cell, (bl_hit){.kind = 2, .from = r->rows[a], .to = -1, .layer = r->mat_layer, .head = r->mat_head, .side = 0});
+            bl_push_region(r, mx - rw, my + a * cell, rw, cell, (bl_hit){.kind = 2, .from = r->rows[a], .to = -1, .layer = r->mat_layer, .head = r->mat_head, .side = 0});
         for (int b = 0; b < nc; b++)
             bl_push_region(r, mx + b * cell, header, cell, ch, (bl_hit){.kind = 2, .from = r->cols[b], .to = -1, .layer = r->mat_layer, .head = r->mat_head, .side = 1});
     }

@@ -140,7 +140,10 @@ static void test_text(const uint8_t *ttf, size_t len) {
         }
     CHECK(ink_in > 40 && ink_out == 0, "glyph A: %d ink pixels in its box, %d outside", ink_in, ink_out);
     CHECK(bl_font_has_glyph(f, 'A') && bl_font_has_glyph(f, 0x3b1) && bl_font_has_glyph(f, 0x416), "Latin, Greek, Cyrillic in the font");
-    CHECK(bl_font_has_glyph(f, 0x2192) && bl_font_has_glyph(f, 0x2026) && bl_font_has_glyph(f, 0xb7), "arrow, ellipsis, middle dot");
+    /* every symbol the views print: · → … – ∏ √ ⊙ ∑ and the fallback's U+FFFD */
+    static const uint32_t used[] = {0xb7, 0x2192, 0x2026, 0x2013, 0x220f, 0x221a, 0x2299, 0x2211, 0xfffd, '%', '[', ']'};
+    for (size_t k = 0; k < sizeof used / sizeof used[0]; k++)
+        CHECK(bl_font_has_glyph(f, used[k]), "the shipped font has U+%04X", (unsigned)used[k]);
     CHECK(!bl_font_has_glyph(f, 0x4e00), "CJK not in the subset (so the fallback test means something)");
     /* a missing glyph (U+4E00) draws a box: ink on its outline, none in its middle */
     memset(px, 255, (size_t)W * H * 4);
