@@ -319,6 +319,34 @@ int bl_view_flow(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
 }
 
 /* ---------------------------------------------------------------- head view */
+#define BL_HEAD_MAX_LINES 6000   /* beyond this the weakest lines are left out (and the subtitle says so) */
+
+/* The line i -> j: heads sharing its geometry are composited into one colour ("over", in head
+   order) so it is rasterised once, 12× less work for the all-heads view. Exact for fully
+   covered pixels; at antialiased edges the difference is below one level of 255. Returns the
+   alpha (0 = not drawn) and sets *col. */
+static int bl_head_line(const bl_render_input *in, const bl_view_opts *o, int i, int j, bl_rgba *col) {
+    size_t nn = (size_t)in->n * in->n;
+    const float *base = in->attn + (size_t)o->layer * in->heads * nn + (size_t)i * in->n + j;
+    float cr = 0, cg = 0, cb = 0, ca = 0;   /* premultiplied */
+    for (int h = 0; h < in->heads; h++) {
+        if (o->head >= 0 && h != o->head) continue;
+        float w = base[(size_t)h * nn];
+        if (w < o->threshold || w * 255 < 2.5f) continue;   /* invisible on its own */
+        float al = fminf(w, 1.0f);
+        uint32_t c = BL_HEAD_COLORS[h % 20];
+        cr = (c >> 16) / 255.0f * al + cr * (1 - al);
+        cg = ((c >> 8) & 255) / 255.0f * al + cg * (1 - al);
+        cb = (c & 255) / 255.0f * al + cb * (1 - al);
+        ca = al + ca * (1 - al);
+    }
+    int alpha = (int)(ca * 255 + 0.5f);
+    if (alpha < 3) return 0;
+    *col = (bl_rgba)(cr / ca * 255 + 0.5f) << 24 | (bl_rgba)(cg / ca * 255 + 0.5f) << 16 |
+           (bl_rgba)(cb / ca * 255 + 0.5f) << 8 | (bl_rgba)alpha;
+    return alpha;
+}
+
 int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e) {
     float S = r->S;
     int M = bl_margin(r), W = r->cv.w, n = in->n, Hn = in->heads, l = o->layer;
@@ -359,7 +387,6 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
     if (linew < (int)(80 * S)) { linew = (int)(80 * S); W = 2 * M + 2 * lw + linew; }
     int H = top + maxn * rh + M;
     if (bl_canvas_begin(r, W, H, e)) { free(rows); return -1; }
-    bl_draw_header(r, title, sub);
     int x0 = (W - (2 * lw + linew)) / 2, lx = x0 + lw, rx = lx + linew;
 
     /* head swatches: click to select a head (kind 3) */
@@ -379,6 +406,28 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
         else if (hx >= rx && hx < rx + lw && a < nc) { iso_side = 1; iso = cols[a]; }
     }
     if (iso < 0 && o->token >= 0 && o->token < n) { iso_side = 0; iso = o->token; }
+
+    /* Line budget: long inputs have n² candidate lines; keep the strongest BL_HEAD_MAX_LINES
+       (a histogram of their alphas gives the cut), so n = 512 stays interactive. */
+    int hist[256] = {0}, total = 0, cut = 3;
+    for (int a = 0; a < nr; a++) {
+        if (iso_side == 0 && rows[a] != iso) continue;
+        for (int b = 0; b < nc; b++) {
+            if (iso_side == 1 && cols[b] != iso) continue;
+            bl_rgba c;
+            int al = bl_head_line(in, o, rows[a], cols[b], &c);
+            if (al) { hist[al]++; total++; }
+        }
+    }
+    int kept = total;
+    if (total > BL_HEAD_MAX_LINES) {
+        kept = 0;
+        for (cut = 255; cut > 3 && kept + hist[cut] <= BL_HEAD_MAX_LINES; cut--) kept += hist[cut];
+        cut++;
+        size_t k = strlen(sub);
+        snprintf(sub + k, sizeof sub - k, " \xc2\xb7 strongest %d of %d lines", kept, total);
+    }
+    bl_draw_header(r, title, sub);
 
     /* token labels and their highlight */
     bl_font_metrics fm = bl_font_metrics_at(r->font, fs);
@@ -402,7 +451,6 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
     /* lines: heads drawn in order, opacity = weight. They are drawn into a transposed layer
        (token axis contiguous in memory) and copied back: the lines are mostly steep, and
        walking a steep line down a row-major framebuffer misses the cache on every pixel. */
-    size_t nn = (size_t)n * n;
     float t = fmaxf(1.0f, 1.5f * S);
     int LW = rx - lx, AH = maxn * rh;
     if (LW > 0 && AH > 0) {
@@ -415,11 +463,6 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
         }
         bl_canvas tc = {r->lbuf, AH, LW, 0, 0, AH, LW};
         bl_fill_rect(&tc, 0, 0, AH, LW, r->th.bg);
-        /* Heads sharing a line's geometry are composited into one colour first ("over", in
-           head order) and the line is drawn once: 12× less rasterising for the all-heads
-           view. Exact for fully covered pixels; at the antialiased edges the difference is
-           below one level of 255. */
-        const float *base = in->attn + (size_t)l * Hn * nn;
         for (int a = 0; a < nr; a++) {
             int i = rows[a];
             if (iso_side == 0 && i != iso) continue;
@@ -427,22 +470,8 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
             for (int b = 0; b < nc; b++) {
                 int j = cols[b];
                 if (iso_side == 1 && j != iso) continue;
-                float cr = 0, cg = 0, cb = 0, ca = 0;   /* premultiplied */
-                for (int h = 0; h < Hn; h++) {
-                    if (o->head >= 0 && h != o->head) continue;
-                    float w = base[(size_t)h * nn + (size_t)i * n + j];
-                    if (w < o->threshold || w * 255 < 2.5f) continue;   /* invisible on its own */
-                    float al = fminf(w, 1.0f);
-                    uint32_t c = BL_HEAD_COLORS[h % 20];
-                    cr = (c >> 16) / 255.0f * al + cr * (1 - al);
-                    cg = ((c >> 8) & 255) / 255.0f * al + cg * (1 - al);
-                    cb = (c & 255) / 255.0f * al + cb * (1 - al);
-                    ca = al + ca * (1 - al);
-                }
-                int alpha = (int)(ca * 255 + 0.5f);
-                if (alpha < 3) continue;
-                bl_rgba col = (bl_rgba)(cr / ca * 255 + 0.5f) << 24 | (bl_rgba)(cg / ca * 255 + 0.5f) << 16 |
-                              (bl_rgba)(cb / ca * 255 + 0.5f) << 8 | (bl_rgba)alpha;
+                bl_rgba col;
+                if (bl_head_line(in, o, i, j, &col) < cut) continue;
                 /* transposed coordinates: (token axis, line axis) */
                 bl_draw_line(&tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, col);
             }
