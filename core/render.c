@@ -660,6 +660,9 @@ const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_vie
                          bl_err *e) {
     if (!r) { bl_fail(e, "render: no renderer"); return NULL; }
     if (bl_check_input(in, o, e)) return NULL;
+    bl_view_opts oo = *o;   /* pointers beyond any framebuffer are "no pointer" (and cannot overflow) */
+    if (oo.hover_x < 0 || oo.hover_x > BL_FB_MAX || oo.hover_y < 0 || oo.hover_y > BL_FB_MAX) oo.hover_x = oo.hover_y = -1;
+    o = &oo;
     r->S = o->scale;
     r->th = o->dark ? BL_DARK : BL_LIGHT;
     r->nreg = 0;
@@ -683,7 +686,7 @@ const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_vie
 
 bl_hit bl_hit_test(const bl_renderer *r, int css_x, int css_y) {
     bl_hit none = {0, -1, -1, -1, -1, 0, 0};
-    if (!r || css_x < 0 || css_y < 0) return none;
+    if (!r || css_x < 0 || css_y < 0 || css_x > BL_FB_MAX || css_y > BL_FB_MAX) return none;
     int x = (int)(css_x * r->S), y = (int)(css_y * r->S);
     if (r->has_mat && x >= r->mat.x && x < r->mat.x + r->mat.w && y >= r->mat.y && y < r->mat.y + r->mat.h) {
         int a = (y - r->mat.y) / r->cell, b = (x - r->mat.x) / r->cell;

@@ -249,6 +249,22 @@ static void test_heatmap_layout(bl_renderer *r) {
     int cx = (r->mat.x + 3 * r->cell + r->cell / 2) / 2, cy = (r->mat.y + 5 * r->cell + r->cell / 2) / 2;
     bl_hit hit = bl_hit_test(r, cx, cy);
     CHECK(hit.kind == 1 && hit.from == 5 && hit.to == 3, "scale 2 hit test in CSS px: %d %d %d", hit.kind, hit.from, hit.to);
+    /* fractional and large devicePixelRatio: hit tests still land in the right cell */
+    for (float sc = 1.25f; sc <= 3.0f; sc += 0.25f) {
+        o.width = 500;
+        o.scale = sc;
+        if (!bl_render(r, &in, &o, &w2, &h2, &e)) { CHECK(0, "scale %.2f: %s", sc, e.msg); continue; }
+        CHECK(w2 == (int)lroundf(500 * sc), "scale %.2f: width %d", sc, w2);
+        int bad = 0;
+        for (int i = 0; i < 40; i += 3)
+            for (int j = 0; j < 40; j += 7) {
+                /* CSS pixel whose device square lies inside cell (i, j) */
+                float dx = r->mat.x + j * r->cell + r->cell * 0.5f, dy = r->mat.y + i * r->cell + r->cell * 0.5f;
+                bl_hit hh = bl_hit_test(r, (int)(dx / sc), (int)(dy / sc));
+                if (r->cell >= 2 * sc && (hh.kind != 1 || hh.from != i || hh.to != j)) bad++;
+            }
+        CHECK(bad == 0, "scale %.2f: %d cells hit wrong (cell %d px)", sc, bad, r->cell);
+    }
     /* mean of heads */
     synth_free(&s);
     synth_make(&s, 5, 2, 3, 0);
@@ -719,6 +735,12 @@ static void test_errors(bl_renderer *r) {
     in.mlm_count = 200; in.mlm_k = 20; in.mlm_pos = pos; in.mlm_tokens = toks; in.mlm_p = p;
     o.scale = 2;
     CHECK(!bl_render(r, &in, &o, &w, &h, &e) && strstr(e.msg, "4096"), "mlm too tall: %s", e.msg);
+    /* absurd pointer coordinates are "no pointer", not undefined behaviour */
+    in = synth_input(&s);
+    o = opts(BL_VIEW_HEATMAP);
+    o.hover_x = 2147483647; o.hover_y = 2147483647;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "huge hover");
+    CHECK(bl_hit_test(r, 2147483647, 5).kind == 0 && bl_hit_test(r, -5, 5).kind == 0, "huge/negative hit test");
     /* the renderer still works after errors */
     in = synth_input(&s);
     o = opts(BL_VIEW_HEATMAP);
