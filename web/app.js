@@ -24,6 +24,7 @@
   let hover = null;            // {x, y} CSS pixels over the canvas, or null
   let needRun = true, needRender = true, inFlight = false, reqId = 0;
   let hit = null;              // what is under the pointer (from the last frame)
+  let frameErrorShown = false; // #error shows a drawing error that the next good frame clears
   const metrics = { firstViewMs: null, runMs: [], renderMs: [], hoverMs: [], roundTripMs: [], inputToFrameMs: [], frames: 0 };
   window.__bertlens = { metrics, state: st, get run() { return run; }, get model() { return model; } };
 
@@ -255,6 +256,7 @@
     ctx2d.putImageData(new ImageData(new Uint8ClampedArray(m.pixels.buffer), m.w, m.h), 0, 0);
     hit = m.hit;
     showTooltip(hit);
+    if (frameErrorShown) { $('error').hidden = true; frameErrorShown = false; }
     const now = performance.now();
     metrics.frames++;
     if (m.ms.run !== undefined) metrics.runMs.push(m.ms.run);
@@ -308,6 +310,7 @@
       case 'frame-error':
         inFlight = false;
         notice(m.message);
+        frameErrorShown = true;
         if (body.dataset.state === 'loading') body.dataset.state = 'error';
         pump();
         break;
