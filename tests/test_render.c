@@ -749,6 +749,63 @@ static void test_errors(bl_renderer *r) {
     synth_free(&s);
 }
 
+/* Random options and inputs: every call either renders or fails with a message; never crashes
+   (run under ASan/UBSan by tests/run.sh). Valid options must always render. */
+static int rnd(unsigned *seed, int m) {
+    *seed = *seed * 1103515245u + 12345u;
+    return (int)((*seed >> 8) % (unsigned)m);
+}
+
+static void test_random(bl_renderer *r) {
+    unsigned seed = 99;
+#define RND(m) rnd(&seed, (m))
+    int failures = 0, unexpected = 0;
+    for (int it = 0; it < 150; it++) {
+        int n = 1 + RND(40), L = 1 + RND(3), H = 1 + RND(4);
+        synth s;
+        synth_make(&s, n, L, H, RND(2));
+        bl_render_input in = synth_input(&s);
+        if (RND(4) == 0) in.type_ids = NULL;
+        if (RND(4) == 0) in.query = in.key = NULL;
+        int mpos[3] = {RND(n), RND(n), RND(n)};
+        const char *mt[9] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+        float mp[9] = {0.9f, 0.05f, 0.01f, 0.3f, 0.3f, 0.3f, 1.0f, 0.0f, 0.0f};
+        in.mlm_count = RND(4); in.mlm_k = 3; in.mlm_pos = mpos; in.mlm_tokens = mt; in.mlm_p = mp;
+        bl_view_opts o = opts(RND(BL_VIEW_COUNT));
+        int valid = 1;
+        o.layer = RND(L + 1) - (RND(8) == 0);          /* sometimes out of range */
+        o.head = RND(H + 2) - 1 - (RND(8) == 0);
+        if (o.layer < 0 || o.layer >= L) valid = o.view == BL_VIEW_MODEL || o.view == BL_VIEW_MLM;
+        if (o.head < -1 || o.head >= H) valid = 0;
+        o.colormap = RND(BL_CMAP_COUNT);
+        o.dark = RND(2);
+        o.scale = 1 + RND(9) * 0.25f;
+        o.width = 120 + RND(1200);
+        o.hide_special = RND(2);
+        o.pair_filter = RND(5);
+        o.threshold = RND(3) * 0.1f;
+        o.vmax = RND(3) * 0.5f;
+        o.token = RND(n + 2) - 1;
+        o.hover_x = RND(1500) - 100;
+        o.hover_y = RND(1500) - 100;
+        if (o.width * o.scale > BL_FB_MAX) valid = 0;
+        bl_err e = {{0}};
+        int w, h;
+        const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+        if (!px) {
+            failures++;
+            if (valid || !e.msg[0]) { unexpected++; fprintf(stderr, "random %d: view %d: %s\n", it, o.view, e.msg); }
+        } else {
+            bl_hit hit = bl_hit_test(r, RND(1500), RND(1500));
+            if (hit.kind < 0 || hit.kind > 4 || (hit.kind == 1 && (hit.from < 0 || hit.from >= n || hit.to < 0 || hit.to >= n)))
+                unexpected++;
+        }
+        synth_free(&s);
+    }
+#undef RND
+    CHECK(unexpected == 0 && failures > 0 && failures < 100, "random options: %d unexpected results (%d expected errors)", unexpected, failures);
+}
+
 static void bench(bl_renderer *r) {
     synth s;
     synth_make(&s, 64, 12, 12, 1);
@@ -809,6 +866,7 @@ int main(void) {
         test_rollout_flow(r);
         test_flow_reference(r);
         test_errors(r);
+        test_random(r);
         if (!getenv("BL_SKIP_BENCH")) bench(r);
     }
     bl_renderer_free(r);
