@@ -15,7 +15,8 @@
   const body = document.body, canvas = $('view'), ctx2d = canvas.getContext('2d'), tip = $('tooltip');
 
   const st = {
-    text: $('text').value, pair: '', layer: 0, head: 0, view: 'heatmap', colormap: 0, dark: false,
+    text: $('text').value, pair: '', layer: 0, head: 0, view: 'heatmap', colormap: 0,
+    dark: window.matchMedia('(prefers-color-scheme: dark)').matches,
     hideSpecial: false, pairFilter: 0, threshold: 0, token: -1,
   };
   let model = null;            // info from the worker: layers, heads, …
