@@ -143,6 +143,7 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->flow);
     free(r->lbuf);
     free(r->roll);
+    free(r->pool);
     free(r);
 }
 
@@ -598,6 +599,33 @@ static int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_vie
     int hx = o->hover_x >= 0 ? (int)(o->hover_x * S) : -1, hy = o->hover_y >= 0 ? (int)(o->hover_y * S) : -1;
     float inv = 1.0f / (o->vmax > 0 ? o->vmax : 1.0f);
     size_t nn = (size_t)n * n;
+    const uint8_t *lut = bl_colormap_lut(o->colormap);
+    /* The pooled thumbnails are cached: hovering re-renders this view at pointer rate and for
+       n = 512 pooling reads all L·H·n² weights. The key covers the geometry, the token
+       selection and a strided sample of the attention (a new forward pass changes it). */
+    size_t psz = (size_t)L * Hn * tw * tw;
+    uint64_t key = 1469598103934665603ull;
+    int geo[6] = {n, L, Hn, tw, nr, nc};
+    for (int k = 0; k < 6; k++) key = (key ^ (uint64_t)geo[k]) * 1099511628211ull;
+    for (int k = 0; k < nr; k++) key = (key ^ (uint64_t)r->rows[k]) * 1099511628211ull;
+    for (int k = 0; k < nc; k++) key = (key ^ (uint64_t)r->cols[k] << 16) * 1099511628211ull;
+    size_t total = (size_t)L * Hn * nn, stride = total / 65536 + 1;
+    for (size_t k = 0; k < total; k += stride) {
+        uint32_t w;
+        memcpy(&w, in->attn + k, 4);
+        key = (key ^ w) * 1099511628211ull;
+    }
+    key = (key ^ (uint64_t)(uintptr_t)in->attn) * 1099511628211ull;
+    if (psz > r->pool_cap) {
+        float *p = realloc(r->pool, psz * sizeof *p);
+        if (!p) return bl_fail(e, "render: out of memory");
+        r->pool = p;
+        r->pool_cap = psz;
+        r->pool_valid = 0;
+    }
+    int cached = r->pool_valid && r->pool_key == key;
+    r->pool_key = key;
+    r->pool_valid = 1;
     for (int l = 0; l < L; l++) {
         snprintf(t, sizeof t, "L%d", l);
         bl_draw_text(r->font, &r->cv, t, (int)strlen(t), gx - 6 * S, gy + l * pitch + tw * 0.5f + fm.ascent * 0.4f, fs,
@@ -607,21 +635,28 @@ static int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_vie
             int x0 = gx + h * pitch, y0 = gy + l * pitch;
             /* each thumbnail pixel shows the max over the tokens it covers, so a sharp
                one-token attention stays visible when n > thumbnail size */
+            float *pool = r->pool + ((size_t)l * Hn + h) * tw * tw;
+            if (!cached)
+                for (int py = 0; py < tw; py++) {
+                    int r0 = py * nr / tw, r1 = (py + 1) * nr / tw;
+                    if (r1 <= r0) r1 = r0 + 1;
+                    for (int px = 0; px < tw; px++) {
+                        int c0 = px * nc / tw, c1 = (px + 1) * nc / tw;
+                        if (c1 <= c0) c1 = c0 + 1;
+                        float v = 0;
+                        for (int i = r0; i < r1; i++) {
+                            const float *row = a + (size_t)r->rows[i] * n;
+                            for (int j = c0; j < c1; j++) v = fmaxf(v, row[r->cols[j]]);
+                        }
+                        pool[py * tw + px] = v;
+                    }
+                }
             for (int py = 0; py < tw; py++) {
-                int r0 = py * nr / tw, r1 = (py + 1) * nr / tw;
-                if (r1 <= r0) r1 = r0 + 1;
                 uint8_t *p = r->cv.px + ((size_t)(y0 + py) * r->cv.w + x0) * 4;
                 for (int px = 0; px < tw; px++, p += 4) {
-                    int c0 = px * nc / tw, c1 = (px + 1) * nc / tw;
-                    if (c1 <= c0) c1 = c0 + 1;
-                    float v = 0;
-                    for (int i = r0; i < r1; i++) {
-                        const float *row = a + (size_t)r->rows[i] * n;
-                        for (int j = c0; j < c1; j++) v = fmaxf(v, row[r->cols[j]]);
-                    }
+                    float v = pool[py * tw + px];
                     if (v < o->threshold) v = 0;
-                    uint8_t c[3];
-                    bl_colormap(o->colormap, v * inv, c);
+                    const uint8_t *c = lut + 3 * bl_colormap_index(v * inv);
                     p[0] = c[0]; p[1] = c[1]; p[2] = c[2]; p[3] = 255;
                 }
             }

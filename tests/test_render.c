@@ -434,6 +434,19 @@ static void test_model_and_head_hits(bl_renderer *r) {
         found++;
     }
     CHECK(found == 144 && bad == 0, "model view: %d thumbnails, %d wrong", found, bad);
+    /* thumbnails are cached across hovers, but a new forward pass in the same buffer shows */
+    {
+        bl_rect t0 = r->reg[0].r;
+        int cx = t0.x + t0.w / 2, cy = t0.y + 4;   /* top row of layer 0 / head 0: [CLS]'s row */
+        const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+        uint8_t before[4];
+        memcpy(before, px + ((size_t)cy * w + cx) * 4, 4);
+        for (int k = 0; k < 49; k++) s.attn[k] = (k % 8 == 0) ? 1.0f : 0.0f;   /* layer 0 head 0 := identity */
+        o.hover_x = 5; o.hover_y = 5;
+        px = bl_render(r, &in, &o, &w, &h, &e);
+        CHECK(memcmp(before, px + ((size_t)cy * w + cx) * 4, 3) != 0, "model view cache invalidated by new attention");
+        o.hover_x = o.hover_y = -1;
+    }
     /* head view: token hits on both sides, head swatches */
     o = opts(BL_VIEW_HEAD);
     o.head = -1;
