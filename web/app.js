@@ -249,22 +249,24 @@
       run = m.run;
       $('notice').textContent = run.truncated ? `The text was truncated to ${model.maxPos} tokens.` : '';
     }
-    canvas.width = m.w;
-    canvas.height = m.h;
-    const dpr = window.devicePixelRatio || 1;
-    canvas.style.width = `${m.w / dpr}px`;
-    canvas.style.height = `${m.h / dpr}px`;
-    ctx2d.putImageData(new ImageData(new Uint8ClampedArray(m.pixels.buffer), m.w, m.h), 0, 0);
+    if (!m.same) {   // same: the pointer stayed on the same cell/token, the pixels are current
+      const dpr = window.devicePixelRatio || 1;
+      if (canvas.width !== m.w || canvas.height !== m.h) { canvas.width = m.w; canvas.height = m.h; }
+      canvas.style.width = `${m.w / dpr}px`;
+      canvas.style.height = `${m.h / dpr}px`;
+      ctx2d.putImageData(new ImageData(new Uint8ClampedArray(m.pixels.buffer), m.w, m.h), 0, 0);
+    }
     hit = m.hit;
     showTooltip(hit);
     if (frameErrorShown) { $('error').hidden = true; frameErrorShown = false; }
     const now = performance.now();
     metrics.frames++;
+    if (m.same) metrics.skipped = (metrics.skipped || 0) + 1;
     if (m.ms.run !== undefined) metrics.runMs.push(m.ms.run);
     if (m.run && lastInputAt) { metrics.inputToFrameMs.push(now - lastInputAt); lastInputAt = 0; }
-    metrics.renderMs.push(m.ms.render);
+    if (!m.same) metrics.renderMs.push(m.ms.render);
     metrics.roundTripMs.push(now - sentAt);
-    if (sentHover) metrics.hoverMs.push(now - sentHover);
+    if (sentHover && !m.same) metrics.hoverMs.push(now - sentHover);
     $('timing').textContent = `${m.ms.run !== undefined ? `run ${m.ms.run.toFixed(1)} ms · ` : ''}draw ${m.ms.render.toFixed(1)} ms · ${run.n} tokens`;
     if (body.dataset.state !== 'ready') {
       metrics.firstViewMs = now;   // performance.now() counts from navigation start

@@ -224,6 +224,10 @@ function attentionJson(run) {
 }
 
 let lastRun = null;
+let lastKey = '', lastHit = null;   // what the last frame showed: re-draw only when it changes
+
+const sameHit = (a, b) => (a === null || b === null ? a === b
+  : a.kind === b.kind && a.from === b.from && a.to === b.to && a.layer === b.layer && a.head === b.head && a.side === b.side);
 
 async function handle(msg) {
   switch (msg.type) {
@@ -254,6 +258,7 @@ async function handle(msg) {
         M.HEAPU8.set(b, p);
         loadModelBytes(p, b.length, msg.name);
         lastRun = null;
+        lastKey = '';
         post({ type: 'loaded', info: modelInfo, own: true });
       } catch (e) {
         post({ type: 'model-error', message: e instanceof UserError ? e.message : `Could not load ${msg.name}: ${e}` });
@@ -266,13 +271,26 @@ async function handle(msg) {
         if (msg.run) {
           const t = performance.now();
           lastRun = runText(msg.run.a, msg.run.b, msg.run.k);
+        lastKey = '';
           out.run = lastRun;
           out.ms.run = performance.now() - t;
         }
         if (!lastRun) throw new UserError('No text has been run yet');
         const t = performance.now();
+        const key = JSON.stringify(msg.render);
+        // Pointer moves within the same cell/token need no new pixels (the renderer's geometry
+        // never depends on the hover point), only the tooltip: skip the draw and the copy.
+        if (!msg.run && key === lastKey && msg.hover) {
+          const h = hitAt(msg.hover.x, msg.hover.y);
+          if (sameHit(h, lastHit)) {
+            post({ ...out, same: true, hit: h, ms: { render: performance.now() - t } });
+            break;
+          }
+        }
         Object.assign(out, render(msg.render, msg.hover));
         out.ms.render = performance.now() - t;
+        lastKey = key;
+        lastHit = out.hit;
         post(out, [out.pixels.buffer]);
       } catch (e) {
         post({ type: 'frame-error', id: msg.id, message: e instanceof UserError ? e.message : String(e) });
