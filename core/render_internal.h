@@ -80,6 +80,7 @@ struct bl_renderer {
     bl_region *reg; int nreg; size_t reg_cap;
     /* head view: the line layer, drawn transposed (see render_views.c) */
     uint8_t *lbuf; size_t lbuf_cap;
+    uint64_t lines_key; int lines_valid, lines_cut, lines_kept, lines_total;
     /* model view: max-pooled thumbnails [L][H][tw][tw], cached across hover re-renders */
     float *pool; size_t pool_cap; uint64_t pool_key; int pool_valid;
     /* rollout cache (the O(n³L) product), keyed by a hash of the A'_l it came from */

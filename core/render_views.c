@@ -409,8 +409,34 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
 
     /* Line budget: long inputs have n² candidate lines; keep the strongest BL_HEAD_MAX_LINES
        (a histogram of their alphas gives the cut), so n = 512 stays interactive. */
-    int hist[256] = {0}, total = 0, cut = 3;
-    for (int a = 0; a < nr; a++) {
+    int hist[256] = {0}, total = 0, cut = 3, kept;
+    /* The line layer is cached: pointer moves that do not change the isolated token (most of
+       them) then cost a copy. Key: everything the layer depends on, plus a strided sample of
+       this layer's attention (a new forward pass changes it). */
+    int LW = rx - lx, AH = maxn * rh;
+    uint64_t key = 1469598103934665603ull;
+    int geo[10] = {n, Hn, l, o->head, iso_side, iso, nr, nc, rh, LW};
+    for (int k = 0; k < 10; k++) key = (key ^ (uint64_t)(uint32_t)geo[k]) * 1099511628211ull;
+    for (int k = 0; k < nr; k++) key = (key ^ (uint64_t)rows[k]) * 1099511628211ull;
+    for (int k = 0; k < nc; k++) key = (key ^ (uint64_t)cols[k] << 16) * 1099511628211ull;
+    uint32_t bits[3];
+    memcpy(&bits[0], &o->threshold, 4);
+    memcpy(&bits[1], &S, 4);
+    bits[2] = r->th.bg;
+    for (int k = 0; k < 3; k++) key = (key ^ bits[k]) * 1099511628211ull;
+    {
+        size_t nn = (size_t)n * n, cnt = (size_t)Hn * nn, stride = cnt / 65536 + 1;
+        const float *lay = in->attn + (size_t)l * cnt;
+        for (size_t k = 0; k < cnt; k += stride) {
+            uint32_t wv;
+            memcpy(&wv, lay + k, 4);
+            key = (key ^ wv) * 1099511628211ull;
+        }
+        key = (key ^ (uint64_t)(uintptr_t)in->attn) * 1099511628211ull;
+    }
+    int cached = r->lines_valid && r->lines_key == key && r->lbuf_cap >= (size_t)LW * AH * 4;
+    if (cached) { cut = r->lines_cut; kept = r->lines_kept; total = r->lines_total; }
+    else for (int a = 0; a < nr; a++) {
         if (iso_side == 0 && rows[a] != iso) continue;
         for (int b = 0; b < nc; b++) {
             if (iso_side == 1 && cols[b] != iso) continue;
@@ -419,11 +445,13 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
             if (al) { hist[al]++; total++; }
         }
     }
-    int kept = total;
-    if (total > BL_HEAD_MAX_LINES) {
+    if (!cached) kept = total;
+    if (!cached && total > BL_HEAD_MAX_LINES) {
         kept = 0;
         for (cut = 255; cut > 3 && kept + hist[cut] <= BL_HEAD_MAX_LINES; cut--) kept += hist[cut];
         cut++;
+    }
+    if (kept < total) {
         size_t k = strlen(sub);
         snprintf(sub + k, sizeof sub - k, " \xc2\xb7 strongest %d of %d lines", kept, total);
     }
@@ -452,18 +480,18 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
        (token axis contiguous in memory) and copied back: the lines are mostly steep, and
        walking a steep line down a row-major framebuffer misses the cache on every pixel. */
     float t = fmaxf(1.0f, 1.5f * S);
-    int LW = rx - lx, AH = maxn * rh;
     if (LW > 0 && AH > 0) {
         size_t need = (size_t)LW * AH * 4;
         if (need > r->lbuf_cap) {
+            r->lines_valid = 0;
             uint8_t *p = realloc(r->lbuf, need);
             if (!p) { free(rows); return bl_fail(e, "render: out of memory"); }
             r->lbuf = p;
             r->lbuf_cap = need;
         }
         bl_canvas tc = {r->lbuf, AH, LW, 0, 0, AH, LW};
-        bl_fill_rect(&tc, 0, 0, AH, LW, r->th.bg);
-        for (int a = 0; a < nr; a++) {
+        if (!cached) bl_fill_rect(&tc, 0, 0, AH, LW, r->th.bg);
+        if (!cached) for (int a = 0; a < nr; a++) {
             int i = rows[a];
             if (iso_side == 0 && i != iso) continue;
             float ya = a * rh + rh * 0.5f;
@@ -476,6 +504,11 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
                 bl_draw_line(&tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, col);
             }
         }
+        r->lines_key = key;
+        r->lines_valid = 1;
+        r->lines_cut = cut;
+        r->lines_kept = kept;
+        r->lines_total = total;
         for (int X0 = 0; X0 < LW; X0 += 32)   /* blocked transpose back into the framebuffer */
             for (int Y0 = 0; Y0 < AH; Y0 += 32)
                 for (int X = X0; X < X0 + 32 && X < LW; X++)

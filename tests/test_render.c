@@ -481,6 +481,14 @@ static void test_model_and_head_hits(bl_renderer *r) {
             ink_iso += lum(px + ((size_t)y * w + x) * 4) < 245;
         }
     CHECK(ink_iso > 0 && ink_iso < ink_all / 2, "isolated lines: %d vs %d ink pixels", ink_iso, ink_all);
+    /* back to no isolation: the cached line layer gives the same picture as the first render */
+    o.hover_x = o.hover_y = -1;
+    px = bl_render(r, &in, &o, &w, &h, &e);
+    CHECK(px && !memcmp(px, all, sz), "cached line layer reproduces the full view");
+    /* new attention in the same buffer (layer 0 := identity for every head) redraws the lines */
+    for (size_t k = 0; k < (size_t)12 * 49; k++) s.attn[k] = (k % 49) % 8 == 0 ? 1.0f : 0.0f;
+    px = bl_render(r, &in, &o, &w, &h, &e);
+    CHECK(px && memcmp(px, all, sz) != 0, "line layer recomputed for new attention");
     free(all);
     synth_free(&s);
 }
