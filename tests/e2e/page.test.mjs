@@ -287,6 +287,22 @@ try {
   const bx = await p.locator('#view').boundingBox();
   for (let k = 0; k < 10; k++) { await p.mouse.move(bx.x + 30 + k * 20, bx.y + 60 + k * 10); await p.waitForTimeout(30); }
   check(await p.evaluate(() => window.__pwned === undefined && document.querySelectorAll('img').length === 0), 'text input is never executed or parsed as HTML');
+  // the CSP itself: only 'self' (+ 'wasm-unsafe-eval'); an injected inline script is refused
+  const csp = await p.evaluate(async () => {
+    const meta = document.querySelector('meta[http-equiv="Content-Security-Policy"]').content;
+    let violated = false;
+    document.addEventListener('securitypolicyviolation', () => { violated = true; }, { once: true });
+    const sc = document.createElement('script');
+    sc.textContent = 'window.__inline = 1';
+    document.head.append(sc);
+    sc.remove();
+    await new Promise((r) => setTimeout(r, 100));
+    return { meta, ran: window.__inline === 1, violated };
+  });
+  check(/script-src 'self' 'wasm-unsafe-eval'/.test(csp.meta) && /default-src 'self'/.test(csp.meta) && !/https?:|\*/.test(csp.meta),
+    `CSP allows only 'self' (+ wasm-unsafe-eval): ${csp.meta}`);
+  check(!csp.ran && csp.violated, 'the CSP blocks an injected inline script');
+  p.errors = p.errors.filter((e) => !/Content Security Policy/.test(e));   // that refusal is logged on purpose
 
   // ------------------------------------------------------------ export
   phase('export');
