@@ -10,7 +10,8 @@
    - Labels shrink with the cells (font = 0.75 × cell, at most 12 CSS px) and vanish when the
      font would be under ~7 CSS px; long tokens are ellipsized at 110 CSS px. Column labels are
      horizontal when they fit a cell and otherwise rotated 90° (read bottom to top), the
-     seaborn convention for dense axes. Values are printed (.2f) only where "0.00" fits.
+     seaborn convention for dense axes. Values are printed (.2f) only where "0.00" fits, and
+     not for cells that would read 0.00 (most of an attention map; printing them is noise).
    - Geometry never depends on hover: a hover re-render changes only the highlighted row,
      column, labels and the readout line, so the page can re-render at pointer rate.
    - The colour scale starts at 0 and ends at opts.vmax, or the largest value shown (auto):
@@ -427,7 +428,7 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
             bl_rgba col = bl_cmap_rgba(o->colormap, shown * inv);
             int x = mx + b * cell, y = my + a * cell;
             bl_fill_rect(&r->cv, x, y, cell, cell, col);
-            if (values && shown > 0) {
+            if (values && shown >= 0.005f) {   /* "0.00" everywhere is noise: leave those cells plain */
                 char t[16];
                 snprintf(t, sizeof t, "%.2f", v);
                 bl_draw_text(r->font, &r->cv, t, (int)strlen(t), x + cell * 0.5f,
