@@ -331,7 +331,7 @@ try {
     const nat = JSON.parse(cli(cliBin, 'attention', '-m', modelFile, SENTENCE));
     let d = 0;
     nat.attentions.forEach((l, li) => l.forEach((h, hi) => h.forEach((row, i) => row.forEach((v, j) => { d = Math.max(d, Math.abs(v - ej.attentions[li][hi][i][j])); }))));
-    check(JSON.stringify(nat.tokens) === JSON.stringify(ej.tokens) && d <= 2e-3, `JSON export matches \`bertlens attention\` (max Δ ${d.toExponential(2)})`);
+    check(JSON.stringify(nat.tokens) === JSON.stringify(ej.tokens) && d <= 5e-3, `JSON export matches \`bertlens attention\` (max Δ ${d.toExponential(2)})`);
   }
 
   // ------------------------------------------------------------ bring your own model

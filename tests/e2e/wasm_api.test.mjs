@@ -3,7 +3,13 @@
 //   node tests/e2e/wasm_api.test.mjs --site build-web/site --model MODEL.bin --cli build/bertlens
 //        [--font web/fonts/DejaVuSans-subset.ttf]
 // Tolerances (WASM SIMD kernels vs native kernels, both the int8 path):
-//   tokens and ids: exact; attention: max |Δ| <= 2e-3 over every layer/head/cell;
+//   tokens and ids: exact; attention: mean |Δ| <= 1e-5 and max |Δ| <= 5e-3 over every
+//   layer/head/cell. Why not ~1e-7: libm differs (expf/erff in Emscripten's libc vs glibc), and
+//   a last-bit difference can flip one int8 rounding of an activation in a deep layer; the
+//   flip moves a few cells by up to ~3e-3 (measured on the 4-layer default model at n=400),
+//   which is still below the int8 path's own error against --precision f32 (~5e-3).
+//   Everything else stays at ~1e-8.
+//   For the rest:
 //   fill-mask: same top-1 token, |Δp| <= 2e-3; rendered heatmap: < 0.5% of pixels differ by
 //   more than 8/255 from `bertlens render` (colours are quantized, so a tiny Δ rarely shows).
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +23,7 @@ const site = path.resolve(A.site || path.join(ROOT, 'build-web/site'));
 const modelPath = A.model;
 const bin = A.cli;
 const font = A.font || path.join(ROOT, 'web/fonts/DejaVuSans-subset.ttf');
-const ATT_TOL = 2e-3, P_TOL = 2e-3;
+const ATT_TOL = 5e-3, ATT_MEAN_TOL = 1e-5, P_TOL = 2e-3;
 if (!modelPath) { console.error('usage: --model MODEL.bin [--cli build/bertlens] [--site DIR]'); process.exit(2); }
 
 const core = new Core(await loadCore(site));
@@ -47,7 +53,7 @@ const TEXTS = [
   [''],
   [Array.from({ length: 200 }, (_, i) => `word${i % 17}`).join(' ')],   // truncated to max_pos
 ];
-let worst = 0;
+let worst = 0, worstMean = 0;
 for (const [a, b] of TEXTS) {
   const label = JSON.stringify(a.slice(0, 40)) + (b ? ' + pair' : '');
   const n = core.run(a, b ?? null);
@@ -70,13 +76,19 @@ for (const [a, b] of TEXTS) {
   check((M._blw_truncated() === 1) === !!tok.truncated, `${label}: truncated flag matches the CLI`);
   const nat = cliJson(bin, 'attention', '-m', modelPath, ...cliArgs);
   check(nat.layers === L && nat.heads === H && nat.tokens.length === n, `${label}: CLI shape ${nat.layers}x${nat.heads}x${nat.tokens.length}`);
-  let d = 0;
-  for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++)
-    d = Math.max(d, Math.abs(nat.attentions[l][h][i][j] - att[((l * H + h) * n + i) * n + j]));
+  let d = 0, sum = 0;
+  for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    const x = Math.abs(nat.attentions[l][h][i][j] - att[((l * H + h) * n + i) * n + j]);
+    d = Math.max(d, x);
+    sum += x;
+  }
+  const mean = sum / (L * H * n * n);
   worst = Math.max(worst, d);
-  check(d <= ATT_TOL, `${label}: attention max |WASM - native| = ${d.toExponential(2)} <= ${ATT_TOL}`);
+  worstMean = Math.max(worstMean, mean);
+  check(d <= ATT_TOL && mean <= ATT_MEAN_TOL,
+    `${label}: attention |WASM - native| max ${d.toExponential(2)} (<= ${ATT_TOL}), mean ${mean.toExponential(2)} (<= ${ATT_MEAN_TOL})`);
 }
-if (bin) console.log(`attention: max |WASM - native| over all texts = ${worst.toExponential(3)} (tolerance ${ATT_TOL})`);
+if (bin) console.log(`attention: |WASM - native| over all texts: max ${worst.toExponential(3)} (tolerance ${ATT_TOL}), worst mean ${worstMean.toExponential(3)} (tolerance ${ATT_MEAN_TOL})`);
 
 // --- masked LM top-k against `bertlens fill-mask`
 if (core.config(8) === 1) {
