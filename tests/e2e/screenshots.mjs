@@ -30,7 +30,7 @@ try {
   if (!hasDefault) {
     const tm = readFileSync(A['test-model']);
     await ctx.route('**/weights/manifest.json', (r) => r.fulfill({ contentType: 'application/json',
-      body: JSON.stringify({ default: 'test', models: [{ name: 'test', file: 'test.bin', size: tm.length }] }) }));
+      body: JSON.stringify({ default: path.basename(A['test-model']), models: [{ name: path.basename(A['test-model']), file: 'test.bin', size: tm.length }] }) }));
     await ctx.route('**/weights/test.bin', (r) => r.fulfill({ body: tm }));
   }
   const p = await ctx.newPage();
