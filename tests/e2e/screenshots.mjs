@@ -48,6 +48,12 @@ try {
     await p.goto(base + '#' + new URLSearchParams(h).toString());
     await p.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 60000 });
     if (await p.evaluate(() => document.body.dataset.state) !== 'ready') throw new Error(await p.textContent('#error-msg'));
+    if (name === 'rollout' || name === 'flow') {   // through the whole model
+      const L = await p.evaluate(() => window.__bertlens.model.layers);
+      const f = await p.evaluate(() => window.__bertlens.metrics.frames);
+      await p.selectOption('#layer', String(L - 1));
+      await p.waitForFunction((k) => window.__bertlens.metrics.frames > k, f);
+    }
     if (name === 'neuron') {   // select a token so the view has something to show
       const b = await p.locator('#view').boundingBox();
       for (let y = 0.1; y < 0.9; y += 0.04) {
