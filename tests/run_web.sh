@@ -54,10 +54,12 @@ echo "site: $SITE"
 
 echo "== test model"
 TM=$WEB/test-model
-if [ ! -f "$TM/test.int8.bin" ] || [ tests/e2e/make_test_model.py -nt "$TM/test.int8.bin" ]; then
+if [ ! -f "$TM/test.int8.bin" ] || [ ! -f "$TM/shards/test.json" ] || [ tests/e2e/make_test_model.py -nt "$TM/test.int8.bin" ]; then
   rm -rf "$TM"
   python3 tests/e2e/make_test_model.py "$TM/hf"
+  mkdir -p "$TM/shards"
   "$CLI" convert "$TM/hf" -o "$TM/test.int8.bin" --dtype int8 >/dev/null
+  "$CLI" convert "$TM/hf" -o "$TM/shards/test.json" --dtype int8 --shard-mb 1 >/dev/null
 fi
 echo "$TM/test.int8.bin"
 
@@ -79,5 +81,5 @@ if [ -n "$DEFAULT_BIN" ]; then
 fi
 
 echo "== page in headless Chromium"
-node tests/e2e/page.test.mjs --test-model "$TM/test.int8.bin" --cli "$CLI"
+node tests/e2e/page.test.mjs --test-model "$TM/test.int8.bin" --test-shards "$TM/shards/test.json" --cli "$CLI"
 echo "== web tests passed"

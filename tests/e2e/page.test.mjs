@@ -1,5 +1,6 @@
 // page.test.mjs — the page in headless Chromium, served by ./serve.sh on a free port.
 //   node tests/e2e/page.test.mjs --test-model build-web/test-model/test.int8.bin [--cli build/bertlens]
+//        [--test-shards build-web/test-model/shards/test.json]
 // Uses the default model from weights/manifest.json when the site has one; otherwise the test
 // model is served in its place (through request interception, same origin). Prints the
 // measured figures (first view, re-run while typing, hover redraw, sizes) at the end.
@@ -389,6 +390,33 @@ try {
     }
     await pe.context().close();
   }
+  // a sharded model (bertlens convert --shard-mb): parts concatenated, each part's SHA-256 checked
+  if (A['test-shards']) {
+    const dir = path.dirname(A['test-shards']), sm = JSON.parse(readFileSync(A['test-shards'], 'utf8'));
+    const shardRoutes = (corruptPart) => async (ctx) => {
+      await ctx.route('**/weights/manifest.json', (r) => r.fulfill({ contentType: 'application/json',
+        body: JSON.stringify({ default: 'sharded', models: [{ name: 'sharded', file: `shards/${path.basename(A['test-shards'])}` }] }) }));
+      await ctx.route('**/weights/shards/*', (r) => {
+        const name = decodeURIComponent(new URL(r.request().url()).pathname.split('/').pop());
+        if (!existsSync(path.join(dir, name))) return r.fulfill({ status: 404, body: 'no' });
+        const b = Buffer.from(readFileSync(path.join(dir, name)));
+        if (name === corruptPart) b[10] ^= 1;
+        return r.fulfill({ body: b, headers: { 'content-type': name.endsWith('.json') ? 'application/json' : 'application/octet-stream' } });
+      });
+    };
+    const psh = await openPage({ routes: shardRoutes(null) });
+    await psh.goto(server.base);
+    check(await waitReady(psh) === 'ready', `sharded model (${sm.parts.length} parts) loads: ${await psh.textContent('#error-msg')}`);
+    check(psh.errors.length === 0, `no console errors with shards (${psh.errors.join(' | ')})`);
+    await psh.context().close();
+    const pbad = await openPage({ routes: shardRoutes(sm.parts[1].path) });
+    await pbad.goto(server.base);
+    const sb = await waitReady(pbad);
+    const mb = await pbad.textContent('#error-msg');
+    check(sb === 'error' && /checksum/i.test(mb) && mb.includes(sm.parts[1].path), `a corrupt part is named: ${mb}`);
+    await pbad.context().close();
+  }
+
   // no SIMD: the feature test fails → a clear message
   const ps = await openPage();
   await ps.addInitScript(() => { const v = WebAssembly.validate; WebAssembly.validate = (b) => (b.length < 40 ? false : v(b)); });
