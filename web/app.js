@@ -76,6 +76,10 @@
     $('threshold').value = String(st.threshold);
     $('threshold-value').textContent = st.threshold.toFixed(2);
     $('colormap').value = String(st.colormap);
+    // controls a view ignores are disabled, so nobody wonders why they do nothing
+    $('head').disabled = ['rollout', 'flow', 'mlm'].includes(st.view);
+    $('layer').disabled = st.view === 'mlm';
+    for (const id of ['pair-filter', 'hide-special', 'threshold']) $(id).disabled = st.view === 'mlm';
     $('dark').checked = st.dark;
     body.classList.toggle('dark', st.dark);
   }
