@@ -362,6 +362,13 @@ try {
   check(await waitReady(p2) === 'ready', 'ready at dpr 2');
   const d2 = await p2.evaluate(() => { const c = document.getElementById('view'); return { w: c.width, css: c.getBoundingClientRect().width }; });
   check(Math.abs(d2.w - 2 * d2.css) <= 1, `canvas is CSS size × dpr (${d2.w} px for ${d2.css} CSS px)`);
+  if (cliBin) {   // text drawn at 2× by the core, not scaled up by the browser
+    const o2 = (await metrics(p2)).lastOpts, png = path.join(tmp, 'ref2.png');
+    cli(cliBin, 'render', '-m', modelFile, SENTENCE, '--view', 'heatmap', '--layer', '0', '--head', '0',
+      '--width', String(o2.width), '--scale', '2', '-o', png);
+    const c2 = comparePixels(decodePng(readFileSync(png)), await canvasPixels(p2));
+    check(c2.sameSize && c2.frac < 0.005, `dpr 2 canvas matches \`bertlens render --scale 2\` (${(c2.frac * 100).toFixed(3)}% differ)`);
+  }
   check(p2.errors.length === 0, `no console errors at dpr 2 (${p2.errors.join(' | ')})`);
   await p2.context().close();
 
