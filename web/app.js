@@ -2,7 +2,9 @@
    framebuffer the core draws in worker.js. No drawing happens here beyond putImageData. */
 'use strict';
 (() => {
-  const VIEWS = ['heatmap', 'model', 'head', 'neuron', 'rollout', 'flow', 'mlm'];
+  const VIEWS = ['heatmap', 'model', 'head', 'neuron', 'rollout', 'flow', 'mlm'];   // BL_VIEW_* order
+  const CMAPS = ['ylgnbu', 'viridis', 'magma', 'greys'];                             // BL_CMAP_* order
+  const PAIRS = ['all', 'aa', 'ab', 'ba', 'bb'];                                     // BL_PAIR_* order
   const MAX_TEXT = 2000;       // characters kept from the URL hash or the text boxes
   const DEBOUNCE_MS = 120;     // typing → re-run
   const MLM_K = 5;
@@ -43,6 +45,13 @@
     if (h.has('layer')) st.layer = clampInt(h.get('layer'), 0, L, st.layer);
     if (h.has('head')) st.head = h.get('head') === 'mean' ? -1 : clampInt(h.get('head'), 0, H, st.head);
     if (h.has('view') && VIEWS.includes(h.get('view'))) st.view = h.get('view');
+    // optional display settings, so a link reproduces the view exactly
+    if (h.has('cmap') && CMAPS.includes(h.get('cmap'))) st.colormap = CMAPS.indexOf(h.get('cmap'));
+    if (h.has('pairs') && PAIRS.includes(h.get('pairs'))) st.pairFilter = PAIRS.indexOf(h.get('pairs'));
+    if (h.has('hide')) st.hideSpecial = h.get('hide') === '1';
+    if (h.has('dark')) st.dark = h.get('dark') === '1';
+    if (h.has('thr') && /^(0(\.\d{1,3})?|1(\.0{1,3})?)$/.test(h.get('thr'))) st.threshold = Math.min(0.5, Number(h.get('thr')));
+    if (h.has('token')) st.token = clampInt(h.get('token'), -1, 4096, -1);
   }
   function writeHash() {
     const h = new URLSearchParams();
@@ -51,6 +60,12 @@
     h.set('layer', String(st.layer));
     h.set('head', st.head < 0 ? 'mean' : String(st.head));
     h.set('view', st.view);
+    if (st.colormap) h.set('cmap', CMAPS[st.colormap]);
+    if (st.pairFilter) h.set('pairs', PAIRS[st.pairFilter]);
+    if (st.hideSpecial) h.set('hide', '1');
+    if (st.threshold > 0) h.set('thr', st.threshold.toFixed(2));
+    if (st.token >= 0) h.set('token', String(st.token));
+    h.set('dark', st.dark ? '1' : '0');
     const s = '#' + h.toString();
     if (s !== location.hash) history.replaceState(null, '', s);
   }
@@ -130,6 +145,7 @@
     if (!model || e.altKey || e.ctrlKey || e.metaKey) return;
     const t = e.target;
     if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+    if (e.key === 'Escape' && st.token >= 0) { st.token = -1; changed(false); return; }
     const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[e.key];
     if (!moves) return;
     e.preventDefault();
@@ -228,7 +244,8 @@
     return {
       view: st.view, layer: st.layer, head: st.head, colormap: st.colormap, dark: st.dark,
       scale: window.devicePixelRatio || 1, width: Math.max(200, Math.floor(stage.clientWidth)),
-      hideSpecial: st.hideSpecial, pairFilter: st.pairFilter, threshold: st.threshold, token: st.token,
+      hideSpecial: st.hideSpecial, pairFilter: st.pairFilter, threshold: st.threshold,
+      token: run && st.token < run.n ? st.token : -1,   // a token from an old text or link may be gone
     };
   }
 

@@ -161,6 +161,16 @@ try {
   await p.evaluate((h) => { location.hash = h; }, hashOf({ text: SENTENCE, layer: 0, head: 2, view: 'heatmap' }));
   await waitFrameAfter(p, f);
   check(await p.inputValue('#head') === '2' && await p.inputValue('#layer') === '0', 'hash change selects layer 0 head 2');
+  // display settings travel in the hash too
+  f = await frames(p);
+  await p.evaluate((h) => { location.hash = h; }, hashOf({ text: SENTENCE, layer: 0, head: 2, view: 'heatmap', cmap: 'magma', dark: 1, hide: 1, thr: '0.10' }));
+  await waitFrameAfter(p, f);
+  const ds = await p.evaluate(() => ({ c: document.getElementById('colormap').value, d: document.getElementById('dark').checked,
+    h: document.getElementById('hide-special').checked, t: document.getElementById('threshold').value, dark: document.body.classList.contains('dark') }));
+  check(ds.c === '2' && ds.d && ds.h && ds.t === '0.1' && ds.dark, `colormap, dark, hide, threshold from the hash (${JSON.stringify(ds)})`);
+  f = await frames(p);
+  await p.evaluate((h) => { location.hash = h; }, hashOf({ text: SENTENCE, layer: 0, head: 2, view: 'heatmap', cmap: 'ylgnbu', dark: 0, hide: 0, thr: '0' }));
+  await waitFrameAfter(p, f);
   // invalid values are ignored, long text is capped
   f = await frames(p);
   await p.evaluate(() => { location.hash = '#layer=999&head=-7&view=<script>&text=' + 'a'.repeat(5000); });
