@@ -77,11 +77,16 @@ async function download(model) {
   if (!known) {  // no sizes in the manifest: ask the server (HEAD-free: open every response now)
     for (const p of model.parts) {
       const r = await fetchOk(p.url, p.label);
-      const cl = Number(r.headers.get('Content-Length'));
-      if (!(cl > 0)) throw new UserError(`${p.label}: size unknown (not in the manifest, no Content-Length)`);
-      p.size = cl;
-      total += cl;
-      responses.push(r);
+      const cl = Number(r.headers.get('Content-Length')), enc = r.headers.get('Content-Encoding');
+      if (cl > 0 && (!enc || enc === 'identity')) {
+        p.size = cl;
+        responses.push(r);
+      } else {   // compressed or chunked: the length on the wire is not the file's; read it whole
+        p.bytes = new Uint8Array(await r.arrayBuffer());
+        p.size = p.bytes.length;
+        responses.push(null);
+      }
+      total += p.size;
     }
   }
   const ptr = M._malloc(total);
@@ -90,10 +95,16 @@ async function download(model) {
   try {
     for (let i = 0; i < model.parts.length; i++) {
       const p = model.parts[i];
-      const r = responses[i] || await fetchOk(p.url, p.label);
-      const reader = r.body.getReader();
-      let got = 0;
-      for (;;) {
+      let got = 0, reader = null;
+      if (p.bytes) {   // read whole above
+        M.HEAPU8.set(p.bytes, ptr + off);
+        got = p.size;
+        loaded += got;
+        p.bytes = null;
+      } else {
+        reader = (responses[i] || await fetchOk(p.url, p.label)).body.getReader();
+      }
+      while (reader) {
         const { done, value } = await reader.read();
         if (done) break;
         if (got + value.length > p.size) {

@@ -434,6 +434,15 @@ try {
     await pbad.context().close();
   }
 
+  // a manifest without sizes: the length comes from the response
+  {
+    const pn = await openPage({ routes: (ctx) => ctx.route('**/weights/manifest.json', (r) => r.fulfill({ contentType: 'application/json',
+      body: JSON.stringify({ default: 'nosize', models: [{ name: 'nosize', file: hasDefault ? path.relative(path.join(site, 'weights'), modelFile) : 'test.int8.bin' }] }) })) });
+    await pn.goto(server.base);
+    check(await waitReady(pn) === 'ready', `a manifest without sizes works: ${await pn.textContent('#error-msg')}`);
+    await pn.context().close();
+  }
+
   // no SIMD: the feature test fails → a clear message
   const ps = await openPage();
   await ps.addInitScript(() => { const v = WebAssembly.validate; WebAssembly.validate = (b) => (b.length < 40 ? false : v(b)); });
