@@ -344,7 +344,7 @@
         if (w) w(m.hit);
         break;
       }
-      case 'json': download(new Blob([m.text], { type: 'application/json' }), 'bertlens-attention.json'); break;
+      case 'json': download(new Blob(m.parts, { type: 'application/json' }), 'bertlens-attention.json'); break;
       case 'model-error': notice(m.message); break;
       case 'fatal': fatal(m.message); break;
     }

@@ -211,27 +211,28 @@ function hitAt(x, y) {
   return { kind: v[0], from: v[1], to: v[2], layer: v[3], head: v[4], value: M.HEAPF32[hp + 5], side: v[6] };
 }
 
-/* All attention maps of the last run as the CLI's `attention` JSON. */
+/* All attention maps of the last run as the CLI's `attention` JSON, as a list of string pieces
+   (one per head) for a Blob: bert-base at n=512 is 12·12·512² values, more than one JS string
+   may hold. Values are rounded to 6 decimals (attention is in [0, 1]). */
 function attentionJson(run) {
   const L = modelInfo.layers, H = modelInfo.heads, n = run.n;
   const p = M._blw_attention();
   if (!p) throw new UserError('Nothing to export yet');
   const a = M.HEAPF32.subarray(p >> 2, (p >> 2) + L * H * n * n);
-  const layers = [];
+  const parts = [`{"model":${JSON.stringify(modelInfo.name)},"tokens":${JSON.stringify(run.tokens)},"ids":${JSON.stringify(run.ids)},` +
+    `"type_ids":${JSON.stringify(run.typeIds)},"truncated":${run.truncated},"layers":${L},"heads":${H},"attentions":[`];
   for (let l = 0; l < L; l++) {
-    const heads = [];
     for (let h = 0; h < H; h++) {
       const rows = [];
       for (let i = 0; i < n; i++) {
         const o = ((l * H + h) * n + i) * n;
-        rows.push('[' + Array.from(a.subarray(o, o + n), (x) => +x.toPrecision(6)).join(',') + ']');
+        rows.push('[' + Array.from(a.subarray(o, o + n), (x) => Math.round(x * 1e6) / 1e6).join(',') + ']');
       }
-      heads.push('[' + rows.join(',') + ']');
+      parts.push((h ? ',' : l ? ',[' : '[') + '[' + rows.join(',') + ']' + (h === H - 1 ? ']' : ''));
     }
-    layers.push('[' + heads.join(',') + ']');
   }
-  return `{"model":${JSON.stringify(modelInfo.name)},"tokens":${JSON.stringify(run.tokens)},"ids":${JSON.stringify(run.ids)},` +
-    `"type_ids":${JSON.stringify(run.typeIds)},"truncated":${run.truncated},"layers":${L},"heads":${H},"attentions":[${layers.join(',')}]}`;
+  parts.push(']}');
+  return parts;
 }
 
 let lastRun = null;
@@ -313,7 +314,7 @@ async function handle(msg) {
       break;
     case 'export-json':
       try {
-        post({ type: 'json', text: attentionJson(lastRun) });
+        post({ type: 'json', parts: attentionJson(lastRun) });
       } catch (e) {
         post({ type: 'model-error', message: e.message });
       }
