@@ -282,6 +282,8 @@
     if (frameErrorShown) { $('error').hidden = true; frameErrorShown = false; }
     const now = performance.now();
     metrics.frames++;
+    for (const k of ['runMs', 'renderMs', 'roundTripMs', 'hoverMs', 'inputToFrameMs'])
+      if (metrics[k].length > 1000) metrics[k].splice(0, 500);   // recent figures only
     if (m.same) metrics.skipped = (metrics.skipped || 0) + 1;
     if (m.ms.run !== undefined) metrics.runMs.push(m.ms.run);
     if (m.run && lastInputAt) { metrics.inputToFrameMs.push(now - lastInputAt); lastInputAt = 0; }
