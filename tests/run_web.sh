@@ -54,18 +54,23 @@ echo "site: $SITE"
 
 echo "== test model"
 TM=$WEB/test-model
-if [ ! -f "$TM/test.int8.bin" ] || [ ! -f "$TM/shards/test.json" ] || [ tests/e2e/make_test_model.py -nt "$TM/test.int8.bin" ]; then
+if [ ! -f "$TM/test.int8.bin" ] || [ ! -f "$TM/shards/test.json" ] || [ ! -f "$TM/test-nomlm.int8.bin" ] || [ tests/e2e/make_test_model.py -nt "$TM/test.int8.bin" ]; then
   rm -rf "$TM"
   python3 tests/e2e/make_test_model.py "$TM/hf"
   mkdir -p "$TM/shards"
   "$CLI" convert "$TM/hf" -o "$TM/test.int8.bin" --dtype int8 >/dev/null
   "$CLI" convert "$TM/hf" -o "$TM/shards/test.json" --dtype int8 --shard-mb 1 >/dev/null
+  python3 tests/e2e/make_test_model.py "$TM/hf-nomlm" --no-mlm --seed 99
+  "$CLI" convert "$TM/hf-nomlm" -o "$TM/test-nomlm.int8.bin" --dtype int8 >/dev/null
 fi
 echo "$TM/test.int8.bin"
 
 FONT=web/fonts/DejaVuSans-subset.ttf
 echo "== WASM API vs native (test model)"
 node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test.int8.bin" --cli "$CLI" --font "$FONT"
+
+echo "== WASM API vs native (test model without an MLM head)"
+node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test-nomlm.int8.bin" --cli "$CLI" --font "$FONT"
 
 # The default model, when the manifest names a single .bin (shards are covered by the page test).
 DEFAULT_BIN=$(node -e '

@@ -98,12 +98,17 @@ def main():
     ap.add_argument("--heads", type=int, default=CFG["num_attention_heads"])
     ap.add_argument("--intermediate", type=int, default=CFG["intermediate_size"])
     ap.add_argument("--max-pos", type=int, default=CFG["max_position_embeddings"])
+    ap.add_argument("--no-mlm", action="store_true", help="leave out the MLM head (cls.*)")
     a = ap.parse_args()
     CFG.update(num_hidden_layers=a.layers, hidden_size=a.hidden, num_attention_heads=a.heads,
                intermediate_size=a.intermediate, max_position_embeddings=a.max_pos)
     os.makedirs(a.out, exist_ok=True)
     rng = random.Random(a.seed)
-    write_safetensors(os.path.join(a.out, "model.safetensors"), tensors(rng))
+    ts = tensors(rng)
+    if a.no_mlm:
+        ts = {k: v for k, v in ts.items() if not k.startswith("cls.")}
+        CFG["architectures"] = ["BertModel"]
+    write_safetensors(os.path.join(a.out, "model.safetensors"), ts)
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(CFG, f, indent=1)
     with open(os.path.join(a.out, "tokenizer_config.json"), "w") as f:

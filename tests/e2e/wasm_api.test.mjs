@@ -108,6 +108,10 @@ if (core.config(8) === 1) {
   }
 }
 
+if (core.config(8) !== 1) {   // no MLM head: masks are plain tokens, no predictions
+  check(core.run('Paris is the [MASK] of France.') > 0 && M._blw_mlm_count() === 0, 'without an MLM head [MASK] gives no predictions');
+}
+
 // --- renderer through the exports
 let fontBytes = null;
 try { fontBytes = readFileSync(font); } catch { console.log(`no font at ${font}: render checks skipped`); }
