@@ -84,6 +84,11 @@ async function openPage({ dpr = 1, width = 1100, routes = null, expectErrors = f
     await context.route('**/weights/test.int8.bin', (r) => r.fulfill({ contentType: 'application/octet-stream', body: testModel }));
   }
   if (routes) await routes(context);
+  // main-thread long tasks: the page must never freeze (inference is in the worker)
+  await context.addInitScript(() => {
+    window.__longTasks = [];
+    try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true }); } catch { /* unsupported */ }
+  });
   p.expectErrors = expectErrors;
   return p;
 }
@@ -359,6 +364,9 @@ try {
     check((await p.textContent('#model-info')).includes(path.basename(A['test-model'])) && await p.evaluate(() => document.getElementById('error').hidden),
       `own model loads (${await p.textContent('#model-info')})`);
   }
+  const longTasks = await p.evaluate(() => window.__longTasks);
+  console.log(`main thread: ${longTasks.length} long tasks (> 50 ms), longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
+  check(Math.max(0, ...longTasks) < 250, `the main thread never blocks for 250 ms or more (longest ${Math.max(0, ...longTasks).toFixed(0)} ms)`);
   check(p.errors.length === 0, `no console errors (${p.errors.join(' | ')})`);
   check(p.foreign.length === 0, `no request to another host (${p.foreign.join(' ')})`);
   check(p.seen.some((u) => /bertlens_core\.wasm$/.test(u)) && p.seen.some((u) => /weights\/.+\.(bin|part\d+)$/.test(u)),
