@@ -364,9 +364,24 @@ try {
     check((await p.textContent('#model-info')).includes(path.basename(A['test-model'])) && await p.evaluate(() => document.getElementById('error').hidden),
       `own model loads (${await p.textContent('#model-info')})`);
   }
+  // (before the drop test below, whose base64 decoding is a long task of the test's own)
   const longTasks = await p.evaluate(() => window.__longTasks);
   console.log(`main thread: ${longTasks.length} long tasks (> 50 ms), longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
   check(Math.max(0, ...longTasks) < 250, `the main thread never blocks for 250 ms or more (longest ${Math.max(0, ...longTasks).toFixed(0)} ms)`);
+  // drag and drop a model file onto the page
+  if (testModel) {
+    f = await frames(p);
+    await p.evaluate(({ b64, name }) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: 'application/octet-stream' }));
+      document.body.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, { b64: testModel.toString('base64'), name: 'dropped.bin' });
+    await waitFrameAfter(p, f);
+    await p.waitForFunction(() => document.getElementById('model-info').textContent.startsWith('dropped.bin'), null, { timeout: 10000 }).catch(() => {});
+    check((await p.textContent('#model-info')).startsWith('dropped.bin') && await state(p) === 'ready', `a dropped model loads (${await p.textContent('#model-info')})`);
+  }
   check(p.errors.length === 0, `no console errors (${p.errors.join(' | ')})`);
   check(p.foreign.length === 0, `no request to another host (${p.foreign.join(' ')})`);
   check(p.seen.some((u) => /bertlens_core\.wasm$/.test(u)) && p.seen.some((u) => /weights\/.+\.(bin|part\d+)$/.test(u)),
