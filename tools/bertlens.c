@@ -356,22 +356,23 @@ static int cmd_fill_mask(const cli_opts *o) {
 
 static int cmd_convert(const cli_opts *o) {
     if (o->nargs != 1 || !o->out) return cli_die("convert: usage: bertlens convert HF_DIR -o OUT [--dtype int8|f16|f32] [--shard-mb N]");
-    int dt;
     const char *d = o->dtype ? o->dtype : "int8";
-    if (strcmp(d, "int8") == 0) dt = BL_DT_I8;
-    else if (strcmp(d, "f16") == 0) dt = BL_DT_F16;
-    else if (strcmp(d, "f32") == 0) dt = BL_DT_F32;
-    else return cli_die("--dtype must be int8, f16 or f32, not '%s'", d);
-    if (o->shard_mb < 0) return cli_die("--shard-mb must be a positive number of megabytes");
+    int dt = bl_dtype_parse(d);
+    if (dt < 0) return cli_die("--dtype must be int8, f16 or f32, not '%s'", d);
     bl_err e;
     if (bl_convert_hf(o->args[0], o->out, dt, o->shard_mb, &e) != 0) return cli_die("convert: %s", e.msg);
+    /* With shards the file to read back is the manifest: OUT itself when it ends in .json. */
+    char path[1024];
+    size_t ol = strlen(o->out);
+    int is_json = ol >= 5 && !strcmp(o->out + ol - 5, ".json");
+    snprintf(path, sizeof path, "%s%s", o->out, o->shard_mb > 0 && !is_json ? ".json" : "");
     cli_model cm;   /* read back what was written: a converter that writes garbage must not say ok */
-    if (cli_load_model(o->out, &cm)) return 1;
+    if (cli_load_model(path, &cm)) return 1;
     const bl_config *c = bl_model_config(cm.m);
     printf("{\"output\":");
-    cli_json_str(stdout, o->out);
-    printf(",\"dtype\":\"%s\",\"bytes\":%zu,\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"vocab_size\":%d}\n", d, cm.len,
-           c->layers, c->hidden, c->heads, c->vocab_size);
+    cli_json_str(stdout, path);
+    printf(",\"dtype\":\"%s\",\"bytes\":%zu,\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"vocab_size\":%d}\n",
+           bl_dtype_name(dt), cm.len, c->layers, c->hidden, c->heads, c->vocab_size);
     cli_free_model(&cm);
     return 0;
 }
@@ -387,10 +388,6 @@ static int cmd_export_hf(const cli_opts *o) {
     return rc;
 }
 
-static const char *dtype_name(int dt) {
-    return dt == BL_DT_I8 ? "int8" : dt == BL_DT_F16 ? "f16" : dt == BL_DT_F32 ? "f32" : "?";
-}
-
 static int cmd_info(const cli_opts *o) {
     if (o->nargs) return cli_die("info: unexpected argument '%s'", o->args[0]);
     cli_model cm;
@@ -400,7 +397,7 @@ static int cmd_info(const cli_opts *o) {
     bl_model_checksum(cm.m, sha);
     printf("{\"path\":");
     cli_json_str(stdout, cm.path);
-    printf(",\"bytes\":%zu,\"dtype\":\"%s\",\"checksum\":\"ok\",\"sha256\":\"", cm.len, dtype_name(bl_model_dtype(cm.m)));
+    printf(",\"bytes\":%zu,\"dtype\":\"%s\",\"checksum\":\"ok\",\"sha256\":\"", cm.len, bl_dtype_name(bl_model_dtype(cm.m)));
     for (int i = 0; i < 32; i++) printf("%02x", sha[i]);
     printf("\",\"config\":{\"vocab_size\":%d,\"hidden\":%d,\"layers\":%d,\"heads\":%d,\"intermediate\":%d,"
            "\"max_pos\":%d,\"type_vocab\":%d,\"ln_eps\":%g,\"act\":\"%s\",\"lowercase\":%s,\"strip_accents\":%d,"
@@ -425,14 +422,15 @@ static int parse_int(const char *flag, const char *s, int lo, int hi, int *out) 
 
 static int parse_opts(int argc, char **argv, cli_opts *o) {
     memset(o, 0, sizeof *o);
-    o->layer = 0;
+    o->layer = -1;   /* not given: each command picks its default */
     o->scale = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define TAKE(field) do { if (!v) return cli_die("%s needs a value", a); o->field = v; i++; } while (0)
 #define TAKE_INT(field, lo, hi) do { if (!v) return cli_die("%s needs a value", a); \
-        if (parse_int(a, v, lo, hi, &o->field)) return 1; i++; } while (0)
+        if (parse_int(a, v, lo, hi, &o->field)) return 1; \
+        i++; } while (0)
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) TAKE(model);
         else if (!strcmp(a, "--pair")) TAKE(pair);
         else if (!strcmp(a, "-o")) TAKE(out);
