@@ -24,6 +24,7 @@
   let model = null;            // info from the worker: layers, heads, …
   let run = null;              // last tokenization/forward result (tokens, offsets, mlm)
   let worker = null;
+  let coreReady = false;       // the worker has the WASM core and the font: a dropped model can load
   let hover = null;            // {x, y} CSS pixels over the canvas, or null
   let needRun = true, needRender = true, inFlight = false, reqId = 0;
   let hit = null;              // what is under the pointer (from the last frame)
@@ -299,7 +300,7 @@
   }
 
   function fatal(message) {
-    $('error-msg').textContent = message;
+    $('error-msg').textContent = coreReady ? `${message}\nYou can still open your own model (.bin from \`bertlens convert\`): use “your own model…” or drop it here.` : message;
     $('error').hidden = false;
     body.dataset.state = 'error';
     $('model-info').textContent = 'no model';
@@ -318,6 +319,7 @@
         $('progress').value = m.loaded;
         $('progress-text').textContent = `${mb(m.loaded)} of ${mb(m.total)} MB`;
         break;
+      case 'core-ready': coreReady = true; break;
       case 'model-start':
         $('progress-text').textContent = `downloading ${m.name}…`;
         break;
@@ -354,7 +356,7 @@
 
   function start() {
     if (worker) worker.terminate();
-    model = null; run = null; inFlight = false; needRun = needRender = true;
+    model = null; run = null; inFlight = false; needRun = needRender = true; coreReady = false;
     body.dataset.state = 'loading';
     $('error').hidden = true;
     $('progress').value = 0;
@@ -390,7 +392,7 @@
   /* ------------------------------------------------------------------ bring your own model */
   async function loadOwn(file) {
     if (!file) return;
-    if (!worker || !model) { notice('Wait for the default model to finish loading first.'); return; }
+    if (!worker || !coreReady) { notice('Wait for the page to finish starting first.'); return; }
     if (!/\.bin$/i.test(file.name)) notice(`${file.name}: expected a .bin made by \`bertlens convert\`; trying anyway…`);
     $('model-info').textContent = `loading ${file.name}…`;
     let buf;

@@ -250,9 +250,12 @@ async function handle(msg) {
       const core = BertlensCore().then((m) => { tCore = performance.now(); return m; }, (e) => {
         throw new UserError(`Could not start the WebAssembly core: ${e && e.message ? e.message : e}`);
       });
-      const [m, font, model] = await Promise.all([core, fetchBytes(msg.font, 'the font'), resolveModel(msg.manifest)]);
-      M = m;
-      loadFont(font, msg.font);
+      const fontP = fetchBytes(msg.font, 'the font'), modelP = resolveModel(msg.manifest);
+      modelP.catch(() => {});   // handled below, after the core and font (so BYO still works)
+      M = await core;
+      loadFont(await fontP, msg.font);
+      post({ type: 'core-ready' });
+      const model = await modelP;
       post({ type: 'model-start', name: model.name });
       const tFetch0 = performance.now();
       const [ptr, len] = await download(model);

@@ -430,6 +430,18 @@ try {
     }
     await pe.context().close();
   }
+  // without a default model, your own still opens
+  if (testModel) {
+    const pe = await openPage({ routes: (ctx) => ctx.route(weightsRoute, (r) => r.fulfill({ status: 404, body: 'not found' })) });
+    await pe.goto(server.base);
+    await waitReady(pe);
+    check(/your own model/.test(await pe.textContent('#error-msg')), 'the error points to "your own model"');
+    await pe.setInputFiles('#model-file', A['test-model']);
+    check(await pe.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 20000 }).then(() => true, () => false),
+      'after a failed default model, an own model file loads and draws');
+    await pe.context().close();
+  }
+
   // a sharded model (bertlens convert --shard-mb): parts concatenated, each part's SHA-256 checked
   if (A['test-shards']) {
     const dir = path.dirname(A['test-shards']), sm = JSON.parse(readFileSync(A['test-shards'], 'utf8'));
