@@ -107,8 +107,9 @@ int cli_render(const cli_opts *o) {
     const bl_config *c = bl_model_config(cm.m);
     /* rollout and flow accumulate layers 0..layer: by default show the whole model */
     if (vo.layer < 0) vo.layer = (vo.view == BL_VIEW_ROLLOUT || vo.view == BL_VIEW_FLOW) ? c->layers - 1 : 0;
-    if (vo.layer >= c->layers) { cli_free_model(&cm); return cli_die("--layer %d out of range 0..%d", vo.layer, c->layers - 1); }
-    if (vo.head >= c->heads) { cli_free_model(&cm); return cli_die("--head %d out of range 0..%d", vo.head, c->heads - 1); }
+    int bad = vo.layer >= c->layers ? cli_die("--layer %d out of range 0..%d", vo.layer, c->layers - 1)
+            : vo.head >= c->heads   ? cli_die("--head %d out of range 0..%d", vo.head, c->heads - 1) : 0;
+    if (bad) { cli_free_model(&cm); return 1; }
 
     size_t font_len;
     uint8_t *font = read_all(BL_FONT_FILE, &font_len);
