@@ -22,6 +22,7 @@
 #define _POSIX_C_SOURCE 200809L   /* mkstemp */
 #include "check.h"
 #include "bertlens.h"
+#include "json.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,48 @@ static void check_reuse(const bl_model *m, const golden *g, int prec, const char
 
 typedef struct { const char *name; int exact_f16; } model_spec;
 
+/* The shipped default model (weights/manifest.json) against tests/model/golden/default.*, which
+   tests/model/default_golden.py made from the same weights (dequantized) with reference.py. */
+static void check_default_model(void) {
+    size_t len = 0;
+    char *man = read_all("weights/manifest.json", &len);
+    CHECK(man != NULL, "cannot read weights/manifest.json");
+    if (!man) return;
+    bl_err e = {{0}};
+    bl_json *j = bl_json_parse(man, len, &e);
+    free(man);
+    CHECK(j != NULL, "weights/manifest.json: %s", e.msg);
+    const char *def = bl_json_get_str(j, "default"), *file = NULL;
+    const bl_json *models = bl_json_get(j, "models");
+    for (int i = 0; def && i < bl_json_len(models); i++)
+        if (!strcmp(bl_json_get_str(bl_json_at(models, i), "name") ? bl_json_get_str(bl_json_at(models, i), "name") : "", def))
+            file = bl_json_get_str(bl_json_at(models, i), "file");
+    char path[512];
+    snprintf(path, sizeof path, "weights/%s", file ? file : "?");
+    bl_json_free(j);
+    golden g;
+    int rc = load_golden("default", &g);
+    CHECK(rc == 0, "cannot read tests/model/golden/default.{txt,bin} (tests/model/default_golden.py)");
+    uint8_t *buf = NULL;
+    if (rc == 0) rc = bl_read_model_file(path, &buf, &len, &e);
+    CHECK(rc == 0, "default model %s: %s", path, e.msg);
+    bl_model *m = rc == 0 ? bl_model_load(buf, len, 0, &e) : NULL;   /* verifies the checksum */
+    CHECK(rc != 0 || m, "default model %s: %s", path, e.msg);
+    bl_ctx *ctx = m ? bl_ctx_new(m, &e) : NULL;
+    for (int prec = 0; ctx && prec < 2; prec++) {
+        const char *pn = prec == BL_PREC_F32 ? "f32" : "native";
+        diffs d = run_cases(ctx, &g, prec, "default");
+        printf("%-12s %-5s %-6s  %-10.3g %-10.3g %.3g\n", "default", "int8", pn, d.att, d.hid, d.logit);
+        double ta = prec == BL_PREC_F32 ? 1e-4 : 2e-2;
+        CHECK(d.att <= ta, "default model %s: max |attention diff| %.3g > %.3g", pn, d.att, ta);
+        if (prec == BL_PREC_F32) CHECK(d.hid <= 1e-3, "default model f32: max |hidden diff| %.3g", d.hid);
+    }
+    bl_ctx_free(ctx);
+    bl_model_free(m);
+    free(buf);
+    free_golden(&g);
+}
+
 int main(void) {
     /* exact_f16: the checkpoint's own dtype is F16/BF16, so an F16 file holds its exact values */
     static const model_spec models[] = {
@@ -349,6 +392,7 @@ int main(void) {
         }
         free_golden(&g);
     }
+    check_default_model();
     {   /* no model: errors, not crashes */
         bl_err e;
         CHECK(bl_ctx_new(NULL, &e) == NULL && contains(e.msg, "NULL"), "ctx_new(NULL) must fail");
