@@ -14,6 +14,8 @@ have cc || need_pkgs+=(build-essential)
 [ -f /usr/include/stb/stb_truetype.h ] || need_pkgs+=(libstb-dev)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_pkgs+=(fonts-dejavu-core)
 have python3 || need_pkgs+=(python3)
+# test generators (tests/data/make_hf.py, json cross-checks) run on Debian's python with numpy
+/usr/bin/python3 -c "import numpy" 2>/dev/null || need_pkgs+=(python3-numpy)
 if [ "${BL_SKIP_WEB:-0}" != 1 ]; then
   have emcc || need_pkgs+=(emscripten)
   have chromium || need_pkgs+=(chromium)

@@ -1,9 +1,9 @@
 /* test_convert.c — Hugging Face directory -> weights file, against golden values written by an
-   independent implementation (tests/data/make_hf.py: numpy/torch widening of F32/F16/BF16):
+   independent implementation (tests/data/make_hf.py: numpy widening of F32/F16/BF16):
    config and tokenizer flags, every tensor for f32 (exact), f16 (rounding) and int8 (error <=
    scale/2), both key styles, tied/untied decoder; each broken directory gives its specific
    message; export-hf re-converts to a byte-identical file; shards + manifest round trip and
-   reject corrupt parts. Needs /usr/bin/python3 (or python3) with numpy and torch. */
+   reject corrupt parts. Needs /usr/bin/python3 (or python3) with numpy. */
 #define _POSIX_C_SOURCE 200809L   /* mkdtemp */
 #include "internal.h"
 #include "json.h"
@@ -142,7 +142,7 @@ int main(void) {
     const char *py = file_exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
     snprintf(cmd, sizeof cmd, "%s tests/data/make_hf.py %s/hf", py, tmp);
     int gen = system(cmd);
-    CHECK(gen == 0, "'%s' failed (needs python3 with numpy and torch): the golden HF directories are missing", cmd);
+    CHECK(gen == 0, "'%s' failed (needs python3 with numpy): the golden HF directories are missing", cmd);
     if (gen != 0) return check_summary("test_convert");
 
     const char *good[] = {"f32_prefix", "f16_plain_gamma", "bf16_untied", "f32_explicit_tied"};
@@ -185,7 +185,7 @@ int main(void) {
     }
 
     /* the exported safetensors read back by Python (safetensors layout + F32 values), when
-       torch is there: an independent reader of what export-hf writes */
+       numpy is there: an independent reader of what export-hf writes */
     snprintf(cmd, sizeof cmd,
              "%s -c \"import json,struct,numpy as np\n"
              "d='%s/f32_prefix.f32.export/'\n"

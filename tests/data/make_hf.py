@@ -7,7 +7,7 @@ Writes OUTDIR/<case>/ with config.json, model.safetensors (written by hand here:
 header length + JSON header + raw little-endian data; F32, F16 and BF16, keys with and without
 the "bert." prefix, LayerNorm weight/bias and gamma/beta), vocab.txt or tokenizer.json,
 tokenizer_config.json. Each good case also gets expected.txt: the config the converter must
-read and every canonical tensor as float32 (numpy/torch widening of the stored dtype, an
+read and every canonical tensor as float32 (numpy widening of the stored dtype, an
 implementation independent of the C one), values as float.hex():
     config VOCAB HIDDEN LAYERS HEADS INTER MAXPOS TYPES EPS ACT LOWER STRIP CHINESE HAS_MLM TIED
     tensor NAME ROWS COLS
@@ -16,7 +16,6 @@ Broken cases are the good f32 case with one thing wrong; the C test knows the me
 must produce. Deterministic (fixed seeds)."""
 import json, os, struct, sys
 import numpy as np
-import torch
 
 V, H, L, NH, I, P, T = 40, 8, 2, 2, 16, 16, 2
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "a", "dog",
@@ -69,9 +68,11 @@ def encode(arr, dtype):
         a = arr.astype("<f2")
         return a.tobytes(), a.astype(np.float32)
     if dtype == "BF16":
-        t = torch.from_numpy(np.ascontiguousarray(arr)).to(torch.bfloat16)
-        raw = t.view(torch.int16).numpy().astype("<i2").tobytes()
-        return raw, t.to(torch.float32).numpy()
+        # float32 -> bfloat16 with round-to-nearest-even on the dropped 16 bits, as torch does
+        # (the test values are finite, so no NaN special case)
+        u = np.ascontiguousarray(arr, dtype="<f4").view("<u4").astype(np.uint64)
+        b = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype("<u2")
+        return b.tobytes(), (b.astype("<u4") << 16).view("<f4").astype(np.float32)
     if dtype == "I64":
         return arr.astype("<i8").tobytes(), None
     if dtype == "I32":
