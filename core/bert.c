@@ -110,9 +110,9 @@ static void bl_linear(bl_ctx *c, float *y, const float *x, const bl_tensor *w, c
                       int n, int prec, int quant_done) {
     if (prec == BL_PREC_NATIVE && w->dtype == BL_DT_I8) {
         if (!quant_done) bl_k_quantize_rows(c->xq, c->xs, x, n, w->cols);
-        bl_k_linear_q8(y, c->xq, c->xs, w, b, n);
+        bl_kf_linear_q8(y, c->xq, c->xs, w, b, n);
     } else {
-        bl_k_linear_f32(y, x, w, b, n);
+        bl_kf_linear_f32(y, x, w, b, n);
     }
 }
 
@@ -160,10 +160,10 @@ static void bl_attend(bl_ctx *c, const float *q, const float *k, float *att, int
         for (int i = 0; i < n; i++) {
             float *p = P + (size_t)i * n;
             const float *qi = q + (size_t)i * H + (size_t)h * d;
-            for (int j = 0; j < n; j++) p[j] = bl_k_dot(qi, k + (size_t)j * H + (size_t)h * d, d) * scale;
+            /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_dot / bl_k_axpy per key */
+            bl_kf_scores(p, qi, k + (size_t)h * d, H, n, d, scale);
             bl_k_softmax(p, n);
-            float *out = c->ctxv + (size_t)i * H + (size_t)h * d;
-            for (int j = 0; j < n; j++) bl_k_axpy(out, p[j], c->v + (size_t)j * H + (size_t)h * d, d);
+            bl_kf_pv(c->ctxv + (size_t)i * H + (size_t)h * d, p, c->v + (size_t)h * d, H, n, d);
         }
     }
 }
@@ -234,18 +234,18 @@ int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
     if (c->prec == BL_PREC_NATIVE && w->mlm_w.dtype == BL_DT_I8) {
         float s;
         bl_k_quantize_rows(c->mlm_q, &s, h, 1, H);
-        bl_k_linear_q8(c->mlm, c->mlm_q, &s, &w->mlm_w, w->mlm_b, 1);
+        bl_kf_linear_q8(c->mlm, c->mlm_q, &s, &w->mlm_w, w->mlm_b, 1);
     } else {
-        bl_k_linear_f32(c->mlm, h, &w->mlm_w, w->mlm_b, 1);
+        bl_kf_linear_f32(c->mlm, h, &w->mlm_w, w->mlm_b, 1);
     }
     bl_k_act(c->mlm, (size_t)H, cfg->act);
     bl_k_layernorm(c->mlm, w->mlm_ln_g, w->mlm_ln_b, 1, H, cfg->ln_eps);
     if (c->prec == BL_PREC_NATIVE && w->decoder.dtype == BL_DT_I8) {
         float s;
         bl_k_quantize_rows(c->mlm_q, &s, c->mlm, 1, H);
-        bl_k_linear_q8(logits, c->mlm_q, &s, &w->decoder, w->decoder_b, 1);
+        bl_kf_linear_q8(logits, c->mlm_q, &s, &w->decoder, w->decoder_b, 1);
     } else {
-        bl_k_linear_f32(logits, c->mlm, &w->decoder, w->decoder_b, 1);
+        bl_kf_linear_f32(logits, c->mlm, &w->decoder, w->decoder_b, 1);
     }
     return 0;
 }

@@ -50,4 +50,27 @@ float bl_k_dot(const float *a, const float *b, int len);
 /* y[i] += a · x[i] (attention context: P·V one row of V at a time). */
 void bl_k_axpy(float *y, float a, const float *x, int len);
 
+/* ---- Optimised variants: what bert.c calls (issue 5). ----
+   Defined by kernels_simd.c under __wasm_simd128__ (chosen at compile time: the page requires
+   SIMD), by kernels_x86.c on x86-64 (AVX2 chosen at run time, so the CLI still runs on CPUs
+   without it) and by kernels_dispatch.c elsewhere (the scalar kernels). Each gives the same
+   result as the scalar reference: bit for bit for linear_q8 (integer math) and also for the
+   f32 ones, which keep the scalar summation order and use no FMA, so WASM and native agree.
+   tests/test_kernels_simd.c checks every one against the scalar kernels. */
+void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+                     const float *bias, int n);
+void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n);
+/* Attention scores of one query row: p[j] = bl_k_dot(q, k + j·kstride, d) × scale, j < n. */
+void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale);
+/* Attention context of one query row: for j = 0..n-1 in order, bl_k_axpy(out, p[j], v + j·vstride, d). */
+void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
+/* The scalar definitions of the two attention kernels above (kernels_dispatch.c): the
+   reference the vector versions are tested against. */
+void bl_k_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale);
+void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
+/* Which variant runs ("wasm-simd128", "avx2", "scalar"); force the scalar kernels (benchmarks,
+   tests; the environment variable BERTLENS_KERNELS=scalar does the same natively). */
+const char *bl_kf_name(void);
+void bl_kf_force_scalar(int on);
+
 #endif

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# bench/run_wasm_tests.sh — the kernel and forward-pass unit tests compiled to WebAssembly
+# (-O3 -msimd128, as web/wasm.cmake builds the page) and run in node, so the SIMD128 kernels
+# are checked against the scalar reference and the forward against its golden data.
+#   bench/run_wasm_tests.sh [BUILD_DIR]     (default build-perf-wasm)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-build-perf-wasm}
+mkdir -p "$OUT"
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}   # Debian's emcc needs it to find acorn
+SRC=$(ls core/*.c | grep -v '/wasm_')
+# gnu11 as CMake's C_STANDARD 11 with extensions (M_PI in tests); NODERAWFS: tests read
+# tests/ files relative to the repository root, as ctest runs them
+for t in test_kernels_simd test_kernels test_bert; do
+  emcc -O3 -msimd128 -std=gnu11 -Wall -Wextra -Werror -Icore -I/usr/include/stb $SRC "tests/$t.c" \
+    -o "$OUT/$t.js" -sNODERAWFS=1 -sALLOW_MEMORY_GROWTH=1 -lm
+done
+fail=0
+for t in test_kernels_simd test_kernels test_bert; do
+  node --no-experimental-fetch "$OUT/$t.js" > "$OUT/$t.log" 2>&1 || fail=1
+  grep -E "checks|FAIL" "$OUT/$t.log" | head -20
+done
+exit $fail

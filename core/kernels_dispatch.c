@@ -1,0 +1,30 @@
+/* kernels_dispatch.c — the scalar attention kernels (the reference for bl_kf_scores / bl_kf_pv)
+   and, on targets with neither WASM SIMD128 nor x86-64, the bl_kf_* entry points as plain
+   calls to the scalar kernels, so bert.c has one set of names everywhere (see kernels.h). */
+#include "kernels.h"
+
+void bl_k_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale) {
+    for (int j = 0; j < n; j++) p[j] = bl_k_dot(q, k + (size_t)j * kstride, d) * scale;
+}
+
+void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
+    for (int j = 0; j < n; j++) bl_k_axpy(out, p[j], v + (size_t)j * vstride, d);
+}
+
+#if !defined(__wasm_simd128__) && !defined(__x86_64__)
+void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+                     const float *bias, int n) {
+    bl_k_linear_q8(y, xq, xs, w, bias, n);
+}
+void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
+    bl_k_linear_f32(y, x, w, bias, n);
+}
+void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale) {
+    bl_k_scores(p, q, k, kstride, n, d, scale);
+}
+void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
+    bl_k_pv(out, p, v, vstride, n, d);
+}
+const char *bl_kf_name(void) { return "scalar"; }
+void bl_kf_force_scalar(int on) { (void)on; }
+#endif

@@ -1,0 +1,219 @@
+/* kernels_simd.c — WebAssembly SIMD128 kernels (see kernels.h, bl_kf_*).
+
+   Compiled only under __wasm_simd128__ (web/wasm.cmake builds with -msimd128; the page
+   refuses browsers without SIMD), so the choice is made at compile time. emcc 3.1.6 has no
+   relaxed SIMD, so no i8 dot product and no FMA: the int8 kernel widens to i16 and uses
+   i32x4.dot_i16x8_s, and the f32 kernels multiply then add, which keeps them bit-identical to
+   the scalar reference (same 8-lane order: two f32x4 accumulators are lanes 0–3 and 4–7). */
+#include "kernels.h"
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+
+/* Set by bl_kf_force_scalar only (benchmarks, tests). */
+static int bl_simd_off;
+
+const char *bl_kf_name(void) { return bl_simd_off ? "scalar" : "wasm-simd128"; }
+void bl_kf_force_scalar(int on) { bl_simd_off = on; }
+
+/* Tokens per chunk in the linear kernels: the chunk's activations (≤ 64 KiB) stay in cache
+   while every weight row passes over them. */
+static int bl_simd_chunk(int in, size_t elem) {
+    int tt = (int)(65536 / ((size_t)in * elem));
+    return tt < 4 ? 4 : tt;
+}
+
+/* ---- int8 linear ----------------------------------------------------------------------
+   16 int8 of each operand are sign-extended into two i16x8 halves and i32x4.dot_i16x8_s
+   multiplies and pairs them into i32 lanes: exact for every int8 value. A block is R weight
+   rows × T tokens, so each widened vector is reused R or T times; 4×2 keeps the 8
+   accumulators and the operands within the 16 vector registers V8 has on x86-64. */
+
+static inline int32_t bl_simd_hsum_i32(v128_t v) {
+    return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
+           wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
+}
+
+#define BL_SIMD_Q8_BLOCK(R, T)                                                                  \
+    static void bl_simd_q8_##R##x##T(int32_t *res, const int8_t *w, const int8_t *x, int in) {  \
+        v128_t acc[R][T];                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int t = 0; t < T; t++) acc[r][t] = wasm_i32x4_splat(0);                        \
+        int i = 0;                                                                              \
+        for (; i + 16 <= in; i += 16) {                                                         \
+            v128_t xl[T], xh[T];                                                                \
+            for (int t = 0; t < T; t++) {                                                       \
+                const v128_t xv = wasm_v128_load(x + (size_t)t * in + i);                       \
+                xl[t] = wasm_i16x8_extend_low_i8x16(xv);                                        \
+                xh[t] = wasm_i16x8_extend_high_i8x16(xv);                                       \
+            }                                                                                   \
+            for (int r = 0; r < R; r++) {                                                       \
+                const v128_t wv = wasm_v128_load(w + (size_t)r * in + i);                       \
+                const v128_t wl = wasm_i16x8_extend_low_i8x16(wv);                              \
+                const v128_t wh = wasm_i16x8_extend_high_i8x16(wv);                             \
+                for (int t = 0; t < T; t++)                                                     \
+                    acc[r][t] = wasm_i32x4_add(acc[r][t],                                       \
+                                               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wl, xl[t]),  \
+                                                              wasm_i32x4_dot_i16x8(wh, xh[t])));\
+            }                                                                                   \
+        }                                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int t = 0; t < T; t++) {                                                       \
+                int32_t s = bl_simd_hsum_i32(acc[r][t]);                                        \
+                const int8_t *wr = w + (size_t)r * in, *xr = x + (size_t)t * in;                \
+                for (int j = i; j < in; j++) s += (int32_t)wr[j] * (int32_t)xr[j];              \
+                res[r * T + t] = s;                                                             \
+            }                                                                                   \
+    }
+
+BL_SIMD_Q8_BLOCK(4, 2)
+BL_SIMD_Q8_BLOCK(4, 1)
+BL_SIMD_Q8_BLOCK(1, 2)
+BL_SIMD_Q8_BLOCK(1, 1)
+
+void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+                     const float *bias, int n) {
+    if (bl_simd_off) { bl_k_linear_q8(y, xq, xs, w, bias, n); return; }
+    const int in = w->cols, out = w->rows;
+    const int8_t *W = (const int8_t *)w->data;
+    const int tt = bl_simd_chunk(in, 1);
+    int32_t res[8];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n;
+        for (int o = 0; o < out; o += 4) {
+            const int R = out - o < 4 ? out - o : 4, rb = R == 4 ? 4 : 1;
+            for (int t = t0; t < t1; t += 2) {
+                const int T = t1 - t < 2 ? t1 - t : 2;
+                const int8_t *xr = xq + (size_t)t * in;
+                for (int r0 = 0; r0 < R; r0 += rb) {
+                    const int8_t *wr = W + (size_t)(o + r0) * in;
+                    if (rb == 4) {
+                        if (T == 2) bl_simd_q8_4x2(res, wr, xr, in); else bl_simd_q8_4x1(res, wr, xr, in);
+                    } else {
+                        if (T == 2) bl_simd_q8_1x2(res, wr, xr, in); else bl_simd_q8_1x1(res, wr, xr, in);
+                    }
+                    /* the scalar kernel's epilogue, same expression and order */
+                    for (int r = 0; r < rb; r++)
+                        for (int k = 0; k < T; k++) {
+                            const int oo = o + r0 + r;
+                            y[(size_t)(t + k) * out + oo] =
+                                (float)res[r * T + k] * (xs[t + k] * w->scale[oo]) + (bias ? bias[oo] : 0.0f);
+                        }
+                }
+            }
+        }
+    }
+}
+
+/* ---- f32 dot products in the scalar kernels' order ------------------------------------- */
+
+static float bl_simd_reduce8(const float s[8]) {
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+/* Σ w[i]·x_t[i] for T ≤ 4 tokens (rows of x at stride); w is F32 or, with i8 set, int8
+   widened to f32 as the scalar bl_k_dot_i8 does. */
+static void bl_simd_dot4(float *res, const void *w, int i8, const float *x, size_t stride,
+                         int len, int T) {
+    v128_t lo[4], hi[4];
+    for (int t = 0; t < 4; t++) lo[t] = hi[t] = wasm_f32x4_splat(0.0f);
+    const float *wf = (const float *)w;
+    const int8_t *wq = (const int8_t *)w;
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+        v128_t wl, wh;
+        if (i8) {
+            const v128_t b = wasm_v128_load64_zero(wq + i);
+            const v128_t h = wasm_i16x8_extend_low_i8x16(b);
+            wl = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(h));
+            wh = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(h));
+        } else {
+            wl = wasm_v128_load(wf + i);
+            wh = wasm_v128_load(wf + i + 4);
+        }
+        for (int t = 0; t < T; t++) {
+            const float *xr = x + t * stride + i;
+            lo[t] = wasm_f32x4_add(lo[t], wasm_f32x4_mul(wl, wasm_v128_load(xr)));
+            hi[t] = wasm_f32x4_add(hi[t], wasm_f32x4_mul(wh, wasm_v128_load(xr + 4)));
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        float s[8];
+        wasm_v128_store(s, lo[t]);
+        wasm_v128_store(s + 4, hi[t]);
+        const float *xr = x + t * stride;
+        for (int j = i, k = 0; j < len; j++, k++) s[k] += (i8 ? (float)wq[j] : wf[j]) * xr[j];
+        res[t] = bl_simd_reduce8(s);
+    }
+}
+
+void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
+    if (bl_simd_off || (w->dtype != BL_DT_F32 && w->dtype != BL_DT_I8)) {
+        bl_k_linear_f32(y, x, w, bias, n);   /* F16: the scalar chunked widening */
+        return;
+    }
+    const int in = w->cols, out = w->rows, i8 = w->dtype == BL_DT_I8;
+    const int tt = bl_simd_chunk(in, sizeof(float));
+    float res[4];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n;
+        for (int o = 0; o < out; o++) {
+            const void *wr = i8 ? (const void *)((const int8_t *)w->data + (size_t)o * in)
+                                : (const void *)((const float *)w->data + (size_t)o * in);
+            const float b = bias ? bias[o] : 0.0f;
+            for (int t = t0; t < t1; t += 4) {
+                const int T = t1 - t < 4 ? t1 - t : 4;
+                bl_simd_dot4(res, wr, i8, x + (size_t)t * in, (size_t)in, in, T);
+                for (int k = 0; k < T; k++)
+                    y[(size_t)(t + k) * out + o] = i8 ? res[k] * w->scale[o] + b : res[k] + b;
+            }
+        }
+    }
+}
+
+/* ---- attention --------------------------------------------------------------------------- */
+
+void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale) {
+    if (bl_simd_off) { bl_k_scores(p, q, k, kstride, n, d, scale); return; }
+    float res[4];
+    for (int j = 0; j < n; j += 4) {
+        const int T = n - j < 4 ? n - j : 4;
+        bl_simd_dot4(res, q, 0, k + (size_t)j * kstride, (size_t)kstride, d, T);
+        for (int t = 0; t < T; t++) p[j + t] = res[t] * scale;
+    }
+}
+
+/* out[i] += p[j]·v[j][i] for j in order (product rounded, then added, as bl_k_axpy does);
+   16 outputs stay in registers across all n rows of v. */
+void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
+    if (bl_simd_off) { bl_k_pv(out, p, v, vstride, n, d); return; }
+    int i = 0;
+    for (; i + 16 <= d; i += 16) {
+        v128_t a0 = wasm_v128_load(out + i), a1 = wasm_v128_load(out + i + 4);
+        v128_t a2 = wasm_v128_load(out + i + 8), a3 = wasm_v128_load(out + i + 12);
+        for (int j = 0; j < n; j++) {
+            const v128_t pj = wasm_f32x4_splat(p[j]);
+            const float *vr = v + (size_t)j * vstride + i;
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(pj, wasm_v128_load(vr)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(pj, wasm_v128_load(vr + 4)));
+            a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(pj, wasm_v128_load(vr + 8)));
+            a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(pj, wasm_v128_load(vr + 12)));
+        }
+        wasm_v128_store(out + i, a0); wasm_v128_store(out + i + 4, a1);
+        wasm_v128_store(out + i + 8, a2); wasm_v128_store(out + i + 12, a3);
+    }
+    for (; i + 4 <= d; i += 4) {
+        v128_t a = wasm_v128_load(out + i);
+        for (int j = 0; j < n; j++)
+            a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_splat(p[j]),
+                                                 wasm_v128_load(v + (size_t)j * vstride + i)));
+        wasm_v128_store(out + i, a);
+    }
+    for (; i < d; i++) {
+        float a = out[i];
+        for (int j = 0; j < n; j++) a += p[j] * v[(size_t)j * vstride + i];
+        out[i] = a;
+    }
+}
+
+#endif

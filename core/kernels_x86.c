@@ -1,0 +1,254 @@
+/* kernels_x86.c — AVX2 kernels for the native CLI on x86-64 (see kernels.h, bl_kf_*).
+
+   The build uses no -mavx2: only the functions below carry __attribute__((target("avx2"))),
+   and bl_kf_* pick them at run time with __builtin_cpu_supports, so one binary runs on any
+   x86-64 CPU (older ones get the scalar kernels). FMA is deliberately not enabled: a fused
+   multiply-add rounds once where the scalar code rounds twice, and the f32 kernels here are
+   meant to be bit-identical to the scalar reference (same 8-lane summation order). */
+#include "kernels.h"
+
+#if defined(__x86_64__) && !defined(__wasm_simd128__)
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BL_AVX2 __attribute__((target("avx2")))
+
+/* -1: not decided yet; 0: scalar; 1: AVX2. Written once with the same value by whichever
+   thread gets there first, so the unsynchronised read is harmless in practice. */
+static int bl_x86_mode = -1;
+
+static int bl_x86_detect(void) {
+    const char *e = getenv("BERTLENS_KERNELS");
+    if (e && strcmp(e, "scalar") == 0) return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+}
+
+static int bl_x86_avx2(void) {
+    if (bl_x86_mode < 0) bl_x86_mode = bl_x86_detect();
+    return bl_x86_mode;
+}
+
+const char *bl_kf_name(void) { return bl_x86_avx2() ? "avx2" : "scalar"; }
+void bl_kf_force_scalar(int on) { bl_x86_mode = on ? 0 : bl_x86_detect(); }
+
+/* Tokens per chunk in the linear kernels: the chunk's activations (≤ 64 KiB) stay in L2
+   while every weight row passes over them, instead of streaming all n rows per weight block. */
+static int bl_x86_chunk(int in, size_t elem) {
+    int tt = (int)(65536 / ((size_t)in * elem));
+    return tt < 4 ? 4 : tt;
+}
+
+/* ---- int8 linear ----------------------------------------------------------------------
+   Both operands are sign-extended to i16 (vpmovsxbw) and multiplied pairwise into i32 lanes
+   (vpmaddwd): exact for every int8 value, -128 included (maddubs would need |x| ≤ 127 on one
+   side and saturates). R weight rows × T tokens per block: each widened weight vector meets
+   T tokens and each widened token vector R rows, with R·T accumulators in registers. */
+
+BL_AVX2 static inline int32_t bl_x86_hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+#define BL_X86_Q8_BLOCK(R, T)                                                                   \
+    BL_AVX2 static void bl_x86_q8_##R##x##T(int32_t *res, const int8_t *w, const int8_t *x,     \
+                                              int in) {                                         \
+        __m256i acc[R][T];                                                                      \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_si256();                     \
+        int i = 0;                                                                              \
+        for (; i + 16 <= in; i += 16) {                                                         \
+            __m256i xv[T];                                                                      \
+            for (int t = 0; t < T; t++)                                                         \
+                xv[t] = _mm256_cvtepi8_epi16(                                                   \
+                    _mm_loadu_si128((const __m128i *)(x + (size_t)t * in + i)));                \
+            for (int r = 0; r < R; r++) {                                                       \
+                const __m256i wv = _mm256_cvtepi8_epi16(                                        \
+                    _mm_loadu_si128((const __m128i *)(w + (size_t)r * in + i)));                \
+                for (int t = 0; t < T; t++)                                                     \
+                    acc[r][t] = _mm256_add_epi32(acc[r][t], _mm256_madd_epi16(wv, xv[t]));      \
+            }                                                                                   \
+        }                                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int t = 0; t < T; t++) {                                                       \
+                int32_t s = bl_x86_hsum_i32(acc[r][t]);                                         \
+                const int8_t *wr = w + (size_t)r * in, *xr = x + (size_t)t * in;                \
+                for (int j = i; j < in; j++) s += (int32_t)wr[j] * (int32_t)xr[j];              \
+                res[r * T + t] = s;                                                             \
+            }                                                                                   \
+    }
+
+BL_X86_Q8_BLOCK(4, 2)
+BL_X86_Q8_BLOCK(4, 1)
+BL_X86_Q8_BLOCK(1, 2)
+BL_X86_Q8_BLOCK(1, 1)
+
+BL_AVX2 static void bl_x86_linear_q8(float *y, const int8_t *xq, const float *xs,
+                                     const bl_tensor *w, const float *bias, int n) {
+    const int in = w->cols, out = w->rows;
+    const int8_t *W = (const int8_t *)w->data;
+    const int tt = bl_x86_chunk(in, 1);
+    int32_t res[8];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n;
+        for (int o = 0; o < out; o += 4) {
+            const int R = out - o < 4 ? out - o : 4;
+            for (int t = t0; t < t1; t += 2) {
+                const int T = t1 - t < 2 ? t1 - t : 2;
+                const int8_t *xr = xq + (size_t)t * in;
+                for (int r0 = 0; r0 < R; r0 += (R == 4 ? 4 : 1)) {
+                    const int8_t *wr = W + (size_t)(o + r0) * in;
+                    const int rb = R == 4 ? 4 : 1;
+                    if (rb == 4) {
+                        if (T == 2) bl_x86_q8_4x2(res, wr, xr, in); else bl_x86_q8_4x1(res, wr, xr, in);
+                    } else {
+                        if (T == 2) bl_x86_q8_1x2(res, wr, xr, in); else bl_x86_q8_1x1(res, wr, xr, in);
+                    }
+                    /* the scalar kernel's epilogue, same expression and order */
+                    for (int r = 0; r < rb; r++)
+                        for (int k = 0; k < T; k++) {
+                            const int oo = o + r0 + r;
+                            y[(size_t)(t + k) * out + oo] =
+                                (float)res[r * T + k] * (xs[t + k] * w->scale[oo]) + (bias ? bias[oo] : 0.0f);
+                        }
+                }
+            }
+        }
+    }
+}
+
+void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+                     const float *bias, int n) {
+    if (bl_x86_avx2()) bl_x86_linear_q8(y, xq, xs, w, bias, n);
+    else bl_k_linear_q8(y, xq, xs, w, bias, n);
+}
+
+/* ---- f32 dot products in the scalar kernels' order -------------------------------------
+   Lane k of one __m256 is the scalar s[k]; the tail and the final reduction run as scalar
+   code on the stored lanes, exactly as kernels_scalar.c does. */
+
+static float bl_x86_reduce8(const float s[8]) {
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+/* Σ w[i]·x_t[i] for 4 tokens (rows of x at stride `in`); w is F32 or, with i8 set, int8 widened
+   to f32 (the scalar bl_k_dot_i8: (float)q · x). */
+BL_AVX2 static void bl_x86_dot4(float *res, const void *w, int i8, const float *x, size_t stride,
+                                int len, int T) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    const float *wf = (const float *)w;
+    const int8_t *wq = (const int8_t *)w;
+    int i = 0;
+    if (T == 4) {
+        for (; i + 8 <= len; i += 8) {
+            const __m256 wv = i8 ? _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                       _mm_loadl_epi64((const __m128i *)(wq + i))))
+                                 : _mm256_loadu_ps(wf + i);
+            for (int t = 0; t < 4; t++)
+                acc[t] = _mm256_add_ps(acc[t], _mm256_mul_ps(wv, _mm256_loadu_ps(x + t * stride + i)));
+        }
+    } else {
+        for (; i + 8 <= len; i += 8) {
+            const __m256 wv = i8 ? _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                       _mm_loadl_epi64((const __m128i *)(wq + i))))
+                                 : _mm256_loadu_ps(wf + i);
+            for (int t = 0; t < T; t++)
+                acc[t] = _mm256_add_ps(acc[t], _mm256_mul_ps(wv, _mm256_loadu_ps(x + t * stride + i)));
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        float s[8];
+        _mm256_storeu_ps(s, acc[t]);
+        const float *xr = x + t * stride;
+        for (int j = i, k = 0; j < len; j++, k++) s[k] += (i8 ? (float)wq[j] : wf[j]) * xr[j];
+        res[t] = bl_x86_reduce8(s);
+    }
+}
+
+BL_AVX2 static void bl_x86_linear_f32(float *y, const float *x, const bl_tensor *w,
+                                      const float *bias, int n) {
+    const int in = w->cols, out = w->rows, i8 = w->dtype == BL_DT_I8;
+    const int tt = bl_x86_chunk(in, sizeof(float));
+    float res[4];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n;
+        for (int o = 0; o < out; o++) {
+            const void *wr = i8 ? (const void *)((const int8_t *)w->data + (size_t)o * in)
+                                : (const void *)((const float *)w->data + (size_t)o * in);
+            const float b = bias ? bias[o] : 0.0f;
+            for (int t = t0; t < t1; t += 4) {
+                const int T = t1 - t < 4 ? t1 - t : 4;
+                bl_x86_dot4(res, wr, i8, x + (size_t)t * in, (size_t)in, in, T);
+                for (int k = 0; k < T; k++)
+                    y[(size_t)(t + k) * out + o] = i8 ? res[k] * w->scale[o] + b : res[k] + b;
+            }
+        }
+    }
+}
+
+void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
+    if (bl_x86_avx2() && (w->dtype == BL_DT_F32 || w->dtype == BL_DT_I8))
+        bl_x86_linear_f32(y, x, w, bias, n);
+    else
+        bl_k_linear_f32(y, x, w, bias, n);   /* F16: the scalar chunked widening */
+}
+
+/* ---- attention --------------------------------------------------------------------------- */
+
+BL_AVX2 static void bl_x86_scores(float *p, const float *q, const float *k, int kstride, int n,
+                                  int d, float scale) {
+    float res[4];
+    for (int j = 0; j < n; j += 4) {
+        const int T = n - j < 4 ? n - j : 4;
+        bl_x86_dot4(res, q, 0, k + (size_t)j * kstride, (size_t)kstride, d, T);
+        for (int t = 0; t < T; t++) p[j + t] = res[t] * scale;
+    }
+}
+
+/* out[i] += p[j]·v[j][i] for j in order: a product rounded, then added, as bl_k_axpy does;
+   32 outputs stay in registers across all n rows of v. */
+BL_AVX2 static void bl_x86_pv(float *out, const float *p, const float *v, int vstride, int n,
+                              int d) {
+    int i = 0;
+    for (; i + 32 <= d; i += 32) {
+        __m256 a0 = _mm256_loadu_ps(out + i), a1 = _mm256_loadu_ps(out + i + 8);
+        __m256 a2 = _mm256_loadu_ps(out + i + 16), a3 = _mm256_loadu_ps(out + i + 24);
+        for (int j = 0; j < n; j++) {
+            const __m256 pj = _mm256_set1_ps(p[j]);
+            const float *vr = v + (size_t)j * vstride + i;
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(pj, _mm256_loadu_ps(vr)));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(pj, _mm256_loadu_ps(vr + 8)));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(pj, _mm256_loadu_ps(vr + 16)));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(pj, _mm256_loadu_ps(vr + 24)));
+        }
+        _mm256_storeu_ps(out + i, a0); _mm256_storeu_ps(out + i + 8, a1);
+        _mm256_storeu_ps(out + i + 16, a2); _mm256_storeu_ps(out + i + 24, a3);
+    }
+    for (; i + 8 <= d; i += 8) {
+        __m256 a = _mm256_loadu_ps(out + i);
+        for (int j = 0; j < n; j++)
+            a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + (size_t)j * vstride + i)));
+        _mm256_storeu_ps(out + i, a);
+    }
+    for (; i < d; i++) {
+        float a = out[i];
+        for (int j = 0; j < n; j++) a += p[j] * v[(size_t)j * vstride + i];
+        out[i] = a;
+    }
+}
+
+void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale) {
+    if (bl_x86_avx2()) bl_x86_scores(p, q, k, kstride, n, d, scale);
+    else bl_k_scores(p, q, k, kstride, n, d, scale);
+}
+
+void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
+    if (bl_x86_avx2()) bl_x86_pv(out, p, v, vstride, n, d);
+    else bl_k_pv(out, p, v, vstride, n, d);
+}
+
+#endif

@@ -1,0 +1,150 @@
+/* test_kernels_simd.c — every optimised kernel (bl_kf_*: AVX2 natively when the CPU has it,
+   SIMD128 under WebAssembly) against the scalar reference (bl_k_*), bit for bit: the integer
+   kernel is exact by construction and the f32 ones keep the scalar summation order without
+   FMA (kernels.h). Shapes are chosen to hit every edge of the blocking: n = 1, 7, 511, 512
+   tokens (blocks of 2 and 4, chunks of tokens), widths below one vector, not a multiple of
+   8 or 16, and output counts that leave 1–3 rows after the blocks of 4. int8 operands span
+   the full range, -128 included (a maddubs-style shortcut would get that wrong). */
+#include "check.h"
+#include "kernels.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (uint32_t)(rng >> 32);
+}
+static float frand(void) { return (float)((double)rnd() / 4294967296.0 * 2.0 - 1.0); }
+
+/* first index where the two arrays differ bitwise (-0 vs +0 counts), or -1 */
+static long first_diff(const float *a, const float *b, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (memcmp(&a[i], &b[i], sizeof(float)) != 0) return (long)i;
+    return -1;
+}
+
+static const int NS[] = {1, 7, 511, 512};
+#define NN (int)(sizeof NS / sizeof NS[0])
+
+static void test_linear(void) {
+    const int ins[] = {1, 7, 15, 17, 100, 773};
+    const int outs[] = {1, 3, 6, 37};
+    for (int a = 0; a < (int)(sizeof ins / sizeof ins[0]); a++)
+        for (int b = 0; b < (int)(sizeof outs / sizeof outs[0]); b++)
+            for (int c = 0; c < NN; c++) {
+                const int in = ins[a], out = outs[b], n = NS[c];
+                /* skip the slowest corner: 512 tokens on the widest input is covered by 511 */
+                if (in == 773 && n == 512 && out > 6) continue;
+                int8_t *wq = malloc((size_t)out * in), *xq = malloc((size_t)n * in);
+                float *ws = malloc(out * sizeof(float)), *xs = malloc(n * sizeof(float));
+                float *bias = malloc(out * sizeof(float)), *wf = malloc((size_t)out * in * sizeof(float));
+                float *x = malloc((size_t)n * in * sizeof(float));
+                float *y0 = malloc((size_t)n * out * sizeof(float)), *y1 = malloc((size_t)n * out * sizeof(float));
+                for (size_t i = 0; i < (size_t)out * in; i++) { wq[i] = (int8_t)(rnd() & 0xff); wf[i] = frand(); }
+                for (size_t i = 0; i < (size_t)n * in; i++) { xq[i] = (int8_t)(rnd() & 0xff); x[i] = 4.0f * frand(); }
+                /* saturate some rows at the extremes: the largest |sum| the kernel must hold */
+                if (out > 2) for (int i = 0; i < in; i++) wq[(size_t)2 * in + i] = -128;
+                if (n > 1) for (int i = 0; i < in; i++) xq[(size_t)1 * in + i] = -128;
+                for (int o = 0; o < out; o++) { ws[o] = 0.01f * (1.0f + frand()); bias[o] = frand(); }
+                for (int t = 0; t < n; t++) xs[t] = 0.02f * (1.0f + frand());
+                bl_tensor w = {0};
+                w.dtype = BL_DT_I8; w.rows = out; w.cols = in; w.data = wq; w.scale = ws;
+                for (int withb = 0; withb < 2; withb++) {
+                    const float *bb = withb ? bias : NULL;
+                    /* q8 */
+                    memset(y0, 0x55, (size_t)n * out * sizeof(float));
+                    memset(y1, 0xaa, (size_t)n * out * sizeof(float));
+                    bl_k_linear_q8(y0, xq, xs, &w, bb, n);
+                    bl_kf_linear_q8(y1, xq, xs, &w, bb, n);
+                    long d = first_diff(y0, y1, (size_t)n * out);
+                    CHECK(d < 0, "linear_q8 in=%d out=%d n=%d bias=%d: element %ld %.9g vs scalar %.9g",
+                          in, out, n, withb, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
+                    /* f32 activations against I8 weights (the --precision f32 path) */
+                    bl_k_linear_f32(y0, x, &w, bb, n);
+                    bl_kf_linear_f32(y1, x, &w, bb, n);
+                    d = first_diff(y0, y1, (size_t)n * out);
+                    CHECK(d < 0, "linear_f32/I8 in=%d out=%d n=%d bias=%d: element %ld %.9g vs scalar %.9g",
+                          in, out, n, withb, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
+                    /* f32 weights */
+                    bl_tensor wf32 = {0};
+                    wf32.dtype = BL_DT_F32; wf32.rows = out; wf32.cols = in; wf32.data = wf;
+                    bl_k_linear_f32(y0, x, &wf32, bb, n);
+                    bl_kf_linear_f32(y1, x, &wf32, bb, n);
+                    d = first_diff(y0, y1, (size_t)n * out);
+                    CHECK(d < 0, "linear_f32/F32 in=%d out=%d n=%d bias=%d: element %ld %.9g vs scalar %.9g",
+                          in, out, n, withb, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
+                }
+                free(wq); free(xq); free(ws); free(xs); free(bias); free(wf); free(x); free(y0); free(y1);
+            }
+}
+
+/* F16 weights go to the scalar kernel through bl_kf_linear_f32: still the same answer */
+static void test_linear_f16(void) {
+    const int in = 300, out = 5, n = 7;
+    uint16_t *h = malloc((size_t)out * in * 2);
+    float *x = malloc((size_t)n * in * sizeof(float));
+    float y0[35], y1[35];
+    for (int i = 0; i < out * in; i++) h[i] = bl_f32_to_f16(frand());
+    for (int i = 0; i < n * in; i++) x[i] = frand();
+    bl_tensor w = {0};
+    w.dtype = BL_DT_F16; w.rows = out; w.cols = in; w.data = h;
+    bl_k_linear_f32(y0, x, &w, NULL, n);
+    bl_kf_linear_f32(y1, x, &w, NULL, n);
+    CHECK(first_diff(y0, y1, 35) < 0, "linear_f32/F16 differs from scalar");
+    free(h); free(x);
+}
+
+static void test_attention(void) {
+    const int ds[] = {1, 7, 8, 31, 64, 65, 100};
+    for (int a = 0; a < (int)(sizeof ds / sizeof ds[0]); a++)
+        for (int c = 0; c < NN; c++) {
+            const int d = ds[a], n = NS[c], stride = 3 * d + 5;   /* heads interleaved in a row */
+            float *q = malloc(d * sizeof(float)), *kv = malloc((size_t)n * stride * sizeof(float));
+            float *p0 = malloc(n * sizeof(float)), *p1 = malloc(n * sizeof(float));
+            float *o0 = malloc(d * sizeof(float)), *o1 = malloc(d * sizeof(float));
+            for (int i = 0; i < d; i++) q[i] = 3.0f * frand();
+            for (size_t i = 0; i < (size_t)n * stride; i++) kv[i] = 3.0f * frand();
+            const float scale = 0.125f + 0.01f * (float)d;
+            bl_k_scores(p0, q, kv + 2, stride, n, d, scale);
+            bl_kf_scores(p1, q, kv + 2, stride, n, d, scale);
+            long df = first_diff(p0, p1, (size_t)n);
+            CHECK(df < 0, "scores d=%d n=%d: element %ld %.9g vs scalar %.9g", d, n, df,
+                  df < 0 ? 0 : p1[df], df < 0 ? 0 : p0[df]);
+            bl_k_softmax(p0, n);
+            for (int i = 0; i < d; i++) o0[i] = o1[i] = frand();   /* accumulate onto non-zero */
+            bl_k_pv(o0, p0, kv + 1, stride, n, d);
+            bl_kf_pv(o1, p0, kv + 1, stride, n, d);
+            df = first_diff(o0, o1, (size_t)d);
+            CHECK(df < 0, "pv d=%d n=%d: element %ld %.9g vs scalar %.9g", d, n, df,
+                  df < 0 ? 0 : o1[df], df < 0 ? 0 : o0[df]);
+            free(q); free(kv); free(p0); free(p1); free(o0); free(o1);
+        }
+    /* the scalar pair is itself what bert.c did before: bl_k_dot / bl_k_axpy per key */
+    float q[10], k[30], p[3], out[10] = {0}, want[10] = {0};
+    for (int i = 0; i < 10; i++) q[i] = frand();
+    for (int i = 0; i < 30; i++) k[i] = frand();
+    bl_k_scores(p, q, k, 10, 3, 10, 0.5f);
+    for (int j = 0; j < 3; j++) CHECK(p[j] == bl_k_dot(q, k + 10 * j, 10) * 0.5f, "bl_k_scores j=%d", j);
+    bl_k_pv(out, p, k, 10, 3, 10);
+    for (int j = 0; j < 3; j++) bl_k_axpy(want, p[j], k + 10 * j, 10);
+    CHECK(first_diff(out, want, 10) < 0, "bl_k_pv differs from bl_k_axpy per row");
+}
+
+int main(void) {
+    const char *name = bl_kf_name();
+    printf("test_kernels_simd: optimised kernels: %s\n", name);
+#if defined(__wasm_simd128__)
+    CHECK(strcmp(name, "wasm-simd128") == 0, "a SIMD128 build runs the %s kernels", name);
+#endif
+    test_linear();
+    test_linear_f16();
+    test_attention();
+    /* forcing the scalar kernels (benchmarks' "before") is visible and reversible */
+    bl_kf_force_scalar(1);
+    CHECK(strcmp(bl_kf_name(), "scalar") == 0, "force_scalar(1): name %s", bl_kf_name());
+    bl_kf_force_scalar(0);
+    CHECK(strcmp(bl_kf_name(), name) == 0, "force_scalar(0): name %s, was %s", bl_kf_name(), name);
+    return check_summary("test_kernels_simd");
+}
