@@ -33,6 +33,7 @@ struct bl_ctx {
     float *xs;      /* [cap] their row scales */
     float *mlm;     /* [hidden] MLM transform output */
     int8_t *mlm_q;  /* [hidden] */
+    size_t max_bytes; /* scratch ceiling (bl_ctx_set_max_bytes), 0 = none */
 };
 
 /* a*b*c for sizes, 0 on overflow (callers treat 0 as "too big") */
@@ -52,16 +53,52 @@ static int bl_grow(void **p, size_t bytes) {
     return 0;
 }
 
-static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
-    if (n <= c->cap) return 0;
-    const bl_config *cfg = &c->m->cfg;
+/* Scratch sizes for n tokens; 0 where a product overflows size_t. */
+typedef struct { size_t h, qk, f, att, q, s; } bl_scratch_sizes;
+
+static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n) {
     const size_t H = (size_t)cfg->hidden, I = (size_t)cfg->intermediate, N = (size_t)n;
     const size_t wide = H > I ? H : I;
-    const size_t sz_h = bl_mul3(N, H, sizeof(float));
-    const size_t sz_qk = bl_mul3((size_t)cfg->layers, N * H, sizeof(float));
-    const size_t sz_f = bl_mul3(N, I, sizeof(float));
-    const size_t sz_att = bl_mul3((size_t)cfg->layers * (size_t)cfg->heads, N * N, sizeof(float));
-    const size_t sz_q = bl_mul3(N, wide, 1);
+    bl_scratch_sizes z;
+    z.h = bl_mul3(N, H, sizeof(float));
+    z.qk = bl_mul3((size_t)cfg->layers, bl_mul3(N, H, 1), sizeof(float));
+    z.f = bl_mul3(N, I, sizeof(float));
+    z.att = bl_mul3(bl_mul3((size_t)cfg->layers, (size_t)cfg->heads, 1), bl_mul3(N, N, 1), sizeof(float));
+    z.q = bl_mul3(N, wide, 1);
+    z.s = N * sizeof(float);
+    return z;
+}
+
+/* a+b saturating at SIZE_MAX */
+static size_t bl_sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+size_t bl_ctx_bytes(const bl_model *m, int n) {
+    if (!m || n < 1) return 0;
+    const bl_config *cfg = &m->cfg;
+    bl_scratch_sizes z = bl_sizes(cfg, n);
+    if (!z.h || !z.qk || !z.f || !z.att || !z.q) return SIZE_MAX;
+    size_t t = (size_t)cfg->hidden * (sizeof(float) + 1);   /* MLM row (bl_ctx_new) */
+    for (int i = 0; i < 4; i++) t = bl_sat_add(t, z.h);   /* x, v, ctxv, tmp */
+    t = bl_sat_add(t, z.qk);
+    t = bl_sat_add(t, z.qk);
+    t = bl_sat_add(t, z.f);
+    t = bl_sat_add(t, z.att);
+    t = bl_sat_add(t, z.q);
+    return bl_sat_add(t, z.s);
+}
+
+void bl_ctx_set_max_bytes(bl_ctx *c, size_t max_bytes) { if (c) c->max_bytes = max_bytes; }
+
+static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
+    if (n <= c->cap) return 0;
+    if (c->max_bytes) {
+        const size_t need = bl_ctx_bytes(c->m, n);
+        if (need > c->max_bytes)
+            return bl_fail(e, "forward: this model at n=%d needs %.1f MB, above the limit of %.1f MB",
+                           n, need / 1048576.0, c->max_bytes / 1048576.0);
+    }
+    const bl_scratch_sizes z = bl_sizes(&c->m->cfg, n);
+    const size_t N = (size_t)n, sz_h = z.h, sz_qk = z.qk, sz_f = z.f, sz_att = z.att, sz_q = z.q;
     if (!sz_h || !sz_qk || !sz_f || !sz_att || !sz_q)
         return bl_fail(e, "forward: scratch for n=%d tokens does not fit in memory", n);
     if (bl_grow((void **)&c->x, sz_h) || bl_grow((void **)&c->q, sz_qk) ||

@@ -116,6 +116,13 @@ enum { BL_PREC_NATIVE = 0 /* int8 kernels where weights are int8 */,
 
 bl_ctx *bl_ctx_new(const bl_model *m, bl_err *e);
 void bl_ctx_free(bl_ctx *c);
+/* Memory ceiling: a forward whose scratch (bl_ctx_bytes for its n) exceeds max_bytes fails with
+   "forward: this model at n=… needs … MB, above the limit of … MB" before allocating, instead
+   of letting malloc (or WebAssembly memory growth) fail or abort. 0 (the default) = no limit. */
+void bl_ctx_set_max_bytes(bl_ctx *c, size_t max_bytes);
+/* Bytes a context for m holds after a forward on n tokens (SIZE_MAX if that overflows size_t;
+   0 for n < 1). Grows as layers × heads × n² (the kept attention maps) plus O(n). */
+size_t bl_ctx_bytes(const bl_model *m, int n);
 /* Run the encoder on n tokens (1 <= n <= max_pos). Keeps every attention map. */
 int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precision, bl_err *e);
 int bl_ctx_n(const bl_ctx *c);                    /* n of the last forward */

@@ -3,6 +3,7 @@
 # Installs what is missing (Debian apt, npm), builds natively, runs the unit tests,
 # then builds the WebAssembly module and runs the Node and headless-Chromium tests.
 #   BL_SKIP_WEB=1 tests/run.sh     native tests only
+#   BL_SKIP_FUZZ=1 / BL_FUZZ_SECS=N  skip the short fuzz run / seconds per fuzz target (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -43,6 +44,22 @@ if [ "${BL_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBL_SANITIZE=ON -DCMAKE_C_COMPILER=clang >/dev/null
   cmake --build build-asan -j"$JOBS" >/dev/null
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$JOBS")
+fi
+
+# libFuzzer targets (tests/fuzz/): a short run on the committed corpus; BL_FUZZ_SECS per target
+if [ "${BL_SKIP_FUZZ:-0}" != 1 ]; then
+  have_libfuzzer() { echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' |
+    clang -x c - -fsanitize=fuzzer -o /tmp/bl_libfuzzer_probe.$$ >/dev/null 2>&1; local r=$?; rm -f /tmp/bl_libfuzzer_probe.$$; return $r; }
+  if have clang && ! have_libfuzzer && apt-cache show libclang-rt-14-dev >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libclang-rt-14-dev >/dev/null || true
+  fi
+  if have clang && have_libfuzzer; then
+    echo "== fuzzers (tests/fuzz/run.sh, ${BL_FUZZ_SECS:-20} s per target)"
+    tests/fuzz/run.sh "${BL_FUZZ_SECS:-20}"
+  else
+    echo "== fuzzers skipped: clang's libFuzzer is not available (apt install clang libclang-rt-14-dev)"
+  fi
 fi
 
 if [ "${BL_SKIP_WEB:-0}" != 1 ] && [ -x tests/run_web.sh ]; then
