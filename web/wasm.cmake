@@ -8,7 +8,8 @@
 # Produces the static site in build-web/site/ (serve.sh does all of this):
 #   bertlens_core.js/.wasm   the core (BL_CORE_SRC) + core/wasm_api.c, a classic script that
 #                            defines BertlensCore() (importScripts in the worker, require in node)
-#   index.html app.js worker.js style.css fonts/  copied from web/
+#   index.html app.js worker.js style.css offline.js fonts/  copied from web/
+#   sw.js                    the offline service worker, stamped with the build hash (web/sw.cmake)
 #   weights/manifest.json + the model files it lists (copied by web/site.cmake on every build)
 
 set(BL_SITE_DIR ${CMAKE_BINARY_DIR}/site)
@@ -40,6 +41,8 @@ set_target_properties(bertlens_core PROPERTIES SUFFIX ".js" RUNTIME_OUTPUT_DIREC
 # Static files, font and default model, refreshed on every build (cheap: copy_if_different).
 add_custom_target(site ALL
   COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -DDST=${BL_SITE_DIR} -P ${CMAKE_SOURCE_DIR}/web/site.cmake
+  # sw.js with the build hash (web/sw.cmake): the offline cache's version
+  COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -DDST=${BL_SITE_DIR} -P ${CMAKE_SOURCE_DIR}/web/sw.cmake
   COMMENT "Assembling the static site in ${BL_SITE_DIR}"
   VERBATIM)
 add_dependencies(site bertlens_core)
