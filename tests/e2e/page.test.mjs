@@ -64,7 +64,9 @@ const browser = await chromium.launch({ executablePath: A.chromium || '/usr/bin/
 /* A page with the bookkeeping every test wants: console errors, foreign requests, and (without a
    default model) the test model routed in as weights/. */
 async function openPage({ dpr = 1, width = 1100, routes = null, expectErrors = false } = {}) {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, deviceScaleFactor: dpr, acceptDownloads: true });
+  // The offline service worker (web/sw.js) is tested by hosting.test.mjs; here it would fetch
+  // around the request interception these tests rely on.
+  const context = await browser.newContext({ viewport: { width, height: 900 }, deviceScaleFactor: dpr, acceptDownloads: true, serviceWorkers: 'block' });
   const p = await context.newPage();
   p.errors = [];
   p.foreign = [];
