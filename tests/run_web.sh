@@ -4,6 +4,7 @@
 #                                   fill-mask, rendered pixels) on a small random test model
 #                                   and, when weights/manifest.json exists, the default model
 #   2. tests/e2e/page.test.mjs      the page in headless Chromium served by ./serve.sh
+#   3. tests/e2e/hosting.test.mjs   the tools/build_site.sh artifact under /bertlens/, offline
 # Installs what is missing: Debian packages (emscripten, chromium, nodejs, npm, cmake, python3)
 # with apt as root or through sudo, and npm dev dependencies (playwright-core; never a browser).
 # Environment: BL_NATIVE_BUILD (native build dir with bertlens, default build/, built if
@@ -87,4 +88,10 @@ fi
 
 echo "== page in headless Chromium"
 node tests/e2e/page.test.mjs --test-model "$TM/test.int8.bin" --test-shards "$TM/shards/test.json" --cli "$CLI"
+
+if [ -x tools/build_site.sh ] && [ -f tests/e2e/hosting.test.mjs ]; then
+  echo "== published artifact under a sub-path, offline service worker"
+  ART=$(tools/build_site.sh "$WEB/artifact" 2>/dev/null | tail -n 1)
+  node tests/e2e/hosting.test.mjs --artifact "$ART" --test-model "$TM/test.int8.bin" --alt-model "$TM/test-nomlm.int8.bin"
+fi
 echo "== web tests passed"
