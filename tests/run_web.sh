@@ -5,6 +5,7 @@
 #                                   and, when weights/manifest.json exists, the default model
 #   2. tests/e2e/page.test.mjs      the page in headless Chromium served by ./serve.sh
 #   3. tests/e2e/hosting.test.mjs   the tools/build_site.sh artifact under /bertlens/, offline
+#   4. tests/e2e/single.test.mjs    the tools/build_single.sh single-file page from file://
 # Installs what is missing: Debian packages (emscripten, chromium, nodejs, npm, cmake, python3)
 # with apt as root or through sudo, and npm dev dependencies (playwright-core; never a browser).
 # Environment: BL_NATIVE_BUILD (native build dir with bertlens, default build/, built if
@@ -93,5 +94,10 @@ if [ -x tools/build_site.sh ] && [ -f tests/e2e/hosting.test.mjs ]; then
   echo "== published artifact under a sub-path, offline service worker"
   ART=$(tools/build_site.sh "$WEB/artifact" 2>/dev/null | tail -n 1)
   node tests/e2e/hosting.test.mjs --artifact "$ART" --test-model "$TM/test.int8.bin" --alt-model "$TM/test-nomlm.int8.bin"
+fi
+if [ -x tools/build_single.sh ] && [ -f tests/e2e/single.test.mjs ]; then
+  echo "== single-file build from file://"
+  tools/build_single.sh "$WEB/single" 2>/dev/null
+  node tests/e2e/single.test.mjs --dir "$WEB/single" --test-model "$TM/test.int8.bin"
 fi
 echo "== web tests passed"
