@@ -41,13 +41,15 @@ for t in "${TARGETS[@]}"; do
   # a scratch corpus dir (new inputs land there), seeded from the committed one
   work="$OUT/corpus_$t"
   mkdir -p "$work"
+  dict=()
+  [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
   echo "== fuzz_$t for ${SECS}s"
   set +e
   # shellcheck disable=SC2086
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "$OUT/fuzz_$t" "$work" "tests/fuzz/corpus_$t" -max_total_time="$SECS" -timeout=10 \
       -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=262144 -print_final_stats=1 \
-      -artifact_prefix="$OUT/crash_${t}_" ${BL_FUZZ_ARGS:-} > "$OUT/fuzz_$t.log" 2>&1
+      -artifact_prefix="$OUT/crash_${t}_" "${dict[@]}" ${BL_FUZZ_ARGS:-} > "$OUT/fuzz_$t.log" 2>&1
   r=$?
   set -e
   grep -E "^#[0-9]+.*(DONE|INITED)|stat::number_of_executed_units|cov:" "$OUT/fuzz_$t.log" | tail -3
