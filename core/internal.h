@@ -97,7 +97,8 @@ int bl_canonical_tensor(const bl_config *c, int i, char *name, size_t n, int *ro
    shards to get many parts from a tiny model. */
 int bl_convert_hf_ex(const char *hf_dir, const char *out_path, int dtype, size_t shard_bytes, bl_err *e);
 
-/* ---- model_io.c (native): read a whole file into a malloc'd buffer. */
+/* ---- model_io.c (native): read a whole file into a malloc'd buffer, followed by a NUL byte
+   that len does not count (so text files can be used as C strings). */
 int bl_read_whole_file(const char *path, uint8_t **buf, size_t *len, bl_err *e);
 
 /* f16 <-> f32 (IEEE half, round to nearest even) */

@@ -12,12 +12,13 @@ int bl_read_whole_file(const char *path, uint8_t **buf, size_t *len, bl_err *e) 
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return bl_fail(e, "cannot open '%s': %s", path, strerror(errno));
-    /* Read in growing chunks rather than trusting ftell: works for pipes and /dev files too. */
+    /* Read in growing chunks rather than trusting ftell: works for pipes and /dev files too.
+       One spare byte keeps the data NUL-terminated, so text files can be used as strings. */
     size_t cap = 1 << 16, n = 0;
-    uint8_t *b = malloc(cap);
+    uint8_t *b = malloc(cap + 1);
     while (b) {
         if (n == cap) {
-            uint8_t *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap * 2);
+            uint8_t *nb = cap > SIZE_MAX / 2 - 1 ? NULL : realloc(b, cap * 2 + 1);
             if (!nb) { free(b); b = NULL; break; }
             b = nb;
             cap *= 2;
@@ -29,6 +30,7 @@ int bl_read_whole_file(const char *path, uint8_t **buf, size_t *len, bl_err *e) 
     if (!b) { fclose(f); return bl_fail(e, "cannot read '%s': out of memory", path); }
     if (ferror(f)) { free(b); fclose(f); return bl_fail(e, "cannot read '%s': read error", path); }
     fclose(f);
+    b[n] = 0;
     *buf = b;
     *len = n;
     return 0;

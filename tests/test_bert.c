@@ -42,19 +42,6 @@ typedef struct {
     float *blob;
 } golden;
 
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) { b[n] = 0; if (len) *len = (size_t)n; }
-    return b;
-}
-
 /* reads "WORD v1 v2 ..." into vals (count values expected); returns 0 on success */
 static int read_ints(char **p, const char *word, int *vals, int count) {
     char *s = *p;
@@ -79,10 +66,10 @@ static int load_golden(const char *name, golden *g) {
     char path[512];
     memset(g, 0, sizeof *g);
     snprintf(path, sizeof path, "tests/model/golden/%s.txt", name);
-    char *txt = read_all(path, NULL), *p = txt;
+    char *txt = check_read_file(path, NULL), *p = txt;
     size_t blen = 0;
     snprintf(path, sizeof path, "tests/model/golden/%s.bin", name);
-    g->blob = (float *)read_all(path, &blen);
+    g->blob = (float *)check_read_file(path, &blen);
     if (!txt || !g->blob) { free(txt); return -1; }
     int hdr[4];
     if (read_ints(&p, "model", hdr, 4)) { free(txt); return -1; }
@@ -287,7 +274,7 @@ typedef struct { const char *name; int exact_f16; } model_spec;
    tests/model/default_golden.py made from the same weights (dequantized) with reference.py. */
 static void check_default_model(void) {
     size_t len = 0;
-    char *man = read_all("weights/manifest.json", &len);
+    char *man = check_read_file("weights/manifest.json", &len);
     CHECK(man != NULL, "cannot read weights/manifest.json");
     if (!man) return;
     bl_err e = {{0}};

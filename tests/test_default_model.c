@@ -17,22 +17,9 @@
 #define ACC_MARGIN 0.03       /* |accuracy(int8 C) - accuracy(torch f32)|, absolute */
 #define MIN_AGREEMENT 0.90    /* share of masks where C's top-1 equals torch's top-1 */
 
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    if (b) { b[n] = 0; if (len) *len = (size_t)n; }
-    return b;
-}
-
 static bl_json *read_json(const char *path) {
     size_t len;
-    char *t = read_all(path, &len);
+    char *t = check_read_file(path, &len);
     CHECK(t != NULL, "cannot read %s", path);
     if (!t) return NULL;
     bl_err e;
@@ -64,7 +51,7 @@ int main(void) {
     char path[512];
     snprintf(path, sizeof path, "weights/%s", bl_json_get_str(entry, "file"));
     size_t len = 0;
-    uint8_t *buf = (uint8_t *)read_all(path, &len);
+    uint8_t *buf = (uint8_t *)check_read_file(path, &len);
     CHECK(buf != NULL, "cannot read the default model %s", path);
     if (!buf) { bl_json_free(man); return check_summary("test_default_model"); }
     uint8_t sha[32];
@@ -89,7 +76,7 @@ int main(void) {
     CHECK(!isnan(torch_top1), "heldout_eval_summary.json: no fill_mask_sample.top1");
     bl_json_free(sum);
 
-    char *lines = read_all("weights/train/heldout_eval.jsonl", &len);
+    char *lines = check_read_file("weights/train/heldout_eval.jsonl", &len);
     CHECK(lines != NULL, "cannot read weights/train/heldout_eval.jsonl");
     int masks = 0, correct = 0, agree = 0, sentences = 0;
     float *logits = malloc(sizeof(float) * (size_t)c->vocab_size);

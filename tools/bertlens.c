@@ -40,21 +40,10 @@ int cli_die(const char *fmt, ...) {
 
 /* ------------------------------------------------------------------ model loading */
 
-static int read_text(const char *path, char **out, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap + 1);
-    for (size_t r; b && (r = fread(b + n, 1, cap - n, f)) > 0;) {
-        n += r;
-        if (n == cap) { char *nb = realloc(b, cap * 2 + 1); if (!nb) { free(b); b = NULL; break; } b = nb; cap *= 2; }
-    }
-    fclose(f);
-    if (!b) return -1;
-    b[n] = 0;
-    *out = b;
-    *len = n;
-    return 0;
+char *cli_read_file(const char *path, size_t *len) {
+    uint8_t *b;
+    if (bl_read_whole_file(path, &b, len, NULL) != 0) return NULL;
+    return (char *)b;
 }
 
 /* The default model: weights/manifest.json {"default": NAME, "models": [{"name", "file"}…]}. */
@@ -62,7 +51,7 @@ static int default_model_path(char *out, size_t cap) {
     char mpath[1024], *txt;
     size_t len;
     snprintf(mpath, sizeof mpath, "%s/manifest.json", BL_WEIGHTS_DIR);
-    if (read_text(mpath, &txt, &len) != 0)
+    if (!(txt = cli_read_file(mpath, &len)))
         return cli_die("no model given (-m) and no default model: cannot read %s", mpath);
     bl_err e;
     bl_json *j = bl_json_parse(txt, len, &e);
@@ -198,7 +187,7 @@ static int cmd_tokenize_jsonl(const tok_source *ts) {
 static int load_vocab(const cli_opts *o, bl_vocab **v, bl_tok_opts *t) {
     char *txt;
     size_t len;
-    if (read_text(o->vocab, &txt, &len) != 0) return cli_die("cannot read vocab file '%s'", o->vocab);
+    if (!(txt = cli_read_file(o->vocab, &len))) return cli_die("cannot read vocab file '%s'", o->vocab);
     bl_err e;
     *v = bl_vocab_parse(txt, len, &e);
     free(txt);

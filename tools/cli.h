@@ -27,7 +27,8 @@ typedef struct {
     char path[1024];
 } cli_model;
 
-int cli_die(const char *fmt, ...);   /* prints "bertlens: error: …" and returns 1 */
+int cli_die(const char *fmt, ...);
+char *cli_read_file(const char *path, size_t *len);   /* whole file, NUL-terminated; NULL on error */   /* prints "bertlens: error: …" and returns 1 */
 int cli_load_model(const char *path, cli_model *cm);
 void cli_free_model(cli_model *cm);
 int cli_encode(const cli_model *cm, const char *a, const char *b, bl_encoding *enc);

@@ -18,21 +18,6 @@ static int lookup(const char *what, const char *s, const char *const *names, int
     return -1;
 }
 
-static uint8_t *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    uint8_t *b = NULL;
-    long n = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)n)) &&
-        fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = b ? (size_t)n : 0;
-    return b;
-}
-
 /* Top-k of the softmax at every [MASK] position, for the masked-LM view. */
 typedef struct {
     int count, k;
@@ -112,7 +97,7 @@ int cli_render(const cli_opts *o) {
     if (bad) { cli_free_model(&cm); return 1; }
 
     size_t font_len;
-    uint8_t *font = read_all(BL_FONT_FILE, &font_len);
+    uint8_t *font = (uint8_t *)cli_read_file(BL_FONT_FILE, &font_len);
     if (!font) { cli_free_model(&cm); return cli_die("cannot read the font %s", BL_FONT_FILE); }
 
     int rc = 0;
