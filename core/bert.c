@@ -146,7 +146,7 @@ void bl_ctx_free(bl_ctx *c) {
 static void bl_linear(bl_ctx *c, float *y, const float *x, const bl_tensor *w, const float *b,
                       int n, int prec, int quant_done) {
     if (prec == BL_PREC_NATIVE && w->dtype == BL_DT_I8) {
-        if (!quant_done) bl_k_quantize_rows(c->xq, c->xs, x, n, w->cols);
+        if (!quant_done) bl_kf_quantize_rows(c->xq, c->xs, x, n, w->cols);
         bl_kf_linear_q8(y, c->xq, c->xs, w, b, n);
     } else {
         bl_kf_linear_f32(y, x, w, b, n);
@@ -199,7 +199,7 @@ static void bl_attend(bl_ctx *c, const float *q, const float *k, float *att, int
             const float *qi = q + (size_t)i * H + (size_t)h * d;
             /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_dot / bl_k_axpy per key */
             bl_kf_scores(p, qi, k + (size_t)h * d, H, n, d, scale);
-            bl_k_softmax(p, n);
+            bl_kf_softmax(p, n);
             bl_kf_pv(c->ctxv + (size_t)i * H + (size_t)h * d, p, c->v + (size_t)h * d, H, n, d);
         }
     }
@@ -270,7 +270,7 @@ int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
     /* n = 1 linears; the int8 path uses mlm_q so the forward's scratch (xq) is left alone */
     if (c->prec == BL_PREC_NATIVE && w->mlm_w.dtype == BL_DT_I8) {
         float s;
-        bl_k_quantize_rows(c->mlm_q, &s, h, 1, H);
+        bl_kf_quantize_rows(c->mlm_q, &s, h, 1, H);
         bl_kf_linear_q8(c->mlm, c->mlm_q, &s, &w->mlm_w, w->mlm_b, 1);
     } else {
         bl_kf_linear_f32(c->mlm, h, &w->mlm_w, w->mlm_b, 1);
@@ -279,7 +279,7 @@ int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
     bl_k_layernorm(c->mlm, w->mlm_ln_g, w->mlm_ln_b, 1, H, cfg->ln_eps);
     if (c->prec == BL_PREC_NATIVE && w->decoder.dtype == BL_DT_I8) {
         float s;
-        bl_k_quantize_rows(c->mlm_q, &s, c->mlm, 1, H);
+        bl_kf_quantize_rows(c->mlm_q, &s, c->mlm, 1, H);
         bl_kf_linear_q8(logits, c->mlm_q, &s, &w->decoder, w->decoder_b, 1);
     } else {
         bl_kf_linear_f32(logits, c->mlm, &w->decoder, w->decoder_b, 1);

@@ -64,6 +64,11 @@ void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float 
 void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale);
 /* Attention context of one query row: for j = 0..n-1 in order, bl_k_axpy(out, p[j], v + j·vstride, d). */
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
+/* bl_k_quantize_rows, bit for bit (max|x| is order-free; the vector round-to-nearest-even is
+   lrintf's; a row holding a NaN goes to the scalar code, whose fmaxf skips NaN). */
+void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols);
+/* bl_k_softmax, bit for bit: vector max and final scaling, the same expf and running sum. */
+void bl_kf_softmax(float *x, int len);
 /* The scalar definitions of the two attention kernels above (kernels_dispatch.c): the
    reference the vector versions are tested against. */
 void bl_k_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale);

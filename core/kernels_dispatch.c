@@ -25,6 +25,10 @@ void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, 
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
     bl_k_pv(out, p, v, vstride, n, d);
 }
+void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols) {
+    bl_k_quantize_rows(q, scale, x, n, cols);
+}
+void bl_kf_softmax(float *x, int len) { bl_k_softmax(x, len); }
 const char *bl_kf_name(void) { return "scalar"; }
 void bl_kf_force_scalar(int on) { (void)on; }
 #endif

@@ -9,6 +9,8 @@
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
+#include <math.h>
+#include <string.h>
 
 /* Set by bl_kf_force_scalar only (benchmarks, tests). */
 static int bl_simd_off;
@@ -111,39 +113,74 @@ static float bl_simd_reduce8(const float s[8]) {
     return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 }
 
-/* Σ w[i]·x_t[i] for T ≤ 4 tokens (rows of x at stride); w is F32 or, with i8 set, int8
-   widened to f32 as the scalar bl_k_dot_i8 does. */
+/* bl_simd_reduce8 of four dot products at once, for when there is no tail: u_t = lo_t + hi_t
+   holds s0+s4 .. s3+s7; a 4×4 transpose puts lane k of every u_t in column c_k, and
+   (c0+c1)+(c2+c3) is the scalar reduction order for all four. Spilling 8 lanes to memory per
+   key instead made the attention scores slower than the auto-vectorised scalar code. */
+static void bl_simd_reduce8x4(float *res, const v128_t *lo, const v128_t *hi) {
+    const v128_t a = wasm_f32x4_add(lo[0], hi[0]), b = wasm_f32x4_add(lo[1], hi[1]);
+    const v128_t c = wasm_f32x4_add(lo[2], hi[2]), d = wasm_f32x4_add(lo[3], hi[3]);
+    const v128_t ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+    const v128_t cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+    const v128_t c0 = wasm_i32x4_shuffle(ab_lo, cd_lo, 0, 1, 4, 5);
+    const v128_t c1 = wasm_i32x4_shuffle(ab_lo, cd_lo, 2, 3, 6, 7);
+    const v128_t c2 = wasm_i32x4_shuffle(ab_hi, cd_hi, 0, 1, 4, 5);
+    const v128_t c3 = wasm_i32x4_shuffle(ab_hi, cd_hi, 2, 3, 6, 7);
+    wasm_v128_store(res, wasm_f32x4_add(wasm_f32x4_add(c0, c1), wasm_f32x4_add(c2, c3)));
+}
+
+/* Σ w[i]·x_t[i] for T tokens (rows of x at stride); w is F32 or int8 widened to f32 as the
+   scalar bl_k_dot_i8 does. One function per (dtype, T) so the 2·T accumulators live in
+   registers (a run-time T or dtype made clang keep them in memory, slower than scalar). */
+#define BL_SIMD_W_F32(wp, i, wl, wh)                                                            \
+    do { wl = wasm_v128_load((const float *)(wp) + (i));                                       \
+         wh = wasm_v128_load((const float *)(wp) + (i) + 4); } while (0)
+#define BL_SIMD_W_I8(wp, i, wl, wh)                                                             \
+    do { const v128_t h_ = wasm_i16x8_extend_low_i8x16(                                         \
+             wasm_v128_load64_zero((const int8_t *)(wp) + (i)));                               \
+         wl = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(h_));                       \
+         wh = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(h_)); } while (0)
+#define BL_SIMD_DOT(NAME, T, WLOAD, WELEM)                                                      \
+    static void NAME(float *res, const void *w, const float *x, size_t stride, int len) {       \
+        v128_t lo[T], hi[T];                                                                    \
+        for (int t = 0; t < T; t++) lo[t] = hi[t] = wasm_f32x4_splat(0.0f);                     \
+        int i = 0;                                                                              \
+        for (; i + 8 <= len; i += 8) {                                                          \
+            v128_t wl, wh;                                                                      \
+            WLOAD(w, i, wl, wh);                                                                \
+            for (int t = 0; t < T; t++) {                                                       \
+                const float *xr = x + t * stride + i;                                           \
+                lo[t] = wasm_f32x4_add(lo[t], wasm_f32x4_mul(wl, wasm_v128_load(xr)));          \
+                hi[t] = wasm_f32x4_add(hi[t], wasm_f32x4_mul(wh, wasm_v128_load(xr + 4)));      \
+            }                                                                                   \
+        }                                                                                       \
+        if (T == 4 && i == len) { bl_simd_reduce8x4(res, lo, hi); return; }                     \
+        for (int t = 0; t < T; t++) {                                                           \
+            float s[8];                                                                         \
+            wasm_v128_store(s, lo[t]);                                                          \
+            wasm_v128_store(s + 4, hi[t]);                                                      \
+            const float *xr = x + t * stride;                                                   \
+            for (int j = i, k = 0; j < len; j++, k++) s[k] += WELEM(w, j) * xr[j];              \
+            res[t] = bl_simd_reduce8(s);                                                        \
+        }                                                                                       \
+    }
+#define BL_SIMD_EF32(wp, j) (((const float *)(wp))[j])
+#define BL_SIMD_EI8(wp, j) ((float)((const int8_t *)(wp))[j])
+BL_SIMD_DOT(bl_simd_dot_f32_4, 4, BL_SIMD_W_F32, BL_SIMD_EF32)
+BL_SIMD_DOT(bl_simd_dot_f32_1, 1, BL_SIMD_W_F32, BL_SIMD_EF32)
+BL_SIMD_DOT(bl_simd_dot_i8_4, 4, BL_SIMD_W_I8, BL_SIMD_EI8)
+BL_SIMD_DOT(bl_simd_dot_i8_1, 1, BL_SIMD_W_I8, BL_SIMD_EI8)
+
+/* T ≤ 4 tokens: a block of 4, or one at a time for the last 1–3 */
 static void bl_simd_dot4(float *res, const void *w, int i8, const float *x, size_t stride,
                          int len, int T) {
-    v128_t lo[4], hi[4];
-    for (int t = 0; t < 4; t++) lo[t] = hi[t] = wasm_f32x4_splat(0.0f);
-    const float *wf = (const float *)w;
-    const int8_t *wq = (const int8_t *)w;
-    int i = 0;
-    for (; i + 8 <= len; i += 8) {
-        v128_t wl, wh;
-        if (i8) {
-            const v128_t b = wasm_v128_load64_zero(wq + i);
-            const v128_t h = wasm_i16x8_extend_low_i8x16(b);
-            wl = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(h));
-            wh = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(h));
-        } else {
-            wl = wasm_v128_load(wf + i);
-            wh = wasm_v128_load(wf + i + 4);
-        }
-        for (int t = 0; t < T; t++) {
-            const float *xr = x + t * stride + i;
-            lo[t] = wasm_f32x4_add(lo[t], wasm_f32x4_mul(wl, wasm_v128_load(xr)));
-            hi[t] = wasm_f32x4_add(hi[t], wasm_f32x4_mul(wh, wasm_v128_load(xr + 4)));
-        }
+    if (T == 4) {
+        if (i8) bl_simd_dot_i8_4(res, w, x, stride, len); else bl_simd_dot_f32_4(res, w, x, stride, len);
+        return;
     }
     for (int t = 0; t < T; t++) {
-        float s[8];
-        wasm_v128_store(s, lo[t]);
-        wasm_v128_store(s + 4, hi[t]);
-        const float *xr = x + t * stride;
-        for (int j = i, k = 0; j < len; j++, k++) s[k] += (i8 ? (float)wq[j] : wf[j]) * xr[j];
-        res[t] = bl_simd_reduce8(s);
+        if (i8) bl_simd_dot_i8_1(res + t, w, x + t * stride, stride, len);
+        else bl_simd_dot_f32_1(res + t, w, x + t * stride, stride, len);
     }
 }
 
@@ -214,6 +251,84 @@ void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, in
         for (int j = 0; j < n; j++) a += p[j] * v[(size_t)j * vstride + i];
         out[i] = a;
     }
+}
+
+/* ---- activation quantization and softmax ------------------------------------------------ */
+
+/* One row of bl_k_quantize_rows: max|x| is order-free; f32x4.nearest rounds half to even as
+   lrintf does, then truncation is exact; the clamp is the scalar one and the saturating
+   narrows keep element order. A NaN anywhere returns -1 for the scalar code (fmaxf skips NaN,
+   f32x4.max propagates it). */
+static int bl_simd_quantize_row(int8_t *q, float *scale, const float *x, int cols) {
+    v128_t mx = wasm_f32x4_splat(0.0f), nan = wasm_i32x4_splat(0);
+    int i = 0;
+    for (; i + 4 <= cols; i += 4) {
+        const v128_t v = wasm_v128_load(x + i);
+        mx = wasm_f32x4_max(mx, wasm_f32x4_abs(v));
+        nan = wasm_v128_or(nan, wasm_f32x4_ne(v, v));
+    }
+    if (wasm_v128_any_true(nan)) return -1;
+    float m = 0.0f;
+    for (int k = 0; k < 4; k++) {
+        float l = k == 0 ? wasm_f32x4_extract_lane(mx, 0) : k == 1 ? wasm_f32x4_extract_lane(mx, 1)
+                : k == 2 ? wasm_f32x4_extract_lane(mx, 2) : wasm_f32x4_extract_lane(mx, 3);
+        m = l > m ? l : m;
+    }
+    for (int j = i; j < cols; j++) {
+        if (x[j] != x[j]) return -1;
+        m = fabsf(x[j]) > m ? fabsf(x[j]) : m;
+    }
+    if (!(m > 0.0f) || isinf(m)) {
+        memset(q, 0, (size_t)cols);
+        *scale = 0.0f;
+        return 0;
+    }
+    const float inv = 127.0f / m;
+    const v128_t vinv = wasm_f32x4_splat(inv);
+    const v128_t lo = wasm_i32x4_splat(-127), hi = wasm_i32x4_splat(127);
+    i = 0;
+    for (; i + 16 <= cols; i += 16) {
+        v128_t v[4];
+        for (int k = 0; k < 4; k++)
+            v[k] = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(
+                       wasm_f32x4_mul(wasm_v128_load(x + i + 4 * k), vinv))), lo), hi);
+        wasm_v128_store(q + i, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(v[0], v[1]),
+                                                       wasm_i16x8_narrow_i32x4(v[2], v[3])));
+    }
+    for (; i < cols; i++) {
+        const long r = lrintf(x[i] * inv);
+        q[i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    }
+    *scale = m / 127.0f;
+    return 0;
+}
+
+void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols) {
+    if (bl_simd_off) { bl_k_quantize_rows(q, scale, x, n, cols); return; }
+    for (int t = 0; t < n; t++)
+        if (bl_simd_quantize_row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols) < 0)
+            bl_k_quantize_rows(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
+}
+
+/* Vector max (a NaN max goes to the scalar code; the result is all NaN either way) and final
+   scaling; expf and the running sum stay scalar, in order, as bl_k_softmax. */
+void bl_kf_softmax(float *x, int len) {
+    if (bl_simd_off) { bl_k_softmax(x, len); return; }
+    v128_t mv = wasm_f32x4_splat(x[0]);
+    int i = 0;
+    for (; i + 4 <= len; i += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(x + i));
+    float m = wasm_f32x4_extract_lane(mv, 0);
+    m = fmaxf(m, wasm_f32x4_extract_lane(mv, 1));
+    m = fmaxf(m, wasm_f32x4_extract_lane(mv, 2));
+    m = fmaxf(m, wasm_f32x4_extract_lane(mv, 3));
+    for (; i < len; i++) m = fmaxf(m, x[i]);
+    if (m != m) { bl_k_softmax(x, len); return; }
+    float sum = 0.0f;
+    for (i = 0; i < len; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    const float inv = 1.0f / sum;
+    const v128_t vi = wasm_f32x4_splat(inv);
+    for (i = 0; i + 4 <= len; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), vi));
+    for (; i < len; i++) x[i] *= inv;
 }
 
 #endif

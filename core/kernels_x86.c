@@ -9,6 +9,7 @@
 
 #if defined(__x86_64__) && !defined(__wasm_simd128__)
 #include <immintrin.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,18 @@ BL_AVX2 static void bl_x86_dot4(float *res, const void *w, int i8, const float *
                 acc[t] = _mm256_add_ps(acc[t], _mm256_mul_ps(wv, _mm256_loadu_ps(x + t * stride + i)));
         }
     }
+    if (T == 4 && i == len) {
+        /* no tail: u_t = low + high half holds s0+s4 .. s3+s7; after a 4×4 transpose column k
+           has lane k of every u_t, and (c0+c1)+(c2+c3) is bl_x86_reduce8's order for all four
+           at once (storing 8 lanes per key made the attention scores barely faster than scalar) */
+        __m128 u0 = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
+        __m128 u1 = _mm_add_ps(_mm256_castps256_ps128(acc[1]), _mm256_extractf128_ps(acc[1], 1));
+        __m128 u2 = _mm_add_ps(_mm256_castps256_ps128(acc[2]), _mm256_extractf128_ps(acc[2], 1));
+        __m128 u3 = _mm_add_ps(_mm256_castps256_ps128(acc[3]), _mm256_extractf128_ps(acc[3], 1));
+        _MM_TRANSPOSE4_PS(u0, u1, u2, u3);
+        _mm_storeu_ps(res, _mm_add_ps(_mm_add_ps(u0, u1), _mm_add_ps(u2, u3)));
+        return;
+    }
     for (int t = 0; t < T; t++) {
         float s[8];
         _mm256_storeu_ps(s, acc[t]);
@@ -249,6 +262,89 @@ void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, 
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
     if (bl_x86_avx2()) bl_x86_pv(out, p, v, vstride, n, d);
     else bl_k_pv(out, p, v, vstride, n, d);
+}
+
+/* ---- activation quantization and softmax ------------------------------------------------ */
+
+/* One row of bl_k_quantize_rows. max|x| does not depend on order; vcvtps2dq rounds half to
+   even under the default MXCSR, as lrintf does; the clamp is the scalar one. A NaN anywhere
+   returns -1 so the caller runs the scalar code (fmaxf skips NaN, vmaxps may not). */
+BL_AVX2 static int bl_x86_quantize_row(int8_t *q, float *scale, const float *x, int cols) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 mx = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= cols; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        mx = _mm256_max_ps(mx, _mm256_and_ps(v, absmask));
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    }
+    if (_mm256_movemask_ps(nan)) return -1;
+    float lanes[8], m = 0.0f;
+    _mm256_storeu_ps(lanes, mx);
+    for (int k = 0; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
+    for (int j = i; j < cols; j++) {
+        if (x[j] != x[j]) return -1;
+        const float a = x[j] < 0 ? -x[j] : x[j];
+        m = a > m ? a : m;
+    }
+    if (!(m > 0.0f) || isinf(m)) {
+        memset(q, 0, (size_t)cols);
+        *scale = 0.0f;
+        return 0;
+    }
+    const float inv = 127.0f / m;
+    const __m256 vinv = _mm256_set1_ps(inv);
+    const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    i = 0;
+    for (; i + 32 <= cols; i += 32) {
+        __m256i v[4];
+        for (int k = 0; k < 4; k++)
+            v[k] = _mm256_min_epi32(_mm256_max_epi32(
+                       _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * k), vinv)), lo), hi);
+        /* packs work within 128-bit halves: the permute restores element order */
+        const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+        _mm256_storeu_si256((__m256i *)(q + i), _mm256_permutevar8x32_epi32(p, perm));
+    }
+    for (; i < cols; i++) {
+        const long r = lrintf(x[i] * inv);
+        q[i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    }
+    *scale = m / 127.0f;
+    return 0;
+}
+
+void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols) {
+    if (!bl_x86_avx2()) { bl_k_quantize_rows(q, scale, x, n, cols); return; }
+    for (int t = 0; t < n; t++)
+        if (bl_x86_quantize_row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols) < 0)
+            bl_k_quantize_rows(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
+}
+
+/* The max is order-free, and with a NaN the scalar result is all NaN either way; equal ±0
+   maxima give the same x - m. expf and the running sum stay scalar (their order is the
+   definition), the final scaling is a plain vector multiply. */
+BL_AVX2 static void bl_x86_softmax(float *x, int len) {
+    __m256 mv = _mm256_set1_ps(x[0]);
+    int i = 0;
+    for (; i + 8 <= len; i += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(x + i));
+    float lanes[8], m;
+    _mm256_storeu_ps(lanes, mv);
+    m = lanes[0];
+    for (int k = 1; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
+    for (; i < len; i++) m = x[i] > m ? x[i] : m;
+    if (m != m) { bl_k_softmax(x, len); return; }
+    float sum = 0.0f;
+    for (i = 0; i < len; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    const float inv = 1.0f / sum;
+    const __m256 vi = _mm256_set1_ps(inv);
+    for (i = 0; i + 8 <= len; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vi));
+    for (; i < len; i++) x[i] *= inv;
+}
+
+void bl_kf_softmax(float *x, int len) {
+    if (bl_x86_avx2()) bl_x86_softmax(x, len);
+    else bl_k_softmax(x, len);
 }
 
 #endif

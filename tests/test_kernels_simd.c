@@ -132,6 +132,61 @@ static void test_attention(void) {
     CHECK(first_diff(out, want, 10) < 0, "bl_k_pv differs from bl_k_axpy per row");
 }
 
+/* bitwise equal, except that NaN matches any NaN (payloads are not part of the contract) */
+static long first_diff_nan(const float *a, const float *b, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if (!(a[i] != a[i] && b[i] != b[i]) && memcmp(&a[i], &b[i], sizeof(float)) != 0) return (long)i;
+    return -1;
+}
+
+static void test_quantize_softmax(void) {
+    const int cols_[] = {1, 7, 31, 32, 33, 100, 773};
+    for (int a = 0; a < (int)(sizeof cols_ / sizeof cols_[0]); a++)
+        for (int c = 0; c < NN; c++) {
+            const int cols = cols_[a], n = NS[c];
+            const size_t len = (size_t)n * cols;
+            float *x = malloc(len * sizeof(float)), *x2 = malloc(len * sizeof(float));
+            float *s0 = malloc(n * sizeof(float)), *s1 = malloc(n * sizeof(float));
+            int8_t *q0 = malloc(len), *q1 = malloc(len);
+            for (size_t i = 0; i < len; i++) x[i] = 8.0f * frand();
+            for (int t = 0; t < n; t++) {
+                float *r = x + (size_t)t * cols;
+                switch (t % 8) {
+                case 1: memset(r, 0, cols * sizeof(float)); break;            /* all zero */
+                case 2: r[cols / 2] = 0.0f / 0.0f; break;                     /* NaN */
+                case 3: r[cols - 1] = 1.0f / 0.0f; break;                     /* inf */
+                case 4:   /* max exactly 127 (inv = 1): every .5 is a tie, rounded to even */
+                    for (int i = 0; i < cols; i++) r[i] = (float)((int)(rnd() % 254) - 127) + 0.5f;
+                    r[0] = 127.0f;
+                    break;
+                case 5: r[cols - 1] = -100.0f; break;                         /* max in the tail */
+                default: break;
+                }
+            }
+            bl_k_quantize_rows(q0, s0, x, n, cols);
+            bl_kf_quantize_rows(q1, s1, x, n, cols);
+            long d = -1;
+            for (size_t i = 0; i < len && d < 0; i++) if (q0[i] != q1[i]) d = (long)i;
+            CHECK(d < 0, "quantize_rows cols=%d n=%d: q[%ld] = %d vs scalar %d", cols, n, d,
+                  d < 0 ? 0 : q1[d], d < 0 ? 0 : q0[d]);
+            d = first_diff(s0, s1, (size_t)n);
+            CHECK(d < 0, "quantize_rows cols=%d n=%d: scale[%ld] %.9g vs scalar %.9g", cols, n, d,
+                  d < 0 ? 0 : s1[d], d < 0 ? 0 : s0[d]);
+            /* softmax of each row (rows with NaN / inf too: all NaN either way) */
+            memcpy(x2, x, len * sizeof(float));
+            for (int t = 0; t < n; t++) {
+                float *r = x + (size_t)t * cols, *r2 = x2 + (size_t)t * cols;
+                if (t % 8 == 6) for (int i = 0; i < cols; i += 2) r[i] = r2[i] = -1.0f / 0.0f;
+                bl_k_softmax(r, cols);
+                bl_kf_softmax(r2, cols);
+            }
+            d = first_diff_nan(x, x2, len);
+            CHECK(d < 0, "softmax cols=%d n=%d: element %ld %.9g vs scalar %.9g", cols, n, d,
+                  d < 0 ? 0 : x2[d], d < 0 ? 0 : x[d]);
+            free(x); free(x2); free(s0); free(s1); free(q0); free(q1);
+        }
+}
+
 int main(void) {
     const char *name = bl_kf_name();
     printf("test_kernels_simd: optimised kernels: %s\n", name);
@@ -141,6 +196,7 @@ int main(void) {
     test_linear();
     test_linear_f16();
     test_attention();
+    test_quantize_softmax();
     /* forcing the scalar kernels (benchmarks' "before") is visible and reversible */
     bl_kf_force_scalar(1);
     CHECK(strcmp(bl_kf_name(), "scalar") == 0, "force_scalar(1): name %s", bl_kf_name());

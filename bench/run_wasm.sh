@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# bench/run_wasm.sh — the benchmarks compiled with emcc (-O3 -msimd128, as the page) and run
+# in node (V8, as Chromium):
+#   bench/run_wasm.sh kernels [seconds per measurement]        scalar vs SIMD128 GOP/s
+#   bench/run_wasm.sh forward default|base [--reps R] [n...]   ms per forward, scalar vs SIMD128
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${BL_BENCH_BUILD:-build-perf-wasm}
+mkdir -p "$OUT"
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
+SRC=$(ls core/*.c | grep -v '/wasm_')
+for b in bench_kernels bench_forward; do
+  emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Wall -Wextra -Icore -I/usr/include/stb $SRC "bench/$b.c" \
+     -lm -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -o "$OUT/$b.js" &
+done
+wait
+what=${1:-kernels}; shift || true
+# --no-liftoff: time the optimised (TurboFan) code from the first call; with lazy tier-up on a
+# loaded 2-core machine some runs were timed in the baseline compiler's code (5x slower)
+node --no-experimental-fetch --no-liftoff "$OUT/bench_$what.js" "$@"
