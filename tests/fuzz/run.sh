@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 SECS=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(tokenizer model)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(tokenizer model json)
 OUT=${BL_FUZZ_BUILD:-build-fuzz}
 CC=${CC:-clang}
 mkdir -p "$OUT"
