@@ -2,9 +2,11 @@
 # tests/fuzz/run.sh — build the libFuzzer targets (clang -fsanitize=fuzzer,address,undefined)
 # and run each for a fixed time on the committed seed corpus. Exits non-zero on a crash,
 # a leak, a sanitizer report or a timeout (libFuzzer writes the input to build-fuzz/).
-#   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     default 30 s, all targets
-# Environment: BL_FUZZ_BUILD (default build-fuzz), BL_FUZZ_JOBS (parallel targets, default 1),
-#              BL_FUZZ_ARGS (extra libFuzzer flags), CC (default clang).
+#   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     default 30 s; targets tokenizer model json
+# Targets are tests/fuzz/fuzz_TARGET.c, seeded from tests/fuzz/corpus_TARGET/ (+ TARGET.dict);
+# new inputs go to BUILD/corpus_TARGET/ (the committed corpus is never written).
+# Environment: BL_FUZZ_BUILD (default build-fuzz), BL_FUZZ_ARGS (extra libFuzzer flags),
+#              CC (default clang). Run from anywhere; it works in the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-30}
