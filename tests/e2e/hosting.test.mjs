@@ -110,13 +110,16 @@ try {
   p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
 
   // ---------------------------------------------------------------- 1. served under /bertlens/
-  await p.goto(base + '#text=' + encodeURIComponent('The cat sat on the mat.'));
   const PREFIX = `bertlens:${base}:`;
-  // caches the service worker must delete (an older build of this copy) and keep (another copy)
+  // caches the service worker must delete (an older build of this copy) and keep (another copy),
+  // made from a plain file of the site before the page (and so the service worker) starts
+  await p.goto(base + 'fonts/LICENSE-DejaVu.txt');
   await p.evaluate(async (pre) => {
     await (await caches.open(pre + 'old-build')).put('old', new Response('x'));
     await (await caches.open('bertlens:http://127.0.0.1:1/other/:v1')).put('old', new Response('x'));
   }, PREFIX);
+  log.length = 0;   // (that visit asks for /favicon.ico; the page itself must not leave /bertlens/)
+  await p.goto(base + '#text=' + encodeURIComponent('The cat sat on the mat.'));
   check(await waitReady(p) === 'ready', 'the page under /bertlens/ reaches data-state=ready');
   const name1 = await p.evaluate(() => window.__bertlens.model && window.__bertlens.model.name);
   check(name1 === defaultName, `default model loaded (${name1})`);
@@ -168,6 +171,7 @@ try {
     // the hard case: the same file name with new content (a stale cache would pair them)
     const alt = readFileSync(A['alt-model']);
     const file = want[want.length - 1].slice('weights/'.length);
+    const originalFile = overrides.get('weights/' + file);   // the test model, when served as the default
     overrides.set('weights/manifest.json', Buffer.from(manifestFor('alt-model', file, alt)));
     overrides.set('weights/' + file, alt);
     const nLog2 = log.length;
@@ -178,7 +182,7 @@ try {
     check(log.slice(nLog2).includes(SUB + 'weights/' + file), 'the new model file came from the network');
     // back to the original: the weights cached with the new manifest are dropped in turn
     overrides.set('weights/manifest.json', originalManifest);
-    overrides.delete('weights/' + file);
+    if (originalFile) overrides.set('weights/' + file, originalFile); else overrides.delete('weights/' + file);
     await p.reload();
     check(await waitReady(p) === 'ready', 'after the manifest is restored the page reaches ready');
     check(await p.evaluate(() => window.__bertlens.model.name) === defaultName, 'the restored manifest\'s model is shown');
