@@ -11,6 +11,7 @@
 #include "bertlens.h"
 #include "check.h"
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -544,6 +545,86 @@ static void test_memory_ceiling(const bl_model *m) {
     bl_ctx_set_max_bytes(NULL, 5);   /* no crash */
 }
 
+
+/* ------------------------------------------------------------------ renderer on hostile values
+   A weights file with inf/NaN (the checksum only proves integrity, not sanity) gives NaN/inf
+   attention and q/k; token strings come from the file's vocab (any bytes). Every view must
+   draw or refuse with a message, in bounded time (attention flow runs max-flow per token). */
+static void test_render_hostile(void) {
+    size_t flen = 0;
+    uint8_t *font = read_file("web/fonts/DejaVuSans-subset.ttf", &flen);
+    CHECK(font != NULL, "read web/fonts/DejaVuSans-subset.ttf");
+    if (!font) return;
+    bl_err e;
+    bl_renderer *r = bl_renderer_new(font, flen, &e);
+    CHECK(r != NULL, "renderer: %s", e.msg);
+    if (!r) { free(font); return; }
+    enum { N = 24, L = 3, H = 2, D = 4 };
+    static float att[L * H * N * N], q[L][N * H * D], k[L][N * H * D];
+    const float *qs[L], *ks[L];
+    char longtok[4096];
+    memset(longtok, 'W', sizeof longtok - 1);
+    longtok[sizeof longtok - 1] = 0;
+    const char *toks[N] = { "[CLS]", "", "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80", "\xf0\x9f\x98", longtok,
+                            "\xe2\x80\xae" "rtl", "\t\n\r", "\x7f", "日本語", "e\xcc\x81\xcc\x81\xcc\x81", "👨‍👩‍👧",
+                            "[SEP]", "b", "\xef\xbf\xbd", "##", "[MASK]", "x", "y", "z", "\x01", "w", "[SEP]" };
+    int types[N];
+    for (int i = 0; i < N; i++) types[i] = i > 13;
+    const float vals[] = { NAN, INFINITY, -INFINITY, -1.0f, 1e30f, 0.0f, 2.0f, -0.0f, 1e-40f };
+    const int nv = sizeof vals / sizeof *vals;
+    for (int pattern = 0; pattern < 4; pattern++) {
+        for (int i = 0; i < L * H * N * N; i++)
+            att[i] = pattern == 0 ? vals[i % nv] : pattern == 1 ? NAN : pattern == 2 ? (i % 7 ? 1.0f / N : INFINITY) : (float)(i % 3);
+        for (int l = 0; l < L; l++) {
+            for (int i = 0; i < N * H * D; i++) { q[l][i] = vals[(i + l) % nv]; k[l][i] = vals[(i * 3 + l) % nv]; }
+            qs[l] = q[l]; ks[l] = k[l];
+        }
+        const char *mt[2 * 3] = { "a", "\xff", "", longtok, "b", "c" };
+        const float mp[6] = { NAN, INFINITY, -1.0f, 0.5f, 1e30f, 0.0f };
+        const int mpos[2] = { 17, 999 };   /* the second is out of range */
+        bl_render_input in = { .n = N, .layers = L, .heads = H, .head_dim = D, .tokens = toks,
+                               .type_ids = types, .attn = att, .query = qs, .key = ks,
+                               .mlm_count = 2, .mlm_k = 3, .mlm_pos = mpos, .mlm_tokens = mt, .mlm_p = mp };
+        for (int view = 0; view < BL_VIEW_COUNT; view++) {
+            const float thr[] = { NAN, -1.0f, 0.1f };
+            for (int t = 0; t < 3; t++) {
+                bl_view_opts o = { .view = view, .layer = L - 1, .head = t - 1, .colormap = t, .dark = t & 1,
+                                   .scale = t == 2 ? 3.0f : 1.0f, .width = t == 1 ? 1 : 700, .hide_special = t & 1,
+                                   .pair_filter = t, .threshold = thr[t], .token = t == 2 ? 5 : -1,
+                                   .hover_x = 50, .hover_y = 80, .vmax = t == 0 ? NAN : 0.0f };
+                int w = 0, h = 0;
+                e.msg[0] = 0;
+                double t0 = now();
+                const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+                double dt = now() - t0;
+                CHECK(px ? (w > 0 && h > 0 && w <= 4096 && h <= 4096) : e.msg[0] != 0,
+                      "render view %d pattern %d: %s (%dx%d)", view, pattern, px ? "bad size" : "no message", w, h);
+                CHECK(dt < TIME_LIMIT, "render view %d pattern %d took %.2f s", view, pattern, dt);
+                (void)bl_hit_test(r, 50, 80);
+                (void)bl_hit_test(r, -5, 1 << 30);
+            }
+        }
+    }
+    /* hostile geometry: n = 0, absurd scale/width, layer/head out of range, NULL arrays */
+    const bl_render_input empty = { .n = 0, .layers = L, .heads = H, .head_dim = D, .tokens = toks, .attn = att };
+    const bl_render_input noattn = { .n = N, .layers = L, .heads = H, .head_dim = D, .tokens = toks, .type_ids = types };
+    const bl_render_input *ins[2] = { &empty, &noattn };
+    const float scales[] = { 0.0f, -1.0f, NAN, INFINITY, 1e9f };
+    for (int i = 0; i < 2; i++)
+        for (int view = 0; view < BL_VIEW_COUNT; view++)
+            for (int si = 0; si < 5; si++) {
+                bl_view_opts o = { .view = view, .layer = 99 * (si & 1) - 1, .head = 99, .scale = scales[si],
+                                   .width = si == 4 ? INT_MAX : -5, .token = INT_MAX, .hover_x = -1, .hover_y = -1 };
+                int w, h;
+                (void)bl_render(r, ins[i], &o, &w, &h, &e);
+            }
+    bl_view_opts o = { .view = 99, .scale = 1.0f, .width = 300 };
+    int w, h;
+    CHECK(bl_render(r, &empty, &o, &w, &h, &e) == NULL, "unknown view refused");
+    bl_renderer_free(r);
+    free(font);
+}
+
 int main(void) {
     size_t vlen = 0;
     char *vt = (char *)read_file("weights/vocab-bert-base-uncased.txt", &vlen);
@@ -562,6 +643,7 @@ int main(void) {
         free(vt);
     }
     test_hostile_vocab();
+    test_render_hostile();
     test_truncation_and_flips();
     size_t len = 0;
     uint8_t *buf = convert_tiny(&len);
