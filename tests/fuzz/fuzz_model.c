@@ -38,6 +38,15 @@ static void use_model(const bl_model *m) {
     const bl_vocab *v = bl_model_vocab(m);
     REQUIRE(bl_vocab_size(v) == cfg->vocab_size);
     bl_err e;
+    /* what `bertlens info` reads */
+    for (int i = 0; i < bl_model_tensor_count(m); i++) {
+        const char *name;
+        int dt, rows, cols;
+        REQUIRE(bl_model_tensor_info(m, i, &name, &dt, &rows, &cols) == 0);
+        REQUIRE(rows > 0 && cols > 0 && strlen(name) < 96 && strcmp(bl_dtype_name(dt), "?"));
+    }
+    REQUIRE(bl_model_tensor_info(m, -1, NULL, NULL, NULL, NULL) < 0);
+    REQUIRE(bl_model_verify(m, &e) == 0 || !bl_model_checksum_verified(m));
     /* tokenizing with the file's vocab and options must not crash (it may fail: no [CLS]) */
     static const char text[] = "Hello, [MASK] world! Ünïcödé 日本 ##ing";
     bl_encoding enc;
