@@ -92,12 +92,13 @@ node tests/e2e/page.test.mjs --test-model "$TM/test.int8.bin" --test-shards "$TM
 
 if [ -x tools/build_site.sh ] && [ -f tests/e2e/hosting.test.mjs ]; then
   echo "== published artifact under a sub-path, offline service worker"
-  ART=$(tools/build_site.sh "$WEB/artifact" 2>/dev/null | tail -n 1)
-  node tests/e2e/hosting.test.mjs --artifact "$ART" --test-model "$TM/test.int8.bin" --alt-model "$TM/test-nomlm.int8.bin"
+  ART=$(tools/build_site.sh "$WEB/artifact" 2>"$WEB/build_site.log" | tail -n 1) || { cat "$WEB/build_site.log"; exit 1; }
+  node tests/e2e/hosting.test.mjs --artifact "$ART" --test-model "$TM/test.int8.bin" --alt-model "$TM/test-nomlm.int8.bin" \
+    --test-shards "$TM/shards/test.json"
 fi
 if [ -x tools/build_single.sh ] && [ -f tests/e2e/single.test.mjs ]; then
   echo "== single-file build from file://"
-  tools/build_single.sh "$WEB/single" 2>/dev/null
+  tools/build_single.sh "$WEB/single" 2>"$WEB/build_single.log" || { cat "$WEB/build_single.log"; exit 1; }
   node tests/e2e/single.test.mjs --dir "$WEB/single" --test-model "$TM/test.int8.bin"
 fi
 echo "== web tests passed"

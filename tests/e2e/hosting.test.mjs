@@ -2,12 +2,14 @@
 // the sub-path /bertlens/ (as GitHub Pages serves a project site), then offline use through the
 // service worker (web/sw.js), in headless Chromium.
 //   node tests/e2e/hosting.test.mjs --artifact DIR [--test-model X.bin] [--alt-model Y.bin]
+//        [--test-shards shards/test.json]
 // 1. /bertlens/ reaches data-state=ready; nothing is requested outside /bertlens/.
 // 2. The service worker activates, fills its versioned cache (shell, core, font, manifest,
 //    model) and deletes older caches of this copy (but not another copy's).
 // 3. The server is stopped and the browser set offline: a reload still reaches ready.
 // 4. Online again with a new manifest whose model has the same file name but other bytes: the
 //    reload shows the new model (the manifest is network-first; cached weights are not mixed in).
+// 5. With --test-shards, a sharded default model (every part cached) also reloads offline.
 // Without a default model in the artifact, --test-model is served as the default.
 import http from 'node:http';
 import { readFileSync, existsSync, statSync } from 'node:fs';
@@ -188,6 +190,35 @@ try {
     check(await p.evaluate(() => window.__bertlens.model.name) === defaultName, 'the restored manifest\'s model is shown');
   } else {
     console.log('hosting: no --alt-model: update check skipped');
+  }
+  // ---------------------------------------------------------------- 5. a sharded default model offline
+  if (A['test-shards']) {
+    if (!up) await startServer();
+    await context.setOffline(false);
+    const sm = JSON.parse(readFileSync(A['test-shards'], 'utf8')), dir = path.dirname(A['test-shards']);
+    overrides.set('weights/manifest.json', Buffer.from(JSON.stringify({ default: 'test-shards', models: [{ name: 'test-shards', file: 'shards/test.json' }] })));
+    overrides.set('weights/shards/test.json', readFileSync(A['test-shards']));
+    for (const part of sm.parts) overrides.set('weights/shards/' + part.path, readFileSync(path.join(dir, part.path)));
+    const c2 = await browser.newContext();   // a fresh profile: no service worker yet
+    const q = await c2.newPage();
+    q.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    await q.goto(base);
+    check(await waitReady(q) === 'ready' && await q.evaluate(() => window.__bertlens.model.name) === 'test-shards', 'sharded default model: ready');
+    const partUrls = sm.parts.map((x) => base + 'weights/shards/' + x.path);
+    let cached = [];
+    for (let i = 0; i < 300; i++) {
+      cached = Object.values(await cachesOf(q)).flat();
+      if (partUrls.every((u) => cached.includes(u))) break;
+      await q.waitForTimeout(200);
+    }
+    check(partUrls.every((u) => cached.includes(u)) && cached.includes(base + 'weights/shards/test.json'),
+      `every part (${sm.parts.length}) and the shard manifest are cached`);
+    await stopServer();
+    await c2.setOffline(true);
+    await q.reload();
+    check(await waitReady(q) === 'ready' && await q.evaluate(() => window.__bertlens.model.name) === 'test-shards',
+      'sharded default model: the offline reload reaches ready');
+    await c2.close();
   }
   check(errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e)).length === 0,
     `no console errors (${errors.join(' | ')})`);
