@@ -194,13 +194,15 @@ static void bl_attend(bl_ctx *c, const float *q, const float *k, float *att, int
     memset(c->ctxv, 0, (size_t)n * H * sizeof(float));
     for (int h = 0; h < cfg->heads; h++) {
         float *P = att + (size_t)h * n * n;
-        for (int i = 0; i < n; i++) {
-            float *p = P + (size_t)i * n;
-            const float *qi = q + (size_t)i * H + (size_t)h * d;
-            /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_dot / bl_k_axpy per key */
-            bl_kf_scores(p, qi, k + (size_t)h * d, H, n, d, scale);
-            bl_kf_softmax(p, n);
-            bl_kf_pv(c->ctxv + (size_t)i * H + (size_t)h * d, p, c->v + (size_t)h * d, H, n, d);
+        /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_dot / bl_k_axpy per key. Blocks of
+           8 query rows: the kernels share each key/value load between rows, and the block's
+           probabilities are still in L1 when P·V reads them. */
+        for (int i0 = 0; i0 < n; i0 += 8) {
+            const int m = n - i0 < 8 ? n - i0 : 8;
+            float *p = P + (size_t)i0 * n;
+            bl_kf_scores_rows(p, n, q + (size_t)i0 * H + (size_t)h * d, H, m, k + (size_t)h * d, H, n, d, scale);
+            for (int i = 0; i < m; i++) bl_kf_softmax(p + (size_t)i * n, n);
+            bl_kf_pv_rows(c->ctxv + (size_t)i0 * H + (size_t)h * d, H, p, n, m, c->v + (size_t)h * d, H, n, d);
         }
     }
 }

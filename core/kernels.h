@@ -64,6 +64,14 @@ void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float 
 void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale);
 /* Attention context of one query row: for j = 0..n-1 in order, bl_k_axpy(out, p[j], v + j·vstride, d). */
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
+/* A block of m query rows of one head: P[i][j] = bl_k_dot(q_i, k_j, d) × scale (q rows at
+   qstride, k rows at kstride, P rows at pstride), then out_i += Σ_j P[i][j]·v_j in j order
+   (bl_kf_pv per row). Several query rows per call let each loaded key / value row serve two
+   queries. Same results as the one-row kernels. */
+void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                       const float *k, int kstride, int n, int d, float scale);
+void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
+                   const float *v, int vstride, int n, int d);
 /* bl_k_quantize_rows, bit for bit (max|x| is order-free; the vector round-to-nearest-even is
    lrintf's; a row holding a NaN goes to the scalar code, whose fmaxf skips NaN). */
 void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols);

@@ -11,6 +11,20 @@ void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int
     for (int j = 0; j < n; j++) bl_k_axpy(out, p[j], v + (size_t)j * vstride, d);
 }
 
+#if !defined(__x86_64__) || defined(__wasm_simd128__)
+/* Row at a time through the one-row kernels (x86 has its own two-row versions). */
+void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                       const float *k, int kstride, int n, int d, float scale) {
+    for (int i = 0; i < m; i++)
+        bl_kf_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, k, kstride, n, d, scale);
+}
+void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
+                   const float *v, int vstride, int n, int d) {
+    for (int i = 0; i < m; i++)
+        bl_kf_pv(out + (size_t)i * ostride, P + (size_t)i * pstride, v, vstride, n, d);
+}
+#endif
+
 #if !defined(__wasm_simd128__) && !defined(__x86_64__)
 void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
                      const float *bias, int n) {

@@ -264,6 +264,99 @@ void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, in
     else bl_k_pv(out, p, v, vstride, n, d);
 }
 
+/* Two query rows × four keys: 8 accumulators, each q and k load used 4 and 2 times (the
+   one-row kernel spends 5 loads per 4 multiply-adds). d a multiple of 8 (no tail) only;
+   reduced four keys at a time as bl_x86_dot4 does. */
+BL_AVX2 static void bl_x86_scores2(float *p0, float *p1, const float *q0, const float *q1,
+                                   const float *k, int kstride, int n4, int d, float scale) {
+    const __m128 sc = _mm_set1_ps(scale);
+    for (int j = 0; j < n4; j += 4) {
+        const float *k0 = k + (size_t)j * kstride;
+        __m256 a[2][4];
+        for (int r = 0; r < 2; r++)
+            for (int t = 0; t < 4; t++) a[r][t] = _mm256_setzero_ps();
+        for (int i = 0; i < d; i += 8) {
+            const __m256 x0 = _mm256_loadu_ps(q0 + i), x1 = _mm256_loadu_ps(q1 + i);
+            for (int t = 0; t < 4; t++) {
+                const __m256 kv = _mm256_loadu_ps(k0 + (size_t)t * kstride + i);
+                a[0][t] = _mm256_add_ps(a[0][t], _mm256_mul_ps(x0, kv));
+                a[1][t] = _mm256_add_ps(a[1][t], _mm256_mul_ps(x1, kv));
+            }
+        }
+        for (int r = 0; r < 2; r++) {
+            __m128 u0 = _mm_add_ps(_mm256_castps256_ps128(a[r][0]), _mm256_extractf128_ps(a[r][0], 1));
+            __m128 u1 = _mm_add_ps(_mm256_castps256_ps128(a[r][1]), _mm256_extractf128_ps(a[r][1], 1));
+            __m128 u2 = _mm_add_ps(_mm256_castps256_ps128(a[r][2]), _mm256_extractf128_ps(a[r][2], 1));
+            __m128 u3 = _mm_add_ps(_mm256_castps256_ps128(a[r][3]), _mm256_extractf128_ps(a[r][3], 1));
+            _MM_TRANSPOSE4_PS(u0, u1, u2, u3);
+            _mm_storeu_ps((r ? p1 : p0) + j, _mm_mul_ps(_mm_add_ps(_mm_add_ps(u0, u1), _mm_add_ps(u2, u3)), sc));
+        }
+    }
+}
+
+void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                       const float *k, int kstride, int n, int d, float scale) {
+    int i = 0;
+    if (bl_x86_avx2() && d % 8 == 0 && n >= 4) {
+        const int n4 = n & ~3;
+        for (; i + 2 <= m; i += 2) {
+            float *p0 = P + (size_t)i * pstride, *p1 = p0 + pstride;
+            const float *q0 = q + (size_t)i * qstride, *q1 = q0 + qstride;
+            bl_x86_scores2(p0, p1, q0, q1, k, kstride, n4, d, scale);
+            if (n4 < n) {   /* the last 1–3 keys */
+                bl_x86_scores(p0 + n4, q0, k + (size_t)n4 * kstride, kstride, n - n4, d, scale);
+                bl_x86_scores(p1 + n4, q1, k + (size_t)n4 * kstride, kstride, n - n4, d, scale);
+            }
+        }
+    }
+    for (; i < m; i++)
+        bl_kf_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, k, kstride, n, d, scale);
+}
+
+/* Two output rows × 32 columns: each loaded value vector serves both rows (8 accumulators). */
+BL_AVX2 static void bl_x86_pv2(float *o0, float *o1, const float *p0, const float *p1,
+                               const float *v, int vstride, int n, int d32) {
+    for (int i = 0; i < d32; i += 32) {
+        __m256 a[2][4];
+        for (int c = 0; c < 4; c++) {
+            a[0][c] = _mm256_loadu_ps(o0 + i + 8 * c);
+            a[1][c] = _mm256_loadu_ps(o1 + i + 8 * c);
+        }
+        for (int j = 0; j < n; j++) {
+            const __m256 b0 = _mm256_set1_ps(p0[j]), b1 = _mm256_set1_ps(p1[j]);
+            const float *vr = v + (size_t)j * vstride + i;
+            for (int c = 0; c < 4; c++) {
+                const __m256 vv = _mm256_loadu_ps(vr + 8 * c);
+                a[0][c] = _mm256_add_ps(a[0][c], _mm256_mul_ps(b0, vv));
+                a[1][c] = _mm256_add_ps(a[1][c], _mm256_mul_ps(b1, vv));
+            }
+        }
+        for (int c = 0; c < 4; c++) {
+            _mm256_storeu_ps(o0 + i + 8 * c, a[0][c]);
+            _mm256_storeu_ps(o1 + i + 8 * c, a[1][c]);
+        }
+    }
+}
+
+void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
+                   const float *v, int vstride, int n, int d) {
+    int i = 0;
+    if (bl_x86_avx2() && d >= 32) {
+        const int d32 = d & ~31;
+        for (; i + 2 <= m; i += 2) {
+            float *o0 = out + (size_t)i * ostride, *o1 = o0 + ostride;
+            const float *p0 = P + (size_t)i * pstride, *p1 = p0 + pstride;
+            bl_x86_pv2(o0, o1, p0, p1, v, vstride, n, d32);
+            if (d32 < d) {   /* the last columns: each column is independent of the others */
+                bl_x86_pv(o0 + d32, p0, v + d32, vstride, n, d - d32);
+                bl_x86_pv(o1 + d32, p1, v + d32, vstride, n, d - d32);
+            }
+        }
+    }
+    for (; i < m; i++)
+        bl_kf_pv(out + (size_t)i * ostride, P + (size_t)i * pstride, v, vstride, n, d);
+}
+
 /* ---- activation quantization and softmax ------------------------------------------------ */
 
 /* One row of bl_k_quantize_rows. max|x| does not depend on order; vcvtps2dq rounds half to

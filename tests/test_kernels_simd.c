@@ -121,6 +121,36 @@ static void test_attention(void) {
                   df < 0 ? 0 : o1[df], df < 0 ? 0 : o0[df]);
             free(q); free(kv); free(p0); free(p1); free(o0); free(o1);
         }
+    /* blocks of query rows (bert.c calls these with up to 8): m odd and even, d with and
+       without a multiple of 8 / 32, n with 0–3 keys after the blocks of 4 */
+    const int ms[] = {1, 2, 3, 8};
+    const int d2[] = {8, 31, 32, 64, 72, 100};
+    for (int a = 0; a < (int)(sizeof d2 / sizeof d2[0]); a++)
+        for (int b = 0; b < (int)(sizeof ms / sizeof ms[0]); b++)
+            for (int c = 0; c < NN; c++) {
+                const int d = d2[a], m = ms[b], n = NS[c], stride = 2 * d + 3, ps = n + 5;
+                float *q = malloc((size_t)m * stride * sizeof(float));
+                float *kv = malloc((size_t)n * stride * sizeof(float));
+                float *P0 = malloc((size_t)m * ps * sizeof(float)), *P1 = malloc((size_t)m * ps * sizeof(float));
+                float *o0 = malloc((size_t)m * stride * sizeof(float)), *o1 = malloc((size_t)m * stride * sizeof(float));
+                for (size_t i = 0; i < (size_t)m * stride; i++) { q[i] = 3.0f * frand(); o0[i] = o1[i] = frand(); }
+                for (size_t i = 0; i < (size_t)n * stride; i++) kv[i] = 3.0f * frand();
+                for (size_t i = 0; i < (size_t)m * ps; i++) P0[i] = P1[i] = -7.0f;   /* gaps untouched */
+                for (int i = 0; i < m; i++)
+                    bl_k_scores(P0 + (size_t)i * ps, q + (size_t)i * stride, kv + 1, stride, n, d, 0.3f);
+                bl_kf_scores_rows(P1, ps, q, stride, m, kv + 1, stride, n, d, 0.3f);
+                long df = first_diff(P0, P1, (size_t)m * ps);
+                CHECK(df < 0, "scores_rows d=%d m=%d n=%d: element %ld %.9g vs scalar %.9g", d, m, n, df,
+                      df < 0 ? 0 : P1[df], df < 0 ? 0 : P0[df]);
+                for (int i = 0; i < m; i++) bl_k_softmax(P0 + (size_t)i * ps, n);
+                for (int i = 0; i < m; i++)
+                    bl_k_pv(o0 + (size_t)i * stride, P0 + (size_t)i * ps, kv + 2, stride, n, d);
+                bl_kf_pv_rows(o1, stride, P0, ps, m, kv + 2, stride, n, d);
+                df = first_diff(o0, o1, (size_t)m * stride);
+                CHECK(df < 0, "pv_rows d=%d m=%d n=%d: element %ld %.9g vs scalar %.9g", d, m, n, df,
+                      df < 0 ? 0 : o1[df], df < 0 ? 0 : o0[df]);
+                free(q); free(kv); free(P0); free(P1); free(o0); free(o1);
+            }
     /* the scalar pair is itself what bert.c did before: bl_k_dot / bl_k_axpy per key */
     float q[10], k[30], p[3], out[10] = {0}, want[10] = {0};
     for (int i = 0; i < 10; i++) q[i] = frand();
