@@ -3,9 +3,9 @@
 //   node tests/e2e/single.test.mjs --dir DIR --test-model X.bin
 // DIR/bertlens.html (no model): reaches data-state="choose" with the prompt and no error, then a
 // picked .bin reaches ready and re-runs when the text changes. DIR/bertlens-with-model.html
-// (when built): reaches ready on its own. Both: no request other than file:/data:/blob:, no
+// (when built): reaches ready on its own, and a dropped .bin replaces its model. Both: no request other than file:/data:/blob:, no
 // console error, no CSP violation, a CSP without 'unsafe-inline' that blocks an injected script.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -93,6 +93,17 @@ try {
     await q.click('#views button[data-view="mlm"]');
     await q.waitForTimeout(300);
     check(await q.evaluate(() => window.__bertlens.run.mlm.length) === 1, 'with model: the [MASK] from the URL hash is predicted');
+    // a model dropped on the page replaces the inlined one
+    await q.evaluate((b64) => {
+      const bin = atob(b64), u = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([u], 'dropped.bin', { type: 'application/octet-stream' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, readFileSync(A['test-model']).toString('base64'));
+    const dropped = await q.waitForFunction(() => window.__bertlens.model && window.__bertlens.model.name === 'dropped.bin' &&
+      document.body.dataset.state === 'ready', null, { timeout: 30000 }).then(() => true, () => false);
+    check(dropped, `with model: a dropped .bin replaces it (${await q.evaluate(() => window.__bertlens.model && window.__bertlens.model.name)})`);
     await common(q, 'bertlens-with-model.html');
     await q.context().close();
   } else {
