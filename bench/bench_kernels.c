@@ -99,16 +99,19 @@ static void bench_linear(int n, int in, int out) {
    inside rows of `hidden` floats, as bert.c lays them out. */
 typedef struct { int n, d, hidden; float *q, *k, *p, *out; } att;
 
+/* in blocks of 8 query rows, as bert.c calls them */
 static void run_scores(void *a) {
     att *s = a;
-    for (int i = 0; i < s->n; i++)
-        bl_kf_scores(s->p + (size_t)i * s->n, s->q + (size_t)i * s->hidden, s->k, s->hidden, s->n, s->d, 0.125f);
+    for (int i = 0; i < s->n; i += 8)
+        bl_kf_scores_rows(s->p + (size_t)i * s->n, s->n, s->q + (size_t)i * s->hidden, s->hidden,
+                          s->n - i < 8 ? s->n - i : 8, s->k, s->hidden, s->n, s->d, 0.125f);
 }
 static void run_pv(void *a) {
     att *s = a;
     memset(s->out, 0, (size_t)s->n * s->hidden * sizeof(float));
-    for (int i = 0; i < s->n; i++)
-        bl_kf_pv(s->out + (size_t)i * s->hidden, s->p + (size_t)i * s->n, s->k, s->hidden, s->n, s->d);
+    for (int i = 0; i < s->n; i += 8)
+        bl_kf_pv_rows(s->out + (size_t)i * s->hidden, s->hidden, s->p + (size_t)i * s->n, s->n,
+                      s->n - i < 8 ? s->n - i : 8, s->k, s->hidden, s->n, s->d);
 }
 
 static void bench_attention(int n, int d, int hidden) {

@@ -11,8 +11,8 @@ void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int
     for (int j = 0; j < n; j++) bl_k_axpy(out, p[j], v + (size_t)j * vstride, d);
 }
 
-#if !defined(__x86_64__) || defined(__wasm_simd128__)
-/* Row at a time through the one-row kernels (x86 has its own two-row versions). */
+#if !defined(__x86_64__) && !defined(__wasm_simd128__)
+/* Row at a time through the one-row kernels (x86 and wasm have two-row versions). */
 void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
                        const float *k, int kstride, int n, int d, float scale) {
     for (int i = 0; i < m; i++)

@@ -253,6 +253,58 @@ void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, in
     }
 }
 
+/* Query rows one at a time for the scores: two rows × four keys would need 16 accumulators
+   (lanes 0–3 and 4–7 of each dot), all the vector registers V8 has. */
+void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                       const float *k, int kstride, int n, int d, float scale) {
+    for (int i = 0; i < m; i++)
+        bl_kf_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, k, kstride, n, d, scale);
+}
+
+/* P·V for two rows × 16 columns: each loaded value vector serves both rows (8 accumulators). */
+static void bl_simd_pv2(float *o0, float *o1, const float *p0, const float *p1, const float *v,
+                        int vstride, int n, int d16) {
+    for (int i = 0; i < d16; i += 16) {
+        v128_t a[2][4];
+        for (int c = 0; c < 4; c++) {
+            a[0][c] = wasm_v128_load(o0 + i + 4 * c);
+            a[1][c] = wasm_v128_load(o1 + i + 4 * c);
+        }
+        for (int j = 0; j < n; j++) {
+            const v128_t b0 = wasm_f32x4_splat(p0[j]), b1 = wasm_f32x4_splat(p1[j]);
+            const float *vr = v + (size_t)j * vstride + i;
+            for (int c = 0; c < 4; c++) {
+                const v128_t vv = wasm_v128_load(vr + 4 * c);
+                a[0][c] = wasm_f32x4_add(a[0][c], wasm_f32x4_mul(b0, vv));
+                a[1][c] = wasm_f32x4_add(a[1][c], wasm_f32x4_mul(b1, vv));
+            }
+        }
+        for (int c = 0; c < 4; c++) {
+            wasm_v128_store(o0 + i + 4 * c, a[0][c]);
+            wasm_v128_store(o1 + i + 4 * c, a[1][c]);
+        }
+    }
+}
+
+void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
+                   const float *v, int vstride, int n, int d) {
+    int i = 0;
+    if (!bl_simd_off && d >= 16) {
+        const int d16 = d & ~15;
+        for (; i + 2 <= m; i += 2) {
+            float *o0 = out + (size_t)i * ostride, *o1 = o0 + ostride;
+            const float *p0 = P + (size_t)i * pstride, *p1 = p0 + pstride;
+            bl_simd_pv2(o0, o1, p0, p1, v, vstride, n, d16);
+            if (d16 < d) {   /* the last columns: each column is independent of the others */
+                bl_kf_pv(o0 + d16, p0, v + d16, vstride, n, d - d16);
+                bl_kf_pv(o1 + d16, p1, v + d16, vstride, n, d - d16);
+            }
+        }
+    }
+    for (; i < m; i++)
+        bl_kf_pv(out + (size_t)i * ostride, P + (size_t)i * pstride, v, vstride, n, d);
+}
+
 /* ---- activation quantization and softmax ------------------------------------------------ */
 
 /* One row of bl_k_quantize_rows: max|x| is order-free; f32x4.nearest rounds half to even as
