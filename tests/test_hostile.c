@@ -486,6 +486,9 @@ static void test_forward_memory(const bl_model *m) {
     size_t h1 = heap_in_use();
     size_t att = (size_t)cfg->layers * cfg->heads * N * N * sizeof(float);
     CHECK(h1 >= h0 + att, "heap measure sees the scratch (grew %zu bytes, attention alone %zu)", h1 - h0, att);
+    /* and bl_ctx_bytes (what the memory ceiling compares) accounts for all of it */
+    CHECK(h1 - h0 <= bl_ctx_bytes(m, N) + 1024, "forward scratch %zu bytes > bl_ctx_bytes %zu",
+          h1 - h0, bl_ctx_bytes(m, N));
 #endif
     /* 1,000 re-runs: varying n (never above N), both precisions, MLM logits, failing calls */
     int fails = 0;
