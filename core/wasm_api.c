@@ -20,6 +20,8 @@
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
+#include <emscripten/heap.h>
+#include <malloc.h>
 #else
 #define EMSCRIPTEN_KEEPALIVE
 #endif
@@ -48,6 +50,7 @@ typedef struct {
     float *logits;           /* [vocab] scratch */
     int fb_w, fb_h;
     bl_hit hit;
+    size_t max_bytes;        /* scratch ceiling applied to every context (0 = none) */
     bl_err err;
 } blw_session;
 
@@ -94,6 +97,7 @@ EMSCRIPTEN_KEEPALIVE int blw_model_load(uint8_t *buf, size_t len, int flags) {
         return fail(ctx ? "out of memory" : e.msg);
     }
     clear_model();
+    bl_ctx_set_max_bytes(ctx, S.max_bytes);
     S.model_buf = buf; S.m = m; S.ctx = ctx; S.q = q; S.k = k; S.logits = logits;
     return 0;
 }
@@ -167,6 +171,20 @@ static int run_mlm(int k) {
     }
     return 0;
 }
+
+/* The memory ceiling: a run whose context would need more than max_bytes fails with a clear
+   message instead of growing WASM memory until malloc fails or the module aborts. A double so JS
+   can pass any byte count; <= 0 removes the limit. Kept across model loads. */
+EMSCRIPTEN_KEEPALIVE void blw_set_max_bytes(double max_bytes) {
+    S.max_bytes = max_bytes <= 0 ? 0 : max_bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)max_bytes;
+    if (S.ctx) bl_ctx_set_max_bytes(S.ctx, S.max_bytes);
+}
+
+#ifdef __EMSCRIPTEN__
+/* Heap figures for the memory tests: bytes malloc has handed out, and the WASM memory size. */
+EMSCRIPTEN_KEEPALIVE double blw_heap_used(void) { return (double)mallinfo().uordblks; }
+EMSCRIPTEN_KEEPALIVE double blw_heap_size(void) { return (double)emscripten_get_heap_size(); }
+#endif
 
 /* Tokenize a (and b when blen >= 0), run the encoder, and the MLM head at every [MASK] (top
    mlm_k). Returns the number of tokens, or -1. */

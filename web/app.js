@@ -368,7 +368,10 @@
     worker = new Worker('worker.js');
     worker.onmessage = onWorkerMessage;
     worker.onerror = (e) => { e.preventDefault(); fatal(`The worker failed: ${e.message || 'could not load worker.js'}`); };
-    worker.postMessage({ type: 'init', manifest: MANIFEST, font: FONT });
+    // ?mem=N caps the memory of one run at N MB (the worker's default: what the 1 GiB heap leaves)
+    const mem = Number(new URLSearchParams(location.search).get('mem'));
+    worker.postMessage({ type: 'init', manifest: MANIFEST, font: FONT,
+      maxMemoryMB: Number.isInteger(mem) && mem >= 1 && mem <= 4096 ? mem : 0 });
   }
   $('retry').addEventListener('click', start);
 

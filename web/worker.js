@@ -10,6 +10,11 @@ const utf8 = new TextEncoder();
 let M = null;              // the Emscripten module
 let modelInfo = null;
 let fontLoaded = false;
+// WASM memory may grow to 1 GiB (MAXIMUM_MEMORY in web/wasm.cmake). A run whose activations and
+// attention maps would not fit in what the model leaves is refused with a message by the core
+// (blw_set_max_bytes) rather than failing inside malloc. The page may set a lower ceiling.
+const HEAP_MAX = 1024 * 1048576, HEAP_MARGIN = 128 * 1048576;
+let scratchCeiling = 0;    // bytes for one run's context; 0 = what the heap leaves
 
 const post = (msg, transfer) => self.postMessage(msg, transfer || []);
 
@@ -161,6 +166,8 @@ function loadModelBytes(ptr, len, name) {
       : `The model ${name} was rejected: ${why}`);
   }
   modelInfo = info(name, len);
+  const left = HEAP_MAX - M._blw_heap_used() - HEAP_MARGIN;
+  M._blw_set_max_bytes(Math.max(1048576, scratchCeiling > 0 ? Math.min(scratchCeiling, left) : left));
   return modelInfo;
 }
 
@@ -246,6 +253,7 @@ async function handle(msg) {
     case 'init': {
       const t0 = performance.now();
       let tCore = 0;
+      if (Number.isInteger(msg.maxMemoryMB) && msg.maxMemoryMB > 0) scratchCeiling = msg.maxMemoryMB * 1048576;
       // compile the core while the manifest and the font download
       const core = BertlensCore().then((m) => { tCore = performance.now(); return m; }, (e) => {
         throw new UserError(`Could not start the WebAssembly core: ${e && e.message ? e.message : e}`);

@@ -407,6 +407,26 @@ try {
   check(p2.errors.length === 0, `no console errors at dpr 2 (${p2.errors.join(' | ')})`);
   await p2.context().close();
 
+  // ------------------------------------------------------------ memory ceiling (?mem=MB)
+  phase('memory ceiling');
+  {
+    const pm = await openPage();
+    const long = Array.from({ length: 300 }, (_, i) => `word${i % 11}`).join(' ');
+    await pm.goto(server.base + '?mem=1' + hashOf({ text: SENTENCE, view: 'heatmap' }));
+    check(await waitReady(pm) === 'ready', 'ready with a 1 MB ceiling (a short text fits)');
+    await pm.fill('#text', long);
+    await pm.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: 20000 }).catch(() => {});
+    const msg = await pm.textContent('#error-msg');
+    check(/needs [\d.]+ MB, above the limit of 1\.0 MB/.test(msg) && await state(pm) === 'ready',
+      `a run above the ceiling shows a message and the page keeps working (${msg})`);
+    const fm = await frames(pm);
+    await pm.fill('#text', 'A short sentence fits.');
+    await waitFrameAfter(pm, fm);
+    check(await pm.evaluate(() => document.getElementById('error').hidden), 'a text that fits runs and clears the message');
+    check(pm.errors.length === 0, `no console errors under the ceiling (${pm.errors.join(' | ')})`);
+    await pm.context().close();
+  }
+
   // ------------------------------------------------------------ failures: 404, truncated, corrupt
   phase('failures: 404, truncated, corrupt');
   const weightsRoute = '**/weights/*.{bin,part*}';

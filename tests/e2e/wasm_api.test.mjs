@@ -165,6 +165,38 @@ if (fontBytes) {
   }
 }
 
+// --- memory: the ceiling refuses a run that would not fit, with a message, and the module
+// stays usable; 1,000 re-runs (varied lengths, model reloads, refusals) do not grow the heap.
+// (The ceiling guards growth: a fresh model's context has nothing allocated yet.)
+{
+  const long = Array.from({ length: 400 }, (_, i) => `w${i % 13}`).join(' ');
+  core.loadModel(modelBytes);
+  M._blw_set_max_bytes(64 * 1024);
+  check(core.run(long) === -1 && /needs [\d.]+ MB, above the limit/.test(core.error()),
+    `a run above the memory ceiling fails with a message: ${core.error()}`);
+  check(M._blw_attention() === 0, 'a refused run leaves no attention to read');
+  M._blw_set_max_bytes(0);
+  check(core.run(long) > 0, `without the ceiling the same text runs: ${core.error()}`);
+  const used0 = M._blw_heap_used(), size0 = M._blw_heap_size();
+  let bad = 0;
+  for (let it = 0; it < 1000; it++) {
+    if (it % 100 === 99) {   // a reload, refused by a tiny ceiling, then lifted again
+      M._blw_set_max_bytes(1);
+      if (core.loadModel(modelBytes) !== 0 || core.run(long) !== -1) bad++;
+      M._blw_set_max_bytes(0);
+      continue;
+    }
+    const words = 1 + ((it * 37) % 300);
+    const t = Array.from({ length: words }, (_, i) => (i % 9 === 4 ? '[MASK]' : `tok${(i * it) % 23}`)).join(' ');
+    if (core.run(t, it % 3 === 0 ? 'a second sentence' : null) <= 0) bad++;
+  }
+  check(bad === 0, `1,000 re-runs: ${bad} unexpected results`);
+  core.run(long);
+  const used1 = M._blw_heap_used(), size1 = M._blw_heap_size();
+  check(used1 <= used0 + 4096 && size1 === size0,
+    `heap after 1,000 re-runs: in use ${used0} -> ${used1} bytes, WASM memory ${size0} -> ${size1}`);
+}
+
 // --- a second model load replaces the first; reset frees everything
 check(core.loadModel(modelBytes) === 0 && core.run('again') > 0, 'reload works');
 M._blw_reset();
