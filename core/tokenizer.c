@@ -29,6 +29,7 @@
    Everything is linear in the input size: no step rescans text it has already passed (the
    final-sigma look-ahead only crosses case-ignorable runs that follow a sigma, each once). */
 #include "internal.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -454,6 +455,10 @@ int bl_tokenize(const bl_vocab *v, const bl_tok_opts *o,
             nbt = T - na;
         }
         out->truncated = 1;
+    }
+    if (na + nbt > (size_t)(INT_MAX - nspecial)) {   /* only without max_len: 2 × 2 GiB of text */
+        bl_fail(e, "tokenize: %zu tokens do not fit an int count; pass max_len", na + nbt);
+        goto done;
     }
     int n = (int)(na + nbt) + nspecial;
     out->ids = malloc((size_t)n * sizeof(int));

@@ -70,6 +70,8 @@ def main():
     ap.add_argument("--eval-every", type=float, default=600)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0, help="debug: stop after N steps")
+    ap.add_argument("--new-cycle", action="store_true",
+                    help="on resume: start a second LR cycle now (warm-up again, decay to 0 at --stop-utc)")
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--heads", type=int, default=4)
@@ -117,6 +119,12 @@ def main():
         step, tokens, train_secs = state["step"], state["tokens"], state["train_secs"]
         t_first = state["t_first"]
         history = state.get("history", [])
+    # An LR cycle is (start time, start step); a session that resumes after the previous cycle
+    # decayed to zero may open a new one rather than continue at lr = 0.
+    cycle_t, cycle_step = (state or {}).get("cycle", (t_first, 0))
+    if args.new_cycle:
+        cycle_t, cycle_step = time.time(), step
+        log("new LR cycle at step %d: warm-up %d steps to %.1e, zero at %s" % (step, args.warmup, args.lr, args.stop_utc))
     model.train()
     nparams = sum(p.numel() for p in model.parameters())
     log("params %.2f M, config %s, args %s" % (nparams / 1e6, json.dumps(cfg.to_dict()), vars(args)))
@@ -125,7 +133,7 @@ def main():
         tmp = ckpt_path + ".tmp"
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
                     "tokens": tokens, "train_secs": train_secs, "t_first": t_first,
-                    "config": cfg.to_dict(), "args": vars(args), "history": history}, tmp)
+                    "cycle": (cycle_t, cycle_step), "config": cfg.to_dict(), "args": vars(args), "history": history}, tmp)
         os.replace(tmp, ckpt_path)
         log("checkpoint step %d -> %s" % (step, ckpt_path))
 
@@ -159,8 +167,8 @@ def main():
         if now >= stop_at or (args.max_steps and step >= args.max_steps):
             break
         # learning rate: linear warm-up by steps, linear decay to 0 at stop_at by wall clock
-        frac_left = max(0.0, (stop_at - now) / max(1.0, stop_at - t_first))
-        lr = args.lr * min(1.0, (step + 1) / args.warmup) * frac_left
+        frac_left = max(0.0, (stop_at - now) / max(1.0, stop_at - cycle_t))
+        lr = args.lr * min(1.0, (step - cycle_step + 1) / args.warmup) * frac_left
         for g in opt.param_groups:
             g["lr"] = lr
         t0 = time.time()
