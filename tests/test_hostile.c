@@ -48,19 +48,6 @@ static double now(void) {
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    if (buf) *len = (size_t)n;
-    return buf;
-}
-
 /* ------------------------------------------------------------------ tokenizer */
 static const bl_tok_opts UNCASED = { 1, -1, 1 }, CASED = { 0, -1, 1 };
 
@@ -398,7 +385,7 @@ static void wr64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (u
 
 static void test_truncation_and_flips(void) {
     size_t len = 0;
-    uint8_t *orig = read_file(SEED, &len);
+    uint8_t *orig = (uint8_t *)check_read_file(SEED, &len);
     CHECK(orig != NULL && len > 1000, "read %s", SEED);
     if (!orig) return;
     bl_err e;
@@ -461,7 +448,7 @@ static uint8_t *convert_tiny(size_t *len) {
     bl_err e;
     uint8_t *buf = NULL;
     if (bl_convert_hf("tests/model/models/tiny_f32", path, BL_DT_I8, 0, &e) == 0)
-        buf = read_file(path, len);
+        buf = (uint8_t *)check_read_file(path, len);
     else
         CHECK(0, "convert tiny_f32: %s", e.msg);
     unlink(path);
@@ -555,7 +542,7 @@ static void test_memory_ceiling(const bl_model *m) {
    draw or refuse with a message, in bounded time (attention flow runs max-flow per token). */
 static void test_render_hostile(void) {
     size_t flen = 0;
-    uint8_t *font = read_file("web/fonts/DejaVuSans-subset.ttf", &flen);
+    uint8_t *font = (uint8_t *)check_read_file("web/fonts/DejaVuSans-subset.ttf", &flen);
     CHECK(font != NULL, "read web/fonts/DejaVuSans-subset.ttf");
     if (!font) return;
     bl_err e;
@@ -630,7 +617,7 @@ static void test_render_hostile(void) {
 
 int main(void) {
     size_t vlen = 0;
-    char *vt = (char *)read_file("weights/vocab-bert-base-uncased.txt", &vlen);
+    char *vt = check_read_file("weights/vocab-bert-base-uncased.txt", &vlen);
     CHECK(vt != NULL, "read weights/vocab-bert-base-uncased.txt (run from the repository root)");
     if (vt) {
         bl_err e;

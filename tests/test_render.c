@@ -10,19 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-static uint8_t *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    *len = b ? (size_t)n : 0;
-    return b;
-}
-
 /* Synthetic model output: per head a recognisable pattern, rows summing to 1.
    head%4: 0 = diagonal + [CLS], 1 = previous token, 2 = to the last [SEP], 3 = uniform. */
 typedef struct {
@@ -869,7 +856,7 @@ static void bench(bl_renderer *r) {
 int main(void) {
     dump_dir = getenv("BL_RENDER_DUMP");
     size_t len;
-    uint8_t *ttf = read_file("web/fonts/DejaVuSans-subset.ttf", &len);
+    uint8_t *ttf = (uint8_t *)check_read_file("web/fonts/DejaVuSans-subset.ttf", &len);
     CHECK(ttf != NULL, "shipped font web/fonts/DejaVuSans-subset.ttf readable (run from the repo root)");
     if (!ttf) return check_summary("test_render");
     CHECK(len < 150000, "font subset is small: %zu bytes", len);

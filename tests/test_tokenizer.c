@@ -10,19 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-    fclose(f);
-    if (buf) { buf[n] = 0; *len = (size_t)n; }
-    return buf;
-}
-
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -104,7 +91,7 @@ static int json_int_array(const bl_json *arr, int *out, int max) {
 
 static void run_golden(const char *path, const bl_vocab *v, int *cases, int *passed) {
     size_t len;
-    char *txt = read_file(path, &len);
+    char *txt = check_read_file(path, &len);
     CHECK(txt != NULL, "cannot read %s (run from the repo root)", path);
     if (!txt) return;
     char *line = txt;
@@ -403,7 +390,7 @@ static void test_hostile(const bl_vocab *v) {
 
 static bl_vocab *load_vocab(const char *path, const char *extra_path) {
     size_t n1 = 0, n2 = 0;
-    char *a = read_file(path, &n1), *b = extra_path ? read_file(extra_path, &n2) : NULL;
+    char *a = check_read_file(path, &n1), *b = extra_path ? check_read_file(extra_path, &n2) : NULL;
     CHECK(a != NULL && (!extra_path || b), "cannot read %s / %s", path, extra_path ? extra_path : "");
     if (!a || (extra_path && !b)) { free(a); free(b); return NULL; }
     char *all = malloc(n1 + n2 + 1);

@@ -6,31 +6,19 @@
    placement, n <= max_len) and aborts on a violation, so libFuzzer reports it.
    Built by tests/fuzz/run.sh; run from the repository root (reads the vocab files). */
 #include "bertlens.h"
+#include "internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static bl_vocab *big, *tiny;
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 static bl_vocab *load_vocab(const char *path) {
     size_t len;
-    char *t = slurp(path, &len);
-    if (!t) { fprintf(stderr, "fuzz_tokenizer: cannot read %s (run from the repo root)\n", path); abort(); }
+    uint8_t *t;
+    if (bl_read_whole_file(path, &t, &len, NULL) != 0) { fprintf(stderr, "fuzz_tokenizer: cannot read %s (run from the repo root)\n", path); abort(); }
     bl_err e;
-    bl_vocab *v = bl_vocab_parse(t, len, &e);
+    bl_vocab *v = bl_vocab_parse((const char *)t, len, &e);
     free(t);
     if (!v) { fprintf(stderr, "fuzz_tokenizer: %s: %s\n", path, e.msg); abort(); }
     return v;
