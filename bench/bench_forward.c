@@ -8,7 +8,9 @@
 
    usage: bench_forward default|base [--prec native|f32] [--reps R] [--mode both|scalar|simd]
                         [n ...]            (default n: 16 32 128 512)
-   Prints one line per n: best wall and CPU ms over R runs (after one warm-up run) per mode. */
+                        [--warmup SECONDS]
+   Prints one line per n: best wall and CPU ms over R runs (after warm-up runs lasting SECONDS,
+   at least one) per mode, then the optimised mode's median and max wall ms. */
 #include "internal.h"
 #include "kernels.h"
 #include <stdint.h>
@@ -74,20 +76,35 @@ static bl_model *make_model(const bl_config *cfg) {
     return m;
 }
 
-/* best wall ms over reps runs after a warm-up (scratch growth, page faults); *cpu_ms gets the
-   best CPU ms */
-static double time_forward(bl_ctx *c, const int *ids, int n, int prec, int reps, double *cpu_ms) {
+typedef struct { double min, med, max, cpu_min; } timing;   /* ms */
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void forward_or_die(bl_ctx *c, const int *ids, int n, int prec) {
     bl_err e = {{0}};
-    double best = 1e30, best_cpu = 1e30;
-    for (int r = 0; r <= reps; r++) {
+    if (bl_forward(c, ids, NULL, n, prec, &e) < 0) { fprintf(stderr, "forward: %s\n", e.msg); exit(1); }
+}
+
+/* reps timed runs after warm-up runs (at least one: scratch growth, page faults; in a browser
+   also tier-up from V8's baseline code) lasting warm_s seconds */
+static timing time_forward(bl_ctx *c, const int *ids, int n, int prec, int reps, double warm_s) {
+    const double w0 = now();
+    do forward_or_die(c, ids, n, prec); while (now() - w0 < warm_s);
+    double *t = malloc(sizeof(double) * (size_t)reps), best_cpu = 1e30;
+    for (int r = 0; r < reps; r++) {
         double t0 = now(), c0 = cpu_now();
-        if (bl_forward(c, ids, NULL, n, prec, &e) < 0) { fprintf(stderr, "forward: %s\n", e.msg); exit(1); }
-        double dt = now() - t0, dc = cpu_now() - c0;
-        if (r > 0 && dt < best) best = dt;
-        if (r > 0 && dc < best_cpu) best_cpu = dc;
+        forward_or_die(c, ids, n, prec);
+        t[r] = (now() - t0) * 1e3;
+        const double dc = (cpu_now() - c0) * 1e3;
+        if (dc < best_cpu) best_cpu = dc;
     }
-    *cpu_ms = best_cpu * 1e3;
-    return best * 1e3;
+    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    timing out = {t[0], reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]), t[reps - 1], best_cpu};
+    free(t);
+    return out;
 }
 
 int main(int argc, char **argv) {
@@ -96,6 +113,7 @@ int main(int argc, char **argv) {
                      .lowercase = 1, .strip_accents = -1, .chinese_chars = 1, .has_mlm = 1};
     const char *shape = "default";
     int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1;
+    double warm_s = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "default")) shape = "default";
         else if (!strcmp(argv[i], "base")) {
@@ -103,6 +121,7 @@ int main(int argc, char **argv) {
             cfg.hidden = 768; cfg.layers = 12; cfg.heads = 12; cfg.intermediate = 3072;
         } else if (!strcmp(argv[i], "--prec") && i + 1 < argc) prec = !strcmp(argv[++i], "f32") ? BL_PREC_F32 : BL_PREC_NATIVE;
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warm_s = atof(argv[++i]);
         else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
             const char *m = argv[++i];
             do_scalar = strcmp(m, "simd") != 0;
@@ -110,6 +129,7 @@ int main(int argc, char **argv) {
         } else if (nn < 16 && atoi(argv[i]) > 0) ns[nn++] = atoi(argv[i]);
         else { fprintf(stderr, "bench_forward: unknown argument %s\n", argv[i]); return 2; }
     }
+    if (reps < 1) reps = 1;
     if (!nn) { ns[0] = 16; ns[1] = 32; ns[2] = 128; ns[3] = 512; nn = 4; }
     bl_model *m = make_model(&cfg);
     bl_err e = {{0}};
@@ -117,19 +137,20 @@ int main(int argc, char **argv) {
     if (!c) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
     bl_kf_force_scalar(0);
     const char *opt = bl_kf_name();
-    printf("bench_forward: %s model (%d layers, hidden %d, %d heads, intermediate %d), %s, best of %d\n",
-           shape, cfg.layers, cfg.hidden, cfg.heads, cfg.intermediate,
-           prec == BL_PREC_F32 ? "f32" : "int8 (native)", reps);
+    printf("bench_forward: %s model (%d layers, hidden %d, %d heads, intermediate %d), %s, "
+           "best of %d after %.1f s of warm-up per n\n", shape, cfg.layers, cfg.hidden, cfg.heads,
+           cfg.intermediate, prec == BL_PREC_F32 ? "f32" : "int8 (native)", reps, warm_s);
     for (int i = 0; i < nn; i++) {
         int *ids = malloc(ns[i] * sizeof(int));
         for (int j = 0; j < ns[i]; j++) ids[j] = j == 0 ? 2 : j == ns[i] - 1 ? 3 : 5 + (int)((frand() + 1) * 10000);
-        double ts = 0, tv = 0, cs = 0, cv = 0;
-        if (do_scalar) { bl_kf_force_scalar(1); ts = time_forward(c, ids, ns[i], prec, reps, &cs); }
-        if (do_simd) { bl_kf_force_scalar(0); tv = time_forward(c, ids, ns[i], prec, reps, &cv); }
+        timing ts = {0}, tv = {0};
+        if (do_scalar) { bl_kf_force_scalar(1); ts = time_forward(c, ids, ns[i], prec, reps, warm_s); }
+        if (do_simd) { bl_kf_force_scalar(0); tv = time_forward(c, ids, ns[i], prec, reps, warm_s); }
         printf("n=%-4d", ns[i]);
-        if (do_scalar) printf("  scalar %9.1f ms (cpu %9.1f)", ts, cs);
-        if (do_simd) printf("  %s %9.1f ms (cpu %9.1f)", opt, tv, cv);
-        if (do_scalar && do_simd) printf("  x%.1f (cpu x%.1f)", ts / tv, cs / cv);
+        if (do_scalar) printf("  scalar %9.1f ms (cpu %9.1f)", ts.min, ts.cpu_min);
+        if (do_simd) printf("  %s %9.1f ms (cpu %9.1f)", opt, tv.min, tv.cpu_min);
+        if (do_scalar && do_simd) printf("  x%.1f (cpu x%.1f)", ts.min / tv.min, ts.cpu_min / tv.cpu_min);
+        if (do_simd) printf("  median %.1f max %.1f", tv.med, tv.max);
         printf("\n");
         fflush(stdout);
         free(ids);

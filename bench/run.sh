@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# bench/run.sh — bertlens (WASM SIMD128, int8 weights) against onnxruntime-web (wasm backend,
-# f32 graph exported by torch) in headless Chromium, one thread each, same model shapes, same
-# n; writes bench/results.json. Figures, not pass/fail.
-#   bench/run.sh [default|base ...]          (default: both shapes)   REPS=5 NS=16,32,128,512
+# bench/run.sh — bertlens (WASM SIMD128, int8 weights, all attention maps) against
+# onnxruntime-web (wasm backend) in headless Chromium, same model shapes, same n: ORT runs the f32
+# graph exported by torch with attentions, its quantize_dynamic-style int8 form with and without
+# attentions (1 thread), and int8 with 2 threads. Writes bench/results.json and prints the table
+# with the ratios. Figures, not pass/fail.
+#   bench/run.sh [default|base ...]     (default: both shapes)   REPS=10 WARMUP=3 NS=16,32,128,512
 # Needs: emcc, node, /usr/bin/chromium, npm (onnxruntime-web into build-perf-ort/, not the
-# repository's package.json), /usr/bin/python3 with torch (bench/export_onnx.py).
+# repository's package.json), /usr/bin/python3 with torch (bench/export_onnx.py) and
+# python3-onnx (bench/quantize_onnx.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${BL_BENCH_BUILD:-build-perf-ort}
-REPS=${REPS:-5}
+REPS=${REPS:-10}
+WARMUP=${WARMUP:-3}
 NS=${NS:-16,32,128,512}
 SHAPES=("$@"); [ ${#SHAPES[@]} -gt 0 ] || SHAPES=(default base)
 ORT_VERSION=1.30.0
@@ -32,23 +36,15 @@ ln -sfn ../node_modules/onnxruntime-web/dist "$OUT/www/ort"
 
 parts=()
 for s in "${SHAPES[@]}"; do
-  [ -f "$OUT/www/$s.onnx" ] || /usr/bin/python3 bench/export_onnx.py "$OUT/www/$s.onnx" --shape "$s" >/dev/null
-  echo "== $s (n = $NS, best of $REPS)"
-  node bench/run_browser.mjs "$OUT/www" "shape=$s&ns=$NS&reps=$REPS" "$OUT/result-$s.json" | grep '\[page\] \(n=\|onnx\)' || true
-  parts+=("$OUT/result-$s.json")
+  W="$OUT/www/$s"
+  [ -f "$W.onnx" ] || /usr/bin/python3 bench/export_onnx.py "$W.onnx" --shape "$s" >/dev/null
+  [ -f "$W.int8.onnx" ] || /usr/bin/python3 bench/quantize_onnx.py "$W.onnx" "$W.int8.onnx"
+  [ -f "$W.int8-noattn.onnx" ] || /usr/bin/python3 bench/quantize_onnx.py "$W.onnx" "$W.int8-noattn.onnx" --no-attn
+  Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP"
+  echo "== $s, 1 thread (n = $NS, $REPS timed runs after ${WARMUP} s of warm-up)"
+  node bench/run_browser.mjs "$OUT/www" "$Q&threads=1" "$OUT/result-$s-1t.json" | grep '\[page\] \(n=\|onnx\)' || true
+  echo "== $s, onnxruntime-web int8 with 2 threads"
+  node bench/run_browser.mjs "$OUT/www" "$Q&threads=2&engines=ort&variants=int8" "$OUT/result-$s-2t.json" | grep '\[page\] onnx' || true
+  parts+=("$OUT/result-$s-1t.json" "$OUT/result-$s-2t.json")
 done
-
-node -e '
-  const fs = require("fs");
-  const os = require("os");
-  const [out, ver, ...files] = process.argv.slice(1);
-  const runs = files.map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
-  fs.writeFileSync(out, JSON.stringify({
-    what: "ms per forward pass (best of reps after a warm-up), all attention maps returned, one thread each, headless Chromium",
-    bertlens: "bench/bench_forward.c built with emcc -O3 -msimd128, int8 weights and activations (BL_PREC_NATIVE)",
-    onnxruntime_web: "onnxruntime-web " + ver + ", wasm backend, numThreads 1, f32 graph from bench/export_onnx.py",
-    date: new Date().toISOString(), cpu: os.cpus()[0].model, cores: os.cpus().length,
-    note: "shared 2-core machine: figures vary by 2x between runs; compare within one run",
-    runs }, null, 2) + "\n");
-' bench/results.json "$ORT_VERSION" "${parts[@]}"
-echo "bench/results.json"
+node bench/summarize.mjs bench/results.json "$ORT_VERSION" "${parts[@]}"

@@ -1,7 +1,7 @@
 // run_browser.mjs — serves a directory and runs bench/bench_page.html in headless Chromium
 // (playwright-core from the repository's node_modules, Debian's /usr/bin/chromium), printing
 // and returning window.benchResults. Used by bench/run.sh.
-//   node bench/run_browser.mjs ROOT_DIR QUERY OUT.json      (QUERY: shape=default&ns=16,32&reps=5)
+//   node bench/run_browser.mjs ROOT_DIR QUERY OUT.json      (QUERY: see bench_page.html)
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,8 +19,10 @@ const server = http.createServer((req, res) => {
   if (!p.startsWith(root + path.sep)) { res.writeHead(403); res.end(); return; }
   fs.stat(p, (err, st) => {
     if (err || !st.isFile()) { res.writeHead(404); res.end(); return; }
+    // cross-origin isolated, so onnxruntime-web can use threads (SharedArrayBuffer) when asked
     res.writeHead(200, { 'Content-Type': types[path.extname(p)] || 'application/octet-stream',
-      'Content-Length': st.size });
+      'Content-Length': st.size, 'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp' });
     fs.createReadStream(p).pipe(res);
   });
 });
