@@ -33,10 +33,22 @@ void bl_k_row_f32(float *out, const bl_tensor *t, int row);
    var the biased variance (as torch.nn.LayerNorm). */
 void bl_k_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps);
 
-/* Numerically stable softmax of one row of len values, in place (subtract the max). */
+/* erf and exp as the kernels compute them, with plain multiplies and adds in a fixed order so
+   that the vector versions reproduce them bit for bit on every target (libm's erff and expf
+   differ between glibc and Emscripten's musl, and are scalar calls the SIMD code cannot inline).
+   bl_k_erf: Eigen's rational approximation on [-4, 4] (±1 outside), |error| < 5e-7.
+   bl_k_exp: Cephes' range reduction + degree-5 polynomial, < 1.5 ulp; 0 below -87.34 (where
+   expf goes subnormal), saturates at 2.4e38 above 88.38, NaN stays NaN. */
+float bl_k_erf(float x);
+float bl_k_exp(float x);
+#define BL_EXP_LO (-87.3365478515625f)   /* ≈ ln(FLT_MIN) */
+#define BL_EXP_HI 88.3762626647949f
+
+/* Numerically stable softmax of one row of len values, in place (subtract the max), with
+   bl_k_exp and a running sum in index order. */
 void bl_k_softmax(float *x, int len);
 
-/* Activation in place: BL_ACT_GELU (erf), BL_ACT_GELU_TANH, BL_ACT_RELU. */
+/* Activation in place: BL_ACT_GELU (erf, via bl_k_erf), BL_ACT_GELU_TANH, BL_ACT_RELU. */
 void bl_k_act(float *x, size_t len, int act);
 
 /* y[i] += x[i] (residual connections). */
@@ -75,8 +87,10 @@ void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
 /* bl_k_quantize_rows, bit for bit (max|x| is order-free; the vector round-to-nearest-even is
    lrintf's; a row holding a NaN goes to the scalar code, whose fmaxf skips NaN). */
 void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols);
-/* bl_k_softmax, bit for bit: vector max and final scaling, the same expf and running sum. */
+/* bl_k_softmax, bit for bit: vector max, exp and final scaling, the same running sum. */
 void bl_kf_softmax(float *x, int len);
+/* bl_k_act, bit for bit (GELU's erf in vectors). */
+void bl_kf_act(float *x, size_t len, int act);
 /* The scalar definitions of the two attention kernels above (kernels_dispatch.c): the
    reference the vector versions are tested against. */
 void bl_k_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale);

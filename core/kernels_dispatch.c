@@ -43,6 +43,7 @@ void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int col
     bl_k_quantize_rows(q, scale, x, n, cols);
 }
 void bl_kf_softmax(float *x, int len) { bl_k_softmax(x, len); }
+void bl_kf_act(float *x, size_t len, int act) { bl_k_act(x, len, act); }
 const char *bl_kf_name(void) { return "scalar"; }
 void bl_kf_force_scalar(int on) { (void)on; }
 #endif

@@ -104,11 +104,50 @@ void bl_k_layernorm(float *x, const float *g, const float *b, int n, int dim, fl
     }
 }
 
+/* The vector kernels mirror these two operation for operation: x < lo ? lo : x is SIMD's pmax
+   (and hi < x ? hi : x its pmin), so even NaN takes the same path. */
+float bl_k_erf(float x) {
+    x = x < -4.0f ? -4.0f : x;
+    x = 4.0f < x ? 4.0f : x;
+    const float x2 = x * x;
+    float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+    p = x2 * p + -2.10102402082508e-06f;
+    p = x2 * p + -5.69250639462346e-05f;
+    p = x2 * p + -7.34990630326855e-04f;
+    p = x2 * p + -2.95459980854025e-03f;
+    p = x2 * p + -1.60960333262415e-02f;
+    p = x * p;
+    float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+    q = x2 * q + -1.68282697438203e-03f;
+    q = x2 * q + -7.37332916720468e-03f;
+    q = x2 * q + -1.42647390514189e-02f;
+    return p / q;
+}
+
+float bl_k_exp(float x) {
+    if (x != x) return x;
+    if (x < BL_EXP_LO) return 0.0f;
+    x = BL_EXP_HI < x ? BL_EXP_HI : x;
+    const float fx = floorf(x * 1.44269504088896341f + 0.5f);   /* n = round(x / ln 2) */
+    float r = x - fx * 0.693359375f;                             /* ln 2 in two parts */
+    r = r - fx * -2.12194440e-4f;
+    float y = 1.9875691500e-4f * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * (r * r) + r + 1.0f;
+    const uint32_t bits = (uint32_t)((int)fx + 127) << 23;     /* 2^n, n in [-126, 127] */
+    float s;
+    memcpy(&s, &bits, sizeof s);
+    return y * s;
+}
+
 void bl_k_softmax(float *x, int len) {
     float m = x[0];
     for (int i = 1; i < len; i++) m = fmaxf(m, x[i]);
     float sum = 0.0f;
-    for (int i = 0; i < len; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    for (int i = 0; i < len; i++) { x[i] = bl_k_exp(x[i] - m); sum += x[i]; }
     const float inv = 1.0f / sum;   /* sum >= 1: the max element contributes exp(0) */
     for (int i = 0; i < len; i++) x[i] *= inv;
 }
@@ -125,7 +164,7 @@ void bl_k_act(float *x, size_t len, int act) {
         }
     } else {
         /* HF "gelu": the exact erf form */
-        for (size_t i = 0; i < len; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.7071067811865476f));
+        for (size_t i = 0; i < len; i++) x[i] = 0.5f * x[i] * (1.0f + bl_k_erf(x[i] * 0.7071067811865476f));
     }
 }
 

@@ -362,8 +362,49 @@ void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int col
             bl_k_quantize_rows(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
 }
 
-/* Vector max (a NaN max goes to the scalar code; the result is all NaN either way) and final
-   scaling; expf and the running sum stay scalar, in order, as bl_k_softmax. */
+/* bl_k_exp on four lanes, operation for operation (lanes below BL_EXP_LO give 0; no NaN
+   reaches it: bl_kf_softmax sends rows with a non-finite max to the scalar code). */
+static v128_t bl_simd_exp(v128_t x) {
+    const v128_t below = wasm_f32x4_lt(x, wasm_f32x4_splat(BL_EXP_LO));
+    x = wasm_f32x4_pmin(x, wasm_f32x4_splat(BL_EXP_HI));
+    const v128_t fx = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)),
+                                                      wasm_f32x4_splat(0.5f)));
+    v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, wasm_f32x4_splat(0.693359375f)));
+    r = wasm_f32x4_sub(r, wasm_f32x4_mul(fx, wasm_f32x4_splat(-2.12194440e-4f)));
+#define BL_MA(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), wasm_f32x4_splat(c))
+    v128_t y = BL_MA(wasm_f32x4_splat(1.9875691500e-4f), r, 1.3981999507e-3f);
+    y = BL_MA(y, r, 8.3334519073e-3f);
+    y = BL_MA(y, r, 4.1665795894e-2f);
+    y = BL_MA(y, r, 1.6666665459e-1f);
+    y = BL_MA(y, r, 5.0000001201e-1f);
+    y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, wasm_f32x4_mul(r, r)), r), wasm_f32x4_splat(1.0f));
+    const v128_t s = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(fx), wasm_i32x4_splat(127)), 23);
+    /* a lane below BL_EXP_LO may have clamped n below -126 into a garbage scale: masked to 0 */
+    return wasm_v128_andnot(wasm_f32x4_mul(y, s), below);
+}
+
+/* bl_k_erf on four lanes, operation for operation. */
+static v128_t bl_simd_erf(v128_t x) {
+    x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-4.0f));
+    x = wasm_f32x4_pmin(x, wasm_f32x4_splat(4.0f));
+    const v128_t x2 = wasm_f32x4_mul(x, x);
+    v128_t p = BL_MA(x2, wasm_f32x4_splat(-2.72614225801306e-10f), 2.77068142495902e-08f);
+    p = BL_MA(x2, p, -2.10102402082508e-06f);
+    p = BL_MA(x2, p, -5.69250639462346e-05f);
+    p = BL_MA(x2, p, -7.34990630326855e-04f);
+    p = BL_MA(x2, p, -2.95459980854025e-03f);
+    p = BL_MA(x2, p, -1.60960333262415e-02f);
+    p = wasm_f32x4_mul(x, p);
+    v128_t q = BL_MA(x2, wasm_f32x4_splat(-1.45660718464996e-05f), -2.13374055278905e-04f);
+    q = BL_MA(x2, q, -1.68282697438203e-03f);
+    q = BL_MA(x2, q, -7.37332916720468e-03f);
+    q = BL_MA(x2, q, -1.42647390514189e-02f);
+#undef BL_MA
+    return wasm_f32x4_div(p, q);
+}
+
+/* Vector max, exp and final scaling; the running sum stays in index order, as bl_k_softmax's.
+   A non-finite max (NaN, or +inf making inf - inf) goes to the scalar code. */
 void bl_kf_softmax(float *x, int len) {
     if (bl_simd_off) { bl_k_softmax(x, len); return; }
     v128_t mv = wasm_f32x4_splat(x[0]);
@@ -374,13 +415,30 @@ void bl_kf_softmax(float *x, int len) {
     m = fmaxf(m, wasm_f32x4_extract_lane(mv, 2));
     m = fmaxf(m, wasm_f32x4_extract_lane(mv, 3));
     for (; i < len; i++) m = fmaxf(m, x[i]);
-    if (m != m) { bl_k_softmax(x, len); return; }
+    if (!isfinite(m)) { bl_k_softmax(x, len); return; }
+    const v128_t vm = wasm_f32x4_splat(m);
+    for (i = 0; i + 4 <= len; i += 4) wasm_v128_store(x + i, bl_simd_exp(wasm_f32x4_sub(wasm_v128_load(x + i), vm)));
+    for (; i < len; i++) x[i] = bl_k_exp(x[i] - m);
     float sum = 0.0f;
-    for (i = 0; i < len; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    for (i = 0; i < len; i++) sum += x[i];
     const float inv = 1.0f / sum;
     const v128_t vi = wasm_f32x4_splat(inv);
     for (i = 0; i + 4 <= len; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), vi));
     for (; i < len; i++) x[i] *= inv;
+}
+
+/* GELU (erf) in vectors: 0.5·x·(1 + erf(x·√½)) in the scalar expression's order. */
+void bl_kf_act(float *x, size_t len, int act) {
+    if (bl_simd_off || act != BL_ACT_GELU) { bl_k_act(x, len, act); return; }
+    const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f),
+                 rs2 = wasm_f32x4_splat(0.7071067811865476f);
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        const v128_t v = wasm_v128_load(x + i);
+        const v128_t e = bl_simd_erf(wasm_f32x4_mul(v, rs2));
+        wasm_v128_store(x + i, wasm_f32x4_mul(wasm_f32x4_mul(half, v), wasm_f32x4_add(one, e)));
+    }
+    if (i < len) bl_k_act(x + i, len - i, act);
 }
 
 #endif

@@ -415,7 +415,7 @@ void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int col
 }
 
 /* The max is order-free, and with a NaN the scalar result is all NaN either way; equal ±0
-   maxima give the same x - m. expf and the running sum stay scalar (their order is the
+   maxima give the same x - m. bl_k_exp and the running sum stay scalar (their order is the
    definition), the final scaling is a plain vector multiply. */
 BL_AVX2 static void bl_x86_softmax(float *x, int len) {
     __m256 mv = _mm256_set1_ps(x[0]);
@@ -428,7 +428,7 @@ BL_AVX2 static void bl_x86_softmax(float *x, int len) {
     for (; i < len; i++) m = x[i] > m ? x[i] : m;
     if (m != m) { bl_k_softmax(x, len); return; }
     float sum = 0.0f;
-    for (i = 0; i < len; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    for (i = 0; i < len; i++) { x[i] = bl_k_exp(x[i] - m); sum += x[i]; }
     const float inv = 1.0f / sum;
     const __m256 vi = _mm256_set1_ps(inv);
     for (i = 0; i + 8 <= len; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vi));
@@ -439,5 +439,7 @@ void bl_kf_softmax(float *x, int len) {
     if (bl_x86_avx2()) bl_x86_softmax(x, len);
     else bl_k_softmax(x, len);
 }
+
+void bl_kf_act(float *x, size_t len, int act) { bl_k_act(x, len, act); }
 
 #endif

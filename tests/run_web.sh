@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # tests/run_web.sh — builds the WebAssembly site and runs the web tests:
+#   0. tests/run_wasm_units.sh      the kernel and forward unit tests compiled to WASM SIMD128
+#                                   (vector kernels bit for bit against the scalar reference)
 #   1. tests/e2e/wasm_api.test.mjs  the WASM exports against the native CLI (tokens, attention,
 #                                   fill-mask, rendered pixels) on a small random test model
 #                                   and, when weights/manifest.json exists, the default model
@@ -48,6 +50,9 @@ if [ ! -x "$NATIVE/bertlens" ]; then
 fi
 cmake --build "$NATIVE" -j"$JOBS" --target bertlens >/dev/null
 CLI=$NATIVE/bertlens
+
+echo "== unit tests under WebAssembly SIMD128"
+tests/run_wasm_units.sh "$WEB/units"
 
 echo "== WebAssembly build ($WEB)"
 mkdir -p "$WEB"

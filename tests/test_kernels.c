@@ -209,6 +209,28 @@ static void test_act(int act, size_t len) {
     free(x); free(want);
 }
 
+/* bl_k_erf / bl_k_exp against libm's double erf / exp over a dense grid, and their edges. */
+static void test_erf_exp(void) {
+    double e_erf = 0, e_exp = 0;
+    for (double v = -7.0; v <= 7.0; v += 1.0 / 4096) {
+        const float x = (float)v;
+        e_erf = fmax(e_erf, fabs(bl_k_erf(x) - erf((double)x)));
+    }
+    CHECK(e_erf < 5e-7, "bl_k_erf: max abs error %.3g on [-7, 7] (want < 5e-7)", e_erf);
+    for (double v = -87.0; v <= 88.0; v += 1.0 / 1024) {
+        const float x = (float)v;
+        const double t = exp((double)x);
+        e_exp = fmax(e_exp, fabs(bl_k_exp(x) - t) / t);
+    }
+    CHECK(e_exp < 1.5e-7, "bl_k_exp: max relative error %.3g on [-87, 88] (want < 1.5e-7, 2.5 ulp)", e_exp);
+    CHECK(bl_k_exp(0.0f) == 1.0f && bl_k_exp(-0.0f) == 1.0f, "exp(0) = 1 exactly");
+    CHECK(bl_k_exp(-88.0f) == 0.0f && bl_k_exp(-INFINITY) == 0.0f, "exp below ln(FLT_MIN) is 0");
+    CHECK(bl_k_exp(1000.0f) > 2e38f && isfinite(bl_k_exp(INFINITY)), "exp saturates: %g", bl_k_exp(1000.0f));
+    CHECK(isnan(bl_k_exp(NAN)) && isnan(bl_k_erf(NAN)), "NaN stays NaN");
+    CHECK(bl_k_erf(0.0f) == 0.0f && bl_k_erf(10.0f) == 1.0f && bl_k_erf(-INFINITY) == -1.0f &&
+          bl_k_erf(-2.0f) == -bl_k_erf(2.0f), "erf: 0, ±1 in the tails, odd");
+}
+
 static void test_vec(int len) {
     float *a = rand_vec((size_t)len, 1.0f), *b = rand_vec((size_t)len, 1.0f), *y = rand_vec((size_t)len, 1.0f);
     double d = 0;
@@ -226,6 +248,7 @@ static void test_vec(int len) {
 }
 
 int main(void) {
+    test_erf_exp();
     static const int ns[] = {1, 7};
     /* (in, out): odd, not multiples of 4/16; 300 > the 256-wide F16 chunk; 60 = 3 heads × 20 */
     static const int shapes[][2] = {{1, 1}, {5, 3}, {13, 17}, {60, 100}, {300, 33}};

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# bench/run_wasm_tests.sh — the kernel and forward-pass unit tests compiled to WebAssembly
+# tests/run_wasm_units.sh — the kernel and forward-pass unit tests compiled to WebAssembly
 # (-O3 -msimd128, as web/wasm.cmake builds the page) and run in node, so the SIMD128 kernels
 # are checked against the scalar reference and the forward against its golden data.
-#   bench/run_wasm_tests.sh [BUILD_DIR]     (default build-perf-wasm)
+#   tests/run_wasm_units.sh [BUILD_DIR]     (default build-wasm-units; tests/run_web.sh runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${1:-build-perf-wasm}
+OUT=${1:-build-wasm-units}
 mkdir -p "$OUT"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}   # Debian's emcc needs it to find acorn
 SRC=$(ls core/*.c | grep -v '/wasm_')
