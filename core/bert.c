@@ -29,10 +29,10 @@ struct bl_ctx {
     float *tmp;     /* [cap][hidden] sublayer output before the residual */
     float *ffn;     /* [cap][intermediate] */
     float *att;     /* [layers][heads][n][n] packed for the current n */
-    int8_t *xq;     /* [cap][max(hidden, intermediate)] quantized activations */
+    int16_t *xq;    /* [cap][max(hidden, intermediate)] quantized activations (12-bit) */
     float *xs;      /* [cap] their row scales */
     float *mlm;     /* [hidden] MLM transform output */
-    int8_t *mlm_q;  /* [hidden] */
+    int16_t *mlm_q; /* [hidden] */
     size_t max_bytes; /* scratch ceiling (bl_ctx_set_max_bytes), 0 = none */
 };
 
@@ -64,7 +64,7 @@ static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n) {
     z.qk = bl_mul3((size_t)cfg->layers, bl_mul3(N, H, 1), sizeof(float));
     z.f = bl_mul3(N, I, sizeof(float));
     z.att = bl_mul3(bl_mul3((size_t)cfg->layers, (size_t)cfg->heads, 1), bl_mul3(N, N, 1), sizeof(float));
-    z.q = bl_mul3(N, wide, 1);
+    z.q = bl_mul3(N, wide, sizeof(int16_t));
     z.s = N * sizeof(float);
     return z;
 }
@@ -77,7 +77,7 @@ size_t bl_ctx_bytes(const bl_model *m, int n) {
     const bl_config *cfg = &m->cfg;
     bl_scratch_sizes z = bl_sizes(cfg, n);
     if (!z.h || !z.qk || !z.f || !z.att || !z.q) return SIZE_MAX;
-    size_t t = (size_t)cfg->hidden * (sizeof(float) + 1);   /* MLM row (bl_ctx_new) */
+    size_t t = (size_t)cfg->hidden * (sizeof(float) + sizeof(int16_t));   /* MLM row (bl_ctx_new) */
     for (int i = 0; i < 4; i++) t = bl_sat_add(t, z.h);   /* x, v, ctxv, tmp */
     t = bl_sat_add(t, z.qk);
     t = bl_sat_add(t, z.qk);
@@ -125,7 +125,7 @@ bl_ctx *bl_ctx_new(const bl_model *m, bl_err *e) {
     if (!c) { bl_fail(e, "bl_ctx_new: out of memory"); return NULL; }
     c->m = m;
     c->mlm = malloc((size_t)cfg->hidden * sizeof(float));
-    c->mlm_q = malloc((size_t)cfg->hidden);
+    c->mlm_q = malloc((size_t)cfg->hidden * sizeof *c->mlm_q);
     if (!c->mlm || !c->mlm_q) {
         bl_ctx_free(c);
         bl_fail(e, "bl_ctx_new: out of memory");

@@ -26,7 +26,7 @@ void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
 #endif
 
 #if !defined(__wasm_simd128__) && !defined(__x86_64__)
-void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                      const float *bias, int n) {
     bl_k_linear_q8(y, xq, xs, w, bias, n);
 }
@@ -39,7 +39,7 @@ void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, 
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
     bl_k_pv(out, p, v, vstride, n, d);
 }
-void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols) {
+void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
     bl_k_quantize_rows(q, scale, x, n, cols);
 }
 void bl_kf_softmax(float *x, int len) { bl_k_softmax(x, len); }

@@ -39,36 +39,37 @@ void bl_k_linear_f32(float *y, const float *x, const bl_tensor *w, const float *
     }
 }
 
-void bl_k_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols) {
+void bl_k_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
+    const int Q = bl_k_qmax(cols);
     for (int t = 0; t < n; t++) {
         const float *xr = x + (size_t)t * cols;
-        int8_t *qr = q + (size_t)t * cols;
+        int16_t *qr = q + (size_t)t * cols;
         float m = 0.0f;
         for (int i = 0; i < cols; i++) m = fmaxf(m, fabsf(xr[i]));
         if (!(m > 0.0f) || !isfinite(m)) {   /* all zero (or garbage in): contribute nothing */
-            memset(qr, 0, (size_t)cols);
+            memset(qr, 0, (size_t)cols * sizeof *qr);
             scale[t] = 0.0f;
             continue;
         }
         /* Multiply by the inverse and round half to even (lrintf in the default rounding mode),
            which is what SIMD convert instructions do, so vector kernels can match exactly. */
-        const float inv = 127.0f / m;
+        const float inv = (float)Q / m;
         for (int i = 0; i < cols; i++) {
             long v = lrintf(xr[i] * inv);
-            qr[i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+            qr[i] = (int16_t)(v > Q ? Q : v < -Q ? -Q : v);
         }
-        scale[t] = m / 127.0f;
+        scale[t] = m / (float)Q;
     }
 }
 
-void bl_k_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+void bl_k_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                     const float *bias, int n) {
     const int in = w->cols, out = w->rows;
     for (int o = 0; o < out; o++) {
         const int8_t *wr = (const int8_t *)w->data + (size_t)o * in;
         const float ws = w->scale[o], b = bias ? bias[o] : 0.0f;
         for (int t = 0; t < n; t++) {
-            const int8_t *xr = xq + (size_t)t * in;
+            const int16_t *xr = xq + (size_t)t * in;
             int32_t acc = 0;
             for (int i = 0; i < in; i++) acc += (int32_t)xr[i] * (int32_t)wr[i];
             y[(size_t)t * out + o] = (float)acc * (xs[t] * ws) + b;

@@ -25,11 +25,12 @@ static int bl_simd_chunk(int in, size_t elem) {
     return tt < 4 ? 4 : tt;
 }
 
-/* ---- int8 linear ----------------------------------------------------------------------
-   16 int8 of each operand are sign-extended into two i16x8 halves and i32x4.dot_i16x8_s
-   multiplies and pairs them into i32 lanes: exact for every int8 value. A block is R weight
-   rows × T tokens, so each widened vector is reused R or T times; 4×2 keeps the 8
-   accumulators and the operands within the 16 vector registers V8 has on x86-64. */
+/* ---- int8 × int12 linear ----------------------------------------------------------------
+   16 int8 weights are sign-extended into two i16x8 halves, the activations are already i16
+   (12-bit, bl_k_quantize_rows), and i32x4.dot_i16x8_s multiplies and pairs them into i32 lanes:
+   exact. A block is R weight rows × T tokens, so each widened weight vector is reused T times
+   and each activation vector R times; 4×2 keeps the 8 accumulators and the operands within
+   the 16 vector registers V8 has on x86-64. */
 
 static inline int32_t bl_simd_hsum_i32(v128_t v) {
     return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
@@ -37,7 +38,7 @@ static inline int32_t bl_simd_hsum_i32(v128_t v) {
 }
 
 #define BL_SIMD_Q8_BLOCK(R, T)                                                                  \
-    static void bl_simd_q8_##R##x##T(int32_t *res, const int8_t *w, const int8_t *x, int in) {  \
+    static void bl_simd_q8_##R##x##T(int32_t *res, const int8_t *w, const int16_t *x, int in) { \
         v128_t acc[R][T];                                                                       \
         for (int r = 0; r < R; r++)                                                             \
             for (int t = 0; t < T; t++) acc[r][t] = wasm_i32x4_splat(0);                        \
@@ -45,9 +46,8 @@ static inline int32_t bl_simd_hsum_i32(v128_t v) {
         for (; i + 16 <= in; i += 16) {                                                         \
             v128_t xl[T], xh[T];                                                                \
             for (int t = 0; t < T; t++) {                                                       \
-                const v128_t xv = wasm_v128_load(x + (size_t)t * in + i);                       \
-                xl[t] = wasm_i16x8_extend_low_i8x16(xv);                                        \
-                xh[t] = wasm_i16x8_extend_high_i8x16(xv);                                       \
+                xl[t] = wasm_v128_load(x + (size_t)t * in + i);                                 \
+                xh[t] = wasm_v128_load(x + (size_t)t * in + i + 8);                             \
             }                                                                                   \
             for (int r = 0; r < R; r++) {                                                       \
                 const v128_t wv = wasm_v128_load(w + (size_t)r * in + i);                       \
@@ -62,7 +62,8 @@ static inline int32_t bl_simd_hsum_i32(v128_t v) {
         for (int r = 0; r < R; r++)                                                             \
             for (int t = 0; t < T; t++) {                                                       \
                 int32_t s = bl_simd_hsum_i32(acc[r][t]);                                        \
-                const int8_t *wr = w + (size_t)r * in, *xr = x + (size_t)t * in;                \
+                const int8_t *wr = w + (size_t)r * in;                                          \
+                const int16_t *xr = x + (size_t)t * in;                                         \
                 for (int j = i; j < in; j++) s += (int32_t)wr[j] * (int32_t)xr[j];              \
                 res[r * T + t] = s;                                                             \
             }                                                                                   \
@@ -73,12 +74,12 @@ BL_SIMD_Q8_BLOCK(4, 1)
 BL_SIMD_Q8_BLOCK(1, 2)
 BL_SIMD_Q8_BLOCK(1, 1)
 
-void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                      const float *bias, int n) {
     if (bl_simd_off) { bl_k_linear_q8(y, xq, xs, w, bias, n); return; }
     const int in = w->cols, out = w->rows;
     const int8_t *W = (const int8_t *)w->data;
-    const int tt = bl_simd_chunk(in, 1);
+    const int tt = bl_simd_chunk(in, sizeof *xq);
     int32_t res[8];
     for (int t0 = 0; t0 < n; t0 += tt) {
         const int t1 = t0 + tt < n ? t0 + tt : n;
@@ -86,7 +87,7 @@ void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tenso
             const int R = out - o < 4 ? out - o : 4, rb = R == 4 ? 4 : 1;
             for (int t = t0; t < t1; t += 2) {
                 const int T = t1 - t < 2 ? t1 - t : 2;
-                const int8_t *xr = xq + (size_t)t * in;
+                const int16_t *xr = xq + (size_t)t * in;
                 for (int r0 = 0; r0 < R; r0 += rb) {
                     const int8_t *wr = W + (size_t)(o + r0) * in;
                     if (rb == 4) {
@@ -311,7 +312,7 @@ void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
    lrintf does, then truncation is exact; the clamp is the scalar one and the saturating
    narrows keep element order. A NaN anywhere returns -1 for the scalar code (fmaxf skips NaN,
    f32x4.max propagates it). */
-static int bl_simd_quantize_row(int8_t *q, float *scale, const float *x, int cols) {
+static int bl_simd_quantize_row(int16_t *q, float *scale, const float *x, int cols) {
     v128_t mx = wasm_f32x4_splat(0.0f), nan = wasm_i32x4_splat(0);
     int i = 0;
     for (; i + 4 <= cols; i += 4) {
@@ -331,31 +332,31 @@ static int bl_simd_quantize_row(int8_t *q, float *scale, const float *x, int col
         m = fabsf(x[j]) > m ? fabsf(x[j]) : m;
     }
     if (!(m > 0.0f) || isinf(m)) {
-        memset(q, 0, (size_t)cols);
+        memset(q, 0, (size_t)cols * sizeof *q);
         *scale = 0.0f;
         return 0;
     }
-    const float inv = 127.0f / m;
+    const int Q = bl_k_qmax(cols);
+    const float inv = (float)Q / m;
     const v128_t vinv = wasm_f32x4_splat(inv);
-    const v128_t lo = wasm_i32x4_splat(-127), hi = wasm_i32x4_splat(127);
+    const v128_t lo = wasm_i32x4_splat(-Q), hi = wasm_i32x4_splat(Q);
     i = 0;
-    for (; i + 16 <= cols; i += 16) {
-        v128_t v[4];
-        for (int k = 0; k < 4; k++)
+    for (; i + 8 <= cols; i += 8) {
+        v128_t v[2];
+        for (int k = 0; k < 2; k++)
             v[k] = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(
                        wasm_f32x4_mul(wasm_v128_load(x + i + 4 * k), vinv))), lo), hi);
-        wasm_v128_store(q + i, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(v[0], v[1]),
-                                                       wasm_i16x8_narrow_i32x4(v[2], v[3])));
+        wasm_v128_store(q + i, wasm_i16x8_narrow_i32x4(v[0], v[1]));
     }
     for (; i < cols; i++) {
         const long r = lrintf(x[i] * inv);
-        q[i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+        q[i] = (int16_t)(r > Q ? Q : r < -Q ? -Q : r);
     }
-    *scale = m / 127.0f;
+    *scale = m / (float)Q;
     return 0;
 }
 
-void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols) {
+void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
     if (bl_simd_off) { bl_k_quantize_rows(q, scale, x, n, cols); return; }
     for (int t = 0; t < n; t++)
         if (bl_simd_quantize_row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols) < 0)

@@ -41,10 +41,10 @@ static int bl_x86_chunk(int in, size_t elem) {
     return tt < 4 ? 4 : tt;
 }
 
-/* ---- int8 linear ----------------------------------------------------------------------
-   Both operands are sign-extended to i16 (vpmovsxbw) and multiplied pairwise into i32 lanes
-   (vpmaddwd): exact for every int8 value, -128 included (maddubs would need |x| ≤ 127 on one
-   side and saturates). R weight rows × T tokens per block: each widened weight vector meets
+/* ---- int8 × int12 linear ----------------------------------------------------------------
+   The weights are sign-extended to i16 (vpmovsxbw), the activations are i16 already (12-bit,
+   bl_k_quantize_rows), and vpmaddwd multiplies them pairwise into i32 lanes: exact for every
+   int8 weight, -128 included. R weight rows × T tokens per block: each widened weight vector meets
    T tokens and each widened token vector R rows, with R·T accumulators in registers. */
 
 BL_AVX2 static inline int32_t bl_x86_hsum_i32(__m256i v) {
@@ -55,7 +55,7 @@ BL_AVX2 static inline int32_t bl_x86_hsum_i32(__m256i v) {
 }
 
 #define BL_X86_Q8_BLOCK(R, T)                                                                   \
-    BL_AVX2 static void bl_x86_q8_##R##x##T(int32_t *res, const int8_t *w, const int8_t *x,     \
+    BL_AVX2 static void bl_x86_q8_##R##x##T(int32_t *res, const int8_t *w, const int16_t *x,    \
                                               int in) {                                         \
         __m256i acc[R][T];                                                                      \
         for (int r = 0; r < R; r++)                                                             \
@@ -64,8 +64,7 @@ BL_AVX2 static inline int32_t bl_x86_hsum_i32(__m256i v) {
         for (; i + 16 <= in; i += 16) {                                                         \
             __m256i xv[T];                                                                      \
             for (int t = 0; t < T; t++)                                                         \
-                xv[t] = _mm256_cvtepi8_epi16(                                                   \
-                    _mm_loadu_si128((const __m128i *)(x + (size_t)t * in + i)));                \
+                xv[t] = _mm256_loadu_si256((const __m256i *)(x + (size_t)t * in + i));          \
             for (int r = 0; r < R; r++) {                                                       \
                 const __m256i wv = _mm256_cvtepi8_epi16(                                        \
                     _mm_loadu_si128((const __m128i *)(w + (size_t)r * in + i)));                \
@@ -76,7 +75,8 @@ BL_AVX2 static inline int32_t bl_x86_hsum_i32(__m256i v) {
         for (int r = 0; r < R; r++)                                                             \
             for (int t = 0; t < T; t++) {                                                       \
                 int32_t s = bl_x86_hsum_i32(acc[r][t]);                                         \
-                const int8_t *wr = w + (size_t)r * in, *xr = x + (size_t)t * in;                \
+                const int8_t *wr = w + (size_t)r * in;                                          \
+                const int16_t *xr = x + (size_t)t * in;                                         \
                 for (int j = i; j < in; j++) s += (int32_t)wr[j] * (int32_t)xr[j];              \
                 res[r * T + t] = s;                                                             \
             }                                                                                   \
@@ -87,11 +87,11 @@ BL_X86_Q8_BLOCK(4, 1)
 BL_X86_Q8_BLOCK(1, 2)
 BL_X86_Q8_BLOCK(1, 1)
 
-BL_AVX2 static void bl_x86_linear_q8(float *y, const int8_t *xq, const float *xs,
+BL_AVX2 static void bl_x86_linear_q8(float *y, const int16_t *xq, const float *xs,
                                      const bl_tensor *w, const float *bias, int n) {
     const int in = w->cols, out = w->rows;
     const int8_t *W = (const int8_t *)w->data;
-    const int tt = bl_x86_chunk(in, 1);
+    const int tt = bl_x86_chunk(in, sizeof *xq);
     int32_t res[8];
     for (int t0 = 0; t0 < n; t0 += tt) {
         const int t1 = t0 + tt < n ? t0 + tt : n;
@@ -99,7 +99,7 @@ BL_AVX2 static void bl_x86_linear_q8(float *y, const int8_t *xq, const float *xs
             const int R = out - o < 4 ? out - o : 4;
             for (int t = t0; t < t1; t += 2) {
                 const int T = t1 - t < 2 ? t1 - t : 2;
-                const int8_t *xr = xq + (size_t)t * in;
+                const int16_t *xr = xq + (size_t)t * in;
                 for (int r0 = 0; r0 < R; r0 += (R == 4 ? 4 : 1)) {
                     const int8_t *wr = W + (size_t)(o + r0) * in;
                     const int rb = R == 4 ? 4 : 1;
@@ -121,7 +121,7 @@ BL_AVX2 static void bl_x86_linear_q8(float *y, const int8_t *xq, const float *xs
     }
 }
 
-void bl_kf_linear_q8(float *y, const int8_t *xq, const float *xs, const bl_tensor *w,
+void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                      const float *bias, int n) {
     if (bl_x86_avx2()) bl_x86_linear_q8(y, xq, xs, w, bias, n);
     else bl_k_linear_q8(y, xq, xs, w, bias, n);
@@ -362,7 +362,7 @@ void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
 /* One row of bl_k_quantize_rows. max|x| does not depend on order; vcvtps2dq rounds half to
    even under the default MXCSR, as lrintf does; the clamp is the scalar one. A NaN anywhere
    returns -1 so the caller runs the scalar code (fmaxf skips NaN, vmaxps may not). */
-BL_AVX2 static int bl_x86_quantize_row(int8_t *q, float *scale, const float *x, int cols) {
+BL_AVX2 static int bl_x86_quantize_row(int16_t *q, float *scale, const float *x, int cols) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 mx = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
     int i = 0;
@@ -381,33 +381,32 @@ BL_AVX2 static int bl_x86_quantize_row(int8_t *q, float *scale, const float *x, 
         m = a > m ? a : m;
     }
     if (!(m > 0.0f) || isinf(m)) {
-        memset(q, 0, (size_t)cols);
+        memset(q, 0, (size_t)cols * sizeof *q);
         *scale = 0.0f;
         return 0;
     }
-    const float inv = 127.0f / m;
+    const int Q = bl_k_qmax(cols);
+    const float inv = (float)Q / m;
     const __m256 vinv = _mm256_set1_ps(inv);
-    const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
-    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i lo = _mm256_set1_epi32(-Q), hi = _mm256_set1_epi32(Q);
     i = 0;
-    for (; i + 32 <= cols; i += 32) {
-        __m256i v[4];
-        for (int k = 0; k < 4; k++)
+    for (; i + 16 <= cols; i += 16) {
+        __m256i v[2];
+        for (int k = 0; k < 2; k++)
             v[k] = _mm256_min_epi32(_mm256_max_epi32(
                        _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * k), vinv)), lo), hi);
-        /* packs work within 128-bit halves: the permute restores element order */
-        const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
-        _mm256_storeu_si256((__m256i *)(q + i), _mm256_permutevar8x32_epi32(p, perm));
+        /* packs works within 128-bit halves: the 64-bit permute restores element order */
+        _mm256_storeu_si256((__m256i *)(q + i), _mm256_permute4x64_epi64(_mm256_packs_epi32(v[0], v[1]), 0xd8));
     }
     for (; i < cols; i++) {
         const long r = lrintf(x[i] * inv);
-        q[i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+        q[i] = (int16_t)(r > Q ? Q : r < -Q ? -Q : r);
     }
-    *scale = m / 127.0f;
+    *scale = m / (float)Q;
     return 0;
 }
 
-void bl_kf_quantize_rows(int8_t *q, float *scale, const float *x, int n, int cols) {
+void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
     if (!bl_x86_avx2()) { bl_k_quantize_rows(q, scale, x, n, cols); return; }
     for (int t = 0; t < n; t++)
         if (bl_x86_quantize_row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols) < 0)

@@ -40,16 +40,21 @@ static void test_linear(void) {
                 const int in = ins[a], out = outs[b], n = NS[c];
                 /* skip the slowest corner: 512 tokens on the widest input is covered by 511 */
                 if (in == 773 && n == 512 && out > 6) continue;
-                int8_t *wq = malloc((size_t)out * in), *xq = malloc((size_t)n * in);
+                int8_t *wq = malloc((size_t)out * in);
+                int16_t *xq = malloc((size_t)n * in * sizeof *xq);
+                const int Q = bl_k_qmax(in);
                 float *ws = malloc(out * sizeof(float)), *xs = malloc(n * sizeof(float));
                 float *bias = malloc(out * sizeof(float)), *wf = malloc((size_t)out * in * sizeof(float));
                 float *x = malloc((size_t)n * in * sizeof(float));
                 float *y0 = malloc((size_t)n * out * sizeof(float)), *y1 = malloc((size_t)n * out * sizeof(float));
                 for (size_t i = 0; i < (size_t)out * in; i++) { wq[i] = (int8_t)(rnd() & 0xff); wf[i] = frand(); }
-                for (size_t i = 0; i < (size_t)n * in; i++) { xq[i] = (int8_t)(rnd() & 0xff); x[i] = 4.0f * frand(); }
+                for (size_t i = 0; i < (size_t)n * in; i++) {
+                    xq[i] = (int16_t)((int)(rnd() % (2u * Q + 1)) - Q);
+                    x[i] = 4.0f * frand();
+                }
                 /* saturate some rows at the extremes: the largest |sum| the kernel must hold */
                 if (out > 2) for (int i = 0; i < in; i++) wq[(size_t)2 * in + i] = -128;
-                if (n > 1) for (int i = 0; i < in; i++) xq[(size_t)1 * in + i] = -128;
+                if (n > 1) for (int i = 0; i < in; i++) xq[(size_t)1 * in + i] = (int16_t)-Q;
                 for (int o = 0; o < out; o++) { ws[o] = 0.01f * (1.0f + frand()); bias[o] = frand(); }
                 for (int t = 0; t < n; t++) xs[t] = 0.02f * (1.0f + frand());
                 bl_tensor w = {0};
@@ -180,7 +185,8 @@ static void test_quantize_softmax(void) {
             const size_t len = (size_t)n * cols;
             float *x = malloc(len * sizeof(float)), *x2 = malloc(len * sizeof(float));
             float *s0 = malloc(n * sizeof(float)), *s1 = malloc(n * sizeof(float));
-            int8_t *q0 = malloc(len), *q1 = malloc(len);
+            int16_t *q0 = malloc(len * sizeof *q0), *q1 = malloc(len * sizeof *q1);
+            const int Q = bl_k_qmax(cols);
             for (size_t i = 0; i < len; i++) x[i] = 8.0f * frand();
             for (int t = 0; t < n; t++) {
                 float *r = x + (size_t)t * cols;
@@ -188,9 +194,9 @@ static void test_quantize_softmax(void) {
                 case 1: memset(r, 0, cols * sizeof(float)); break;            /* all zero */
                 case 2: r[cols / 2] = 0.0f / 0.0f; break;                     /* NaN */
                 case 3: r[cols - 1] = 1.0f / 0.0f; break;                     /* inf */
-                case 4:   /* max exactly 127 (inv = 1): every .5 is a tie, rounded to even */
-                    for (int i = 0; i < cols; i++) r[i] = (float)((int)(rnd() % 254) - 127) + 0.5f;
-                    r[0] = 127.0f;
+                case 4:   /* max exactly Q (inv = 1): every .5 is a tie, rounded to even */
+                    for (int i = 0; i < cols; i++) r[i] = (float)((int)(rnd() % (2u * Q)) - Q) + 0.5f;
+                    r[0] = (float)Q;
                     break;
                 case 5: r[cols - 1] = -100.0f; break;                         /* max in the tail */
                 default: break;

@@ -3,12 +3,11 @@
 //   node tests/e2e/wasm_api.test.mjs --site build-web/site --model MODEL.bin --cli build/bertlens
 //        [--font web/fonts/DejaVuSans-subset.ttf]
 // Tolerances (WASM SIMD kernels vs native kernels, both the int8 path):
-//   tokens and ids: exact; attention: mean |Δ| <= 1e-5 and max |Δ| <= 5e-3 over every
-//   layer/head/cell. Why not ~1e-7: libm differs (expf/erff in Emscripten's libc vs glibc), and
-//   a last-bit difference can flip one int8 rounding of an activation in a deep layer; the
-//   flip moves a few cells by up to ~3e-3 (measured on the 4-layer default model at n=400),
-//   which is still below the int8 path's own error against --precision f32 (~5e-3).
-//   Everything else stays at ~1e-8.
+//   tokens and ids: exact; attention: mean |Δ| <= 1e-6 and max |Δ| <= 1e-4 over every
+//   layer/head/cell. The kernels are bit-identical to the scalar reference on both sides and
+//   exp/erf are the core's own polynomials (no libm difference left in the default path), so
+//   measured differences are ~5e-8; the margin covers libm calls that remain in other
+//   configurations (tanh GELU) and the last bits of sqrtf/division in LayerNorm.
 //   For the rest:
 //   fill-mask: same top-1 token, |Δp| <= 2e-3; rendered heatmap: < 0.5% of pixels differ by
 //   more than 8/255 from `bertlens render` (colours are quantized, so a tiny Δ rarely shows).
@@ -23,7 +22,7 @@ const site = path.resolve(A.site || path.join(ROOT, 'build-web/site'));
 const modelPath = A.model;
 const bin = A.cli;
 const font = A.font || path.join(ROOT, 'web/fonts/DejaVuSans-subset.ttf');
-const ATT_TOL = 5e-3, ATT_MEAN_TOL = 1e-5, P_TOL = 2e-3;
+const ATT_TOL = 1e-4, ATT_MEAN_TOL = 1e-6, P_TOL = 2e-3;
 if (!modelPath) { console.error('usage: --model MODEL.bin [--cli build/bertlens] [--site DIR]'); process.exit(2); }
 
 const core = new Core(await loadCore(site));
@@ -177,24 +176,32 @@ if (fontBytes) {
   check(M._blw_attention() === 0, 'a refused run leaves no attention to read');
   M._blw_set_max_bytes(0);
   check(core.run(long) > 0, `without the ceiling the same text runs: ${core.error()}`);
-  const used0 = M._blw_heap_used(), size0 = M._blw_heap_size();
-  let bad = 0;
-  for (let it = 0; it < 1000; it++) {
-    if (it % 100 === 99) {   // a reload, refused by a tiny ceiling, then lifted again
-      M._blw_set_max_bytes(1);
-      if (core.loadModel(modelBytes) !== 0 || core.run(long) !== -1) bad++;
-      M._blw_set_max_bytes(0);
-      continue;
+  // The same 1,000 re-runs twice: the first pass may grow WASM memory (a reload holds the old
+  // and the new model at once; fragmentation), the second must leave the memory size where the
+  // first left it and malloc's in-use bytes within 4 KiB (chunk rounding varies by a few bytes
+  // with fragmentation; a leak of even one small buffer per run would add kilobytes).
+  // Texts up to ~60 words keep the default model's 2,000 runs to a few seconds.
+  const pass = () => {
+    let bad = 0;
+    for (let it = 0; it < 1000; it++) {
+      if (it % 100 === 99) {   // a reload, refused by a tiny ceiling, then lifted again
+        M._blw_set_max_bytes(1);
+        if (core.loadModel(modelBytes) !== 0 || core.run(long) !== -1) bad++;
+        M._blw_set_max_bytes(0);
+        continue;
+      }
+      const words = 1 + ((it * 37) % 60);
+      const t = Array.from({ length: words }, (_, i) => (i % 9 === 4 ? '[MASK]' : `tok${(i * it) % 23}`)).join(' ');
+      if (core.run(t, it % 3 === 0 ? 'a second sentence' : null) <= 0) bad++;
     }
-    const words = 1 + ((it * 37) % 300);
-    const t = Array.from({ length: words }, (_, i) => (i % 9 === 4 ? '[MASK]' : `tok${(i * it) % 23}`)).join(' ');
-    if (core.run(t, it % 3 === 0 ? 'a second sentence' : null) <= 0) bad++;
-  }
-  check(bad === 0, `1,000 re-runs: ${bad} unexpected results`);
-  core.run(long);
-  const used1 = M._blw_heap_used(), size1 = M._blw_heap_size();
-  check(used1 <= used0 + 4096 && size1 === size0,
-    `heap after 1,000 re-runs: in use ${used0} -> ${used1} bytes, WASM memory ${size0} -> ${size1}`);
+    core.run(long);
+    return { bad, used: M._blw_heap_used(), size: M._blw_heap_size() };
+  };
+  const t0 = performance.now(), p1 = pass(), p2 = pass();
+  check(p1.bad === 0 && p2.bad === 0, `2 × 1,000 re-runs: ${p1.bad + p2.bad} unexpected results`);
+  check(p2.used <= p1.used + 4096 && p2.size === p1.size,
+    `heap over the second 1,000 re-runs: in use ${p1.used} -> ${p2.used} bytes, WASM memory ${p1.size} -> ${p2.size} ` +
+    `(${((performance.now() - t0) / 1000).toFixed(1)} s for both passes)`);
 }
 
 // --- a second model load replaces the first; reset frees everything
