@@ -25,7 +25,7 @@ man = {
         "sha256": hashlib.sha256(data).hexdigest(),
         "dtype": "int8",
         "config": info["config"],
-        "description": "bertlens' own small BERT (4 layers x 4 heads, hidden 256), trained on "
+        "description": "bertlens' own small BERT (4 layers x 4 heads, hidden 256), trained from scratch on "
                        "English prose from Debian packages; see weights/MODEL_CARD.md",
         "licence": "Model weights: same licence as the project; training text from Debian "
                    "packages (see weights/train/README.md); vocab: bert-base-uncased "

@@ -1,6 +1,6 @@
 #!/bin/sh
 # card_figures.sh — the measured parts of weights/MODEL_CARD.md for the shipped model:
-# the training summary (from the checkpoint), the held-out evaluation (heldout_eval_summary.json,
+# the training summary (GPU run's history.json and/or the CPU run's checkpoint), the held-out evaluation (heldout_eval_summary.json,
 # written by evaluate.py), a dozen fill-mask examples and three attention pictures drawn by
 # `bertlens render` into docs/. Prints Markdown to paste into the card.
 #   weights/train/card_figures.sh [CLI]        (default build/bertlens; run from anywhere)
@@ -9,15 +9,26 @@ cd "$(dirname "$0")/../.."
 CLI=${1:-build/bertlens}
 PY=/usr/bin/python3
 
-echo "## Training summary (work/ckpt/last.pt)"
+echo "## Training summary"
 $PY - <<'PY'
-import torch
-s = torch.load("weights/train/work/ckpt/last.pt", map_location="cpu")
-h = s["history"][-1]
-print("- steps %d, tokens seen %.2f M, training time %.1f min (steps only, all sessions)"
-      % (s["step"], s["tokens"] / 1e6, s["train_secs"] / 60))
-print("- last held-out subset eval: loss %.3f, top-1 %.1f%%, top-5 %.1f%%"
-      % (h["loss"], 100 * h["top1"], 100 * h["top5"]))
+import json, os
+t = json.load(open("weights/train/heldout_eval_summary.json")).get("training", {})
+if t.get("trained_by") == "train_gpu.py" and os.path.exists("weights/train/work/gpu/history.json"):
+    h = json.load(open("weights/train/work/gpu/history.json"))
+    print("- GPU run (train_gpu.py on %s, torch %s): %d steps, %.1f M tokens, %.1f min wall clock;"
+          " kept step %d" % (h["device"], h["torch"], h["steps"], h["tokens"] / 1e6, h["seconds"] / 60,
+                             h["kept"]["step"]))
+    print("\n| seconds | step | tokens seen | held-out MLM loss | held-out top-1 | top-5 |\n|---|---|---|---|---|---|")
+    for e in h["history"]:
+        print("| %.0f | %d | %.1f M | %.3f | %.1f%% | %.1f%% |" % (e["seconds"], e["step"], e["tokens"] / 1e6,
+              e["loss"], 100 * e["top1"], 100 * e["top5"]))
+if os.path.exists("weights/train/work/ckpt/last.pt"):
+    import torch
+    s = torch.load("weights/train/work/ckpt/last.pt", map_location="cpu")
+    h = s["history"][-1]
+    print("- CPU recipe run (train.py, work/ckpt/last.pt): %d steps, %.2f M tokens, %.1f min of steps;"
+          " held-out subset loss %.3f, top-1 %.1f%%, top-5 %.1f%%"
+          % (s["step"], s["tokens"] / 1e6, s["train_secs"] / 60, h["loss"], 100 * h["top1"], 100 * h["top5"]))
 PY
 
 echo
