@@ -26,25 +26,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import data  # noqa: E402
 from bert_tokenize import BertTokenizer  # noqa: E402
-from model import load_hf  # noqa: E402
+from model import load_hf, mlm_scores  # noqa: E402
 
 
-@torch.no_grad()
 def mlm_eval(model, n_seq, seed=4321, L=128, B=64):
     held = data.Split("heldout", weighted=False)
     rng = np.random.default_rng(seed)
-    tot, n, c1, c5 = 0.0, 0, 0, 0
-    for i in range(0, n_seq, B):
-        inp, typ, att, sel, tgt = data.make_batch(held, rng, min(B, n_seq - i), L)
-        h, _ = model.encode(torch.from_numpy(inp), torch.from_numpy(typ), torch.from_numpy(att))
-        lg = model.logits(h[torch.from_numpy(sel)])
-        t = torch.from_numpy(tgt)
-        tot += F.cross_entropy(lg, t, reduction="sum").item()
-        k5 = lg.topk(5, dim=-1).indices
-        c1 += (k5[:, 0] == t).sum().item()
-        c5 += (k5 == t[:, None]).any(dim=1).sum().item()
-        n += len(tgt)
-    return {"sequences": n_seq, "masked_tokens": n, "loss": tot / n, "top1": c1 / n, "top5": c5 / n}
+    batches = [data.make_batch(held, rng, min(B, n_seq - i), L) for i in range(0, n_seq, B)]
+    loss, top1, top5, n = mlm_scores(model, batches)
+    return {"sequences": n_seq, "masked_tokens": n, "loss": loss, "top1": top1, "top5": top5}
 
 
 def build_sample(tok, n_total=200, seed=7):

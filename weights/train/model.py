@@ -193,6 +193,30 @@ class BertForMaskedLM(nn.Module):
 
 
 # ------------------------------------------------------------------------- HF directory I/O
+@torch.no_grad()
+def mlm_scores(model, batches, device=None):
+    """Masked-token cross-entropy, top-1 and top-5 accuracy over data.make_batch batches
+    (numpy: inp, typ, att, sel, tgt), in eval mode; bf16 autocast on CUDA. Returns
+    (loss, top1, top5, masked token count). Used by train.py, train_gpu.py and evaluate.py."""
+    dev = torch.device(device or "cpu")
+    was_training = model.training
+    model.eval()
+    tot, n, c1, c5 = 0.0, 0, 0, 0
+    for inp, typ, att, sel, tgt in batches:
+        to = lambda a: torch.from_numpy(a).to(dev)  # noqa: E731
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            h, _ = model.encode(to(inp), to(typ), to(att))
+            lg = model.logits(h[to(sel)]).float()
+        t = to(tgt)
+        tot += F.cross_entropy(lg, t, reduction="sum").item()
+        k5 = lg.topk(5, dim=-1).indices
+        c1 += (k5[:, 0] == t).sum().item()
+        c5 += (k5 == t[:, None]).any(dim=1).sum().item()
+        n += len(tgt)
+    model.train(was_training)
+    return tot / n, c1 / n, c5 / n, n
+
+
 def hf_config_dict(c):
     d = {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_act": "gelu",
          "position_embedding_type": "absolute", "torch_dtype": "float32"}

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import data  # noqa: E402
-from model import BertForMaskedLM, Cfg, save_hf  # noqa: E402
+from model import BertForMaskedLM, Cfg, mlm_scores, save_hf  # noqa: E402
 
 WORK = os.path.join(HERE, "work")
 CKPT = os.path.join(WORK, "ckpt", "last.pt")
@@ -31,27 +31,6 @@ def utc_ts(s):
 def log(msg):
     line = "%s %s" % (time.strftime("%H:%M:%S", time.gmtime()), msg)
     print(line, flush=True)
-
-
-@torch.no_grad()
-def evaluate(model, batches):
-    model.eval()
-    tot_loss = 0.0
-    n = 0
-    top1 = 0
-    top5 = 0
-    for inp, typ, att, sel, tgt in batches:
-        ids = torch.from_numpy(inp)
-        h, _ = model.encode(ids, torch.from_numpy(typ), torch.from_numpy(att))
-        logits = model.logits(h[torch.from_numpy(sel)])
-        t = torch.from_numpy(tgt)
-        tot_loss += F.cross_entropy(logits, t, reduction="sum").item()
-        k5 = logits.topk(5, dim=-1).indices
-        top1 += (k5[:, 0] == t).sum().item()
-        top5 += (k5 == t[:, None]).any(dim=1).sum().item()
-        n += len(tgt)
-    model.train()
-    return tot_loss / n, top1 / n, top5 / n
 
 
 def main():
@@ -147,7 +126,7 @@ def main():
                     100 * h["top5"], h["lr"]))
 
     def do_eval(lr):
-        l, a1, a5 = evaluate(model, eval_batches)
+        l, a1, a5, _ = mlm_scores(model, eval_batches)
         history.append({"minutes": (time.time() - t_first) / 60, "train_minutes": train_secs / 60, "step": step, "tokens": tokens, "loss": l,
                         "top1": a1, "top5": a5, "lr": lr, "utc": time.strftime("%H:%M:%S", time.gmtime())})
         log("EVAL minutes %.1f step %d tokens %.2fM heldout_loss %.4f top1 %.4f top5 %.4f" % (

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import data  # noqa: E402
-from model import BertForMaskedLM, Cfg, hf_config_dict, write_safetensors  # noqa: E402
+from model import BertForMaskedLM, Cfg, hf_config_dict, mlm_scores, write_safetensors  # noqa: E402
 
 
 def log(msg):
@@ -54,25 +54,6 @@ class Batches(torch.utils.data.IterableDataset):
             inp, typ, att, sel, tgt = data.make_batch(split, rng, B, L)
             yield k, inp, typ, att, sel, tgt
             k += nw
-
-
-@torch.no_grad()
-def evaluate(model, batches, dev):
-    model.eval()
-    tot, n, top1, top5 = 0.0, 0, 0, 0
-    for inp, typ, att, sel, tgt in batches:
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
-            h, _ = model.encode(torch.from_numpy(inp).to(dev), torch.from_numpy(typ).to(dev),
-                                torch.from_numpy(att).to(dev))
-            logits = model.logits(h[torch.from_numpy(sel).to(dev)]).float()
-        t = torch.from_numpy(tgt).to(dev)
-        tot += F.cross_entropy(logits, t, reduction="sum").item()
-        k5 = logits.topk(5, dim=-1).indices
-        top1 += (k5[:, 0] == t).sum().item()
-        top5 += (k5 == t[:, None]).any(dim=1).sum().item()
-        n += len(tgt)
-    model.train()
-    return tot / n, top1 / n, top5 / n
 
 
 def main():
@@ -119,7 +100,7 @@ def main():
     best = {"loss": float("inf")}
 
     def do_eval(lr):
-        l, t1, t5 = evaluate(model, eval_batches, dev)
+        l, t1, t5, _ = mlm_scores(model, eval_batches, dev)
         history.append({"seconds": time.time() - t0, "step": step, "tokens": tokens, "loss": l,
                         "top1": t1, "top5": t5, "lr": lr})
         # many passes over an 11 M-token corpus: keep the parameters of the best held-out-subset
