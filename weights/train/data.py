@@ -116,6 +116,27 @@ def make_batch(split, rng, B, L, **kw):
     return inp, typ, att, sel, tgt
 
 
+def add_step_args(ap, batch, long_batch, warmup, dropout, seed):
+    """The arguments both trainers share (argparse), with each trainer's defaults."""
+    ap.add_argument("--warmup", type=int, default=warmup)
+    ap.add_argument("--batch", type=int, default=batch)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--long-every", type=int, default=10, help="every Nth step uses length 512")
+    ap.add_argument("--long-batch", type=int, default=long_batch)
+    ap.add_argument("--wd", type=float, default=0.01)
+    ap.add_argument("--dropout", type=float, default=dropout)
+    ap.add_argument("--seed", type=int, default=seed)
+
+
+def step_batch(split, a, k):
+    """Training step k's batch: drawn from default_rng([seed, k]) so a resumed or re-run
+    training sees the same data; every long_every-th step is long_batch × 512."""
+    rng = np.random.default_rng([a.seed, k])
+    if a.long_every and k % a.long_every == a.long_every - 1:
+        return make_batch(split, rng, a.long_batch, 512)
+    return make_batch(split, rng, a.batch, a.seq)
+
+
 def fixed_eval_batches(split, n_seq=256, L=128, B=64, seed=1234):
     """Deterministic held-out batches (same sequences and masks every time)."""
     rng = np.random.default_rng(seed)

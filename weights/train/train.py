@@ -11,7 +11,6 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -37,14 +36,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--stop-utc", required=True, help="e.g. 2026-11-25T21:56:00Z: training stops here")
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--warmup", type=int, default=400)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--long-every", type=int, default=10, help="every Nth step uses length 512")
-    ap.add_argument("--long-batch", type=int, default=8)
-    ap.add_argument("--wd", type=float, default=0.01)
-    ap.add_argument("--dropout", type=float, default=0.0)
-    ap.add_argument("--seed", type=int, default=20261125)
+    data.add_step_args(ap, batch=32, long_batch=8, warmup=400, dropout=0.0, seed=20261125)
     ap.add_argument("--ckpt-every", type=float, default=600)
     ap.add_argument("--eval-every", type=float, default=600)
     ap.add_argument("--threads", type=int, default=2)
@@ -151,12 +143,8 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         t0 = time.time()
-        rng = np.random.default_rng([args.seed, step])
-        if args.long_every and step % args.long_every == args.long_every - 1:
-            B, L = args.long_batch, 512
-        else:
-            B, L = args.batch, args.seq
-        inp, typ, att, sel, tgt = data.make_batch(train, rng, B, L)
+        inp, typ, att, sel, tgt = data.step_batch(train, args, step)
+        L = inp.shape[1]
         ids = torch.from_numpy(inp)
         attn = torch.from_numpy(att) if (att == 0).any() else None
         h, _ = model.encode(ids, torch.from_numpy(typ), attn)

@@ -18,7 +18,6 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -46,13 +45,7 @@ class Batches(torch.utils.data.IterableDataset):
         split = data.Split("train")
         k = wid
         while True:
-            rng = np.random.default_rng([a.seed, k])
-            if a.long_every and k % a.long_every == a.long_every - 1:
-                B, L = a.long_batch, 512
-            else:
-                B, L = a.batch, a.seq
-            inp, typ, att, sel, tgt = data.make_batch(split, rng, B, L)
-            yield k, inp, typ, att, sel, tgt
+            yield (k, *data.step_batch(split, a, k))
             k += nw
 
 
@@ -62,14 +55,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--warmup", type=int, default=500)
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--long-every", type=int, default=10)
-    ap.add_argument("--long-batch", type=int, default=64)
-    ap.add_argument("--wd", type=float, default=0.01)
-    ap.add_argument("--dropout", type=float, default=0.1)
-    ap.add_argument("--seed", type=int, default=20261126)
+    data.add_step_args(ap, batch=256, long_batch=64, warmup=500, dropout=0.1, seed=20261126)
     ap.add_argument("--workers", type=int, default=12)
     ap.add_argument("--eval-every", type=float, default=60, help="seconds")
     a = ap.parse_args()
