@@ -48,7 +48,7 @@ static double best_time(bench_fn fn, void *arg) {
 typedef struct {
     int n, in, out;
     bl_tensor w, wf;
-    int8_t *xq; float *xs, *x, *bias, *y;
+    int16_t *xq; float *xs, *x, *bias, *y;
 } lin;
 
 static void run_q8(void *a) { lin *l = a; bl_kf_linear_q8(l->y, l->xq, l->xs, &l->w, l->bias, l->n); }
@@ -77,11 +77,11 @@ static void bench_linear(int n, int in, int out) {
     l.n = n; l.in = in; l.out = out;
     int8_t *wq = malloc((size_t)out * in);
     float *ws = malloc(out * sizeof(float)), *wf = malloc((size_t)out * in * sizeof(float));
-    l.xq = malloc((size_t)n * in); l.xs = malloc(n * sizeof(float));
+    l.xq = malloc((size_t)n * in * sizeof *l.xq); l.xs = malloc(n * sizeof(float));
     l.x = malloc((size_t)n * in * sizeof(float)); l.bias = malloc(out * sizeof(float));
     l.y = malloc((size_t)n * out * sizeof(float));
     for (size_t i = 0; i < (size_t)out * in; i++) { wq[i] = (int8_t)(rnd() % 255 - 127); wf[i] = frand(); }
-    for (size_t i = 0; i < (size_t)n * in; i++) { l.xq[i] = (int8_t)(rnd() % 255 - 127); l.x[i] = frand(); }
+    for (size_t i = 0; i < (size_t)n * in; i++) { l.xq[i] = (int16_t)(rnd() % 4095 - 2047);   /* 12-bit, as bl_k_quantize_rows */ l.x[i] = frand(); }
     for (int o = 0; o < out; o++) { ws[o] = 0.01f; l.bias[o] = frand(); }
     for (int t = 0; t < n; t++) l.xs[t] = 0.02f;
     l.w.dtype = BL_DT_I8; l.w.rows = out; l.w.cols = in; l.w.data = wq; l.w.scale = ws;
@@ -97,14 +97,15 @@ static void bench_linear(int n, int in, int out) {
 
 /* One head of one layer: n query rows against n keys (scores) and n values (P·V), head size d
    inside rows of `hidden` floats, as bert.c lays them out. */
-typedef struct { int n, d, hidden; float *q, *k, *p, *out; } att;
+typedef struct { int n, d, hidden; float *q, *k, *kt, *p, *out; } att;
 
-/* in blocks of 8 query rows, as bert.c calls them */
+/* the keys transposed, then blocks of 8 query rows, as bert.c calls them */
 static void run_scores(void *a) {
     att *s = a;
+    bl_k_transpose_keys(s->kt, s->k, s->hidden, s->n, s->d);
     for (int i = 0; i < s->n; i += 8)
         bl_kf_scores_rows(s->p + (size_t)i * s->n, s->n, s->q + (size_t)i * s->hidden, s->hidden,
-                          s->n - i < 8 ? s->n - i : 8, s->k, s->hidden, s->n, s->d, 0.125f);
+                          s->n - i < 8 ? s->n - i : 8, s->kt, s->n, s->d, 0.125f);
 }
 static void run_pv(void *a) {
     att *s = a;
@@ -115,7 +116,8 @@ static void run_pv(void *a) {
 }
 
 static void bench_attention(int n, int d, int hidden) {
-    att s = {n, d, hidden, NULL, NULL, NULL, NULL};
+    att s = {n, d, hidden, NULL, NULL, NULL, NULL, NULL};
+    s.kt = malloc((size_t)n * d * sizeof(float));
     s.q = malloc((size_t)n * hidden * sizeof(float)); s.k = malloc((size_t)n * hidden * sizeof(float));
     s.p = malloc((size_t)n * n * sizeof(float)); s.out = malloc((size_t)n * hidden * sizeof(float));
     for (size_t i = 0; i < (size_t)n * hidden; i++) { s.q[i] = frand(); s.k[i] = frand(); }
@@ -124,7 +126,7 @@ static void bench_attention(int n, int d, int hidden) {
     report("scores (QK^T)", shape, (double)n * n * d, run_scores, &s, s.p, (size_t)n * n);
     for (size_t i = 0; i < (size_t)n * n; i++) s.p[i] = (float)(rnd() % 1000) * 1e-3f / (float)n;
     report("P.V", shape, (double)n * n * d, run_pv, &s, s.out, (size_t)n * hidden);
-    free(s.q); free(s.k); free(s.p); free(s.out);
+    free(s.q); free(s.k); free(s.kt); free(s.p); free(s.out);
 }
 
 int main(int argc, char **argv) {

@@ -25,6 +25,7 @@ struct bl_ctx {
     float *x;       /* [cap][hidden] hidden state */
     float *q, *k;   /* [layers][cap*hidden]: per layer [n][hidden], kept for the neuron view */
     float *v;       /* [cap][hidden] */
+    float *kt;      /* [head size][cap] one head's keys transposed for the score kernel */
     float *ctxv;    /* [cap][hidden] attention context (P·V) */
     float *tmp;     /* [cap][hidden] sublayer output before the residual */
     float *ffn;     /* [cap][intermediate] */
@@ -54,7 +55,7 @@ static int bl_grow(void **p, size_t bytes) {
 }
 
 /* Scratch sizes for n tokens; 0 where a product overflows size_t. */
-typedef struct { size_t h, qk, f, att, q, s; } bl_scratch_sizes;
+typedef struct { size_t h, qk, f, att, q, s, kt; } bl_scratch_sizes;
 
 static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n) {
     const size_t H = (size_t)cfg->hidden, I = (size_t)cfg->intermediate, N = (size_t)n;
@@ -66,6 +67,7 @@ static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n) {
     z.att = bl_mul3(bl_mul3((size_t)cfg->layers, (size_t)cfg->heads, 1), bl_mul3(N, N, 1), sizeof(float));
     z.q = bl_mul3(N, wide, sizeof(int16_t));
     z.s = N * sizeof(float);
+    z.kt = bl_mul3(N, (size_t)(cfg->heads > 0 ? cfg->hidden / cfg->heads : cfg->hidden), sizeof(float));
     return z;
 }
 
@@ -76,7 +78,7 @@ size_t bl_ctx_bytes(const bl_model *m, int n) {
     if (!m || n < 1) return 0;
     const bl_config *cfg = &m->cfg;
     bl_scratch_sizes z = bl_sizes(cfg, n);
-    if (!z.h || !z.qk || !z.f || !z.att || !z.q) return SIZE_MAX;
+    if (!z.h || !z.qk || !z.f || !z.att || !z.q || !z.kt) return SIZE_MAX;
     size_t t = (size_t)cfg->hidden * (sizeof(float) + sizeof(int16_t));   /* MLM row (bl_ctx_new) */
     for (int i = 0; i < 4; i++) t = bl_sat_add(t, z.h);   /* x, v, ctxv, tmp */
     t = bl_sat_add(t, z.qk);
@@ -84,6 +86,7 @@ size_t bl_ctx_bytes(const bl_model *m, int n) {
     t = bl_sat_add(t, z.f);
     t = bl_sat_add(t, z.att);
     t = bl_sat_add(t, z.q);
+    t = bl_sat_add(t, z.kt);
     return bl_sat_add(t, z.s);
 }
 
@@ -99,13 +102,14 @@ static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
     }
     const bl_scratch_sizes z = bl_sizes(&c->m->cfg, n);
     const size_t N = (size_t)n, sz_h = z.h, sz_qk = z.qk, sz_f = z.f, sz_att = z.att, sz_q = z.q;
-    if (!sz_h || !sz_qk || !sz_f || !sz_att || !sz_q)
+    if (!sz_h || !sz_qk || !sz_f || !sz_att || !sz_q || !z.kt)
         return bl_fail(e, "forward: scratch for n=%d tokens does not fit in memory", n);
     if (bl_grow((void **)&c->x, sz_h) || bl_grow((void **)&c->q, sz_qk) ||
         bl_grow((void **)&c->k, sz_qk) || bl_grow((void **)&c->v, sz_h) ||
         bl_grow((void **)&c->ctxv, sz_h) || bl_grow((void **)&c->tmp, sz_h) ||
         bl_grow((void **)&c->ffn, sz_f) || bl_grow((void **)&c->att, sz_att) ||
-        bl_grow((void **)&c->xq, sz_q) || bl_grow((void **)&c->xs, N * sizeof(float)))
+        bl_grow((void **)&c->xq, sz_q) || bl_grow((void **)&c->xs, N * sizeof(float)) ||
+        bl_grow((void **)&c->kt, z.kt))
         return bl_fail(e, "forward: out of memory growing scratch to n=%d tokens "
                           "(attention maps alone need %zu bytes)", n, sz_att);
     c->cap = n;
@@ -137,7 +141,7 @@ bl_ctx *bl_ctx_new(const bl_model *m, bl_err *e) {
 void bl_ctx_free(bl_ctx *c) {
     if (!c) return;
     free(c->x); free(c->q); free(c->k); free(c->v); free(c->ctxv); free(c->tmp);
-    free(c->ffn); free(c->att); free(c->xq); free(c->xs); free(c->mlm); free(c->mlm_q);
+    free(c->ffn); free(c->att); free(c->xq); free(c->xs); free(c->mlm); free(c->mlm_q); free(c->kt);
     free(c);
 }
 
@@ -194,13 +198,14 @@ static void bl_attend(bl_ctx *c, const float *q, const float *k, float *att, int
     memset(c->ctxv, 0, (size_t)n * H * sizeof(float));
     for (int h = 0; h < cfg->heads; h++) {
         float *P = att + (size_t)h * n * n;
-        /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_dot / bl_k_axpy per key. Blocks of
-           8 query rows: the kernels share each key/value load between rows, and the block's
+        bl_k_transpose_keys(c->kt, k + (size_t)h * d, H, n, d);
+        /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_scores / bl_k_pv. Blocks of 8 query
+           rows: the kernels share each key/value load between rows, and the block's
            probabilities are still in L1 when P·V reads them. */
         for (int i0 = 0; i0 < n; i0 += 8) {
             const int m = n - i0 < 8 ? n - i0 : 8;
             float *p = P + (size_t)i0 * n;
-            bl_kf_scores_rows(p, n, q + (size_t)i0 * H + (size_t)h * d, H, m, k + (size_t)h * d, H, n, d, scale);
+            bl_kf_scores_rows(p, n, q + (size_t)i0 * H + (size_t)h * d, H, m, c->kt, n, d, scale);
             for (int i = 0; i < m; i++) bl_kf_softmax(p + (size_t)i * n, n);
             bl_kf_pv_rows(c->ctxv + (size_t)i0 * H + (size_t)h * d, H, p, n, m, c->v + (size_t)h * d, H, n, d);
         }

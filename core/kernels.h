@@ -62,7 +62,7 @@ void bl_k_act(float *x, size_t len, int act);
 /* y[i] += x[i] (residual connections). */
 void bl_k_add(float *y, const float *x, size_t len);
 
-/* Σ a[i]·b[i] (attention scores; also the inner loop of bl_k_linear_f32). Summed in 8
+/* Σ a[i]·b[i] (the inner loop of bl_k_linear_f32). Summed in 8
    interleaved lanes (lane k takes i ≡ k mod 8), reduced ((0+4)+(1+5))+((2+6)+(3+7)): a
    vector kernel that keeps this order is bit-identical to the scalar one. */
 float bl_k_dot(const float *a, const float *b, int len);
@@ -80,16 +80,16 @@ void bl_k_axpy(float *y, float a, const float *x, int len);
 void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                      const float *bias, int n);
 void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n);
-/* Attention scores of one query row: p[j] = bl_k_dot(q, k + j·kstride, d) × scale, j < n. */
-void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale);
 /* Attention context of one query row: for j = 0..n-1 in order, bl_k_axpy(out, p[j], v + j·vstride, d). */
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
-/* A block of m query rows of one head: P[i][j] = bl_k_dot(q_i, k_j, d) × scale (q rows at
-   qstride, k rows at kstride, P rows at pstride), then out_i += Σ_j P[i][j]·v_j in j order
-   (bl_kf_pv per row). Several query rows per call let each loaded key / value row serve two
-   queries. Same results as the one-row kernels. */
+/* A block of m query rows of one head against n keys given transposed (bl_k_transpose_keys):
+   P[i][j] = (Σ_c q_i[c]·kt[c·n + j], c = 0..d-1 in order) × scale, q rows at qstride, P rows at
+   pstride. The keys lie in vector lanes, so each multiply and add serves 4 (8) keys and no
+   horizontal sum is needed (bl_k_dot's 8-lane order made Q·Kᵀ the slowest kernel in WASM).
+   Then out_i += Σ_j P[i][j]·v_j in j order (bl_kf_pv per row); several query rows per call let
+   each loaded key / value vector serve several queries. Same results as bl_k_scores / bl_k_pv. */
 void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                       const float *k, int kstride, int n, int d, float scale);
+                       const float *kt, int n, int d, float scale);
 void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
                    const float *v, int vstride, int n, int d);
 /* bl_k_quantize_rows, bit for bit (max|x| is order-free; the vector round-to-nearest-even is
@@ -99,9 +99,11 @@ void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int co
 void bl_kf_softmax(float *x, int len);
 /* bl_k_act, bit for bit (GELU's erf in vectors). */
 void bl_kf_act(float *x, size_t len, int act);
-/* The scalar definitions of the two attention kernels above (kernels_dispatch.c): the
-   reference the vector versions are tested against. */
-void bl_k_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale);
+/* The scalar definitions of the attention kernels above (kernels_dispatch.c): the reference the
+   vector versions are tested against. kt[c·n + j] = k[j·kstride + c] for c < d, j < n (one
+   head's keys, columns first; n·d floats). */
+void bl_k_transpose_keys(float *kt, const float *k, int kstride, int n, int d);
+void bl_k_scores(float *p, const float *q, const float *kt, int n, int d, float scale);
 void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
 /* Which variant runs ("wasm-simd128", "avx2", "scalar"); force the scalar kernels (benchmarks,
    tests; the environment variable BERTLENS_KERNELS=scalar does the same natively). */

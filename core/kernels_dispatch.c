@@ -1,10 +1,20 @@
-/* kernels_dispatch.c — the scalar attention kernels (the reference for bl_kf_scores / bl_kf_pv)
+/* kernels_dispatch.c — the scalar attention kernels (the reference for bl_kf_scores_rows / bl_kf_pv)
    and, on targets with neither WASM SIMD128 nor x86-64, the bl_kf_* entry points as plain
    calls to the scalar kernels, so bert.c has one set of names everywhere (see kernels.h). */
 #include "kernels.h"
 
-void bl_k_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale) {
-    for (int j = 0; j < n; j++) p[j] = bl_k_dot(q, k + (size_t)j * kstride, d) * scale;
+void bl_k_transpose_keys(float *kt, const float *k, int kstride, int n, int d) {
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < d; c++) kt[(size_t)c * n + j] = k[(size_t)j * kstride + c];
+}
+
+/* p[j] is each key's running sum over c (a product rounded, then added): the order the vector
+   kernels have with one key per lane. */
+void bl_k_scores(float *p, const float *q, const float *kt, int n, int d, float scale) {
+    for (int j = 0; j < n; j++) p[j] = 0.0f;
+    for (int c = 0; c < d; c++)
+        for (int j = 0; j < n; j++) p[j] += q[c] * kt[(size_t)c * n + j];
+    for (int j = 0; j < n; j++) p[j] *= scale;
 }
 
 void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
@@ -14,9 +24,8 @@ void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int
 #if !defined(__x86_64__) && !defined(__wasm_simd128__)
 /* Row at a time through the one-row kernels (x86 and wasm have two-row versions). */
 void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                       const float *k, int kstride, int n, int d, float scale) {
-    for (int i = 0; i < m; i++)
-        bl_kf_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, k, kstride, n, d, scale);
+                       const float *kt, int n, int d, float scale) {
+    for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
 }
 void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
                    const float *v, int vstride, int n, int d) {
@@ -32,9 +41,6 @@ void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tens
 }
 void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
     bl_k_linear_f32(y, x, w, bias, n);
-}
-void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale) {
-    bl_k_scores(p, q, k, kstride, n, d, scale);
 }
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
     bl_k_pv(out, p, v, vstride, n, d);

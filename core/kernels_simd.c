@@ -74,10 +74,131 @@ BL_SIMD_Q8_BLOCK(4, 1)
 BL_SIMD_Q8_BLOCK(1, 2)
 BL_SIMD_Q8_BLOCK(1, 1)
 
+/* Four weight rows against every packed pair of a chunk (bl_simd_pack_pairs: the two tokens'
+   activations interleaved 8 at a time, so both come from one pointer at fixed offsets and V8
+   spends no address arithmetic on them), storing y directly: the four row sums of a token are
+   reduced into one vector (integer sums, exact in any order) and the scalar epilogue runs on
+   four lanes, same expression and order: (float)acc × (xs[t] × ws[o]) + bias[o]. */
+static void bl_simd_q8p_4(float *y, int out, const int8_t *w, const int16_t *pk, int in,
+                          int pairs, const float *xs, const float *ws, const float *bias) {
+    const v128_t wsv = wasm_v128_load(ws), bv = bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0.0f);
+    for (int p = 0; p < pairs; p++) {
+        v128_t a[4][2];
+        for (int r = 0; r < 4; r++) a[r][0] = a[r][1] = wasm_i32x4_splat(0);
+        const int8_t *w0 = w, *w1 = w + in, *w2 = w + 2 * (size_t)in, *w3 = w + 3 * (size_t)in;
+        const int16_t *xp = pk + (size_t)p * 2 * in, *xe = xp + 2 * (size_t)in;
+        for (; xp < xe; xp += 16, w0 += 8, w1 += 8, w2 += 8, w3 += 8) {
+            const v128_t x0 = wasm_v128_load(xp), x1 = wasm_v128_load(xp + 8);
+            v128_t wv = wasm_i16x8_load8x8(w0);
+            a[0][0] = wasm_i32x4_add(a[0][0], wasm_i32x4_dot_i16x8(wv, x0));
+            a[0][1] = wasm_i32x4_add(a[0][1], wasm_i32x4_dot_i16x8(wv, x1));
+            wv = wasm_i16x8_load8x8(w1);
+            a[1][0] = wasm_i32x4_add(a[1][0], wasm_i32x4_dot_i16x8(wv, x0));
+            a[1][1] = wasm_i32x4_add(a[1][1], wasm_i32x4_dot_i16x8(wv, x1));
+            wv = wasm_i16x8_load8x8(w2);
+            a[2][0] = wasm_i32x4_add(a[2][0], wasm_i32x4_dot_i16x8(wv, x0));
+            a[2][1] = wasm_i32x4_add(a[2][1], wasm_i32x4_dot_i16x8(wv, x1));
+            wv = wasm_i16x8_load8x8(w3);
+            a[3][0] = wasm_i32x4_add(a[3][0], wasm_i32x4_dot_i16x8(wv, x0));
+            a[3][1] = wasm_i32x4_add(a[3][1], wasm_i32x4_dot_i16x8(wv, x1));
+        }
+        for (int k = 0; k < 2; k++) {
+            const v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a[0][k], a[1][k], 0, 4, 1, 5),
+                                              wasm_i32x4_shuffle(a[0][k], a[1][k], 2, 6, 3, 7));
+            const v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a[2][k], a[3][k], 0, 4, 1, 5),
+                                              wasm_i32x4_shuffle(a[2][k], a[3][k], 2, 6, 3, 7));
+            const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5),
+                                              wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+            const int t = 2 * p + k;
+            const v128_t sc = wasm_f32x4_mul(wasm_f32x4_splat(xs[t]), wsv);
+            wasm_v128_store(y + (size_t)t * out,
+                            wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sum), sc), bv));
+        }
+    }
+}
+
+/* One weight row against one packed pair (the last 1–3 rows of a layer with out % 4 != 0). */
+static void bl_simd_q8p_1(int32_t *res, const int8_t *w, const int16_t *xp, int in) {
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0;
+    for (int i = 0; i < in; i += 8, xp += 16) {
+        const v128_t wv = wasm_i16x8_load8x8(w + i);
+        a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(xp)));
+        a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wv, wasm_v128_load(xp + 8)));
+    }
+    res[0] = bl_simd_hsum_i32(a0);
+    res[1] = bl_simd_hsum_i32(a1);
+}
+
+/* Called through a pointer the optimiser cannot see through: binaryen inlines a function with
+   a single caller whatever its size, and inlined into the chunk loops V8 ran out of vector
+   registers and kept the accumulators on the stack (44 instead of 59 GOP/s at 768×768). */
+static void (*volatile const bl_simd_q8p_4_fn)(float *, int, const int8_t *, const int16_t *,
+                                               int, int, const float *, const float *,
+                                               const float *) = bl_simd_q8p_4;
+
+/* Tokens t and t+1 (rows of `in`, in % 8 == 0) interleaved: [i/8][token][8]. */
+static void bl_simd_pack_pairs(int16_t *dst, const int16_t *x, int in, int pairs) {
+    for (int p = 0; p < pairs; p++, x += 2 * (size_t)in)
+        for (int i = 0; i < in; i += 8, dst += 16) {
+            wasm_v128_store(dst, wasm_v128_load(x + i));
+            wasm_v128_store(dst + 8, wasm_v128_load(x + in + i));
+        }
+}
+
+/* the scalar kernel's epilogue, same expression and order */
+static void bl_simd_q8_store(float *y, int out, const int32_t *res, int R, int T, int o, int t,
+                             const float *xs, const float *ws, const float *bias) {
+    for (int r = 0; r < R; r++)
+        for (int k = 0; k < T; k++)
+            y[(size_t)(t + k) * out + o + r] =
+                (float)res[r * T + k] * (xs[t + k] * ws[o + r]) + (bias ? bias[o + r] : 0.0f);
+}
+
+/* Activations of in % 8 == 0 rows, packed in pairs a chunk at a time into a 64 KiB stack
+   buffer (at most 16384 inputs; the chunk's pairs then stay in L2 while every weight row meets
+   them); a lone last token uses its row as it is. */
+#define BL_SIMD_PACK_ELEMS 32768
+static void bl_simd_linear_q8_packed(float *y, const int16_t *xq, const float *xs,
+                                     const bl_tensor *w, const float *bias, int n) {
+    const int in = w->cols, out = w->rows, out4 = out & ~3;
+    const int8_t *W = (const int8_t *)w->data;
+    int16_t pk[BL_SIMD_PACK_ELEMS];
+    const int tt = (BL_SIMD_PACK_ELEMS / in) & ~1;
+    int32_t res[8];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n, pairs = (t1 - t0) / 2;
+        bl_simd_pack_pairs(pk, xq + (size_t)t0 * in, in, pairs);
+        for (int o = 0; o < out4; o += 4)
+            bl_simd_q8p_4_fn(y + (size_t)t0 * out + o, out, W + (size_t)o * in, pk, in, pairs,
+                             xs + t0, w->scale + o, bias ? bias + o : NULL);
+        for (int o = out4; o < out; o++)
+            for (int p = 0; p < pairs; p++) {
+                bl_simd_q8p_1(res, W + (size_t)o * in, pk + (size_t)p * 2 * in, in);
+                bl_simd_q8_store(y, out, res, 1, 2, o, t0 + 2 * p, xs, w->scale, bias);
+            }
+        if (t0 + 2 * pairs < t1) {   /* the lone last token */
+            const int t = t1 - 1;
+            for (int o = 0; o < out; o += 4) {
+                const int R = out - o < 4 ? 1 : 4;
+                for (int r0 = 0; r0 < (out - o < 4 ? out - o : 4); r0 += R) {
+                    const int8_t *wr = W + (size_t)(o + r0) * in;
+                    if (R == 4) bl_simd_q8_4x1(res, wr, xq + (size_t)t * in, in);
+                    else bl_simd_q8_1x1(res, wr, xq + (size_t)t * in, in);
+                    bl_simd_q8_store(y, out, res, R, 1, o + r0, t, xs, w->scale, bias);
+                }
+            }
+        }
+    }
+}
+
 void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                      const float *bias, int n) {
     if (bl_simd_off) { bl_k_linear_q8(y, xq, xs, w, bias, n); return; }
     const int in = w->cols, out = w->rows;
+    if (in % 8 == 0 && 2 * in <= BL_SIMD_PACK_ELEMS && n > 1) {
+        bl_simd_linear_q8_packed(y, xq, xs, w, bias, n);
+        return;
+    }
     const int8_t *W = (const int8_t *)w->data;
     const int tt = bl_simd_chunk(in, sizeof *xq);
     int32_t res[8];
@@ -95,13 +216,7 @@ void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tens
                     } else {
                         if (T == 2) bl_simd_q8_1x2(res, wr, xr, in); else bl_simd_q8_1x1(res, wr, xr, in);
                     }
-                    /* the scalar kernel's epilogue, same expression and order */
-                    for (int r = 0; r < rb; r++)
-                        for (int k = 0; k < T; k++) {
-                            const int oo = o + r0 + r;
-                            y[(size_t)(t + k) * out + oo] =
-                                (float)res[r * T + k] * (xs[t + k] * w->scale[oo]) + (bias ? bias[oo] : 0.0f);
-                        }
+                    bl_simd_q8_store(y, out, res, rb, T, o + r0, t, xs, w->scale, bias);
                 }
             }
         }
@@ -211,16 +326,6 @@ void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float 
 
 /* ---- attention --------------------------------------------------------------------------- */
 
-void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale) {
-    if (bl_simd_off) { bl_k_scores(p, q, k, kstride, n, d, scale); return; }
-    float res[4];
-    for (int j = 0; j < n; j += 4) {
-        const int T = n - j < 4 ? n - j : 4;
-        bl_simd_dot4(res, q, 0, k + (size_t)j * kstride, (size_t)kstride, d, T);
-        for (int t = 0; t < T; t++) p[j + t] = res[t] * scale;
-    }
-}
-
 /* out[i] += p[j]·v[j][i] for j in order (product rounded, then added, as bl_k_axpy does);
    16 outputs stay in registers across all n rows of v. */
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
@@ -254,12 +359,62 @@ void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, in
     }
 }
 
-/* Query rows one at a time for the scores: two rows × four keys would need 16 accumulators
-   (lanes 0–3 and 4–7 of each dot), all the vector registers V8 has. */
+/* Scores for R query rows × 4·V keys from column j: R·V accumulators (4×2 = 8, with the 2 key
+   vectors and a broadcast query element well within V8's 16 registers); per c one load of
+   each key vector, one broadcast per row, then multiply and add, as bl_k_scores rounds. */
+#define BL_SIMD_SCORES(R, V)                                                                    \
+    static void bl_simd_scores_##R##x##V(float *P, int pstride, const float *q, int qstride,   \
+                                         const float *kt, int n, int j, int d, float scale) {  \
+        v128_t acc[R][V];                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_splat(0.0f);                     \
+        for (int c = 0; c < d; c++) {                                                           \
+            v128_t kv[V];                                                                       \
+            for (int v = 0; v < V; v++) kv[v] = wasm_v128_load(kt + (size_t)c * n + j + 4 * v); \
+            for (int r = 0; r < R; r++) {                                                       \
+                const v128_t qv = wasm_v128_load32_splat(q + (size_t)r * qstride + c);          \
+                for (int v = 0; v < V; v++)                                                     \
+                    acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(qv, kv[v]));           \
+            }                                                                                   \
+        }                                                                                       \
+        const v128_t sc = wasm_f32x4_splat(scale);                                              \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int v = 0; v < V; v++)                                                         \
+                wasm_v128_store(P + (size_t)r * pstride + j + 4 * v, wasm_f32x4_mul(acc[r][v], sc)); \
+    }
+BL_SIMD_SCORES(4, 2)
+BL_SIMD_SCORES(4, 1)
+BL_SIMD_SCORES(1, 2)
+BL_SIMD_SCORES(1, 1)
+/* through pointers, for the reason given at bl_simd_q8p: [R == 4][V == 2] */
+typedef void bl_simd_scores_fn(float *P, int pstride, const float *q, int qstride,
+                               const float *kt, int n, int j, int d, float scale);
+static bl_simd_scores_fn *volatile const bl_simd_scores[2][2] = {
+    {bl_simd_scores_1x1, bl_simd_scores_1x2}, {bl_simd_scores_4x1, bl_simd_scores_4x2}};
+
 void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                       const float *k, int kstride, int n, int d, float scale) {
-    for (int i = 0; i < m; i++)
-        bl_kf_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, k, kstride, n, d, scale);
+                       const float *kt, int n, int d, float scale) {
+    if (bl_simd_off) {
+        for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
+        return;
+    }
+    for (int i = 0; i < m; i += 4) {
+        const int R = m - i < 4 ? 1 : 4;
+        const int rows = m - i < 4 ? m - i : 4;
+        for (int r = 0; r < rows; r += R) {
+            float *Pr = P + (size_t)(i + r) * pstride;
+            const float *qr = q + (size_t)(i + r) * qstride;
+            int j = 0;
+            for (; j + 8 <= n; j += 8) bl_simd_scores[R == 4][1](Pr, pstride, qr, qstride, kt, n, j, d, scale);
+            for (; j + 4 <= n; j += 4) bl_simd_scores[R == 4][0](Pr, pstride, qr, qstride, kt, n, j, d, scale);
+            for (; j < n; j++)   /* the last 1–3 keys: the scalar running sum */
+                for (int rr = 0; rr < R; rr++) {
+                    float a = 0.0f;
+                    for (int c = 0; c < d; c++) a += qr[(size_t)rr * qstride + c] * kt[(size_t)c * n + j];
+                    Pr[(size_t)rr * pstride + j] = a * scale;
+                }
+        }
+    }
 }
 
 /* P·V for two rows × 16 columns: each loaded value vector serves both rows (8 accumulators). */

@@ -212,16 +212,6 @@ void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float 
 
 /* ---- attention --------------------------------------------------------------------------- */
 
-BL_AVX2 static void bl_x86_scores(float *p, const float *q, const float *k, int kstride, int n,
-                                  int d, float scale) {
-    float res[4];
-    for (int j = 0; j < n; j += 4) {
-        const int T = n - j < 4 ? n - j : 4;
-        bl_x86_dot4(res, q, 0, k + (size_t)j * kstride, (size_t)kstride, d, T);
-        for (int t = 0; t < T; t++) p[j + t] = res[t] * scale;
-    }
-}
-
 /* out[i] += p[j]·v[j][i] for j in order: a product rounded, then added, as bl_k_axpy does;
    32 outputs stay in registers across all n rows of v. */
 BL_AVX2 static void bl_x86_pv(float *out, const float *p, const float *v, int vstride, int n,
@@ -254,63 +244,70 @@ BL_AVX2 static void bl_x86_pv(float *out, const float *p, const float *v, int vs
     }
 }
 
-void bl_kf_scores(float *p, const float *q, const float *k, int kstride, int n, int d, float scale) {
-    if (bl_x86_avx2()) bl_x86_scores(p, q, k, kstride, n, d, scale);
-    else bl_k_scores(p, q, k, kstride, n, d, scale);
-}
-
 void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
     if (bl_x86_avx2()) bl_x86_pv(out, p, v, vstride, n, d);
     else bl_k_pv(out, p, v, vstride, n, d);
 }
 
-/* Two query rows × four keys: 8 accumulators, each q and k load used 4 and 2 times (the
-   one-row kernel spends 5 loads per 4 multiply-adds). d a multiple of 8 (no tail) only;
-   reduced four keys at a time as bl_x86_dot4 does. */
-BL_AVX2 static void bl_x86_scores2(float *p0, float *p1, const float *q0, const float *q1,
-                                   const float *k, int kstride, int n4, int d, float scale) {
-    const __m128 sc = _mm_set1_ps(scale);
-    for (int j = 0; j < n4; j += 4) {
-        const float *k0 = k + (size_t)j * kstride;
-        __m256 a[2][4];
-        for (int r = 0; r < 2; r++)
-            for (int t = 0; t < 4; t++) a[r][t] = _mm256_setzero_ps();
-        for (int i = 0; i < d; i += 8) {
-            const __m256 x0 = _mm256_loadu_ps(q0 + i), x1 = _mm256_loadu_ps(q1 + i);
-            for (int t = 0; t < 4; t++) {
-                const __m256 kv = _mm256_loadu_ps(k0 + (size_t)t * kstride + i);
-                a[0][t] = _mm256_add_ps(a[0][t], _mm256_mul_ps(x0, kv));
-                a[1][t] = _mm256_add_ps(a[1][t], _mm256_mul_ps(x1, kv));
+/* Scores for R query rows × 8·V keys from column j (kernels_simd.c's scheme in 256-bit
+   vectors): per c one load of each key vector, one broadcast per row, multiply then add. */
+#define BL_X86_SCORES(R, V)                                                                     \
+    BL_AVX2 static void bl_x86_scores_##R##x##V(float *P, int pstride, const float *q,         \
+                                                int qstride, const float *kt, int n, int j,    \
+                                                int d, float scale) {                          \
+        __m256 acc[R][V];                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int v = 0; v < V; v++) acc[r][v] = _mm256_setzero_ps();                       \
+        for (int c = 0; c < d; c++) {                                                           \
+            __m256 kv[V];                                                                       \
+            for (int v = 0; v < V; v++) kv[v] = _mm256_loadu_ps(kt + (size_t)c * n + j + 8 * v); \
+            for (int r = 0; r < R; r++) {                                                       \
+                const __m256 qv = _mm256_broadcast_ss(q + (size_t)r * qstride + c);             \
+                for (int v = 0; v < V; v++)                                                     \
+                    acc[r][v] = _mm256_add_ps(acc[r][v], _mm256_mul_ps(qv, kv[v]));             \
+            }                                                                                   \
+        }                                                                                       \
+        const __m256 sc = _mm256_set1_ps(scale);                                                \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int v = 0; v < V; v++)                                                         \
+                _mm256_storeu_ps(P + (size_t)r * pstride + j + 8 * v, _mm256_mul_ps(acc[r][v], sc)); \
+    }
+BL_X86_SCORES(4, 2)
+BL_X86_SCORES(4, 1)
+BL_X86_SCORES(1, 2)
+BL_X86_SCORES(1, 1)
+
+BL_AVX2 static void bl_x86_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                                       const float *kt, int n, int d, float scale) {
+    for (int i = 0; i < m; i += 4) {
+        const int R = m - i < 4 ? 1 : 4;
+        const int rows = m - i < 4 ? m - i : 4;
+        for (int r = 0; r < rows; r += R) {
+            float *Pr = P + (size_t)(i + r) * pstride;
+            const float *qr = q + (size_t)(i + r) * qstride;
+            int j = 0;
+            for (; j + 16 <= n; j += 16) {
+                if (R == 4) bl_x86_scores_4x2(Pr, pstride, qr, qstride, kt, n, j, d, scale);
+                else bl_x86_scores_1x2(Pr, pstride, qr, qstride, kt, n, j, d, scale);
             }
-        }
-        for (int r = 0; r < 2; r++) {
-            __m128 u0 = _mm_add_ps(_mm256_castps256_ps128(a[r][0]), _mm256_extractf128_ps(a[r][0], 1));
-            __m128 u1 = _mm_add_ps(_mm256_castps256_ps128(a[r][1]), _mm256_extractf128_ps(a[r][1], 1));
-            __m128 u2 = _mm_add_ps(_mm256_castps256_ps128(a[r][2]), _mm256_extractf128_ps(a[r][2], 1));
-            __m128 u3 = _mm_add_ps(_mm256_castps256_ps128(a[r][3]), _mm256_extractf128_ps(a[r][3], 1));
-            _MM_TRANSPOSE4_PS(u0, u1, u2, u3);
-            _mm_storeu_ps((r ? p1 : p0) + j, _mm_mul_ps(_mm_add_ps(_mm_add_ps(u0, u1), _mm_add_ps(u2, u3)), sc));
+            for (; j + 8 <= n; j += 8) {
+                if (R == 4) bl_x86_scores_4x1(Pr, pstride, qr, qstride, kt, n, j, d, scale);
+                else bl_x86_scores_1x1(Pr, pstride, qr, qstride, kt, n, j, d, scale);
+            }
+            for (; j < n; j++)   /* the last 1–7 keys: the scalar running sum */
+                for (int rr = 0; rr < R; rr++) {
+                    float a = 0.0f;
+                    for (int c = 0; c < d; c++) a += qr[(size_t)rr * qstride + c] * kt[(size_t)c * n + j];
+                    Pr[(size_t)rr * pstride + j] = a * scale;
+                }
         }
     }
 }
 
 void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                       const float *k, int kstride, int n, int d, float scale) {
-    int i = 0;
-    if (bl_x86_avx2() && d % 8 == 0 && n >= 4) {
-        const int n4 = n & ~3;
-        for (; i + 2 <= m; i += 2) {
-            float *p0 = P + (size_t)i * pstride, *p1 = p0 + pstride;
-            const float *q0 = q + (size_t)i * qstride, *q1 = q0 + qstride;
-            bl_x86_scores2(p0, p1, q0, q1, k, kstride, n4, d, scale);
-            if (n4 < n) {   /* the last 1–3 keys */
-                bl_x86_scores(p0 + n4, q0, k + (size_t)n4 * kstride, kstride, n - n4, d, scale);
-                bl_x86_scores(p1 + n4, q1, k + (size_t)n4 * kstride, kstride, n - n4, d, scale);
-            }
-        }
-    }
-    for (; i < m; i++)
-        bl_kf_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, k, kstride, n, d, scale);
+                       const float *kt, int n, int d, float scale) {
+    if (bl_x86_avx2()) { bl_x86_scores_rows(P, pstride, q, qstride, m, kt, n, d, scale); return; }
+    for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
 }
 
 /* Two output rows × 32 columns: each loaded value vector serves both rows (8 accumulators). */
