@@ -147,9 +147,9 @@ float bl_k_exp(float x) {
 void bl_k_softmax(float *x, int len) {
     float m = x[0];
     for (int i = 1; i < len; i++) m = fmaxf(m, x[i]);
-    float sum = 0.0f;
-    for (int i = 0; i < len; i++) { x[i] = bl_k_exp(x[i] - m); sum += x[i]; }
-    const float inv = 1.0f / sum;   /* sum >= 1: the max element contributes exp(0) */
+    float s[4] = {0};
+    for (int i = 0; i < len; i++) { x[i] = bl_k_exp(x[i] - m); s[i & 3] += x[i]; }
+    const float inv = 1.0f / ((s[0] + s[1]) + (s[2] + s[3]));   /* >= 1: the max gives exp(0) */
     for (int i = 0; i < len; i++) x[i] *= inv;
 }
 

@@ -534,7 +534,10 @@ static v128_t bl_simd_exp(v128_t x) {
     y = BL_MA(y, r, 1.6666665459e-1f);
     y = BL_MA(y, r, 5.0000001201e-1f);
     y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, wasm_f32x4_mul(r, r)), r), wasm_f32x4_splat(1.0f));
-    const v128_t s = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(fx), wasm_i32x4_splat(127)), 23);
+    /* 2^n from n = fx, an integer in [-127, 128] wherever the result is kept: fx + 1.5·2^23 has
+       n in its low mantissa bits (exact), cheaper than V8's saturating float-to-int sequence */
+    const v128_t nb = wasm_f32x4_add(fx, wasm_f32x4_splat(12582912.0f));
+    const v128_t s = wasm_i32x4_shl(wasm_i32x4_add(nb, wasm_i32x4_splat(127 - 0x4B400000)), 23);
     /* a lane below BL_EXP_LO may have clamped n below -126 into a garbage scale: masked to 0 */
     return wasm_v128_andnot(wasm_f32x4_mul(y, s), below);
 }
@@ -559,7 +562,7 @@ static v128_t bl_simd_erf(v128_t x) {
     return wasm_f32x4_div(p, q);
 }
 
-/* Vector max, exp and final scaling; the running sum stays in index order, as bl_k_softmax's.
+/* Vector max, exp, sum (lane k holds i ≡ k mod 4, as bl_k_softmax's) and final scaling.
    A non-finite max (NaN, or +inf making inf - inf) goes to the scalar code. */
 void bl_kf_softmax(float *x, int len) {
     if (bl_simd_off) { bl_k_softmax(x, len); return; }
@@ -573,11 +576,16 @@ void bl_kf_softmax(float *x, int len) {
     for (; i < len; i++) m = fmaxf(m, x[i]);
     if (!isfinite(m)) { bl_k_softmax(x, len); return; }
     const v128_t vm = wasm_f32x4_splat(m);
-    for (i = 0; i + 4 <= len; i += 4) wasm_v128_store(x + i, bl_simd_exp(wasm_f32x4_sub(wasm_v128_load(x + i), vm)));
-    for (; i < len; i++) x[i] = bl_k_exp(x[i] - m);
-    float sum = 0.0f;
-    for (i = 0; i < len; i++) sum += x[i];
-    const float inv = 1.0f / sum;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (i = 0; i + 4 <= len; i += 4) {
+        const v128_t e = bl_simd_exp(wasm_f32x4_sub(wasm_v128_load(x + i), vm));
+        wasm_v128_store(x + i, e);
+        acc = wasm_f32x4_add(acc, e);
+    }
+    float s[4];
+    wasm_v128_store(s, acc);
+    for (; i < len; i++) { x[i] = bl_k_exp(x[i] - m); s[i & 3] += x[i]; }
+    const float inv = 1.0f / ((s[0] + s[1]) + (s[2] + s[3]));
     const v128_t vi = wasm_f32x4_splat(inv);
     for (i = 0; i + 4 <= len; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), vi));
     for (; i < len; i++) x[i] *= inv;

@@ -411,8 +411,8 @@ void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int co
 }
 
 /* The max is order-free, and with a NaN the scalar result is all NaN either way; equal ±0
-   maxima give the same x - m. bl_k_exp and the running sum stay scalar (their order is the
-   definition), the final scaling is a plain vector multiply. */
+   maxima give the same x - m. bl_k_exp and the 4-lane sum stay scalar (natively the exp is a
+   call either way), the final scaling is a plain vector multiply. */
 BL_AVX2 static void bl_x86_softmax(float *x, int len) {
     __m256 mv = _mm256_set1_ps(x[0]);
     int i = 0;
@@ -423,9 +423,9 @@ BL_AVX2 static void bl_x86_softmax(float *x, int len) {
     for (int k = 1; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
     for (; i < len; i++) m = x[i] > m ? x[i] : m;
     if (m != m) { bl_k_softmax(x, len); return; }
-    float sum = 0.0f;
-    for (i = 0; i < len; i++) { x[i] = bl_k_exp(x[i] - m); sum += x[i]; }
-    const float inv = 1.0f / sum;
+    float s[4] = {0};
+    for (i = 0; i < len; i++) { x[i] = bl_k_exp(x[i] - m); s[i & 3] += x[i]; }
+    const float inv = 1.0f / ((s[0] + s[1]) + (s[2] + s[3]));
     const __m256 vi = _mm256_set1_ps(inv);
     for (i = 0; i + 8 <= len; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vi));
     for (; i < len; i++) x[i] *= inv;
