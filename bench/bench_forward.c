@@ -6,7 +6,7 @@
    All layers share one pool of random values at different offsets (timing does not depend on
    the values; this keeps bert-base's 110 M parameters from needing 440 MB of f32 first).
 
-   usage: bench_forward default|base [--prec native|f32] [--reps R] [--mode both|scalar|simd]
+   usage: bench_forward default|base [--prec native|f32] [--reps R] [--mode both|scalar|simd] [--att f32|u16]
                         [n ...]            (default n: 16 32 128 512)
                         [--warmup SECONDS]
    Prints one line per n: best wall and CPU ms over R runs (after warm-up runs lasting SECONDS,
@@ -38,6 +38,8 @@ static float frand(void) {
     rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
     return (float)((double)(rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
 }
+
+static size_t model_file_bytes;
 
 static bl_model *make_model(const bl_config *cfg) {
     /* vocab: the specials the tokenizer expects, then filler tokens */
@@ -71,6 +73,7 @@ static bl_model *make_model(const bl_config *cfg) {
         exit(1);
     }
     free(pool); free(ones); free(vocab);
+    model_file_bytes = blen;
     bl_model *m = bl_model_load(buf, blen, 0, &e);   /* keeps buf (no copy); never freed here */
     if (!m) { fprintf(stderr, "bench_forward: load: %s\n", e.msg); exit(1); }
     return m;
@@ -112,7 +115,7 @@ int main(int argc, char **argv) {
                      .max_pos = 512, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
                      .lowercase = 1, .strip_accents = -1, .chinese_chars = 1, .has_mlm = 1};
     const char *shape = "default";
-    int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1;
+    int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1, att_u16 = 0;
     double warm_s = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "default")) shape = "default";
@@ -122,6 +125,7 @@ int main(int argc, char **argv) {
         } else if (!strcmp(argv[i], "--prec") && i + 1 < argc) prec = !strcmp(argv[++i], "f32") ? BL_PREC_F32 : BL_PREC_NATIVE;
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warm_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--att") && i + 1 < argc) att_u16 = !strcmp(argv[++i], "u16");
         else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
             const char *m = argv[++i];
             do_scalar = strcmp(m, "simd") != 0;
@@ -135,6 +139,7 @@ int main(int argc, char **argv) {
     bl_err e = {{0}};
     bl_ctx *c = bl_ctx_new(m, &e);
     if (!c) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
+    bl_ctx_set_attention_u16(c, att_u16);
     bl_kf_force_scalar(0);
     const char *opt = bl_kf_name();
     printf("bench_forward: %s model (%d layers, hidden %d, %d heads, intermediate %d), %s, "
@@ -151,6 +156,14 @@ int main(int argc, char **argv) {
         if (do_simd) printf("  %s %9.1f ms (cpu %9.1f)", opt, tv.min, tv.cpu_min);
         if (do_scalar && do_simd) printf("  x%.1f (cpu x%.1f)", ts.min / tv.min, ts.cpu_min / tv.cpu_min);
         if (do_simd) printf("  median %.1f max %.1f", tv.med, tv.max);
+        /* memory: the model file (the page keeps it in the heap as the core's weights) and the
+           context's scratch at this n (attention maps included); in WebAssembly also the
+           linear memory's size, which is what the page's worker holds */
+        printf("  | model %.1f MB + context %.1f MB (attention as %s)", model_file_bytes / 1e6,
+               (att_u16 ? bl_ctx_bytes_u16(m, ns[i]) : bl_ctx_bytes(m, ns[i])) / 1e6, att_u16 ? "u16" : "f32");
+#ifdef __EMSCRIPTEN__
+        printf(", wasm memory %.1f MB", (double)__builtin_wasm_memory_size(0) * 65536 / 1e6);
+#endif
         printf("\n");
         fflush(stdout);
         free(ids);

@@ -29,7 +29,9 @@ struct bl_ctx {
     float *ctxv;    /* [cap][hidden] attention context (P·V) */
     float *tmp;     /* [cap][hidden] sublayer output before the residual */
     float *ffn;     /* [cap][intermediate] */
-    float *att;     /* [layers][heads][n][n] packed for the current n */
+    float *att;     /* [layers][heads][n][n] packed for the current n, floats or (att_u16) uint16 */
+    float *pblk;    /* [8][cap] one block of query rows' probabilities (u16 mode) */
+    int att_u16;    /* keep the maps as round(p·65535) (bl_ctx_set_attention_u16) */
     int16_t *xq;    /* [cap][max(hidden, intermediate)] quantized activations (12-bit) */
     float *xs;      /* [cap] their row scales */
     float *mlm;     /* [hidden] MLM transform output */
@@ -55,16 +57,20 @@ static int bl_grow(void **p, size_t bytes) {
 }
 
 /* Scratch sizes for n tokens; 0 where a product overflows size_t. */
-typedef struct { size_t h, qk, f, att, q, s, kt; } bl_scratch_sizes;
+typedef struct { size_t h, qk, f, att, q, s, kt, pblk; } bl_scratch_sizes;
 
-static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n) {
+#define BL_QBLOCK 8   /* query rows per attention block (bl_attend) */
+
+static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n, int att_u16) {
     const size_t H = (size_t)cfg->hidden, I = (size_t)cfg->intermediate, N = (size_t)n;
     const size_t wide = H > I ? H : I;
     bl_scratch_sizes z;
     z.h = bl_mul3(N, H, sizeof(float));
     z.qk = bl_mul3((size_t)cfg->layers, bl_mul3(N, H, 1), sizeof(float));
     z.f = bl_mul3(N, I, sizeof(float));
-    z.att = bl_mul3(bl_mul3((size_t)cfg->layers, (size_t)cfg->heads, 1), bl_mul3(N, N, 1), sizeof(float));
+    z.att = bl_mul3(bl_mul3((size_t)cfg->layers, (size_t)cfg->heads, 1), bl_mul3(N, N, 1),
+                    att_u16 ? sizeof(uint16_t) : sizeof(float));
+    z.pblk = att_u16 ? bl_mul3(BL_QBLOCK, N, sizeof(float)) : 0;
     z.q = bl_mul3(N, wide, sizeof(int16_t));
     z.s = N * sizeof(float);
     z.kt = bl_mul3(N, (size_t)(cfg->heads > 0 ? cfg->hidden / cfg->heads : cfg->hidden), sizeof(float));
@@ -74,10 +80,10 @@ static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n) {
 /* a+b saturating at SIZE_MAX */
 static size_t bl_sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
-size_t bl_ctx_bytes(const bl_model *m, int n) {
+static size_t bl_bytes(const bl_model *m, int n, int att_u16) {
     if (!m || n < 1) return 0;
     const bl_config *cfg = &m->cfg;
-    bl_scratch_sizes z = bl_sizes(cfg, n);
+    bl_scratch_sizes z = bl_sizes(cfg, n, att_u16);
     if (!z.h || !z.qk || !z.f || !z.att || !z.q || !z.kt) return SIZE_MAX;
     size_t t = (size_t)cfg->hidden * (sizeof(float) + sizeof(int16_t));   /* MLM row (bl_ctx_new) */
     for (int i = 0; i < 4; i++) t = bl_sat_add(t, z.h);   /* x, v, ctxv, tmp */
@@ -87,7 +93,18 @@ size_t bl_ctx_bytes(const bl_model *m, int n) {
     t = bl_sat_add(t, z.att);
     t = bl_sat_add(t, z.q);
     t = bl_sat_add(t, z.kt);
+    t = bl_sat_add(t, z.pblk);
     return bl_sat_add(t, z.s);
+}
+
+size_t bl_ctx_bytes(const bl_model *m, int n) { return bl_bytes(m, n, 0); }
+size_t bl_ctx_bytes_u16(const bl_model *m, int n) { return bl_bytes(m, n, 1); }
+
+void bl_ctx_set_attention_u16(bl_ctx *c, int on) {
+    if (!c || !!on == c->att_u16) return;
+    c->att_u16 = !!on;
+    c->cap = 0;   /* the maps' buffer was sized for the other element size: regrow */
+    c->n = 0;     /* and what it holds is not in the new format */
 }
 
 void bl_ctx_set_max_bytes(bl_ctx *c, size_t max_bytes) { if (c) c->max_bytes = max_bytes; }
@@ -95,12 +112,12 @@ void bl_ctx_set_max_bytes(bl_ctx *c, size_t max_bytes) { if (c) c->max_bytes = m
 static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
     if (n <= c->cap) return 0;
     if (c->max_bytes) {
-        const size_t need = bl_ctx_bytes(c->m, n);
+        const size_t need = bl_bytes(c->m, n, c->att_u16);
         if (need > c->max_bytes)
             return bl_fail(e, "forward: this model at n=%d needs %.1f MB, above the limit of %.1f MB",
                            n, need / 1048576.0, c->max_bytes / 1048576.0);
     }
-    const bl_scratch_sizes z = bl_sizes(&c->m->cfg, n);
+    const bl_scratch_sizes z = bl_sizes(&c->m->cfg, n, c->att_u16);
     const size_t N = (size_t)n, sz_h = z.h, sz_qk = z.qk, sz_f = z.f, sz_att = z.att, sz_q = z.q;
     if (!sz_h || !sz_qk || !sz_f || !sz_att || !sz_q || !z.kt)
         return bl_fail(e, "forward: scratch for n=%d tokens does not fit in memory", n);
@@ -109,7 +126,7 @@ static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
         bl_grow((void **)&c->ctxv, sz_h) || bl_grow((void **)&c->tmp, sz_h) ||
         bl_grow((void **)&c->ffn, sz_f) || bl_grow((void **)&c->att, sz_att) ||
         bl_grow((void **)&c->xq, sz_q) || bl_grow((void **)&c->xs, N * sizeof(float)) ||
-        bl_grow((void **)&c->kt, z.kt))
+        bl_grow((void **)&c->kt, z.kt) || (z.pblk && bl_grow((void **)&c->pblk, z.pblk)))
         return bl_fail(e, "forward: out of memory growing scratch to n=%d tokens "
                           "(attention maps alone need %zu bytes)", n, sz_att);
     c->cap = n;
@@ -142,6 +159,7 @@ void bl_ctx_free(bl_ctx *c) {
     if (!c) return;
     free(c->x); free(c->q); free(c->k); free(c->v); free(c->ctxv); free(c->tmp);
     free(c->ffn); free(c->att); free(c->xq); free(c->xs); free(c->mlm); free(c->mlm_q); free(c->kt);
+    free(c->pblk);
     free(c);
 }
 
@@ -191,23 +209,26 @@ static void bl_embed(bl_ctx *c, const int *ids, const int *type_ids, int n) {
 }
 
 /* Scores, softmax and context for every head of one layer. */
-static void bl_attend(bl_ctx *c, const float *q, const float *k, float *att, int n) {
+/* Scores, softmax and context for every head of one layer; att is the layer's maps (floats, or
+   uint16 in u16 mode, where each block's probabilities live in pblk until they are rounded). */
+static void bl_attend(bl_ctx *c, const float *q, const float *k, void *att, int n) {
     const bl_config *cfg = &c->m->cfg;
     const int H = cfg->hidden, d = H / cfg->heads;
     const float scale = 1.0f / sqrtf((float)d);
     memset(c->ctxv, 0, (size_t)n * H * sizeof(float));
     for (int h = 0; h < cfg->heads; h++) {
-        float *P = att + (size_t)h * n * n;
+        const size_t head = (size_t)h * n * n;
         bl_k_transpose_keys(c->kt, k + (size_t)h * d, H, n, d);
         /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_scores / bl_k_pv. Blocks of 8 query
            rows: the kernels share each key/value load between rows, and the block's
            probabilities are still in L1 when P·V reads them. */
-        for (int i0 = 0; i0 < n; i0 += 8) {
-            const int m = n - i0 < 8 ? n - i0 : 8;
-            float *p = P + (size_t)i0 * n;
+        for (int i0 = 0; i0 < n; i0 += BL_QBLOCK) {
+            const int m = n - i0 < BL_QBLOCK ? n - i0 : BL_QBLOCK;
+            float *p = c->att_u16 ? c->pblk : (float *)att + head + (size_t)i0 * n;
             bl_kf_scores_rows(p, n, q + (size_t)i0 * H + (size_t)h * d, H, m, c->kt, n, d, scale);
             for (int i = 0; i < m; i++) bl_kf_softmax(p + (size_t)i * n, n);
             bl_kf_pv_rows(c->ctxv + (size_t)i0 * H + (size_t)h * d, H, p, n, m, c->v + (size_t)h * d, H, n, d);
+            if (c->att_u16) bl_kf_to_u16((uint16_t *)att + head + (size_t)i0 * n, p, (size_t)m * n);
         }
     }
 }
@@ -227,7 +248,8 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
     for (int l = 0; l < L; l++) {
         const bl_layer *ly = &c->m->w.layers[l];
         float *q = c->q + (size_t)l * nh, *k = c->k + (size_t)l * nh;
-        float *att = c->att + (size_t)l * cfg->heads * n * n;
+        const size_t maps = (size_t)l * cfg->heads * n * n;
+        void *att = c->att_u16 ? (void *)((uint16_t *)c->att + maps) : (void *)(c->att + maps);
         /* self-attention */
         bl_linear(c, q, c->x, &ly->q_w, ly->q_b, n, precision, 0);
         bl_linear(c, k, c->x, &ly->k_w, ly->k_b, n, precision, 1);
@@ -249,7 +271,10 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
 }
 
 int bl_ctx_n(const bl_ctx *c) { return c ? c->n : 0; }
-const float *bl_attention(const bl_ctx *c) { return c && c->n ? c->att : NULL; }
+const float *bl_attention(const bl_ctx *c) { return c && c->n && !c->att_u16 ? c->att : NULL; }
+const uint16_t *bl_attention_u16(const bl_ctx *c) {
+    return c && c->n && c->att_u16 ? (const uint16_t *)c->att : NULL;
+}
 const float *bl_hidden(const bl_ctx *c) { return c && c->n ? c->x : NULL; }
 
 const float *bl_query(const bl_ctx *c, int layer) {

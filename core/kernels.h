@@ -58,6 +58,11 @@ float bl_k_exp(float x);
    15 ms the default model spent in softmax at n = 512). */
 void bl_k_softmax(float *x, int len);
 
+/* Probabilities to 16 bits for the kept attention maps: dst[i] = round(src[i]·65535) for src
+   in [0, 1] (computed as trunc(src·65535 + 0.5)), 0 below, 65535 above, 0 for NaN (garbage
+   weights) rather than C's undefined conversion. */
+void bl_k_to_u16(uint16_t *dst, const float *src, size_t len);
+
 /* Activation in place: BL_ACT_GELU (erf, via bl_k_erf), BL_ACT_GELU_TANH, BL_ACT_RELU. */
 void bl_k_act(float *x, size_t len, int act);
 
@@ -99,6 +104,8 @@ void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
 void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols);
 /* bl_k_softmax, bit for bit: vector max, exp, sum and final scaling. */
 void bl_kf_softmax(float *x, int len);
+/* bl_k_to_u16, bit for bit. */
+void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len);
 /* bl_k_act, bit for bit (GELU's erf in vectors). */
 void bl_kf_act(float *x, size_t len, int act);
 /* The scalar definitions of the attention kernels above (kernels_dispatch.c): the reference the

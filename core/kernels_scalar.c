@@ -153,6 +153,13 @@ void bl_k_softmax(float *x, int len) {
     for (int i = 0; i < len; i++) x[i] *= inv;
 }
 
+void bl_k_to_u16(uint16_t *dst, const float *src, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        const float v = src[i] * 65535.0f + 0.5f;
+        dst[i] = v >= 1.0f ? (v < 65535.0f ? (uint16_t)v : 65535) : 0;
+    }
+}
+
 void bl_k_act(float *x, size_t len, int act) {
     if (act == BL_ACT_RELU) {
         for (size_t i = 0; i < len; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;

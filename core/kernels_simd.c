@@ -591,6 +591,21 @@ void bl_kf_softmax(float *x, int len) {
     for (; i < len; i++) x[i] *= inv;
 }
 
+/* trunc_sat gives 0 for NaN and INT_MAX for huge values, and the unsigned saturating narrow of
+   those signed lanes clamps to [0, 65535]: the scalar kernel's three cases, 8 values at a time. */
+void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len) {
+    size_t i = 0;
+    if (!bl_simd_off) {
+        const v128_t k = wasm_f32x4_splat(65535.0f), h = wasm_f32x4_splat(0.5f);
+        for (; i + 8 <= len; i += 8) {
+            const v128_t a = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(src + i), k), h));
+            const v128_t b = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(src + i + 4), k), h));
+            wasm_v128_store(dst + i, wasm_u16x8_narrow_i32x4(a, b));
+        }
+    }
+    bl_k_to_u16(dst + i, src + i, len - i);
+}
+
 /* GELU (erf) in vectors: 0.5·x·(1 + erf(x·√½)) in the scalar expression's order. */
 void bl_kf_act(float *x, size_t len, int act) {
     if (bl_simd_off || act != BL_ACT_GELU) { bl_k_act(x, len, act); return; }

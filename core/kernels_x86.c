@@ -437,5 +437,6 @@ void bl_kf_softmax(float *x, int len) {
 }
 
 void bl_kf_act(float *x, size_t len, int act) { bl_k_act(x, len, act); }
+void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len) { bl_k_to_u16(dst, src, len); }
 
 #endif

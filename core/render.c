@@ -205,11 +205,10 @@ int bl_canvas_begin(bl_renderer *r, int w, int h, bl_err *e) {
 
 /* ---------------------------------------------------------------- shared helpers */
 float bl_att(const bl_render_input *in, int layer, int head, int i, int j) {
-    size_t nn = (size_t)in->n * in->n, off = (size_t)i * in->n + j;
-    const float *base = in->attn + (size_t)layer * in->heads * nn;
-    if (head >= 0) return base[(size_t)head * nn + off];
+    size_t nn = (size_t)in->n * in->n, base = (size_t)layer * in->heads * nn + (size_t)i * in->n + j;
+    if (head >= 0) return bl_attk(in, base + (size_t)head * nn);
     float s = 0;
-    for (int h = 0; h < in->heads; h++) s += base[(size_t)h * nn + off];
+    for (int h = 0; h < in->heads; h++) s += bl_attk(in, base + (size_t)h * nn);
     return s / in->heads;
 }
 
@@ -522,16 +521,23 @@ static int bl_view_heatmap(bl_renderer *r, const bl_render_input *in, const bl_v
     size_t nn = (size_t)in->n * in->n;
     const float *m;
     char title[96], sub[160];
-    if (o->head >= 0) {
+    if (o->head >= 0 && in->attn) {
         m = in->attn + ((size_t)o->layer * in->heads + o->head) * nn;
+        snprintf(title, sizeof title, "Layer %d \xc2\xb7 Head %d", o->layer, o->head);
+    } else if (o->head >= 0) {   /* 16-bit maps: this head widened into scratch */
+        float *s = bl_scratch(r, nn);
+        if (!s) return bl_fail(e, "render: out of memory");
+        const size_t base = ((size_t)o->layer * in->heads + o->head) * nn;
+        for (size_t k = 0; k < nn; k++) s[k] = bl_attk(in, base + k);
+        m = s;
         snprintf(title, sizeof title, "Layer %d \xc2\xb7 Head %d", o->layer, o->head);
     } else {
         float *s = bl_scratch(r, nn);
         if (!s) return bl_fail(e, "render: out of memory");
         for (size_t k = 0; k < nn; k++) s[k] = 0;
-        const float *base = in->attn + (size_t)o->layer * in->heads * nn;
+        const size_t base = (size_t)o->layer * in->heads * nn;
         for (int h = 0; h < in->heads; h++)
-            for (size_t k = 0; k < nn; k++) s[k] += base[(size_t)h * nn + k];
+            for (size_t k = 0; k < nn; k++) s[k] += bl_attk(in, base + (size_t)h * nn + k);
         for (size_t k = 0; k < nn; k++) s[k] /= (float)in->heads;
         m = s;
         snprintf(title, sizeof title, "Layer %d \xc2\xb7 mean of %d heads", o->layer, in->heads);
@@ -612,11 +618,12 @@ static int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_vie
     for (int k = 0; k < nc; k++) key = (key ^ (uint64_t)r->cols[k] << 16) * 1099511628211ull;
     size_t total = (size_t)L * Hn * nn, stride = total / 65536 + 1;
     for (size_t k = 0; k < total; k += stride) {
+        const float wf = bl_attk(in, k);
         uint32_t w;
-        memcpy(&w, in->attn + k, 4);
+        memcpy(&w, &wf, 4);
         key = (key ^ w) * 1099511628211ull;
     }
-    key = (key ^ (uint64_t)(uintptr_t)in->attn) * 1099511628211ull;
+    key = (key ^ (uint64_t)(uintptr_t)bl_attn_ptr(in)) * 1099511628211ull;
     if (psz > r->pool_cap) {
         float *p = realloc(r->pool, psz * sizeof *p);
         if (!p) return bl_fail(e, "render: out of memory");
@@ -632,7 +639,7 @@ static int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_vie
         bl_draw_text(r->font, &r->cv, t, (int)strlen(t), gx - 6 * S, gy + l * pitch + tw * 0.5f + fm.ascent * 0.4f, fs,
                      r->th.muted, BL_ALIGN_RIGHT, 0);
         for (int h = 0; h < Hn; h++) {
-            const float *a = in->attn + ((size_t)l * Hn + h) * nn;
+            const size_t a = ((size_t)l * Hn + h) * nn;
             int x0 = gx + h * pitch, y0 = gy + l * pitch;
             /* each thumbnail pixel shows the max over the tokens it covers, so a sharp
                one-token attention stays visible when n > thumbnail size */
@@ -646,8 +653,8 @@ static int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_vie
                         if (c1 <= c0) c1 = c0 + 1;
                         float v = 0;
                         for (int i = r0; i < r1; i++) {
-                            const float *row = a + (size_t)r->rows[i] * n;
-                            for (int j = c0; j < c1; j++) v = fmaxf(v, row[r->cols[j]]);
+                            const size_t row = a + (size_t)r->rows[i] * n;
+                            for (int j = c0; j < c1; j++) v = fmaxf(v, bl_attk(in, row + r->cols[j]));
                         }
                         pool[py * tw + px] = v;
                     }
@@ -683,7 +690,7 @@ static int bl_check_input(const bl_render_input *in, const bl_view_opts *o, bl_e
     if (o->pair_filter < 0 || o->pair_filter > BL_PAIR_BB) return bl_fail(e, "render: unknown pair filter %d", o->pair_filter);
     if (in->n < 1 || in->n > BL_FB_MAX) return bl_fail(e, "render: n = %d tokens (need 1..%d)", in->n, BL_FB_MAX);
     if (in->layers < 1 || in->heads < 1) return bl_fail(e, "render: %d layers x %d heads", in->layers, in->heads);
-    if (!in->tokens || !in->attn) return bl_fail(e, "render: tokens and attention are required");
+    if (!in->tokens || (!in->attn && !in->attn16)) return bl_fail(e, "render: tokens and attention are required");
     if (o->view != BL_VIEW_MLM && o->view != BL_VIEW_MODEL && (o->layer < 0 || o->layer >= in->layers))
         return bl_fail(e, "render: layer %d outside 0..%d", o->layer, in->layers - 1);
     if (o->head < -1 || o->head >= in->heads) return bl_fail(e, "render: head %d outside -1..%d", o->head, in->heads - 1);

@@ -94,6 +94,15 @@ float *bl_scratch(bl_renderer *r, size_t n);
 int bl_push_region(bl_renderer *r, int x, int y, int w, int h, bl_hit hit);
 /* value of attention [layer][head][i][j]; head -1 = mean over heads */
 float bl_att(const bl_render_input *in, int layer, int head, int i, int j);
+/* Element k of the flat [layers][heads][n][n] maps, stored as floats (attn) or as
+   round(p·65535) (attn16, bl_attention_u16). */
+static inline float bl_attk(const bl_render_input *in, size_t k) {
+    return in->attn ? in->attn[k] : (float)in->attn16[k] * (1.0f / 65535.0f);
+}
+/* The maps' storage address and element k's bits, for the render caches' keys */
+static inline const void *bl_attn_ptr(const bl_render_input *in) {
+    return in->attn ? (const void *)in->attn : (const void *)in->attn16;
+}
 int bl_is_special(const char *tok);
 /* shared page furniture: title + subtitle; returns the y below it */
 int bl_draw_header(bl_renderer *r, const char *title, const char *subtitle);

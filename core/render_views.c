@@ -45,10 +45,10 @@ static int bl_hover_dev(const bl_renderer *r, int css) { return css >= 0 ? (int)
 static void bl_residual_attn(const bl_render_input *in, int l, float *out) {
     int n = in->n;
     size_t nn = (size_t)n * n;
-    const float *base = in->attn + (size_t)l * in->heads * nn;
+    const size_t base = (size_t)l * in->heads * nn;
     for (size_t k = 0; k < nn; k++) out[k] = 0;
     for (int h = 0; h < in->heads; h++)
-        for (size_t k = 0; k < nn; k++) out[k] += base[(size_t)h * nn + k];
+        for (size_t k = 0; k < nn; k++) out[k] += bl_attk(in, base + (size_t)h * nn + k);
     for (int i = 0; i < n; i++) {
         float *row = out + (size_t)i * n, s = 0;
         for (int j = 0; j < n; j++) {
@@ -327,11 +327,11 @@ int bl_view_flow(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
    alpha (0 = not drawn) and sets *col. */
 static int bl_head_line(const bl_render_input *in, const bl_view_opts *o, int i, int j, bl_rgba *col) {
     size_t nn = (size_t)in->n * in->n;
-    const float *base = in->attn + (size_t)o->layer * in->heads * nn + (size_t)i * in->n + j;
+    const size_t base = (size_t)o->layer * in->heads * nn + (size_t)i * in->n + j;
     float cr = 0, cg = 0, cb = 0, ca = 0;   /* premultiplied */
     for (int h = 0; h < in->heads; h++) {
         if (o->head >= 0 && h != o->head) continue;
-        float w = base[(size_t)h * nn];
+        float w = bl_attk(in, base + (size_t)h * nn);
         if (w < o->threshold || w * 255 < 2.5f) continue;   /* invisible on its own */
         float al = fminf(w, 1.0f);
         uint32_t c = BL_HEAD_COLORS[h % 20];
@@ -426,13 +426,13 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
     for (int k = 0; k < 3; k++) key = (key ^ bits[k]) * 1099511628211ull;
     {
         size_t nn = (size_t)n * n, cnt = (size_t)Hn * nn, stride = cnt / 65536 + 1;
-        const float *lay = in->attn + (size_t)l * cnt;
         for (size_t k = 0; k < cnt; k += stride) {
+            const float wf = bl_attk(in, (size_t)l * cnt + k);
             uint32_t wv;
-            memcpy(&wv, lay + k, 4);
+            memcpy(&wv, &wf, 4);
             key = (key ^ wv) * 1099511628211ull;
         }
-        key = (key ^ (uint64_t)(uintptr_t)in->attn) * 1099511628211ull;
+        key = (key ^ (uint64_t)(uintptr_t)bl_attn_ptr(in)) * 1099511628211ull;
     }
     int cached = r->lines_valid && r->lines_key == key && r->lbuf_cap >= (size_t)LW * AH * 4;
     if (cached) { cut = r->lines_cut; kept = r->lines_kept; total = r->lines_total; }

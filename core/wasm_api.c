@@ -27,6 +27,9 @@
 #endif
 
 #define BLW_MAX_K 20
+/* Attention maps above this size as floats are kept as uint16 (bl_ctx_set_attention_u16):
+   bert-base from n ≈ 240 tokens; the default model never (17 MB at n = 512). */
+#define BLW_U16_ABOVE (32.0 * 1048576.0)
 
 /* worker.js reads bl_hit as five int32, a float32, an int32. */
 _Static_assert(offsetof(bl_hit, value) == 20 && offsetof(bl_hit, side) == 24 && sizeof(int) == 4,
@@ -51,6 +54,7 @@ typedef struct {
     int fb_w, fb_h;
     bl_hit hit;
     size_t max_bytes;        /* scratch ceiling applied to every context (0 = none) */
+    int att_mode;            /* blw_set_attention_mode: 0 auto, 1 floats, 2 uint16 */
     bl_err err;
 } blw_session;
 
@@ -180,6 +184,10 @@ EMSCRIPTEN_KEEPALIVE void blw_set_max_bytes(double max_bytes) {
     if (S.ctx) bl_ctx_set_max_bytes(S.ctx, S.max_bytes);
 }
 
+/* How runs keep the attention maps: 0 (the default) floats unless they would take more than
+   BLW_U16_ABOVE bytes, then uint16; 1 always floats; 2 always uint16 (the tests). */
+EMSCRIPTEN_KEEPALIVE void blw_set_attention_mode(int mode) { S.att_mode = mode >= 0 && mode <= 2 ? mode : 0; }
+
 #ifdef __EMSCRIPTEN__
 /* Heap figures for the memory tests: bytes malloc has handed out, and the WASM memory size. */
 EMSCRIPTEN_KEEPALIVE double blw_heap_used(void) { return (double)mallinfo().uordblks; }
@@ -201,6 +209,8 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
     int n = S.enc.n;
     if (!(S.tokens = malloc(sizeof(char *) * (size_t)n))) return fail("out of memory");
     for (int i = 0; i < n; i++) S.tokens[i] = bl_vocab_token(bl_model_vocab(S.m), S.enc.ids[i]);
+    const double f32_maps = (double)c->layers * c->heads * n * n * sizeof(float);
+    bl_ctx_set_attention_u16(S.ctx, S.att_mode == 2 || (S.att_mode == 0 && f32_maps > BLW_U16_ABOVE));
     if (bl_forward(S.ctx, S.enc.ids, S.enc.type_ids, n, BL_PREC_NATIVE, &S.err) != 0) return -1;
     for (int l = 0; l < c->layers; l++) { S.q[l] = bl_query(S.ctx, l); S.k[l] = bl_key(S.ctx, l); }
     if (run_mlm(mlm_k) != 0) return -1;
@@ -217,7 +227,9 @@ EMSCRIPTEN_KEEPALIVE const int *blw_type_ids(void) { return S.have_enc ? S.enc.t
 EMSCRIPTEN_KEEPALIVE const int *blw_starts(void) { return S.have_enc ? S.enc.start : NULL; }
 EMSCRIPTEN_KEEPALIVE const int *blw_ends(void) { return S.have_enc ? S.enc.end : NULL; }
 EMSCRIPTEN_KEEPALIVE const char *blw_token(int i) { return S.have_enc && i >= 0 && i < S.enc.n ? S.tokens[i] : NULL; }
+/* Exactly one of these is non-NULL after a run: the maps as floats, or × 65535 as uint16. */
 EMSCRIPTEN_KEEPALIVE const float *blw_attention(void) { return S.ran ? bl_attention(S.ctx) : NULL; }
+EMSCRIPTEN_KEEPALIVE const uint16_t *blw_attention_u16(void) { return S.ran ? bl_attention_u16(S.ctx) : NULL; }
 EMSCRIPTEN_KEEPALIVE int blw_mlm_count(void) { return S.ran ? S.mlm_count : 0; }
 EMSCRIPTEN_KEEPALIVE int blw_mlm_k(void) { return S.mlm_k; }
 EMSCRIPTEN_KEEPALIVE const int *blw_mlm_pos(void) { return S.mlm_pos; }
@@ -235,6 +247,7 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(int view, int layer, int head, in
     bl_render_input in = {
         .n = S.enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
         .tokens = S.tokens, .type_ids = S.enc.type_ids, .attn = bl_attention(S.ctx),
+        .attn16 = bl_attention_u16(S.ctx),
         .query = S.q, .key = S.k,
         .mlm_count = S.mlm_count, .mlm_k = S.mlm_k, .mlm_pos = S.mlm_pos, .mlm_tokens = S.mlm_tok, .mlm_p = S.mlm_p,
     };

@@ -268,6 +268,50 @@ static void check_reuse(const bl_model *m, const golden *g, int prec, const char
     bl_ctx_free(shared);
 }
 
+/* bl_ctx_set_attention_u16: the maps rounded to 1/65535 (within half a step of the float run's),
+   nothing else changed (hidden states bit-identical: P·V reads the f32 probabilities), and a
+   context switched back and forth (its buffers regrown for the other element size, checked by
+   ASan in the sanitizer build) gives the float maps bit for bit again. */
+static void check_u16(const bl_model *m, const golden *g, int prec, const char *label) {
+    bl_err e;
+    bl_ctx *ref = bl_ctx_new(m, &e), *c = bl_ctx_new(m, &e);
+    CHECK(ref && c, "%s: ctx_new: %s", label, e.msg);
+    if (!ref || !c) { bl_ctx_free(ref); bl_ctx_free(c); return; }
+    static const int order[] = {3, 0, 4, 3, 1};
+    double worst = 0;
+    for (size_t oi = 0; oi < sizeof order / sizeof order[0]; oi++) {
+        if (order[oi] >= g->ncases) continue;
+        const gcase *k = &g->c[order[oi]];
+        const size_t na = (size_t)g->layers * g->heads * k->n * k->n;
+        bl_ctx_set_attention_u16(c, 1);
+        if (bl_forward(ref, k->ids, k->types, k->n, prec, &e) || bl_forward(c, k->ids, k->types, k->n, prec, &e)) {
+            CHECK(0, "%s: u16 forward failed: %s", label, e.msg);
+            break;
+        }
+        const float *a = bl_attention(ref);
+        const uint16_t *a16 = bl_attention_u16(c);
+        CHECK(a16 && !bl_attention(c) && !bl_attention_u16(ref), "%s: one of bl_attention / _u16 per mode", label);
+        if (!a16) break;
+        for (size_t i = 0; i < na; i++) {
+            const double d = fabs(a16[i] / 65535.0 - a[i]);
+            if (d > worst) worst = d;
+        }
+        CHECK(!memcmp(bl_hidden(ref), bl_hidden(c), (size_t)k->n * g->hidden * 4),
+              "%s: n=%d: hidden states differ in u16 mode", label, k->n);
+        bl_ctx_set_attention_u16(c, 0);
+        CHECK(bl_ctx_n(c) == 0, "%s: switching the format leaves no stale maps", label);
+        if (bl_forward(c, k->ids, k->types, k->n, prec, &e)) { CHECK(0, "%s: %s", label, e.msg); break; }
+        CHECK(bl_attention(c) && !memcmp(bl_attention(c), a, na * 4), "%s: n=%d: float maps differ after u16 runs", label, k->n);
+    }
+    CHECK(worst <= 0.5 / 65535 + 1e-7, "%s: u16 maps off by %.3g (> half a step)", label, worst);
+    /* maps at 2 bytes instead of 4, plus one 8-row block of float probabilities */
+    const size_t N = 64, saved = (size_t)g->layers * g->heads * N * N * 2 - 8 * N * 4;
+    CHECK(bl_ctx_bytes(m, (int)N) - bl_ctx_bytes_u16(m, (int)N) == saved, "%s: bl_ctx_bytes_u16 %zu vs %zu",
+          label, bl_ctx_bytes_u16(m, (int)N), bl_ctx_bytes(m, (int)N));
+    bl_ctx_free(ref);
+    bl_ctx_free(c);
+}
+
 typedef struct { const char *name; int exact_f16; } model_spec;
 
 /* The shipped default model (weights/manifest.json) against tests/model/golden/default.*, which
@@ -368,7 +412,7 @@ int main(void) {
                     CHECK(d.hid <= th, "%s: max |hidden diff| %.3g > %.3g", label, d.hid, th);
                     CHECK(d.logit <= tl, "%s: max |logit diff| %.3g > %.3g", label, d.logit, tl);
                     check_qk(ctx, &g, label);
-                    if (dt != BL_DT_F16) check_reuse(m, &g, prec, label);
+                    if (dt != BL_DT_F16) { check_reuse(m, &g, prec, label); check_u16(m, &g, prec, label); }
                 }
                 snprintf(label, sizeof label, "%s %s", models[mi].name, bl_dtype_name(dt));
                 check_errors(ctx, m, label);

@@ -198,6 +198,31 @@ static long first_diff_nan(const float *a, const float *b, size_t len) {
     return -1;
 }
 
+/* bl_kf_to_u16 against the scalar definition, including values outside [0, 1], NaN, ±inf and
+   the rounding boundaries, at lengths with and without a vector tail. */
+static void test_to_u16(void) {
+    static const float special[] = {0.0f, -0.0f, 1.0f, 0.5f / 65535, 1.5f / 65535, 0.99999f, 1.00001f,
+                                    -1e-9f, -3.0f, 2.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN};
+    const int ns = (int)(sizeof special / sizeof special[0]);
+    for (int len = 1; len <= 67; len += 11) {
+        float *x = malloc(len * sizeof(float));
+        uint16_t *a = malloc(len * sizeof *a), *b = malloc(len * sizeof *b);
+        for (int i = 0; i < len; i++) x[i] = i % 3 == 0 ? special[(i / 3) % ns] : 0.5f + 0.6f * frand();
+        bl_k_to_u16(a, x, (size_t)len);
+        bl_kf_to_u16(b, x, (size_t)len);
+        int bad = -1;
+        for (int i = 0; i < len && bad < 0; i++) if (a[i] != b[i]) bad = i;
+        CHECK(bad < 0, "to_u16 len=%d: element %d (%g): %u vs scalar %u", len, bad, bad < 0 ? 0.0 : x[bad],
+              bad < 0 ? 0 : b[bad], bad < 0 ? 0 : a[bad]);
+        free(x); free(a); free(b);
+    }
+    float v[6] = {0.0f, 1.0f, 0.5f / 65535 - 1e-9f, 0.5f / 65535 + 1e-9f, NAN, 7.0f};
+    uint16_t q[6];
+    bl_k_to_u16(q, v, 6);
+    CHECK(q[0] == 0 && q[1] == 65535 && q[2] == 0 && q[3] == 1 && q[4] == 0 && q[5] == 65535,
+          "to_u16 reference: %u %u %u %u %u %u", q[0], q[1], q[2], q[3], q[4], q[5]);
+}
+
 static void test_quantize_softmax(void) {
     const int cols_[] = {1, 7, 31, 32, 33, 100, 773};
     for (int a = 0; a < (int)(sizeof cols_ / sizeof cols_[0]); a++)
@@ -348,6 +373,7 @@ int main(void) {
     test_linear_f16();
     test_attention();
     test_quantize_softmax();
+    test_to_u16();
     test_act();
     test_forward(128, 2, 200);   /* d = 64 */
     test_forward(72, 3, 100);    /* d = 24 */

@@ -405,6 +405,55 @@ static void test_views(bl_renderer *r) {
     synth_free(&s);
 }
 
+/* The same maps as floats (attn) and as 16-bit (attn16, the page's storage for long bert-base
+   runs) draw the same pixels in every view: the floats here are exactly what bl_attk widens
+   the 16-bit values to. Also the hit value under the pointer. */
+static void test_u16_views(bl_renderer *r) {
+    static const char *names[] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm"};
+    static const int ns[] = {7, 64};
+    for (int a = 0; a < 2; a++) {
+        synth s;
+        synth_make(&s, ns[a], 3, 4, 1);
+        const size_t len = (size_t)3 * 4 * ns[a] * ns[a];
+        uint16_t *a16 = malloc(len * sizeof *a16);
+        uint8_t *want = NULL;
+        for (size_t k = 0; k < len; k++) {
+            a16[k] = (uint16_t)(s.attn[k] * 65535.0f + 0.5f);
+            s.attn[k] = (float)a16[k] * (1.0f / 65535.0f);
+        }
+        for (int v = 0; v < BL_VIEW_COUNT; v++)
+            for (int head = -1; head <= 2; head += 3) {
+                bl_render_input in = synth_input(&s);
+                int mpos[1] = {2};
+                const char *mt[2] = {"cat", "dog"};
+                float mp[2] = {0.5f, 0.3f};
+                in.mlm_count = 1; in.mlm_k = 2; in.mlm_pos = mpos; in.mlm_tokens = mt; in.mlm_p = mp;
+                bl_view_opts o = opts(v);
+                o.layer = 1; o.head = head; o.token = 3;
+                o.hover_x = 300; o.hover_y = 200;
+                bl_err e;
+                int w0 = 0, h0 = 0, w1 = 0, h1 = 0;
+                const uint8_t *px = bl_render(r, &in, &o, &w0, &h0, &e);
+                CHECK(px != NULL, "u16 %s: %s", names[v], px ? "" : e.msg);
+                if (!px) continue;
+                free(want);
+                want = malloc((size_t)w0 * h0 * 4);
+                memcpy(want, px, (size_t)w0 * h0 * 4);
+                const bl_hit hit0 = bl_hit_test(r, 300, 200);
+                in.attn = NULL;
+                in.attn16 = a16;
+                px = bl_render(r, &in, &o, &w1, &h1, &e);
+                CHECK(px && w1 == w0 && h1 == h0 && !memcmp(px, want, (size_t)w0 * h0 * 4),
+                      "u16 %s n=%d head %d: pixels differ from the float maps'", names[v], ns[a], head);
+                const bl_hit hit1 = bl_hit_test(r, 300, 200);
+                CHECK(!memcmp(&hit0, &hit1, sizeof hit0), "u16 %s: hit differs", names[v]);
+            }
+        free(want);
+        free(a16);
+        synth_free(&s);
+    }
+}
+
 static void test_model_and_head_hits(bl_renderer *r) {
     synth s;
     synth_make(&s, 7, 12, 12, 0);
@@ -869,6 +918,7 @@ int main(void) {
         test_hover(r);
         test_filters(r);
         test_views(r);
+        test_u16_views(r);
         test_model_and_head_hits(r);
         test_other_hits(r);
         test_rollout_flow(r);

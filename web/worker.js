@@ -223,9 +223,10 @@ function hitAt(x, y) {
    may hold. Values are rounded to 6 decimals (attention is in [0, 1]). */
 function attentionJson(run) {
   const L = modelInfo.layers, H = modelInfo.heads, n = run.n;
-  const p = M._blw_attention();
-  if (!p) throw new UserError('Nothing to export yet');
-  const a = M.HEAPF32.subarray(p >> 2, (p >> 2) + L * H * n * n);
+  const p = M._blw_attention(), p16 = p ? 0 : M._blw_attention_u16();   // floats, or × 65535 (long runs)
+  if (!p && !p16) throw new UserError('Nothing to export yet');
+  const a = p ? M.HEAPF32.subarray(p >> 2, (p >> 2) + L * H * n * n) : M.HEAPU16.subarray(p16 >> 1, (p16 >> 1) + L * H * n * n);
+  const unit = p ? 1 : 1 / 65535;
   const parts = [`{"model":${JSON.stringify(modelInfo.name)},"tokens":${JSON.stringify(run.tokens)},"ids":${JSON.stringify(run.ids)},` +
     `"type_ids":${JSON.stringify(run.typeIds)},"truncated":${run.truncated},"layers":${L},"heads":${H},"attentions":[`];
   for (let l = 0; l < L; l++) {
@@ -233,7 +234,7 @@ function attentionJson(run) {
       const rows = [];
       for (let i = 0; i < n; i++) {
         const o = ((l * H + h) * n + i) * n;
-        rows.push('[' + Array.from(a.subarray(o, o + n), (x) => Math.round(x * 1e6) / 1e6).join(',') + ']');
+        rows.push('[' + Array.from(a.subarray(o, o + n), (x) => Math.round(x * unit * 1e6) / 1e6).join(',') + ']');
       }
       parts.push((h ? ',' : l ? ',[' : '[') + '[' + rows.join(',') + ']' + (h === H - 1 ? ']' : ''));
     }

@@ -77,9 +77,13 @@ export class Core {
   i32(p, n) { return Array.from(this.M.HEAP32.subarray(p >> 2, (p >> 2) + n)); }
   ids() { return this.i32(this.M._blw_ids(), this.M._blw_n()); }
   typeIds() { return this.i32(this.M._blw_type_ids(), this.M._blw_n()); }
+  // every map as floats, whichever way the run kept them (blw_attention or blw_attention_u16)
   attention() {
-    const n = this.M._blw_n(), L = this.config(2), H = this.config(3), p = this.M._blw_attention() >> 2;
-    return this.M.HEAPF32.slice(p, p + L * H * n * n);
+    const M = this.M, n = M._blw_n(), len = this.config(2) * this.config(3) * n * n;
+    const p = M._blw_attention() >> 2;
+    if (p) return M.HEAPF32.slice(p, p + len);
+    const p16 = M._blw_attention_u16() >> 1;
+    return Float32Array.from(M.HEAPU16.subarray(p16, p16 + len), (x) => x / 65535);
   }
   mlm() {
     const M = this.M, c = M._blw_mlm_count(), k = M._blw_mlm_k();

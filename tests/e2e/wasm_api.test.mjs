@@ -164,6 +164,28 @@ if (fontBytes) {
   }
 }
 
+// --- 16-bit attention storage (blw_set_attention_mode; the page's automatic choice for long
+// bert-base runs): within half a step (1/131070) of the float maps, the other pointer NULL, the
+// same heatmap; the automatic mode keeps this small model's maps as floats.
+{
+  const text = 'The quick brown fox jumps over the lazy dog, and then it naps.';
+  M._blw_set_attention_mode(1);
+  const n = core.run(text), f = core.attention();
+  check(M._blw_attention() !== 0 && M._blw_attention_u16() === 0, 'float mode: float maps only');
+  const imgF = core.render({ view: 0, layer: L - 1, head: 0, width: 500 });
+  M._blw_set_attention_mode(2);
+  check(core.run(text) === n && M._blw_attention() === 0 && M._blw_attention_u16() !== 0, 'u16 mode: 16-bit maps only');
+  const q = core.attention();
+  let d = 0;
+  for (let k = 0; k < f.length; k++) d = Math.max(d, Math.abs(q[k] - f[k]));
+  check(q.length === f.length && d <= 0.5 / 65535 + 1e-7, `u16 maps within half a step of the floats (max |Δ| ${d.toExponential(2)})`);
+  const imgQ = core.render({ view: 0, layer: L - 1, head: 0, width: 500 });
+  const c = comparePixels(imgF, imgQ, 2);
+  check(c.sameSize && c.frac < 0.001, `u16 heatmap = float heatmap (${(c.frac * 100).toFixed(3)}% pixels differ, max ${c.maxDiff})`);
+  M._blw_set_attention_mode(0);
+  check(core.run(text) === n && M._blw_attention() !== 0, 'automatic mode: small maps stay floats');
+}
+
 // --- memory: the ceiling refuses a run that would not fit, with a message, and the module
 // stays usable; 1,000 re-runs (varied lengths, model reloads, refusals) do not grow the heap.
 // (The ceiling guards growth: a fresh model's context has nothing allocated yet.)
