@@ -291,7 +291,8 @@
     if (!m.same) metrics.renderMs.push(m.ms.render);
     metrics.roundTripMs.push(now - sentAt);
     if (sentHover && !m.same) metrics.hoverMs.push(now - sentHover);
-    $('timing').textContent = `${m.ms.run !== undefined ? `run ${m.ms.run.toFixed(1)} ms · ` : ''}draw ${m.ms.render.toFixed(1)} ms · ${run.n} tokens`;
+    $('timing').textContent = `${m.ms.run !== undefined ? `run ${m.ms.run.toFixed(1)} ms · ` : ''}draw ${m.ms.render.toFixed(1)} ms · ${run.n} tokens` +
+      (run.att16 ? ' · attention kept to 1/65535' : '');
     if (body.dataset.state !== 'ready') {
       metrics.firstViewMs = now;   // performance.now() counts from navigation start
       body.dataset.state = 'ready';
@@ -368,10 +369,13 @@
     worker = new Worker('worker.js');
     worker.onmessage = onWorkerMessage;
     worker.onerror = (e) => { e.preventDefault(); fatal(`The worker failed: ${e.message || 'could not load worker.js'}`); };
-    // ?mem=N caps the memory of one run at N MB (the worker's default: what the 1 GiB heap leaves)
-    const mem = Number(new URLSearchParams(location.search).get('mem'));
+    // ?mem=N caps the memory of one run at N MB (the worker's default: what the 1 GiB heap leaves);
+    // ?att=16 / ?att=32 keep the attention maps as 16-bit / floats whatever their size (default:
+    // floats, 16-bit when they would pass 32 MB, i.e. bert-base beyond ~240 tokens)
+    const q = new URLSearchParams(location.search), mem = Number(q.get('mem'));
     worker.postMessage({ type: 'init', manifest: MANIFEST, font: FONT,
-      maxMemoryMB: Number.isInteger(mem) && mem >= 1 && mem <= 4096 ? mem : 0 });
+      maxMemoryMB: Number.isInteger(mem) && mem >= 1 && mem <= 4096 ? mem : 0,
+      attMode: { 16: 2, 32: 1 }[q.get('att')] || 0 });
   }
   $('retry').addEventListener('click', start);
 

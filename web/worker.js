@@ -171,6 +171,17 @@ function loadModelBytes(ptr, len, name) {
   return modelInfo;
 }
 
+/* V8 first runs new WebAssembly on its baseline compiler and swaps in optimised code only once a
+   function has run for a while: the first forwards took 2-3x as long (n = 62 typed soon after
+   load: 19.7 instead of 8 ms). A few throwaway runs of ~60 tokens before the first view (each
+   replaced by the page's own first run) get the kernels tiered up; capped at 150 ms for models
+   too big for this to be cheap. */
+function warmUp() {
+  const t0 = performance.now(), text = Array.from({ length: 60 }, (_, i) => `word${i % 7}`).join(' ');
+  for (let i = 0; i < 4 && performance.now() - t0 < 150; i++) withString(text, (p, l) => M._blw_run(p, l, 0, -1, 0));
+  return performance.now() - t0;
+}
+
 function withString(s, fn) {
   const b = utf8.encode(s);
   const p = M._malloc(b.length + 1);
@@ -199,6 +210,7 @@ function runText(a, b, k) {
     n, tokens, nA: M._blw_n_a(), truncated: M._blw_truncated() === 1,
     ids: i32(M._blw_ids(), n), typeIds: i32(M._blw_type_ids(), n),
     starts: i32(M._blw_starts(), n), ends: i32(M._blw_ends(), n), mlm,
+    att16: M._blw_attention_u16() !== 0,   // maps kept as round(p·65535): shown in the status line
   };
 }
 
@@ -262,6 +274,7 @@ async function handle(msg) {
       const fontP = fetchBytes(msg.font, 'the font'), modelP = resolveModel(msg.manifest);
       modelP.catch(() => {});   // handled below, after the core and font (so BYO still works)
       M = await core;
+      M._blw_set_attention_mode(msg.attMode || 0);   // 0: floats, 16-bit when they would pass 32 MB
       loadFont(await fontP, msg.font);
       post({ type: 'core-ready' });
       const model = await modelP;
@@ -270,7 +283,8 @@ async function handle(msg) {
       const [ptr, len] = await download(model);
       const tFetch = performance.now();
       loadModelBytes(ptr, len, model.name);
-      post({ type: 'loaded', info: modelInfo, ms: { core: tCore - t0, download: tFetch - tFetch0, load: performance.now() - tFetch } });
+      const tLoad = performance.now();
+      post({ type: 'loaded', info: modelInfo, ms: { core: tCore - t0, download: tFetch - tFetch0, load: tLoad - tFetch, warm: warmUp() } });
       break;
     }
     case 'load-bytes': {   // bring your own model: failures leave the current model in place

@@ -133,7 +133,8 @@ try {
   const m0 = await metrics(p);
   figures.firstViewMs = m0.firstViewMs;
   console.log(`first view: ${m0.firstViewMs.toFixed(0)} ms after navigation (wall ${Date.now() - t0} ms; core ${m0.loadMs.core.toFixed(0)} ms, ` +
-    `download ${m0.loadMs.download.toFixed(0)} ms, load ${m0.loadMs.load.toFixed(0)} ms)`);
+    `download ${m0.loadMs.download.toFixed(0)} ms, load ${m0.loadMs.load.toFixed(0)} ms, warm-up runs ${m0.loadMs.warm.toFixed(0)} ms); ` +
+    `first inference ${m0.runMs[0].toFixed(1)} ms (n = ${m0.firstN ?? '?'})`);
   const model = await p.evaluate(() => window.__bertlens.model);
   check(model.layers >= 2 && model.heads >= 2, `model info ${model.layers}x${model.heads}`);
   check((await p.textContent('#model-info')).includes(`${model.layers} layers`), 'model info shown');
@@ -425,6 +426,28 @@ try {
     check(await pm.evaluate(() => document.getElementById('error').hidden), 'a text that fits runs and clears the message');
     check(pm.errors.length === 0, `no console errors under the ceiling (${pm.errors.join(' | ')})`);
     await pm.context().close();
+  }
+
+  // ------------------------------------------------------------ 16-bit attention maps (?att=16)
+  // (automatic for bert-base beyond ~240 tokens; forced here on the small model): the page says
+  // so, draws, and the hover value is the 16-bit one (within half a step of the float map's)
+  phase('16-bit attention maps');
+  {
+    const pa = await openPage();
+    await pa.goto(server.base + '?att=16' + hashOf({ text: SENTENCE, view: 'heatmap' }));
+    check(await waitReady(pa) === 'ready', 'ready with ?att=16');
+    const t = await pa.textContent('#timing');
+    check(/attention kept to 1\/65535/.test(t), `the status line says the maps are 16-bit (${t})`);
+    const [d16] = await Promise.all([pa.waitForEvent('download'), pa.click('#export-json')]);
+    const p16 = path.join(tmp, 'export16.json');
+    await d16.saveAs(p16);
+    const e16 = JSON.parse(readFileSync(p16, 'utf8'));
+    let d = 0;
+    ej.attentions.forEach((l, li) => l.forEach((h, hi) => h.forEach((row, i) => row.forEach((v, j) => { d = Math.max(d, Math.abs(v - e16.attentions[li][hi][i][j])); }))));
+    check(JSON.stringify(e16.tokens) === JSON.stringify(ej.tokens) && d > 0 && d <= 1e-5,
+      `its JSON export is within 1e-5 of the float maps' (max Δ ${d.toExponential(2)})`);
+    check(pa.errors.length === 0, `no console errors with 16-bit maps (${pa.errors.join(' | ')})`);
+    await pa.context().close();
   }
 
   // ------------------------------------------------------------ failures: 404, truncated, corrupt
