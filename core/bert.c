@@ -205,7 +205,7 @@ static void bl_embed(bl_ctx *c, const int *ids, const int *type_ids, int n) {
         bl_k_row_f32(row, &w->type, type_ids ? type_ids[i] : 0);
         bl_k_add(x, row, (size_t)H);
     }
-    bl_k_layernorm(c->x, w->emb_ln_g, w->emb_ln_b, n, H, c->m->cfg.ln_eps);
+    bl_kf_layernorm(c->x, w->emb_ln_g, w->emb_ln_b, n, H, c->m->cfg.ln_eps);
 }
 
 /* Scores, softmax and context for every head of one layer. */
@@ -257,13 +257,13 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
         bl_attend(c, q, k, att, n);
         bl_linear(c, c->tmp, c->ctxv, &ly->o_w, ly->o_b, n, precision, 0);
         bl_k_add(c->x, c->tmp, nh);
-        bl_k_layernorm(c->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
+        bl_kf_layernorm(c->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
         /* feed-forward */
         bl_linear(c, c->ffn, c->x, &ly->i_w, ly->i_b, n, precision, 0);
         bl_kf_act(c->ffn, (size_t)n * I, cfg->act);
         bl_linear(c, c->tmp, c->ffn, &ly->f_w, ly->f_b, n, precision, 0);
         bl_k_add(c->x, c->tmp, nh);
-        bl_k_layernorm(c->x, ly->ln2_g, ly->ln2_b, n, H, cfg->ln_eps);
+        bl_kf_layernorm(c->x, ly->ln2_g, ly->ln2_b, n, H, cfg->ln_eps);
     }
     c->n = n;
     c->prec = precision;
@@ -308,7 +308,7 @@ int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
         bl_kf_linear_f32(c->mlm, h, &w->mlm_w, w->mlm_b, 1);
     }
     bl_kf_act(c->mlm, (size_t)H, cfg->act);
-    bl_k_layernorm(c->mlm, w->mlm_ln_g, w->mlm_ln_b, 1, H, cfg->ln_eps);
+    bl_kf_layernorm(c->mlm, w->mlm_ln_g, w->mlm_ln_b, 1, H, cfg->ln_eps);
     if (c->prec == BL_PREC_NATIVE && w->decoder.dtype == BL_DT_I8) {
         float s;
         bl_kf_quantize_rows(c->mlm_q, &s, c->mlm, 1, H);

@@ -38,7 +38,8 @@ void bl_k_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tenso
 void bl_k_row_f32(float *out, const bl_tensor *t, int row);
 
 /* In place over n rows of dim values: x = (x - mean) / sqrt(var + eps) * g + b,
-   var the biased variance (as torch.nn.LayerNorm). */
+   var the biased variance (as torch.nn.LayerNorm); both sums in 4 interleaved lanes (lane k
+   takes i ≡ k mod 4) combined (0+1)+(2+3). */
 void bl_k_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps);
 
 /* erf and exp as the kernels compute them, with plain multiplies and adds in a fixed order so
@@ -104,6 +105,8 @@ void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
 void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols);
 /* bl_k_softmax, bit for bit: vector max, exp, sum and final scaling. */
 void bl_kf_softmax(float *x, int len);
+/* bl_k_layernorm, bit for bit. */
+void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps);
 /* bl_k_to_u16, bit for bit. */
 void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len);
 /* bl_k_act, bit for bit (GELU's erf in vectors). */

@@ -51,6 +51,9 @@ void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int co
 void bl_kf_softmax(float *x, int len) { bl_k_softmax(x, len); }
 void bl_kf_act(float *x, size_t len, int act) { bl_k_act(x, len, act); }
 void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len) { bl_k_to_u16(dst, src, len); }
+void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps) {
+    bl_k_layernorm(x, g, b, n, dim, eps);
+}
 const char *bl_kf_name(void) { return "scalar"; }
 void bl_kf_force_scalar(int on) { (void)on; }
 #endif

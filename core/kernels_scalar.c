@@ -94,12 +94,13 @@ void bl_k_row_f32(float *out, const bl_tensor *t, int row) {
 void bl_k_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps) {
     for (int t = 0; t < n; t++) {
         float *xr = x + (size_t)t * dim;
-        /* two passes (mean, then squared deviations): no cancellation when |mean| >> std */
-        float mean = 0.0f, var = 0.0f;
-        for (int i = 0; i < dim; i++) mean += xr[i];
-        mean /= (float)dim;
-        for (int i = 0; i < dim; i++) { float d = xr[i] - mean; var += d * d; }
-        var /= (float)dim;
+        /* two passes (mean, then squared deviations): no cancellation when |mean| >> std; each
+           sum in 4 interleaved lanes, the order a 4-lane vector kernel has */
+        float s[4] = {0}, v[4] = {0};
+        for (int i = 0; i < dim; i++) s[i & 3] += xr[i];
+        const float mean = ((s[0] + s[1]) + (s[2] + s[3])) / (float)dim;
+        for (int i = 0; i < dim; i++) { float d = xr[i] - mean; v[i & 3] += d * d; }
+        const float var = ((v[0] + v[1]) + (v[2] + v[3])) / (float)dim;
         const float rstd = 1.0f / sqrtf(var + eps);
         for (int i = 0; i < dim; i++) xr[i] = (xr[i] - mean) * rstd * g[i] + b[i];
     }

@@ -463,8 +463,8 @@ void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
 
 /* ---- activation quantization and softmax ------------------------------------------------ */
 
-/* One row of bl_k_quantize_rows: max|x| is order-free; f32x4.nearest rounds half to even as
-   lrintf does, then truncation is exact; the clamp is the scalar one and the saturating
+/* One row of bl_k_quantize_rows: max|x| is order-free; the rounding is lrintf's (half to even,
+   below); the clamp is the scalar one and the saturating
    narrows keep element order. A NaN anywhere returns -1 for the scalar code (fmaxf skips NaN,
    f32x4.max propagates it). */
 static int bl_simd_quantize_row(int16_t *q, float *scale, const float *x, int cols) {
@@ -495,12 +495,16 @@ static int bl_simd_quantize_row(int16_t *q, float *scale, const float *x, int co
     const float inv = (float)Q / m;
     const v128_t vinv = wasm_f32x4_splat(inv);
     const v128_t lo = wasm_i32x4_splat(-Q), hi = wasm_i32x4_splat(Q);
+    const v128_t magic = wasm_f32x4_splat(12582912.0f), magic_bits = wasm_i32x4_splat(0x4B400000);
     i = 0;
     for (; i + 8 <= cols; i += 8) {
         v128_t v[2];
+        /* x·inv is within ±Q(1+ε): adding 1.5·2^23 rounds it to an integer half to even (as
+           lrintf does) in the low mantissa bits, cheaper than f32x4.nearest + V8's saturating
+           float-to-int sequence */
         for (int k = 0; k < 2; k++)
-            v[k] = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(
-                       wasm_f32x4_mul(wasm_v128_load(x + i + 4 * k), vinv))), lo), hi);
+            v[k] = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_sub(wasm_f32x4_add(wasm_f32x4_mul(
+                       wasm_v128_load(x + i + 4 * k), vinv), magic), magic_bits), lo), hi);
         wasm_v128_store(q + i, wasm_i16x8_narrow_i32x4(v[0], v[1]));
     }
     for (; i < cols; i++) {
@@ -589,6 +593,37 @@ void bl_kf_softmax(float *x, int len) {
     const v128_t vi = wasm_f32x4_splat(inv);
     for (i = 0; i + 4 <= len; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_v128_load(x + i), vi));
     for (; i < len; i++) x[i] *= inv;
+}
+
+/* Lane k of each vector sum holds i ≡ k mod 4 as in the scalar kernel; the tail goes into the
+   same lanes; then (0+1)+(2+3). The normalisation is elementwise. */
+void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps) {
+    if (bl_simd_off) { bl_k_layernorm(x, g, b, n, dim, eps); return; }
+    const int d4 = dim & ~3;
+    for (int t = 0; t < n; t++) {
+        float *xr = x + (size_t)t * dim;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < d4; i += 4) acc = wasm_f32x4_add(acc, wasm_v128_load(xr + i));
+        float s[4];
+        wasm_v128_store(s, acc);
+        for (int i = d4; i < dim; i++) s[i & 3] += xr[i];
+        const float mean = ((s[0] + s[1]) + (s[2] + s[3])) / (float)dim;
+        const v128_t vm = wasm_f32x4_splat(mean);
+        acc = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < d4; i += 4) {
+            const v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + i), vm);
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(d, d));
+        }
+        wasm_v128_store(s, acc);
+        for (int i = d4; i < dim; i++) { const float d = xr[i] - mean; s[i & 3] += d * d; }
+        const float var = ((s[0] + s[1]) + (s[2] + s[3])) / (float)dim;
+        const float rstd = 1.0f / sqrtf(var + eps);
+        const v128_t vr = wasm_f32x4_splat(rstd);
+        for (int i = 0; i < d4; i += 4)
+            wasm_v128_store(xr + i, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_sub(
+                wasm_v128_load(xr + i), vm), vr), wasm_v128_load(g + i)), wasm_v128_load(b + i)));
+        for (int i = d4; i < dim; i++) xr[i] = (xr[i] - mean) * rstd * g[i] + b[i];
+    }
 }
 
 /* trunc_sat gives 0 for NaN and INT_MAX for huge values, and the unsigned saturating narrow of

@@ -198,6 +198,31 @@ static long first_diff_nan(const float *a, const float *b, size_t len) {
     return -1;
 }
 
+/* bl_kf_layernorm against the scalar kernel, bit for bit: dims below, at and above the vector
+   width, with and without a tail, a row with a large mean, a constant row, a row holding NaN. */
+static void test_layernorm_simd(void) {
+    static const int dims[] = {1, 3, 4, 7, 64, 257, 773};
+    for (int a = 0; a < (int)(sizeof dims / sizeof dims[0]); a++) {
+        const int dim = dims[a], n = 5;
+        float *x0 = malloc((size_t)n * dim * sizeof(float)), *x1 = malloc((size_t)n * dim * sizeof(float));
+        float *g = malloc(dim * sizeof(float)), *b = malloc(dim * sizeof(float));
+        for (int i = 0; i < dim; i++) { g[i] = 1.0f + frand(); b[i] = frand(); }
+        for (int t = 0; t < n; t++)
+            for (int i = 0; i < dim; i++) {
+                float v = 3.0f * frand();
+                if (t == 1) v += 1000.0f;   /* |mean| >> std */
+                if (t == 2) v = 0.25f;      /* constant: var 0, eps only */
+                if (t == 3 && i == dim / 2) v = NAN;
+                x0[(size_t)t * dim + i] = x1[(size_t)t * dim + i] = v;
+            }
+        bl_k_layernorm(x0, g, b, n, dim, 1e-12f);
+        bl_kf_layernorm(x1, g, b, n, dim, 1e-12f);
+        const long d = first_diff_nan(x0, x1, (size_t)n * dim);
+        CHECK(d < 0, "layernorm dim=%d: element %ld %.9g vs scalar %.9g", dim, d, d < 0 ? 0 : x1[d], d < 0 ? 0 : x0[d]);
+        free(x0); free(x1); free(g); free(b);
+    }
+}
+
 /* bl_kf_to_u16 against the scalar definition, including values outside [0, 1], NaN, ±inf and
    the rounding boundaries, at lengths with and without a vector tail. */
 static void test_to_u16(void) {
@@ -374,6 +399,7 @@ int main(void) {
     test_attention();
     test_quantize_softmax();
     test_to_u16();
+    test_layernorm_simd();
     test_act();
     test_forward(128, 2, 200);   /* d = 64 */
     test_forward(72, 3, 100);    /* d = 24 */
