@@ -25,12 +25,13 @@ struct bl_ctx {
     float *x;       /* [cap][hidden] hidden state */
     float *q, *k;   /* [layers][cap*hidden]: per layer [n][hidden], kept for the neuron view */
     float *v;       /* [cap][hidden] */
-    float *kt;      /* [head size][cap] one head's keys transposed for the score kernel */
+    float *kt;      /* [threads][head size][cap] one head's keys transposed, per thread */
     float *ctxv;    /* [cap][hidden] attention context (P·V) */
     float *tmp;     /* [cap][hidden] sublayer output before the residual */
     float *ffn;     /* [cap][intermediate] */
     float *att;     /* [layers][heads][n][n] packed for the current n, floats or (att_u16) uint16 */
-    float *pblk;    /* [8][cap] one block of query rows' probabilities (u16 mode) */
+    float *pblk;    /* [threads][8][cap] a block of query rows' probabilities (u16 mode) */
+    bl_pool *pool;  /* bl_ctx_set_threads; NULL = the caller only */
     int att_u16;    /* keep the maps as round(p·65535) (bl_ctx_set_attention_u16) */
     int16_t *xq;    /* [cap][max(hidden, intermediate)] quantized activations (12-bit) */
     float *xs;      /* [cap] their row scales */
@@ -61,7 +62,7 @@ typedef struct { size_t h, qk, f, att, q, s, kt, pblk; } bl_scratch_sizes;
 
 #define BL_QBLOCK 8   /* query rows per attention block (bl_attend) */
 
-static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n, int att_u16) {
+static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n, int att_u16, int threads) {
     const size_t H = (size_t)cfg->hidden, I = (size_t)cfg->intermediate, N = (size_t)n;
     const size_t wide = H > I ? H : I;
     bl_scratch_sizes z;
@@ -70,20 +71,21 @@ static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n, int att_u16) {
     z.f = bl_mul3(N, I, sizeof(float));
     z.att = bl_mul3(bl_mul3((size_t)cfg->layers, (size_t)cfg->heads, 1), bl_mul3(N, N, 1),
                     att_u16 ? sizeof(uint16_t) : sizeof(float));
-    z.pblk = att_u16 ? bl_mul3(BL_QBLOCK, N, sizeof(float)) : 0;
+    z.pblk = att_u16 ? bl_mul3((size_t)threads * BL_QBLOCK, N, sizeof(float)) : 0;
     z.q = bl_mul3(N, wide, sizeof(int16_t));
     z.s = N * sizeof(float);
-    z.kt = bl_mul3(N, (size_t)(cfg->heads > 0 ? cfg->hidden / cfg->heads : cfg->hidden), sizeof(float));
+    z.kt = bl_mul3((size_t)threads * N, (size_t)(cfg->heads > 0 ? cfg->hidden / cfg->heads : cfg->hidden),
+                   sizeof(float));
     return z;
 }
 
 /* a+b saturating at SIZE_MAX */
 static size_t bl_sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
-static size_t bl_bytes(const bl_model *m, int n, int att_u16) {
+static size_t bl_bytes(const bl_model *m, int n, int att_u16, int threads) {
     if (!m || n < 1) return 0;
     const bl_config *cfg = &m->cfg;
-    bl_scratch_sizes z = bl_sizes(cfg, n, att_u16);
+    bl_scratch_sizes z = bl_sizes(cfg, n, att_u16, threads);
     if (!z.h || !z.qk || !z.f || !z.att || !z.q || !z.kt) return SIZE_MAX;
     size_t t = (size_t)cfg->hidden * (sizeof(float) + sizeof(int16_t));   /* MLM row (bl_ctx_new) */
     for (int i = 0; i < 4; i++) t = bl_sat_add(t, z.h);   /* x, v, ctxv, tmp */
@@ -97,8 +99,8 @@ static size_t bl_bytes(const bl_model *m, int n, int att_u16) {
     return bl_sat_add(t, z.s);
 }
 
-size_t bl_ctx_bytes(const bl_model *m, int n) { return bl_bytes(m, n, 0); }
-size_t bl_ctx_bytes_u16(const bl_model *m, int n) { return bl_bytes(m, n, 1); }
+size_t bl_ctx_bytes(const bl_model *m, int n) { return bl_bytes(m, n, 0, 1); }
+size_t bl_ctx_bytes_u16(const bl_model *m, int n) { return bl_bytes(m, n, 1, 1); }
 
 void bl_ctx_set_attention_u16(bl_ctx *c, int on) {
     if (!c || !!on == c->att_u16) return;
@@ -109,15 +111,26 @@ void bl_ctx_set_attention_u16(bl_ctx *c, int on) {
 
 void bl_ctx_set_max_bytes(bl_ctx *c, size_t max_bytes) { if (c) c->max_bytes = max_bytes; }
 
+int bl_ctx_set_threads(bl_ctx *c, int threads, bl_err *e) {
+    if (!c) return bl_fail(e, "threads: context is NULL");
+    if (threads == bl_pool_size(c->pool)) return 0;
+    bl_pool *p = NULL;
+    if (threads != 1 && !(p = bl_pool_new(threads, e))) return -1;
+    bl_pool_free(c->pool);
+    c->pool = p;
+    c->cap = 0;   /* per-thread scratch: regrow */
+    return 0;
+}
+
 static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
     if (n <= c->cap) return 0;
     if (c->max_bytes) {
-        const size_t need = bl_bytes(c->m, n, c->att_u16);
+        const size_t need = bl_bytes(c->m, n, c->att_u16, bl_pool_size(c->pool));
         if (need > c->max_bytes)
             return bl_fail(e, "forward: this model at n=%d needs %.1f MB, above the limit of %.1f MB",
                            n, need / 1048576.0, c->max_bytes / 1048576.0);
     }
-    const bl_scratch_sizes z = bl_sizes(&c->m->cfg, n, c->att_u16);
+    const bl_scratch_sizes z = bl_sizes(&c->m->cfg, n, c->att_u16, bl_pool_size(c->pool));
     const size_t N = (size_t)n, sz_h = z.h, sz_qk = z.qk, sz_f = z.f, sz_att = z.att, sz_q = z.q;
     if (!sz_h || !sz_qk || !sz_f || !sz_att || !sz_q || !z.kt)
         return bl_fail(e, "forward: scratch for n=%d tokens does not fit in memory", n);
@@ -160,19 +173,65 @@ void bl_ctx_free(bl_ctx *c) {
     free(c->x); free(c->q); free(c->k); free(c->v); free(c->ctxv); free(c->tmp);
     free(c->ffn); free(c->att); free(c->xq); free(c->xs); free(c->mlm); free(c->mlm_q); free(c->kt);
     free(c->pblk);
+    bl_pool_free(c->pool);
     free(c);
 }
 
-/* y[n][w.rows] = x[n][w.cols]·Wᵀ + b in the requested precision. With quant_done, xq/xs
-   already hold x quantized (Q, K and V share one input: quantize it once). */
+/* Work split for the pool: tokens in even-sized ranges (the int8 kernel pairs tokens), one
+   range per thread; every token's result is computed as without threads. */
+typedef struct {
+    bl_ctx *c;
+    float *y;
+    const float *x;
+    const bl_tensor *w;
+    const float *b;
+    int n, prec, quant_done, tasks;
+} bl_linear_job;
+
+static void bl_token_range(int n, int tasks, int t, int *t0, int *t1) {
+    const int per = ((n + tasks - 1) / tasks + 1) & ~1;
+    *t0 = t * per < n ? t * per : n;
+    *t1 = *t0 + per < n ? *t0 + per : n;
+}
+
+/* y[n][w.rows] = x[n][w.cols]·Wᵀ + b in the requested precision, for one token range. With
+   quant_done, xq/xs already hold x quantized (Q, K and V share one input: quantize it once). */
+static void bl_linear_task(void *arg, int task) {
+    const bl_linear_job *j = arg;
+    int t0, t1;
+    bl_token_range(j->n, j->tasks, task, &t0, &t1);
+    if (t0 >= t1) return;
+    const int in = j->w->cols, out = j->w->rows, cnt = t1 - t0;
+    float *y = j->y + (size_t)t0 * out;
+    const float *x = j->x + (size_t)t0 * in;
+    if (j->prec == BL_PREC_NATIVE && j->w->dtype == BL_DT_I8) {
+        int16_t *xq = j->c->xq + (size_t)t0 * in;
+        float *xs = j->c->xs + t0;
+        if (!j->quant_done) bl_kf_quantize_rows(xq, xs, x, cnt, in);
+        bl_kf_linear_q8(y, xq, xs, j->w, j->b, cnt);
+    } else {
+        bl_kf_linear_f32(y, x, j->w, j->b, cnt);
+    }
+}
+
+/* Threads get a range each when it holds a few pairs; short inputs stay on one thread. */
+static int bl_tasks(const bl_ctx *c, int n) {
+    const int T = bl_pool_size(c->pool), most = n / 8;
+    return T < most ? T : most > 1 ? most : 1;
+}
+
 static void bl_linear(bl_ctx *c, float *y, const float *x, const bl_tensor *w, const float *b,
                       int n, int prec, int quant_done) {
-    if (prec == BL_PREC_NATIVE && w->dtype == BL_DT_I8) {
-        if (!quant_done) bl_kf_quantize_rows(c->xq, c->xs, x, n, w->cols);
-        bl_kf_linear_q8(y, c->xq, c->xs, w, b, n);
-    } else {
-        bl_kf_linear_f32(y, x, w, b, n);
-    }
+    bl_linear_job j = {c, y, x, w, b, n, prec, quant_done, bl_tasks(c, n)};
+    bl_pool_run(c->pool, j.tasks, bl_linear_task, &j);
+}
+
+typedef struct { float *x; size_t rows, cols; int act, tasks; } bl_act_job;
+
+static void bl_act_task(void *arg, int task) {
+    const bl_act_job *j = arg;
+    const size_t r0 = j->rows * task / j->tasks, r1 = j->rows * (task + 1) / j->tasks;
+    bl_kf_act(j->x + r0 * j->cols, (r1 - r0) * j->cols, j->act);
 }
 
 static int bl_check_inputs(const bl_config *cfg, const int *ids, const int *type_ids, int n,
@@ -210,27 +269,41 @@ static void bl_embed(bl_ctx *c, const int *ids, const int *type_ids, int n) {
 
 /* Scores, softmax and context for every head of one layer. */
 /* Scores, softmax and context for every head of one layer; att is the layer's maps (floats, or
-   uint16 in u16 mode, where each block's probabilities live in pblk until they are rounded). */
-static void bl_attend(bl_ctx *c, const float *q, const float *k, void *att, int n) {
+   uint16 in u16 mode, where each block's probabilities live in pblk until they are rounded).
+   Heads are split between threads (each writes its own columns of ctxv), each with its own
+   transposed keys and probability block. */
+typedef struct { bl_ctx *c; const float *q, *k; void *att; int n, tasks; } bl_attend_job;
+
+static void bl_attend_task(void *arg, int task) {
+    const bl_attend_job *j = arg;
+    bl_ctx *c = j->c;
     const bl_config *cfg = &c->m->cfg;
-    const int H = cfg->hidden, d = H / cfg->heads;
+    const int H = cfg->hidden, d = H / cfg->heads, n = j->n;
     const float scale = 1.0f / sqrtf((float)d);
-    memset(c->ctxv, 0, (size_t)n * H * sizeof(float));
-    for (int h = 0; h < cfg->heads; h++) {
+    float *kt = c->kt + (size_t)task * n * d;
+    float *pblk = c->att_u16 ? c->pblk + (size_t)task * BL_QBLOCK * n : NULL;
+    for (int h = task; h < cfg->heads; h += j->tasks) {
         const size_t head = (size_t)h * n * n;
-        bl_k_transpose_keys(c->kt, k + (size_t)h * d, H, n, d);
+        bl_k_transpose_keys(kt, j->k + (size_t)h * d, H, n, d);
         /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_scores / bl_k_pv. Blocks of 8 query
            rows: the kernels share each key/value load between rows, and the block's
            probabilities are still in L1 when P·V reads them. */
         for (int i0 = 0; i0 < n; i0 += BL_QBLOCK) {
             const int m = n - i0 < BL_QBLOCK ? n - i0 : BL_QBLOCK;
-            float *p = c->att_u16 ? c->pblk : (float *)att + head + (size_t)i0 * n;
-            bl_kf_scores_rows(p, n, q + (size_t)i0 * H + (size_t)h * d, H, m, c->kt, n, d, scale);
+            float *p = pblk ? pblk : (float *)j->att + head + (size_t)i0 * n;
+            bl_kf_scores_rows(p, n, j->q + (size_t)i0 * H + (size_t)h * d, H, m, kt, n, d, scale);
             for (int i = 0; i < m; i++) bl_kf_softmax(p + (size_t)i * n, n);
             bl_kf_pv_rows(c->ctxv + (size_t)i0 * H + (size_t)h * d, H, p, n, m, c->v + (size_t)h * d, H, n, d);
-            if (c->att_u16) bl_kf_to_u16((uint16_t *)att + head + (size_t)i0 * n, p, (size_t)m * n);
+            if (pblk) bl_kf_to_u16((uint16_t *)j->att + head + (size_t)i0 * n, p, (size_t)m * n);
         }
     }
+}
+
+static void bl_attend(bl_ctx *c, const float *q, const float *k, void *att, int n) {
+    const int heads = c->m->cfg.heads, T = bl_pool_size(c->pool);
+    memset(c->ctxv, 0, (size_t)n * c->m->cfg.hidden * sizeof(float));
+    bl_attend_job j = {c, q, k, att, n, T < heads ? T : heads};
+    bl_pool_run(c->pool, j.tasks, bl_attend_task, &j);
 }
 
 int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precision, bl_err *e) {
@@ -260,7 +333,8 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
         bl_kf_layernorm(c->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
         /* feed-forward */
         bl_linear(c, c->ffn, c->x, &ly->i_w, ly->i_b, n, precision, 0);
-        bl_kf_act(c->ffn, (size_t)n * I, cfg->act);
+        bl_act_job aj = {c->ffn, (size_t)n, (size_t)I, cfg->act, bl_tasks(c, n)};
+        bl_pool_run(c->pool, aj.tasks, bl_act_task, &aj);
         bl_linear(c, c->tmp, c->ffn, &ly->f_w, ly->f_b, n, precision, 0);
         bl_k_add(c->x, c->tmp, nh);
         bl_kf_layernorm(c->x, ly->ln2_g, ly->ln2_b, n, H, cfg->ln_eps);

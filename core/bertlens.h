@@ -130,6 +130,10 @@ size_t bl_ctx_bytes_u16(const bl_model *m, int n);
    the memory: bert-base at n = 512 keeps 151 MB of maps as floats. The softmax and P·V still
    run in f32; only what is kept for the views is rounded. */
 void bl_ctx_set_attention_u16(bl_ctx *c, int on);
+/* Threads for the next forwards (1..16; 1, the default, runs on the caller only). The work is
+   split so that results are bit-identical for any count. Natively always available; in
+   WebAssembly only in the build made with -pthread (bertlens_core_mt). Returns 0 or -1. */
+int bl_ctx_set_threads(bl_ctx *c, int threads, bl_err *e);
 /* Run the encoder on n tokens (1 <= n <= max_pos). Keeps every attention map. */
 int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precision, bl_err *e);
 int bl_ctx_n(const bl_ctx *c);                    /* n of the last forward */

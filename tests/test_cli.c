@@ -77,6 +77,7 @@ static void test_usage(void) {
     expect_error("frobnicate", 2, "unknown command 'frobnicate'");
     expect_error("tokenize --bogus x", 2, "unknown option '--bogus' (see bertlens --help)");
     expect_error("attention -k", 2, "-k needs a value");
+    expect_error("attention --threads 0 x", 2, "--threads expects an integer in 1..16, not '0'");
     expect_error("fill-mask -k zero x", 2, "-k expects an integer in 1..1048576, not 'zero'");
 }
 
@@ -194,6 +195,19 @@ static void test_model_commands(void) {
     CHECK(j && jtrue(bl_json_get(j, "truncated")) && bl_json_len(bl_json_get(j, "ids")) == 24,
           "attention: long text truncated to max positions and reported");
     bl_json_free(j);
+
+    /* --threads: the same output, byte for byte, with 1 and 3 threads (24 tokens: split) */
+    {
+        char a1[600], a3[600];
+        const char *text = "the the the the the the the the the the the the the the the the the the the the the";
+        snprintf(a1, sizeof a1, "attention -m %s/t.bin --threads 1 '%s'", tmp, text);
+        snprintf(a3, sizeof a3, "attention -m %s/t.bin --threads 3 '%s'", tmp, text);
+        result r1 = run(NULL, a1), r3 = run(NULL, a3);
+        CHECK(r1.rc == 0 && r3.rc == 0 && r1.out_len > 100 && r1.out_len == r3.out_len && !memcmp(r1.out, r3.out, r1.out_len),
+              "attention --threads 3 prints what --threads 1 prints");
+        done(&r1);
+        done(&r3);
+    }
 
     /* fill-mask: one entry per [MASK], k choices, probabilities descending */
     snprintf(args, sizeof args, "fill-mask -m %s/t.bin -k 4 '[MASK] the [MASK]'", tmp);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef BL_WEIGHTS_DIR
 #define BL_WEIGHTS_DIR "weights"
@@ -25,6 +26,7 @@ static const char *USAGE =
     "  render    [-m MODEL] [--pair B] TEXT --view heatmap|model|head|neuron|rollout|flow|mlm\n"
     "            [--layer L] [--head H|mean] [--colormap NAME] [--width PX] [--scale S] [--dark] -o OUT.png\n"
     "  info      [-m MODEL]\n"
+    "attention, fill-mask and render take --threads N (default: the CPUs, at most 8).\n"
     "MODEL is a .bin made by `bertlens convert` or a shard manifest .json;\n"
     "without -m the default model listed in weights/manifest.json is used.\n";
 
@@ -230,12 +232,25 @@ static int parse_precision(const char *s, int *prec) {
     return 0;
 }
 
+bl_ctx *cli_ctx_new(const cli_model *cm, const cli_opts *o) {
+    bl_err e;
+    bl_ctx *c = bl_ctx_new(cm->m, &e);
+    if (!c) { cli_die("%s", e.msg); return NULL; }
+    int threads = o->threads;
+    if (!threads) {
+        const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+    }
+    if (bl_ctx_set_threads(c, threads, &e) != 0) { bl_ctx_free(c); cli_die("%s", e.msg); return NULL; }
+    return c;
+}
+
 /* Tokenize the text and run the model; on success the caller owns enc and ctx. */
 static int run_model(const cli_model *cm, const cli_opts *o, int prec, bl_encoding *enc, bl_ctx **ctx) {
     if (cli_encode(cm, o->args[0], o->pair, enc)) return 1;
     bl_err e;
-    *ctx = bl_ctx_new(cm->m, &e);
-    if (!*ctx) { bl_encoding_free(enc); return cli_die("%s", e.msg); }
+    *ctx = cli_ctx_new(cm, o);
+    if (!*ctx) { bl_encoding_free(enc); return 1; }
     if (bl_forward(*ctx, enc->ids, enc->type_ids, enc->n, prec, &e) != 0) {
         bl_ctx_free(*ctx);
         bl_encoding_free(enc);
@@ -435,6 +450,7 @@ static int parse_opts(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--scale")) TAKE_INT(scale, 1, 4);
         else if (!strcmp(a, "--vocab")) TAKE(vocab);
         else if (!strcmp(a, "--max-len")) TAKE_INT(max_len, 1, 1 << 20);
+        else if (!strcmp(a, "--threads")) TAKE_INT(threads, 1, 16);
         else if (!strcmp(a, "--cased")) o->cased = 1;
         else if (!strcmp(a, "--dark")) o->dark = 1;
         else if (!strcmp(a, "--jsonl")) o->jsonl = 1;

@@ -15,6 +15,7 @@ typedef struct {
     const char *vocab;       /* tokenize --vocab */
     int cased, max_len;
     int layer, k, shard_mb, jsonl, width, scale, dark;
+    int threads;             /* --threads; 0 = the CPUs online, at most 8 */
     int nargs;
     const char *args[8];
 } cli_opts;
@@ -32,6 +33,8 @@ char *cli_read_file(const char *path, size_t *len);   /* whole file, NUL-termina
 int cli_load_model(const char *path, cli_model *cm);
 void cli_free_model(cli_model *cm);
 int cli_encode(const cli_model *cm, const char *a, const char *b, bl_encoding *enc);
+/* A context for cm with --threads applied; NULL after printing the error. */
+bl_ctx *cli_ctx_new(const cli_model *cm, const cli_opts *o);
 
 /* JSON output */
 void cli_json_str(FILE *f, const char *s);

@@ -109,7 +109,7 @@ int cli_render(const cli_opts *o) {
     const float **qs = NULL, **ks = NULL;
     bl_err e;
     if (cli_encode(&cm, o->args[0], o->pair, &enc)) { rc = 1; goto done_enc; }
-    if (!(ctx = bl_ctx_new(cm.m, &e))) { rc = cli_die("%s", e.msg); goto done; }
+    if (!(ctx = cli_ctx_new(&cm, o))) { rc = 1; goto done; }
     if (bl_forward(ctx, enc.ids, enc.type_ids, enc.n, BL_PREC_NATIVE, &e)) { rc = cli_die("forward: %s", e.msg); goto done; }
     if (vo.view == BL_VIEW_MLM && mlm_fill(ctx, cm.m, &enc, o->k > 0 ? o->k : 5, &mt)) { rc = 1; goto done; }
     toks = malloc(sizeof(char *) * (size_t)enc.n);
