@@ -56,7 +56,7 @@ fi
 log "building $BUILD (incremental)"
 cmake --build "$BUILD" -j"${JOBS:-2}" >&2
 
-for f in index.html app.js worker.js bertlens_core.js bertlens_core.wasm; do
+for f in index.html app.js worker.js bertlens_core.js bertlens_core.wasm bertlens_core_mt.js bertlens_core_mt.wasm; do
   [ -f "$SITE/$f" ] || { log "build did not produce $SITE/$f"; exit 1; }
 done
 [ -f "$SITE/weights/manifest.json" ] || log "warning: no weights/manifest.json: the page will report the missing model"
@@ -66,4 +66,21 @@ if [ $PRINT_ROOT = 1 ]; then
   exit 0
 fi
 log "serving $SITE at http://127.0.0.1:$PORT/ (Ctrl-C stops)"
-exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$SITE"
+# Cross-origin isolated (COOP + COEP), so the page may use SharedArrayBuffer and the threaded
+# core (web/worker.js); the page loads nothing from other origins, so COEP costs nothing.
+exec python3 - "$PORT" "$SITE" <<'PY'
+import functools, http.server, sys
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        super().end_headers()
+
+Handler.extensions_map[".wasm"] = "application/wasm"
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(Handler, directory=sys.argv[2]))
+try:
+    server.serve_forever()
+except KeyboardInterrupt:
+    pass
+PY

@@ -31,7 +31,7 @@ struct bl_ctx {
     float *ffn;     /* [cap][intermediate] */
     float *att;     /* [layers][heads][n][n] packed for the current n, floats or (att_u16) uint16 */
     float *pblk;    /* [threads][8][cap] a block of query rows' probabilities (u16 mode) */
-    bl_pool *pool;  /* bl_ctx_set_threads; NULL = the caller only */
+    bl_pool *pool;  /* borrowed (bl_ctx_set_pool); NULL = the caller only */
     int att_u16;    /* keep the maps as round(p·65535) (bl_ctx_set_attention_u16) */
     int16_t *xq;    /* [cap][max(hidden, intermediate)] quantized activations (12-bit) */
     float *xs;      /* [cap] their row scales */
@@ -111,15 +111,10 @@ void bl_ctx_set_attention_u16(bl_ctx *c, int on) {
 
 void bl_ctx_set_max_bytes(bl_ctx *c, size_t max_bytes) { if (c) c->max_bytes = max_bytes; }
 
-int bl_ctx_set_threads(bl_ctx *c, int threads, bl_err *e) {
-    if (!c) return bl_fail(e, "threads: context is NULL");
-    if (threads == bl_pool_size(c->pool)) return 0;
-    bl_pool *p = NULL;
-    if (threads != 1 && !(p = bl_pool_new(threads, e))) return -1;
-    bl_pool_free(c->pool);
+void bl_ctx_set_pool(bl_ctx *c, bl_pool *p) {
+    if (!c) return;
+    if (bl_pool_size(p) != bl_pool_size(c->pool)) c->cap = 0;   /* per-thread scratch: regrow */
     c->pool = p;
-    c->cap = 0;   /* per-thread scratch: regrow */
-    return 0;
 }
 
 static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
@@ -173,7 +168,6 @@ void bl_ctx_free(bl_ctx *c) {
     free(c->x); free(c->q); free(c->k); free(c->v); free(c->ctxv); free(c->tmp);
     free(c->ffn); free(c->att); free(c->xq); free(c->xs); free(c->mlm); free(c->mlm_q); free(c->kt);
     free(c->pblk);
-    bl_pool_free(c->pool);
     free(c);
 }
 

@@ -130,10 +130,17 @@ size_t bl_ctx_bytes_u16(const bl_model *m, int n);
    the memory: bert-base at n = 512 keeps 151 MB of maps as floats. The softmax and P·V still
    run in f32; only what is kept for the views is rounded. */
 void bl_ctx_set_attention_u16(bl_ctx *c, int on);
-/* Threads for the next forwards (1..16; 1, the default, runs on the caller only). The work is
-   split so that results are bit-identical for any count. Natively always available; in
-   WebAssembly only in the build made with -pthread (bertlens_core_mt). Returns 0 or -1. */
-int bl_ctx_set_threads(bl_ctx *c, int threads, bl_err *e);
+/* Threads (threads.c): a pool of 1..16 threads, the caller included, that contexts borrow for
+   their forwards; the work is split so that results are bit-identical for any count. One pool
+   serves any number of contexts, one forward at a time, and must outlive them. Natively always
+   available; in WebAssembly only in the -pthread build (bertlens_core_mt), whose threads are
+   Web Workers that go back to Emscripten's pool only through the event loop the blocked caller
+   never returns to: make one pool and keep it. */
+typedef struct bl_pool bl_pool;
+bl_pool *bl_pool_new(int threads, bl_err *e);
+void bl_pool_free(bl_pool *p);
+int bl_pool_size(const bl_pool *p);               /* 1 for NULL */
+void bl_ctx_set_pool(bl_ctx *c, bl_pool *p);     /* borrowed; NULL = the caller only (default) */
 /* Run the encoder on n tokens (1 <= n <= max_pos). Keeps every attention map. */
 int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precision, bl_err *e);
 int bl_ctx_n(const bl_ctx *c);                    /* n of the last forward */

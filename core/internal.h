@@ -112,13 +112,10 @@ int bl_fail(bl_err *e, const char *fmt, ...)
 #endif
     ;
 
-/* threads.c: a fork-join pool (see there). bl_pool_run runs fn(arg, t) for t < tasks on the
-   pool's threads and the caller; a NULL pool or one of 1 thread runs them in order. */
+/* threads.c (bl_pool_* in bertlens.h): bl_pool_run runs fn(arg, t) for t < tasks on the pool's
+   threads and the caller; a NULL pool or one of 1 thread runs them in order. */
 #define BL_MAX_THREADS 16
-typedef struct bl_pool bl_pool;
-bl_pool *bl_pool_new(int threads, bl_err *e);
-void bl_pool_free(bl_pool *p);
-int bl_pool_size(const bl_pool *p);
+int bl_pool_supported(void);   /* 0 in a WebAssembly build without -pthread */
 void bl_pool_run(bl_pool *p, int tasks, void (*fn)(void *arg, int task), void *arg);
 
 #endif

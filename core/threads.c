@@ -120,6 +120,14 @@ void bl_pool_free(bl_pool *p) {
 
 int bl_pool_size(const bl_pool *p) { return p ? p->threads : 1; }
 
+int bl_pool_supported(void) {
+#ifdef BL_NO_THREADS
+    return 0;
+#else
+    return 1;
+#endif
+}
+
 void bl_pool_run(bl_pool *p, int tasks, void (*fn)(void *arg, int task), void *arg) {
 #ifndef BL_NO_THREADS
     if (p && p->tid && tasks > 1) {

@@ -12,6 +12,7 @@
        session (blw_run, blw_model_load, blw_render). Nothing else is ever freed behind JS.
    Functions that can fail return -1 or NULL; blw_error() says why. */
 #include "bertlens.h"
+#include "internal.h"
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -55,6 +56,9 @@ typedef struct {
     bl_hit hit;
     size_t max_bytes;        /* scratch ceiling applied to every context (0 = none) */
     int att_mode;            /* blw_set_attention_mode: 0 auto, 1 floats, 2 uint16 */
+    bl_pool *pool;           /* blw_set_threads: made once, lent to every context, never freed
+                                (its Web Workers would only return to Emscripten's pool through
+                                the event loop, and a new pool would wait for them forever) */
     bl_err err;
 } blw_session;
 
@@ -101,6 +105,7 @@ EMSCRIPTEN_KEEPALIVE int blw_model_load(uint8_t *buf, size_t len, int flags) {
         return fail(ctx ? "out of memory" : e.msg);
     }
     clear_model();
+    bl_ctx_set_pool(ctx, S.pool);
     bl_ctx_set_max_bytes(ctx, S.max_bytes);
     S.model_buf = buf; S.m = m; S.ctx = ctx; S.q = q; S.k = k; S.logits = logits;
     return 0;
@@ -182,6 +187,19 @@ static int run_mlm(int k) {
 EMSCRIPTEN_KEEPALIVE void blw_set_max_bytes(double max_bytes) {
     S.max_bytes = max_bytes <= 0 ? 0 : max_bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)max_bytes;
     if (S.ctx) bl_ctx_set_max_bytes(S.ctx, S.max_bytes);
+}
+
+/* Threads for the forward (1..16), set once per session (kept across model loads and
+   blw_reset); more than 1 only in the -pthread build (bertlens_core_mt, web/wasm.cmake).
+   Returns 0, or -1 (blw_error says why). */
+EMSCRIPTEN_KEEPALIVE int blw_set_threads(int threads) {
+    if (threads < 1 || threads > BL_MAX_THREADS) return fail("threads: out of range (1..16)");
+    if (threads == bl_pool_size(S.pool)) return 0;
+    if (threads > 1 && !bl_pool_supported()) return fail("threads: this build has no thread support");
+    if (S.pool) return fail("threads: set once per session");
+    if (threads > 1 && !(S.pool = bl_pool_new(threads, &S.err))) return -1;
+    if (S.ctx) bl_ctx_set_pool(S.ctx, S.pool);
+    return 0;
 }
 
 /* How runs keep the attention maps: 0 (the default) floats unless they would take more than

@@ -78,6 +78,8 @@ node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test.int8.bin" --cl
 
 echo "== WASM API vs native (test model without an MLM head)"
 node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test-nomlm.int8.bin" --cli "$CLI" --font "$FONT"
+echo "== WASM API vs native (test model, the threaded core with 2 threads)"
+node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test.int8.bin" --cli "$CLI" --font "$FONT" --core bertlens_core_mt --threads 2
 
 # The default model, when the manifest names a single .bin (shards are covered by the page test).
 DEFAULT_BIN=$(node -e '

@@ -312,24 +312,28 @@ static void check_u16(const bl_model *m, const golden *g, int prec, const char *
     bl_ctx_free(c);
 }
 
-/* bl_ctx_set_threads: 2 and 3 threads (tokens split for the linear layers, heads for attention)
-   give the single-thread results bit for bit, float and u16 maps; bad counts are refused. */
+/* Pools of 2 and 3 threads (tokens split for the linear layers, heads for attention) give the
+   single-thread results bit for bit, float and u16 maps; one pool serves two contexts in turn;
+   bad sizes are refused. */
 static void check_threads(const bl_model *m, const golden *g, int prec, const char *label) {
     bl_err e;
-    bl_ctx *one = bl_ctx_new(m, &e), *many = bl_ctx_new(m, &e);
-    CHECK(one && many, "%s: ctx_new: %s", label, e.msg);
-    if (!one || !many) { bl_ctx_free(one); bl_ctx_free(many); return; }
-    CHECK(bl_ctx_set_threads(many, 0, &e) == -1 && strstr(e.msg, "out of range"), "%s: 0 threads refused: %s", label, e.msg);
-    CHECK(bl_ctx_set_threads(many, 17, &e) == -1, "%s: 17 threads refused", label);
+    bl_ctx *one = bl_ctx_new(m, &e), *many = bl_ctx_new(m, &e), *other = bl_ctx_new(m, &e);
+    CHECK(one && many && other, "%s: ctx_new: %s", label, e.msg);
+    CHECK(!bl_pool_new(0, &e) && strstr(e.msg, "out of range"), "%s: a pool of 0 threads is refused: %s", label, e.msg);
+    CHECK(!bl_pool_new(17, &e), "%s: a pool of 17 threads is refused", label);
     int bad = 0;
-    for (int threads = 2; threads <= 3; threads++)
+    for (int threads = 2; one && many && other && threads <= 3; threads++) {
+        bl_pool *pool = bl_pool_new(threads, &e);
+        CHECK(pool && bl_pool_size(pool) == threads, "%s: pool of %d: %s", label, threads, e.msg);
+        bl_ctx_set_pool(many, pool);
+        bl_ctx_set_pool(other, pool);
         for (int u16 = 0; u16 <= 1; u16++) {
-            CHECK(bl_ctx_set_threads(many, threads, &e) == 0, "%s: %d threads: %s", label, threads, e.msg);
             bl_ctx_set_attention_u16(one, u16);
             bl_ctx_set_attention_u16(many, u16);
             for (int ci = 0; ci < g->ncases; ci++) {
                 const gcase *k = &g->c[ci];
-                if (bl_forward(one, k->ids, k->types, k->n, prec, &e) || bl_forward(many, k->ids, k->types, k->n, prec, &e)) {
+                if (bl_forward(one, k->ids, k->types, k->n, prec, &e) || bl_forward(many, k->ids, k->types, k->n, prec, &e) ||
+                    bl_forward(other, k->ids, k->types, k->n, prec, &e)) {
                     CHECK(0, "%s: threaded forward failed: %s", label, e.msg);
                     bad++;
                     continue;
@@ -338,14 +342,19 @@ static void check_threads(const bl_model *m, const golden *g, int prec, const ch
                 const int same_att = u16 ? !memcmp(bl_attention_u16(one), bl_attention_u16(many), na * 2)
                                          : !memcmp(bl_attention(one), bl_attention(many), na * 4);
                 if (!same_att || memcmp(bl_hidden(one), bl_hidden(many), (size_t)k->n * g->hidden * 4) ||
+                    memcmp(bl_hidden(one), bl_hidden(other), (size_t)k->n * g->hidden * 4) ||
                     memcmp(bl_key(one, g->layers - 1), bl_key(many, g->layers - 1), (size_t)k->n * g->hidden * 4))
                     bad++;
             }
         }
+        bl_ctx_set_pool(many, NULL);
+        bl_ctx_set_pool(other, NULL);
+        bl_pool_free(pool);
+    }
     CHECK(bad == 0, "%s: %d threaded runs differ from one thread", label, bad);
-    CHECK(bl_ctx_set_threads(many, 1, &e) == 0, "%s: back to one thread: %s", label, e.msg);
     bl_ctx_free(one);
     bl_ctx_free(many);
+    bl_ctx_free(other);
 }
 
 typedef struct { const char *name; int exact_f16; } model_spec;

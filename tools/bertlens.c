@@ -89,6 +89,7 @@ int cli_load_model(const char *path, cli_model *cm) {
 }
 
 void cli_free_model(cli_model *cm) {
+    bl_pool_free(cm->pool);
     bl_model_free(cm->m);
     free(cm->buf);
     memset(cm, 0, sizeof *cm);
@@ -232,21 +233,22 @@ static int parse_precision(const char *s, int *prec) {
     return 0;
 }
 
-bl_ctx *cli_ctx_new(const cli_model *cm, const cli_opts *o) {
+bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o) {
     bl_err e;
-    bl_ctx *c = bl_ctx_new(cm->m, &e);
-    if (!c) { cli_die("%s", e.msg); return NULL; }
     int threads = o->threads;
     if (!threads) {
         const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
     }
-    if (bl_ctx_set_threads(c, threads, &e) != 0) { bl_ctx_free(c); cli_die("%s", e.msg); return NULL; }
+    if (!cm->pool && threads > 1 && !(cm->pool = bl_pool_new(threads, &e))) { cli_die("%s", e.msg); return NULL; }
+    bl_ctx *c = bl_ctx_new(cm->m, &e);
+    if (!c) { cli_die("%s", e.msg); return NULL; }
+    bl_ctx_set_pool(c, cm->pool);
     return c;
 }
 
 /* Tokenize the text and run the model; on success the caller owns enc and ctx. */
-static int run_model(const cli_model *cm, const cli_opts *o, int prec, bl_encoding *enc, bl_ctx **ctx) {
+static int run_model(cli_model *cm, const cli_opts *o, int prec, bl_encoding *enc, bl_ctx **ctx) {
     if (cli_encode(cm, o->args[0], o->pair, enc)) return 1;
     bl_err e;
     *ctx = cli_ctx_new(cm, o);

@@ -21,7 +21,8 @@ SITE=$(./serve.sh --print-root | tail -n 1)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cmake -DSRC="$PWD" -DDST="$(cd "$OUT" && pwd)" -P web/site.cmake >/dev/null
-for f in index.html app.js worker.js style.css favicon.svg offline.js sw.js bertlens_core.js bertlens_core.wasm; do
+for f in index.html app.js worker.js style.css favicon.svg offline.js sw.js bertlens_core.js bertlens_core.wasm \
+         bertlens_core_mt.js bertlens_core_mt.wasm bertlens_core_mt.worker.js; do
   cp "$SITE/$f" "$OUT/$f"
 done
 rm -rf "$OUT/fonts"

@@ -25,6 +25,7 @@ typedef struct {
     uint8_t *buf;
     size_t len;
     bl_model *m;
+    bl_pool *pool;           /* made by cli_ctx_new for its contexts */
     char path[1024];
 } cli_model;
 
@@ -33,8 +34,9 @@ char *cli_read_file(const char *path, size_t *len);   /* whole file, NUL-termina
 int cli_load_model(const char *path, cli_model *cm);
 void cli_free_model(cli_model *cm);
 int cli_encode(const cli_model *cm, const char *a, const char *b, bl_encoding *enc);
-/* A context for cm with --threads applied; NULL after printing the error. */
-bl_ctx *cli_ctx_new(const cli_model *cm, const cli_opts *o);
+/* A context for cm with --threads applied (the pool lives in cm until cli_free_model); NULL
+   after printing the error. */
+bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o);
 
 /* JSON output */
 void cli_json_str(FILE *f, const char *s);

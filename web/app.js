@@ -291,7 +291,8 @@
     if (!m.same) metrics.renderMs.push(m.ms.render);
     metrics.roundTripMs.push(now - sentAt);
     if (sentHover && !m.same) metrics.hoverMs.push(now - sentHover);
-    $('timing').textContent = `${m.ms.run !== undefined ? `run ${m.ms.run.toFixed(1)} ms · ` : ''}draw ${m.ms.render.toFixed(1)} ms · ${run.n} tokens` +
+    const on = model && model.threads > 1 ? ` on ${model.threads} threads` : '';
+    $('timing').textContent = `${m.ms.run !== undefined ? `run ${m.ms.run.toFixed(1)} ms${on} · ` : ''}draw ${m.ms.render.toFixed(1)} ms · ${run.n} tokens` +
       (run.att16 ? ' · attention kept to 1/65535' : '');
     if (body.dataset.state !== 'ready') {
       metrics.firstViewMs = now;   // performance.now() counts from navigation start

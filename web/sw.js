@@ -17,8 +17,10 @@ const VERSION = '@BL_BUILD_HASH@';   // replaced by web/sw.cmake; left as is in 
 const SCOPE = self.registration.scope;                  // e.g. https://user.github.io/bertlens/
 const PREFIX = `bertlens:${SCOPE}:`;                    // caches of other copies on this origin are left alone
 const CACHE = PREFIX + VERSION;
+// the threaded core too: a cross-origin isolated copy of the page (served with COOP/COEP) loads it
 const SHELL = ['./', 'app.js', 'worker.js', 'style.css', 'favicon.svg', 'offline.js', 'bertlens_core.js',
-  'bertlens_core.wasm', 'fonts/DejaVuSans-subset.ttf'];
+  'bertlens_core.wasm', 'bertlens_core_mt.js', 'bertlens_core_mt.wasm', 'bertlens_core_mt.worker.js',
+  'fonts/DejaVuSans-subset.ttf'];
 const abs = (rel, base = SCOPE) => new URL(rel, base).href;
 const MANIFEST = abs('weights/manifest.json');
 const WEIGHTS = abs('weights/');

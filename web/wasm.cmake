@@ -8,6 +8,10 @@
 # Produces the static site in build-web/site/ (serve.sh does all of this):
 #   bertlens_core.js/.wasm   the core (BL_CORE_SRC) + core/wasm_api.c, a classic script that
 #                            defines BertlensCore() (importScripts in the worker, require in node)
+#   bertlens_core_mt.js/.wasm/.worker.js  the same built with -pthread: the worker loads it
+#                            instead when the page is cross-origin isolated (threads need
+#                            SharedArrayBuffer, which needs COOP/COEP headers; serve.sh sends
+#                            them, GitHub Pages cannot)
 #   index.html app.js worker.js style.css offline.js fonts/  copied from web/
 #   sw.js                    the offline service worker, stamped with the build hash (web/sw.cmake)
 #   weights/manifest.json + the model files it lists (copied by web/site.cmake on every build)
@@ -41,6 +45,24 @@ target_link_options(bertlens_core PRIVATE ${BL_WASM_LINK})
 target_link_libraries(bertlens_core PRIVATE m)
 set_target_properties(bertlens_core PROPERTIES SUFFIX ".js" RUNTIME_OUTPUT_DIRECTORY ${BL_SITE_DIR})
 
+# The threaded core: up to 4 threads (the caller and a pool of up to 3 Web Workers started with
+# the module, so pthread_create never waits for the event loop, which the blocked caller never
+# returns to). Growth of shared memory is allowed (emcc warns that JS reads of the heap get
+# slower: worker.js reads it only to copy results out).
+add_executable(bertlens_core_mt ${BL_CORE_SRC} ${CMAKE_SOURCE_DIR}/core/wasm_api.c)
+target_include_directories(bertlens_core_mt PRIVATE ${CMAKE_SOURCE_DIR}/core /usr/include/stb)
+target_compile_options(bertlens_core_mt PRIVATE -O3 -msimd128 -pthread)
+# (TEXTDECODER=0: TextDecoder refuses views of shared memory, which emcc 3.1.6 hands it)
+list(TRANSFORM BL_WASM_LINK REPLACE "^-sINCOMING_MODULE_JS_API=.*" "" OUTPUT_VARIABLE BL_WASM_LINK_MT)
+list(TRANSFORM BL_WASM_LINK_MT REPLACE "^-sTEXTDECODER=2$" "-sTEXTDECODER=0")
+# The pool: one worker per further CPU, at most 3 (each costs a start-up and its own instance)
+target_link_options(bertlens_core_mt PRIVATE ${BL_WASM_LINK_MT} -pthread -sUSE_PTHREADS=1
+  "-sPTHREAD_POOL_SIZE=Math.min(3,Math.max(1,(globalThis.navigator&&globalThis.navigator.hardwareConcurrency||2)-1))"
+  -sINCOMING_MODULE_JS_API=wasmBinary,locateFile,print,printErr,onAbort,mainScriptUrlOrBlob
+  -Wno-pthreads-mem-growth)
+target_link_libraries(bertlens_core_mt PRIVATE m)
+set_target_properties(bertlens_core_mt PROPERTIES SUFFIX ".js" RUNTIME_OUTPUT_DIRECTORY ${BL_SITE_DIR})
+
 # Static files, font and default model, refreshed on every build (cheap: copy_if_different).
 add_custom_target(site ALL
   COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -DDST=${BL_SITE_DIR} -P ${CMAKE_SOURCE_DIR}/web/site.cmake
@@ -48,4 +70,4 @@ add_custom_target(site ALL
   COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -DDST=${BL_SITE_DIR} -P ${CMAKE_SOURCE_DIR}/web/sw.cmake
   COMMENT "Assembling the static site in ${BL_SITE_DIR}"
   VERBATIM)
-add_dependencies(site bertlens_core)
+add_dependencies(site bertlens_core bertlens_core_mt)

@@ -3,7 +3,13 @@
    forward when the text changed, then render, then hit test) with a framebuffer to blit.
    Messages are handled strictly one after another; the page coalesces its requests. */
 'use strict';
-importScripts('bertlens_core.js');
+// Threads where the page is cross-origin isolated (SharedArrayBuffer): serve.sh sends the COOP /
+// COEP headers for it; GitHub Pages cannot and gets the single-thread core. Up to 4 (the threaded
+// core starts a pool of 3 workers); the results are the same bit for bit either way.
+const THREADS = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function'
+  ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;   // = 1 + the core's pool
+const CORE = THREADS > 1 ? 'bertlens_core_mt.js' : 'bertlens_core.js';
+importScripts(CORE);
 
 const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6 };
 const utf8 = new TextEncoder();
@@ -143,7 +149,7 @@ async function download(model) {
 
 function info(name, bytes) {
   const c = (f) => M._blw_config(f);
-  return { name, bytes, vocab: c(0), hidden: c(1), layers: c(2), heads: c(3), maxPos: c(5), hasMlm: c(8) === 1, dtype: c(9) };
+  return { name, bytes, vocab: c(0), hidden: c(1), layers: c(2), heads: c(3), maxPos: c(5), hasMlm: c(8) === 1, dtype: c(9), threads: THREADS };
 }
 
 async function fetchBytes(url, what) {
@@ -173,12 +179,12 @@ function loadModelBytes(ptr, len, name) {
 
 /* V8 first runs new WebAssembly on its baseline compiler and swaps in optimised code only once a
    function has run for a while: the first forwards took 2-3x as long (n = 62 typed soon after
-   load: 19.7 instead of 8 ms). A few throwaway runs of ~60 tokens before the first view (each
-   replaced by the page's own first run) get the kernels tiered up; capped at 150 ms for models
-   too big for this to be cheap. */
+   load: 19.7 instead of 8 ms). Three throwaway runs of ~60 tokens before the first view (each
+   replaced by the page's own first run) get the kernels tiered up (measured in node: two were
+   enough, ~27 ms for the default model); capped at 150 ms for models too big for this to be cheap. */
 function warmUp() {
-  const t0 = performance.now(), text = Array.from({ length: 60 }, (_, i) => `word${i % 7}`).join(' ');
-  for (let i = 0; i < 4 && performance.now() - t0 < 150; i++) withString(text, (p, l) => M._blw_run(p, l, 0, -1, 0));
+  const t0 = performance.now(), text = Array.from({ length: 30 }, (_, i) => `word${i % 7}`).join(' ');
+  for (let i = 0; i < 3 && performance.now() - t0 < 150; i++) withString(text, (p, l) => M._blw_run(p, l, 0, -1, 0));
   return performance.now() - t0;
 }
 
@@ -268,13 +274,16 @@ async function handle(msg) {
       let tCore = 0;
       if (Number.isInteger(msg.maxMemoryMB) && msg.maxMemoryMB > 0) scratchCeiling = msg.maxMemoryMB * 1048576;
       // compile the core while the manifest and the font download
-      const core = BertlensCore().then((m) => { tCore = performance.now(); return m; }, (e) => {
+      // the threaded core's pthread workers load the same script by its URL
+      const opts = THREADS > 1 ? { mainScriptUrlOrBlob: new URL(CORE, self.location.href).href } : {};
+      const core = BertlensCore(opts).then((m) => { tCore = performance.now(); return m; }, (e) => {
         throw new UserError(`Could not start the WebAssembly core: ${e && e.message ? e.message : e}`);
       });
       const fontP = fetchBytes(msg.font, 'the font'), modelP = resolveModel(msg.manifest);
       modelP.catch(() => {});   // handled below, after the core and font (so BYO still works)
       M = await core;
       M._blw_set_attention_mode(msg.attMode || 0);   // 0: floats, 16-bit when they would pass 32 MB
+      if (THREADS > 1 && M._blw_set_threads(THREADS) !== 0) throw new UserError(`Could not use ${THREADS} threads: ${coreError()}`);
       loadFont(await fontP, msg.font);
       post({ type: 'core-ready' });
       const model = await modelP;

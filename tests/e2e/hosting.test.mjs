@@ -124,6 +124,8 @@ try {
   await p.goto(base + '#text=' + encodeURIComponent('The cat sat on the mat.'));
   check(await waitReady(p) === 'ready', 'the page under /bertlens/ reaches data-state=ready');
   const name1 = await p.evaluate(() => window.__bertlens.model && window.__bertlens.model.name);
+  // a host without COOP/COEP (GitHub Pages): not isolated, the single-thread core
+  check(await p.evaluate(() => !self.crossOriginIsolated && window.__bertlens.model.threads === 1), 'not isolated: one thread');
   check(name1 === defaultName, `default model loaded (${name1})`);
   const outside = log.filter((u) => !u.startsWith(SUB));
   check(outside.length === 0, `nothing requested outside ${SUB} (${outside.slice(0, 5).join(', ')})`);

@@ -36,10 +36,13 @@ export function cliJson(bin, ...a) { return JSON.parse(cli(bin, ...a)); }
 
 /* The Emscripten module from the site dir, with the wasm bytes given directly (node 20's
    experimental fetch would otherwise be tried on a file path). */
-export async function loadCore(siteDir) {
+// name: 'bertlens_core' or the threaded 'bertlens_core_mt' (its pthreads are node workers that
+// load the same script: mainScriptUrlOrBlob)
+export async function loadCore(siteDir, name = 'bertlens_core') {
   const require = createRequire(import.meta.url);
-  const factory = require(path.join(siteDir, 'bertlens_core.js'));
-  return factory({ wasmBinary: readFileSync(path.join(siteDir, 'bertlens_core.wasm')) });
+  const js = path.join(siteDir, `${name}.js`);
+  const factory = require(js);
+  return factory({ wasmBinary: readFileSync(path.join(siteDir, `${name}.wasm`)), mainScriptUrlOrBlob: js });
 }
 
 /* The same calls worker.js makes. */

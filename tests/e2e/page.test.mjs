@@ -130,13 +130,17 @@ try {
   const t0 = Date.now();
   await p.goto(server.base + hashOf({ text: SENTENCE, layer: 0, head: 0, view: 'heatmap' }));
   check(await waitReady(p) === 'ready', `page reaches data-state=ready (error: ${await p.textContent('#error-msg')})`);
-  const m0 = await metrics(p);
+  const m0 = await metrics(p), firstN = await p.evaluate(() => window.__bertlens.run && window.__bertlens.run.n);
   figures.firstViewMs = m0.firstViewMs;
   console.log(`first view: ${m0.firstViewMs.toFixed(0)} ms after navigation (wall ${Date.now() - t0} ms; core ${m0.loadMs.core.toFixed(0)} ms, ` +
     `download ${m0.loadMs.download.toFixed(0)} ms, load ${m0.loadMs.load.toFixed(0)} ms, warm-up runs ${m0.loadMs.warm.toFixed(0)} ms); ` +
-    `first inference ${m0.runMs[0].toFixed(1)} ms (n = ${m0.firstN ?? '?'})`);
+    `first inference ${m0.runMs[0].toFixed(1)} ms (n = ${firstN})`);
   const model = await p.evaluate(() => window.__bertlens.model);
   check(model.layers >= 2 && model.heads >= 2, `model info ${model.layers}x${model.heads}`);
+  // serve.sh's COOP/COEP make the page cross-origin isolated: the threaded core runs (every
+  // comparison below with the native CLI then checks it; hosting.test.mjs covers one thread)
+  const iso = await p.evaluate(() => self.crossOriginIsolated);
+  check(iso && model.threads >= 2, `cross-origin isolated (${iso}): the threaded core with ${model.threads} threads`);
   check((await p.textContent('#model-info')).includes(`${model.layers} layers`), 'model info shown');
   const img0 = await canvasPixels(p);
   check(img0.w > 100 && img0.h > 100, `canvas has a view (${img0.w}x${img0.h})`);
@@ -387,7 +391,8 @@ try {
   }
   check(p.errors.length === 0, `no console errors (${p.errors.join(' | ')})`);
   check(p.foreign.length === 0, `no request to another host (${p.foreign.join(' ')})`);
-  check(p.seen.some((u) => /bertlens_core\.wasm$/.test(u)) && p.seen.some((u) => /weights\/.+\.(bin|part\d+)$/.test(u)),
+  // serve.sh sends COOP/COEP: the page is cross-origin isolated and the worker takes the threaded core
+  check(p.seen.some((u) => /bertlens_core_mt\.wasm$/.test(u)) && p.seen.some((u) => /weights\/.+\.(bin|part\d+)$/.test(u)),
     `the request log covers the worker's fetches (${p.seen.length} requests)`);
   await p.context().close();
 

@@ -1,7 +1,7 @@
 // wasm_api.test.mjs — the WebAssembly build through core/wasm_api.c, checked against the
 // native CLI on the same model:
 //   node tests/e2e/wasm_api.test.mjs --site build-web/site --model MODEL.bin --cli build/bertlens
-//        [--font web/fonts/DejaVuSans-subset.ttf]
+//        [--font web/fonts/DejaVuSans-subset.ttf] [--core bertlens_core_mt --threads 2]
 // Tolerances (WASM SIMD kernels vs native kernels, both the int8 path):
 //   tokens and ids: exact; attention: mean |Δ| <= 1e-6 and max |Δ| <= 1e-4 over every
 //   layer/head/cell. The kernels are bit-identical to the scalar reference on both sides and
@@ -25,8 +25,14 @@ const font = A.font || path.join(ROOT, 'web/fonts/DejaVuSans-subset.ttf');
 const ATT_TOL = 1e-4, ATT_MEAN_TOL = 1e-6, P_TOL = 2e-3;
 if (!modelPath) { console.error('usage: --model MODEL.bin [--cli build/bertlens] [--site DIR]'); process.exit(2); }
 
-const core = new Core(await loadCore(site));
+// --core bertlens_core_mt --threads N: the threaded build (cross-origin isolated pages) with N
+// threads, against the same native results
+const coreName = A.core || 'bertlens_core', threads = Number(A.threads || 1);
+const core = new Core(await loadCore(site, coreName));
 const M = core.M;
+if (threads > 1) check(M._blw_set_threads(threads) === 0, `${coreName}: ${threads} threads: ${core.error()}`);
+else check(M._blw_set_threads(2) === -1 && /no thread support/.test(core.error()) && M._blw_set_threads(1) === 0,
+  `${coreName}: the single-thread build refuses 2 threads (${core.error()})`);
 const modelBytes = readFileSync(modelPath);
 
 // --- errors before and during loading
