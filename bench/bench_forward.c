@@ -6,7 +6,7 @@
    All layers share one pool of random values at different offsets (timing does not depend on
    the values; this keeps bert-base's 110 M parameters from needing 440 MB of f32 first).
 
-   usage: bench_forward default|base [--prec native|f32] [--reps R] [--mode both|scalar|simd] [--att f32|u16]
+   usage: bench_forward default|base [--prec native|f32] [--reps R] [--mode both|scalar|simd] [--att f32|u16] [--threads N]
                         [n ...]            (default n: 16 32 128 512)
                         [--warmup SECONDS]
    Prints one line per n: best wall and CPU ms over R runs (after warm-up runs lasting SECONDS,
@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
                      .max_pos = 512, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
                      .lowercase = 1, .strip_accents = -1, .chinese_chars = 1, .has_mlm = 1};
     const char *shape = "default";
-    int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1, att_u16 = 0;
+    int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1, att_u16 = 0, threads = 1;
     double warm_s = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "default")) shape = "default";
@@ -126,6 +126,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warm_s = atof(argv[++i]);
         else if (!strcmp(argv[i], "--att") && i + 1 < argc) att_u16 = !strcmp(argv[++i], "u16");
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
             const char *m = argv[++i];
             do_scalar = strcmp(m, "simd") != 0;
@@ -140,11 +141,15 @@ int main(int argc, char **argv) {
     bl_ctx *c = bl_ctx_new(m, &e);
     if (!c) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
     bl_ctx_set_attention_u16(c, att_u16);
+    bl_pool *pool = NULL;
+    if (threads > 1 && !(pool = bl_pool_new(threads, &e))) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
+    bl_ctx_set_pool(c, pool);
     bl_kf_force_scalar(0);
     const char *opt = bl_kf_name();
     printf("bench_forward: %s model (%d layers, hidden %d, %d heads, intermediate %d), %s, "
-           "best of %d after %.1f s of warm-up per n\n", shape, cfg.layers, cfg.hidden, cfg.heads,
-           cfg.intermediate, prec == BL_PREC_F32 ? "f32" : "int8 (native)", reps, warm_s);
+           "%d thread%s, best of %d after %.1f s of warm-up per n\n", shape, cfg.layers, cfg.hidden, cfg.heads,
+           cfg.intermediate, prec == BL_PREC_F32 ? "f32" : "int8 (native)", threads, threads > 1 ? "s" : "",
+           reps, warm_s);
     for (int i = 0; i < nn; i++) {
         int *ids = malloc(ns[i] * sizeof(int));
         for (int j = 0; j < ns[i]; j++) ids[j] = j == 0 ? 2 : j == ns[i] - 1 ? 3 : 5 + (int)((frand() + 1) * 10000);
@@ -169,5 +174,6 @@ int main(int argc, char **argv) {
         free(ids);
     }
     bl_ctx_free(c);
+    bl_pool_free(pool);
     return 0;
 }

@@ -111,6 +111,13 @@ void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, f
 void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len);
 /* bl_k_act, bit for bit (GELU's erf in vectors). */
 void bl_kf_act(float *x, size_t len, int act);
+/* The walk the vector score kernels share (kernels_dispatch.c): blocks of 4 query rows (single
+   rows for the last 1-3) × 2·width then width keys through blk[rows == 4][2 vectors], the last
+   keys by bl_k_scores' running sum. A block kernel writes P for its rows and keys j.. */
+typedef void bl_scores_blk(float *P, int pstride, const float *q, int qstride, const float *kt,
+                           int n, int j, int d, float scale);
+void bl_k_scores_walk(float *P, int pstride, const float *q, int qstride, int m, const float *kt,
+                      int n, int d, float scale, int width, bl_scores_blk *const blk[2][2]);
 /* The scalar definitions of the attention kernels above (kernels_dispatch.c): the reference the
    vector versions are tested against. kt[c·n + j] = k[j·kstride + c] for c < d, j < n (one
    head's keys, columns first; n·d floats). */

@@ -17,6 +17,26 @@ void bl_k_scores(float *p, const float *q, const float *kt, int n, int d, float 
     for (int j = 0; j < n; j++) p[j] *= scale;
 }
 
+void bl_k_scores_walk(float *P, int pstride, const float *q, int qstride, int m, const float *kt,
+                      int n, int d, float scale, int width, bl_scores_blk *const blk[2][2]) {
+    for (int i = 0; i < m; i += 4) {
+        const int R = m - i < 4 ? 1 : 4, rows = m - i < 4 ? m - i : 4;
+        for (int r = 0; r < rows; r += R) {
+            float *Pr = P + (size_t)(i + r) * pstride;
+            const float *qr = q + (size_t)(i + r) * qstride;
+            int j = 0;
+            for (; j + 2 * width <= n; j += 2 * width) blk[R == 4][1](Pr, pstride, qr, qstride, kt, n, j, d, scale);
+            for (; j + width <= n; j += width) blk[R == 4][0](Pr, pstride, qr, qstride, kt, n, j, d, scale);
+            for (; j < n; j++)
+                for (int rr = 0; rr < R; rr++) {
+                    float a = 0.0f;
+                    for (int c = 0; c < d; c++) a += qr[(size_t)rr * qstride + c] * kt[(size_t)c * n + j];
+                    Pr[(size_t)rr * pstride + j] = a * scale;
+                }
+        }
+    }
+}
+
 void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
     for (int j = 0; j < n; j++) bl_k_axpy(out, p[j], v + (size_t)j * vstride, d);
 }

@@ -386,10 +386,8 @@ BL_SIMD_SCORES(4, 2)
 BL_SIMD_SCORES(4, 1)
 BL_SIMD_SCORES(1, 2)
 BL_SIMD_SCORES(1, 1)
-/* through pointers, for the reason given at bl_simd_q8p: [R == 4][V == 2] */
-typedef void bl_simd_scores_fn(float *P, int pstride, const float *q, int qstride,
-                               const float *kt, int n, int j, int d, float scale);
-static bl_simd_scores_fn *volatile const bl_simd_scores[2][2] = {
+/* called through a table, so binaryen cannot inline them (see bl_simd_q8p_4_fn) */
+static bl_scores_blk *const bl_simd_scores[2][2] = {
     {bl_simd_scores_1x1, bl_simd_scores_1x2}, {bl_simd_scores_4x1, bl_simd_scores_4x2}};
 
 void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
@@ -398,23 +396,7 @@ void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m
         for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
         return;
     }
-    for (int i = 0; i < m; i += 4) {
-        const int R = m - i < 4 ? 1 : 4;
-        const int rows = m - i < 4 ? m - i : 4;
-        for (int r = 0; r < rows; r += R) {
-            float *Pr = P + (size_t)(i + r) * pstride;
-            const float *qr = q + (size_t)(i + r) * qstride;
-            int j = 0;
-            for (; j + 8 <= n; j += 8) bl_simd_scores[R == 4][1](Pr, pstride, qr, qstride, kt, n, j, d, scale);
-            for (; j + 4 <= n; j += 4) bl_simd_scores[R == 4][0](Pr, pstride, qr, qstride, kt, n, j, d, scale);
-            for (; j < n; j++)   /* the last 1–3 keys: the scalar running sum */
-                for (int rr = 0; rr < R; rr++) {
-                    float a = 0.0f;
-                    for (int c = 0; c < d; c++) a += qr[(size_t)rr * qstride + c] * kt[(size_t)c * n + j];
-                    Pr[(size_t)rr * pstride + j] = a * scale;
-                }
-        }
-    }
+    bl_k_scores_walk(P, pstride, q, qstride, m, kt, n, d, scale, 4, bl_simd_scores);
 }
 
 /* P·V for two rows × 16 columns: each loaded value vector serves both rows (8 accumulators). */

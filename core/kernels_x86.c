@@ -277,36 +277,12 @@ BL_X86_SCORES(4, 1)
 BL_X86_SCORES(1, 2)
 BL_X86_SCORES(1, 1)
 
-BL_AVX2 static void bl_x86_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                                       const float *kt, int n, int d, float scale) {
-    for (int i = 0; i < m; i += 4) {
-        const int R = m - i < 4 ? 1 : 4;
-        const int rows = m - i < 4 ? m - i : 4;
-        for (int r = 0; r < rows; r += R) {
-            float *Pr = P + (size_t)(i + r) * pstride;
-            const float *qr = q + (size_t)(i + r) * qstride;
-            int j = 0;
-            for (; j + 16 <= n; j += 16) {
-                if (R == 4) bl_x86_scores_4x2(Pr, pstride, qr, qstride, kt, n, j, d, scale);
-                else bl_x86_scores_1x2(Pr, pstride, qr, qstride, kt, n, j, d, scale);
-            }
-            for (; j + 8 <= n; j += 8) {
-                if (R == 4) bl_x86_scores_4x1(Pr, pstride, qr, qstride, kt, n, j, d, scale);
-                else bl_x86_scores_1x1(Pr, pstride, qr, qstride, kt, n, j, d, scale);
-            }
-            for (; j < n; j++)   /* the last 1–7 keys: the scalar running sum */
-                for (int rr = 0; rr < R; rr++) {
-                    float a = 0.0f;
-                    for (int c = 0; c < d; c++) a += qr[(size_t)rr * qstride + c] * kt[(size_t)c * n + j];
-                    Pr[(size_t)rr * pstride + j] = a * scale;
-                }
-        }
-    }
-}
+static bl_scores_blk *const bl_x86_scores[2][2] = {
+    {bl_x86_scores_1x1, bl_x86_scores_1x2}, {bl_x86_scores_4x1, bl_x86_scores_4x2}};
 
 void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
                        const float *kt, int n, int d, float scale) {
-    if (bl_x86_avx2()) { bl_x86_scores_rows(P, pstride, q, qstride, m, kt, n, d, scale); return; }
+    if (bl_x86_avx2()) { bl_k_scores_walk(P, pstride, q, qstride, m, kt, n, d, scale, 8, bl_x86_scores); return; }
     for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
 }
 
