@@ -2,7 +2,7 @@
 # bench/run.sh — bertlens (WASM SIMD128, int8 weights, all attention maps) against
 # onnxruntime-web (wasm backend) in headless Chromium, same model shapes, same n: ORT runs the f32
 # graph exported by torch with attentions, its quantize_dynamic-style int8 form with and without
-# attentions (1 thread), and int8 with 2 threads. Writes bench/results.json and prints the table
+# attentions (1 thread), and int8 with 2 threads (bertlens too). Writes bench/results.json and prints the table
 # with the ratios. Figures, not pass/fail.
 #   bench/run.sh [default|base ...]     (default: both shapes)   REPS=10 WARMUP=3 NS=16,32,128,512
 # Needs: emcc, node, /usr/bin/chromium, npm (onnxruntime-web into build-perf-ort/, not the
@@ -31,7 +31,11 @@ SRC=$(ls core/*.c | grep -v '/wasm_')
 emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web -sEXIT_RUNTIME=0 \
   -o "$OUT/www/bench_forward.js"
-cp bench/bench_page.html "$OUT/www/"
+# the same with -pthread, for bertlens with 2 threads (run in a worker by bench/bench_worker.js)
+emcc -O3 -msimd128 -pthread -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
+  -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
+  -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -o "$OUT/www/bench_forward-mt.js"
+cp bench/bench_page.html bench/bench_worker.js "$OUT/www/"
 ln -sfn ../node_modules/onnxruntime-web/dist "$OUT/www/ort"
 
 parts=()
@@ -43,8 +47,8 @@ for s in "${SHAPES[@]}"; do
   Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP"
   echo "== $s, 1 thread (n = $NS, $REPS timed runs after ${WARMUP} s of warm-up)"
   node bench/run_browser.mjs "$OUT/www" "$Q&threads=1" "$OUT/result-$s-1t.json" | grep '\[page\] \(n=\|onnx\)' || true
-  echo "== $s, onnxruntime-web int8 with 2 threads"
-  node bench/run_browser.mjs "$OUT/www" "$Q&threads=2&engines=ort&variants=int8" "$OUT/result-$s-2t.json" | grep '\[page\] onnx' || true
+  echo "== $s, bertlens and onnxruntime-web int8 with 2 threads"
+  node bench/run_browser.mjs "$OUT/www" "$Q&threads=2&variants=int8" "$OUT/result-$s-2t.json" | grep '\[page\] \(n=\|onnx\)' || true
   parts+=("$OUT/result-$s-1t.json" "$OUT/result-$s-2t.json")
 done
 node bench/summarize.mjs bench/results.json "$ORT_VERSION" "${parts[@]}"

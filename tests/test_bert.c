@@ -336,8 +336,23 @@ static void check_threads(const bl_model *m, const golden *g, int prec, const ch
         for (int u16 = 0; u16 <= 1; u16++) {
             bl_ctx_set_attention_u16(one, u16);
             bl_ctx_set_attention_u16(many, u16);
-            for (int ci = 0; ci < g->ncases; ci++) {
-                const gcase *k = &g->c[ci];
+            for (int ci = 0; ci < g->ncases + 2; ci++) {
+                /* the golden cases, then two longer inputs where the model allows: threads take a
+                   share only from 64 tokens on (bert.c BL_TASK_TOKENS) */
+                static int xids[160], xtypes[160];
+                gcase extra = {0};
+                const gcase *k = ci < g->ncases ? &g->c[ci] : &extra;
+                if (ci >= g->ncases) {
+                    const bl_config *cfg = bl_model_config(m);
+                    const int want = ci == g->ncases ? 100 : 131;
+                    extra.n = want < cfg->max_pos ? want : cfg->max_pos;
+                    extra.ids = xids;
+                    extra.types = xtypes;
+                    for (int t = 0; t < extra.n; t++) {
+                        xids[t] = (int)((unsigned)(t * 7919 + 101) % (unsigned)g->vocab);
+                        xtypes[t] = cfg->type_vocab > 1 && t > extra.n / 2;
+                    }
+                }
                 if (bl_forward(one, k->ids, k->types, k->n, prec, &e) || bl_forward(many, k->ids, k->types, k->n, prec, &e) ||
                     bl_forward(other, k->ids, k->types, k->n, prec, &e)) {
                     CHECK(0, "%s: threaded forward failed: %s", label, e.msg);
@@ -401,6 +416,8 @@ static void check_default_model(void) {
         CHECK(d.att <= ta, "default model %s: max |attention diff| %.3g > %.3g", pn, d.att, ta);
         if (prec == BL_PREC_F32) CHECK(d.hid <= 1e-3, "default model f32: max |hidden diff| %.3g", d.hid);
     }
+    /* the only test model long enough (512 positions) for the threads to take a share */
+    if (ctx) check_threads(m, &g, BL_PREC_NATIVE, "default model");
     bl_ctx_free(ctx);
     bl_model_free(m);
     free(buf);

@@ -196,12 +196,13 @@ static void test_model_commands(void) {
           "attention: long text truncated to max positions and reported");
     bl_json_free(j);
 
-    /* --threads: the same output, byte for byte, with 1 and 3 threads (24 tokens: split) */
+    /* --threads: the same output, byte for byte, with 1 and 3 threads; the default model (512
+       positions) and ~100 tokens, so that the threads take a share (from 64 tokens on) */
     {
-        char a1[600], a3[600];
-        const char *text = "the the the the the the the the the the the the the the the the the the the the the";
-        snprintf(a1, sizeof a1, "attention -m %s/t.bin --threads 1 '%s'", tmp, text);
-        snprintf(a3, sizeof a3, "attention -m %s/t.bin --threads 3 '%s'", tmp, text);
+        char a1[1200], a3[1200], text[900] = "";
+        for (int i = 0; i < 50; i++) strcat(text, i % 5 ? "cat sat " : "the mat, ");
+        snprintf(a1, sizeof a1, "attention --threads 1 '%s'", text);
+        snprintf(a3, sizeof a3, "attention --threads 3 '%s'", text);
         result r1 = run(NULL, a1), r3 = run(NULL, a3);
         CHECK(r1.rc == 0 && r3.rc == 0 && r1.out_len > 100 && r1.out_len == r3.out_len && !memcmp(r1.out, r3.out, r1.out_len),
               "attention --threads 3 prints what --threads 1 prints");
