@@ -208,18 +208,21 @@ static void bl_linear_task(void *arg, int task) {
     }
 }
 
-/* Threads get a range each when it holds at least BL_TASK_TOKENS tokens: below that, waking
-   them cost more than they saved (Chromium, default model, 2 threads: n = 16 took 2.2 instead
-   of 1.8 ms, n = 32 4.6 instead of 3.8). */
-#define BL_TASK_TOKENS 32
-static int bl_tasks(const bl_ctx *c, int n) {
-    const int T = bl_pool_size(c->pool), most = n / BL_TASK_TOKENS;
-    return T < most ? T : most > 1 ? most : 1;
+/* Tasks for `work` multiply-adds over n tokens: one per BL_TASK_WORK (and per pair of tokens)
+   at most, one per thread. Waking a thread costs more than a small share saves: splitting every
+   default-model layer at n = 16 took 2.2 instead of 1.8 ms (Chromium, 2 threads), while
+   bert-base layers gain from n = 16 on. */
+#define BL_TASK_WORK 4e6
+static int bl_tasks(const bl_ctx *c, int n, double work) {
+    const double by_work = work / BL_TASK_WORK, by_pairs = n / 2;
+    const double most = by_work < by_pairs ? by_work : by_pairs;
+    const int T = bl_pool_size(c->pool);
+    return most >= T ? T : most >= 2 ? (int)most : 1;
 }
 
 static void bl_linear(bl_ctx *c, float *y, const float *x, const bl_tensor *w, const float *b,
                       int n, int prec, int quant_done) {
-    bl_linear_job j = {c, y, x, w, b, n, prec, quant_done, bl_tasks(c, n)};
+    bl_linear_job j = {c, y, x, w, b, n, prec, quant_done, bl_tasks(c, n, (double)n * w->rows * w->cols)};
     bl_pool_run(c->pool, j.tasks, bl_linear_task, &j);
 }
 
@@ -297,9 +300,10 @@ static void bl_attend_task(void *arg, int task) {
 }
 
 static void bl_attend(bl_ctx *c, const float *q, const float *k, void *att, int n) {
-    const int heads = c->m->cfg.heads, T = bl_pool_size(c->pool);
+    const int heads = c->m->cfg.heads;
     memset(c->ctxv, 0, (size_t)n * c->m->cfg.hidden * sizeof(float));
-    bl_attend_job j = {c, q, k, att, n, n < 2 * BL_TASK_TOKENS ? 1 : T < heads ? T : heads};
+    const int tasks = bl_tasks(c, n, 2.0 * n * n * c->m->cfg.hidden);   /* Q·Kᵀ and P·V, all heads */
+    bl_attend_job j = {c, q, k, att, n, tasks < heads ? tasks : heads};
     bl_pool_run(c->pool, j.tasks, bl_attend_task, &j);
 }
 
@@ -330,7 +334,7 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
         bl_kf_layernorm(c->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
         /* feed-forward */
         bl_linear(c, c->ffn, c->x, &ly->i_w, ly->i_b, n, precision, 0);
-        bl_act_job aj = {c->ffn, (size_t)n, (size_t)I, cfg->act, bl_tasks(c, n)};
+        bl_act_job aj = {c->ffn, (size_t)n, (size_t)I, cfg->act, bl_tasks(c, n, (double)n * I * H)};
         bl_pool_run(c->pool, aj.tasks, bl_act_task, &aj);
         bl_linear(c, c->tmp, c->ffn, &ly->f_w, ly->f_b, n, precision, 0);
         bl_k_add(c->x, c->tmp, nh);
