@@ -4,8 +4,9 @@
    Messages are handled strictly one after another; the page coalesces its requests. */
 'use strict';
 // Threads where the page is cross-origin isolated (SharedArrayBuffer): serve.sh sends the COOP /
-// COEP headers for it; GitHub Pages cannot and gets the single-thread core. Up to 4 (the threaded
-// core starts a pool of 3 workers); the results are the same bit for bit either way.
+// COEP headers for it; GitHub Pages cannot and gets the single-thread core. Up to 4: this worker
+// and the threaded core's pool of min(3, CPUs - 1) workers (web/wasm.cmake); the results are the
+// same bit for bit either way.
 const THREADS = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function'
   ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;   // = 1 + the core's pool
 const CORE = THREADS > 1 ? 'bertlens_core_mt.js' : 'bertlens_core.js';
