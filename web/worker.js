@@ -7,10 +7,18 @@
 // COEP headers for it; GitHub Pages cannot and gets the single-thread core. Up to 4: this worker
 // and the threaded core's pool of min(3, CPUs - 1) workers (web/wasm.cmake); the results are the
 // same bit for bit either way.
-const THREADS = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function'
+let THREADS = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function'
   ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;   // = 1 + the core's pool
-const CORE = THREADS > 1 ? 'bertlens_core_mt.js' : 'bertlens_core.js';
-importScripts(CORE);
+let CORE = THREADS > 1 ? 'bertlens_core_mt.js' : 'bertlens_core.js';
+// A host that sends the headers but lacks the threaded core, or a browser that cannot start its
+// workers, still gets the page, on one thread.
+function singleThread(why) {
+  console.warn(`bertlens: running on one thread (${why})`);
+  THREADS = 1;
+  CORE = 'bertlens_core.js';
+  importScripts(CORE);   // redefines BertlensCore
+}
+try { importScripts(CORE); } catch (e) { if (THREADS === 1) throw e; singleThread(e.message); }
 
 const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6 };
 const utf8 = new TextEncoder();
@@ -189,6 +197,21 @@ function warmUp() {
   return performance.now() - t0;
 }
 
+/* The core with its threads set, or the single-thread core when the threaded one fails. */
+async function startCore() {
+  if (THREADS > 1) {
+    try {
+      // the threaded core's pthread workers load the same script by its URL
+      const m = await BertlensCore({ mainScriptUrlOrBlob: new URL(CORE, self.location.href).href });
+      if (m._blw_set_threads(THREADS) === 0) return m;
+      singleThread(m.UTF8ToString(m._blw_error()));
+    } catch (e) {
+      singleThread(String(e && e.message ? e.message : e));
+    }
+  }
+  return BertlensCore();
+}
+
 function withString(s, fn) {
   const b = utf8.encode(s);
   const p = M._malloc(b.length + 1);
@@ -275,16 +298,13 @@ async function handle(msg) {
       let tCore = 0;
       if (Number.isInteger(msg.maxMemoryMB) && msg.maxMemoryMB > 0) scratchCeiling = msg.maxMemoryMB * 1048576;
       // compile the core while the manifest and the font download
-      // the threaded core's pthread workers load the same script by its URL
-      const opts = THREADS > 1 ? { mainScriptUrlOrBlob: new URL(CORE, self.location.href).href } : {};
-      const core = BertlensCore(opts).then((m) => { tCore = performance.now(); return m; }, (e) => {
+      const core = startCore().then((m) => { tCore = performance.now(); return m; }, (e) => {
         throw new UserError(`Could not start the WebAssembly core: ${e && e.message ? e.message : e}`);
       });
       const fontP = fetchBytes(msg.font, 'the font'), modelP = resolveModel(msg.manifest);
       modelP.catch(() => {});   // handled below, after the core and font (so BYO still works)
       M = await core;
       M._blw_set_attention_mode(msg.attMode || 0);   // 0: floats, 16-bit when they would pass 32 MB
-      if (THREADS > 1 && M._blw_set_threads(THREADS) !== 0) throw new UserError(`Could not use ${THREADS} threads: ${coreError()}`);
       loadFont(await fontP, msg.font);
       post({ type: 'core-ready' });
       const model = await modelP;

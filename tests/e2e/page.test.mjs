@@ -455,6 +455,19 @@ try {
     await pa.context().close();
   }
 
+  // ------------------------------------------------------------ threaded core missing
+  // (a host that sends COOP/COEP but serves no bertlens_core_mt.*): the page runs on one thread
+  phase('threaded core missing');
+  {
+    const pt = await openPage({ routes: (ctx) => ctx.route('**/bertlens_core_mt.*', (r) => r.fulfill({ status: 404, body: 'not found' })) });
+    await pt.goto(server.base + hashOf({ text: SENTENCE, view: 'heatmap' }));
+    check(await waitReady(pt) === 'ready' && await pt.evaluate(() => self.crossOriginIsolated && window.__bertlens.model.threads === 1),
+      `without bertlens_core_mt.js the isolated page still gets ready, on one thread (${await pt.textContent('#error-msg')})`);
+    const other = pt.errors.filter((e) => !/Failed to load resource|404|bertlens_core_mt/.test(e));   // the refused file itself
+    check(other.length === 0, `no other console errors (${other.join(' | ')})`);
+    await pt.context().close();
+  }
+
   // ------------------------------------------------------------ failures: 404, truncated, corrupt
   phase('failures: 404, truncated, corrupt');
   const weightsRoute = '**/weights/*.{bin,part*}';
