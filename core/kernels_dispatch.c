@@ -42,7 +42,7 @@ void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int
 }
 
 #if !defined(__x86_64__) && !defined(__wasm_simd128__)
-/* Row at a time through the one-row kernels (x86 and wasm have two-row versions). */
+/* Row at a time through the scalar kernels (x86 and wasm have blocked versions). */
 void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
                        const float *kt, int n, int d, float scale) {
     for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);

@@ -4,7 +4,8 @@
    refuses browsers without SIMD), so the choice is made at compile time. emcc 3.1.6 has no
    relaxed SIMD, so no i8 dot product and no FMA: the int8 kernel widens to i16 and uses
    i32x4.dot_i16x8_s, and the f32 kernels multiply then add, which keeps them bit-identical to
-   the scalar reference (same 8-lane order: two f32x4 accumulators are lanes 0–3 and 4–7). */
+   the scalar reference (its summation orders: linear_f32's 8 lanes are two f32x4 accumulators,
+   lanes 0–3 and 4–7; the scores' one running sum per key is one lane per key). */
 #include "kernels.h"
 
 #if defined(__wasm_simd128__)
@@ -232,7 +233,7 @@ static float bl_simd_reduce8(const float s[8]) {
 /* bl_simd_reduce8 of four dot products at once, for when there is no tail: u_t = lo_t + hi_t
    holds s0+s4 .. s3+s7; a 4×4 transpose puts lane k of every u_t in column c_k, and
    (c0+c1)+(c2+c3) is the scalar reduction order for all four. Spilling 8 lanes to memory per
-   key instead made the attention scores slower than the auto-vectorised scalar code. */
+   row instead was slower than the auto-vectorised scalar code. */
 static void bl_simd_reduce8x4(float *res, const v128_t *lo, const v128_t *hi) {
     const v128_t a = wasm_f32x4_add(lo[0], hi[0]), b = wasm_f32x4_add(lo[1], hi[1]);
     const v128_t c = wasm_f32x4_add(lo[2], hi[2]), d = wasm_f32x4_add(lo[3], hi[3]);

@@ -4,7 +4,7 @@
    and bl_kf_* pick them at run time with __builtin_cpu_supports, so one binary runs on any
    x86-64 CPU (older ones get the scalar kernels). FMA is deliberately not enabled: a fused
    multiply-add rounds once where the scalar code rounds twice, and the f32 kernels here are
-   meant to be bit-identical to the scalar reference (same 8-lane summation order). */
+   meant to be bit-identical to the scalar reference (same summation orders). */
 #include "kernels.h"
 
 #if defined(__x86_64__) && !defined(__wasm_simd128__)
@@ -164,7 +164,7 @@ BL_AVX2 static void bl_x86_dot4(float *res, const void *w, int i8, const float *
     if (T == 4 && i == len) {
         /* no tail: u_t = low + high half holds s0+s4 .. s3+s7; after a 4×4 transpose column k
            has lane k of every u_t, and (c0+c1)+(c2+c3) is bl_x86_reduce8's order for all four
-           at once (storing 8 lanes per key made the attention scores barely faster than scalar) */
+           at once (storing 8 lanes per row was barely faster than scalar) */
         __m128 u0 = _mm_add_ps(_mm256_castps256_ps128(acc[0]), _mm256_extractf128_ps(acc[0], 1));
         __m128 u1 = _mm_add_ps(_mm256_castps256_ps128(acc[1]), _mm256_extractf128_ps(acc[1], 1));
         __m128 u2 = _mm_add_ps(_mm256_castps256_ps128(acc[2]), _mm256_extractf128_ps(acc[2], 1));

@@ -1,4 +1,4 @@
-/* threads.c — a fork-join pool for the forward pass (bl_ctx_set_threads).
+/* threads.c — a fork-join pool for the forward pass (bl_pool_new, lent by bl_ctx_set_pool).
 
    bl_pool_run(p, tasks, fn, arg) runs fn(arg, i) for i = 0..tasks-1 on the pool's threads and
    the caller, and returns when all are done. The forward splits work so that every output is
