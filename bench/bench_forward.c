@@ -11,8 +11,8 @@
                         [--warmup SECONDS]
    Prints one line per n: best wall and CPU ms over R runs (after warm-up runs lasting SECONDS,
    at least one) per mode, then the optimised mode's median and max wall ms. */
-#include "internal.h"
-#include "kernels.h"
+#include "base/internal.h"
+#include "kernels/kernels.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

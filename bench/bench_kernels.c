@@ -6,7 +6,7 @@
 
    Built by bench/run_native.sh (cc -O3, no CMake target) and bench/run_wasm.sh (emcc, node).
    usage: bench_kernels [seconds per measurement, default 0.3] */
-#include "kernels.h"
+#include "kernels/kernels.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

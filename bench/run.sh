@@ -27,7 +27,7 @@ if [ ! -f "$OUT/node_modules/onnxruntime-web/package.json" ]; then
 fi
 [ -f node_modules/playwright-core/package.json ] || { echo "run.sh: npm ci first (playwright-core)"; exit 1; }
 
-SRC=$(ls core/*.c | grep -v '/wasm_')
+SRC=$(tools/core_sources.sh)
 emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web -sEXIT_RUNTIME=0 \
   -o "$OUT/www/bench_forward.js"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${BL_BENCH_BUILD:-build-perf-bench}
 mkdir -p "$OUT"
-SRC=$(ls core/*.c | grep -v '/wasm_')
+SRC=$(tools/core_sources.sh)
 # the CMake Release build's flags (-O3, no -march: AVX2 is picked at run time)
 for b in bench_kernels bench_forward; do
   cc -O3 -DNDEBUG -std=gnu11 -Wall -Wextra -Icore -I/usr/include/stb $SRC "bench/$b.c" -lm -o "$OUT/$b" &

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 OUT=${BL_BENCH_BUILD:-build-perf-wasm}
 mkdir -p "$OUT"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
-SRC=$(ls core/*.c | grep -v '/wasm_')
+SRC=$(tools/core_sources.sh)
 for b in bench_kernels bench_forward; do
   emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Wall -Wextra -Icore -I/usr/include/stb $SRC "bench/$b.c" \
      -lm -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -o "$OUT/$b.js" &

@@ -4,7 +4,7 @@
 #define BL_CHECK_H
 #include <stdio.h>
 #include <stdlib.h>
-#include "internal.h"
+#include "base/internal.h"
 
 static int check_run, check_failed;
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-build-wasm-units}
 mkdir -p "$OUT"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}   # Debian's emcc needs it to find acorn
-SRC=$(ls core/*.c | grep -v '/wasm_')
+SRC=$(tools/core_sources.sh)
 # gnu11 as CMake's C_STANDARD 11 with extensions (M_PI in tests); NODERAWFS: tests read
 # tests/ files relative to the repository root, as ctest runs them
 for t in test_kernels_simd test_kernels test_bert; do

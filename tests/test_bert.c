@@ -22,7 +22,7 @@
 #define _POSIX_C_SOURCE 200809L   /* mkstemp */
 #include "check.h"
 #include "bertlens.h"
-#include "json.h"
+#include "base/json.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
    (BERTLENS_CLI) on the committed small checkpoints, every bad input checked for its exact
    error text, exit code, and that stdout stays empty. */
 #include "check.h"
-#include "json.h"
+#include "base/json.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

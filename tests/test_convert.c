@@ -5,8 +5,8 @@
    message; export-hf re-converts to a byte-identical file; shards + manifest round trip and
    reject corrupt parts. Needs /usr/bin/python3 (or python3) with numpy. */
 #define _POSIX_C_SOURCE 200809L   /* mkdtemp */
-#include "internal.h"
-#include "json.h"
+#include "base/internal.h"
+#include "base/json.h"
 #include "check.h"
 #include <math.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
       within a small margin. */
 #include "check.h"
 #include "bertlens.h"
-#include "json.h"
+#include "base/json.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
    (each malformed input rejected with its position), and agreement with Python's json module
    on a generated corpus when python3 is available. */
 #define _POSIX_C_SOURCE 200809L   /* popen */
-#include "json.h"
+#include "base/json.h"
 #include "check.h"
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
-/* test_kernels.c — every kernel of core/kernels.h against a straightforward double-precision
+/* test_kernels.c — every kernel of core/kernels/kernels.h against a straightforward double-precision
    computation, on odd shapes (n = 1 and 7 tokens; widths that are not multiples of 4 or 16,
    and one wider than the F16 chunk). A SIMD kernel added later runs through the same checks. */
 #include "check.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
    8 or 16, and output counts that leave 1–3 rows after the blocks of 4. int8 operands span
    the full range, -128 included (a maddubs-style shortcut would get that wrong). */
 #include "check.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 #include "bertlens.h"
 #include <stdio.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
    rejection of corrupt files (truncated, flipped byte, bad magic, unknown version, absurd
    config, overflowing offsets, wrong shapes/dtypes, unknown/duplicate/missing tensors, vocab
    count) with their specific messages. Layout constants mirror weights/FORMAT.md. */
-#include "internal.h"
+#include "base/internal.h"
 #include "check.h"
 #include <math.h>
 #include <stdlib.h>

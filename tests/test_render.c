@@ -2,7 +2,7 @@
    sizes, bounds errors, and the rollout/flow numbers. Synthetic attention, no model needed.
    BL_RENDER_DUMP=DIR writes a PNG of each view for eyeballing. */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
-#include "render_internal.h"
+#include "render/render_internal.h"
 #include "check.h"
 #include <math.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
    known deviations of tokenizers.js from HF (see make_golden.mjs), hostile sizes. */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime under -std=c11 */
 #include "bertlens.h"
-#include "json.h"
+#include "base/json.h"
 #include "check.h"
 #include <stdlib.h>
 #include <string.h>

@@ -2,8 +2,8 @@
    export-hf, render, info. Output is JSON on stdout; errors go to stderr as
    "bertlens: error: …" with exit code 1 (2 for usage errors). */
 #include "cli.h"
-#include "internal.h"
-#include "json.h"
+#include "base/internal.h"
+#include "base/json.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tools/gen_colormaps.py — write core/colormap_tables.h: 256-entry RGB8 lookup tables equal
+"""tools/gen_colormaps.py — write core/render/colormap_tables.h: 256-entry RGB8 lookup tables equal
 to matplotlib's YlGnBu, viridis, magma and Greys (matplotlib is not needed).
 
 How matplotlib builds them, and what we reproduce here:
@@ -12,7 +12,7 @@ How matplotlib builds them, and what we reproduce here:
 Floats become bytes as matplotlib.colors.to_hex does: round(v * 255) (Python's round), so
 viridis(0) == #440154 and viridis(1) == #fde725 as everyone quotes them.
 A value x in [0,1] selects entry min(int(x * 256), 255), as Colormap.__call__ does; that part
-lives in core/colormap.c.
+lives in core/render/colormap.c.
 
     /usr/bin/python3 tools/gen_colormaps.py   (needs numpy)
 """

@@ -1,4 +1,4 @@
-// wasm_api.test.mjs — the WebAssembly build through core/wasm_api.c, checked against the
+// wasm_api.test.mjs — the WebAssembly build through core/api/wasm_api.c, checked against the
 // native CLI on the same model:
 //   node tests/e2e/wasm_api.test.mjs --site build-web/site --model MODEL.bin --cli build/bertlens
 //        [--font web/fonts/DejaVuSans-subset.ttf] [--core bertlens_core_mt --threads 2]

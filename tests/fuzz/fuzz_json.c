@@ -1,9 +1,9 @@
-/* fuzz_json.c — libFuzzer target: arbitrary bytes to the JSON parser (core/json.c), which reads
+/* fuzz_json.c — libFuzzer target: arbitrary bytes to the JSON parser (core/base/json.c), which reads
    every user-supplied JSON: shard manifests (-m x.json), safetensors headers and config.json
    (convert), `tokenize --jsonl` lines. A parsed tree is walked with the accessors; every string
    must be NUL-terminated at its length and valid UTF-8 was required of the input.
    Built by tests/fuzz/run.sh. */
-#include "json.h"
+#include "base/json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
    placement, n <= max_len) and aborts on a violation, so libFuzzer reports it.
    Built by tests/fuzz/run.sh; run from the repository root (reads the vocab files). */
 #include "bertlens.h"
-#include "internal.h"
+#include "base/internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

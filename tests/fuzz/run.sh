@@ -20,17 +20,14 @@ mkdir -p "$OUT"
 CFLAGS=(-std=c11 -g -O1 -Wall -Wextra -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -Icore -I/usr/include/stb)
-CORE=()
-for f in core/*.c; do
-  case "$f" in core/wasm_*) ;; *) CORE+=("$f") ;; esac
-done
+mapfile -t CORE < <(tools/core_sources.sh)
 
 # the core once as objects (fuzzer-no-link instrumentation), then one binary per target
 OBJ="$OUT/obj"
 mkdir -p "$OBJ"
 for f in "${CORE[@]}"; do
   o="$OBJ/$(basename "${f%.c}").o"
-  if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ core/bertlens.h -nt "$o" ] || [ core/internal.h -nt "$o" ] || [ "$0" -nt "$o" ]; then
+  if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ core/bertlens.h -nt "$o" ] || [ core/base/internal.h -nt "$o" ] || [ "$0" -nt "$o" ]; then
     "$CC" "${CFLAGS[@]/-fsanitize=fuzzer,address,undefined/-fsanitize=fuzzer-no-link,address,undefined}" -c "$f" -o "$o"
   fi
 done

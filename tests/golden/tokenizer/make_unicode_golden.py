@@ -6,7 +6,7 @@ newer than 14.0 and the JS port has a few known gaps (see that script). This scr
 every assigned code point of Python's own Unicode (14.0.0 on /usr/bin/python3, the version our
 tables are generated from) through a port of Hugging Face transformers' slow BertTokenizer
 (BasicTokenizer + WordpieceTokenizer, tokenization_bert.py), written independently of
-core/tokenizer.c. Two simplifications:
+core/text/tokenizer.c. Two simplifications:
   * no NFC pass before whitespace splitting (recent transformers versions added one to the
     slow tokenizer only; BertTokenizerFast, which we match, has none);
   * the five special tokens are split out of the raw text first, even when glued to other text,

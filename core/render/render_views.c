@@ -14,7 +14,7 @@
      that the view shows rollout's [CLS] row instead and its title says so. The result is
      cached and recomputed only when the attention (hashed) or the layer changes, so hover
      re-renders cost nothing extra. */
-#include "render_internal.h"
+#include "render/render_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

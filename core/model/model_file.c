@@ -5,7 +5,7 @@
    The loader trusts nothing: every count, offset and size is checked against the buffer length
    with overflow-safe 64-bit arithmetic before anything is read through a pointer, and the
    payload SHA-256 is verified (unless BL_LOAD_SKIP_CHECKSUM) before the tables are parsed. */
-#include "internal.h"
+#include "base/internal.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

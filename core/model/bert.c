@@ -11,8 +11,8 @@
    Memory: the context owns scratch sized for the largest n seen so far; a forward with a
    larger n grows it (the only allocation in bl_forward), a failure there is an error and
    leaves the context usable for smaller n. */
-#include "internal.h"
-#include "kernels.h"
+#include "base/internal.h"
+#include "kernels/kernels.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

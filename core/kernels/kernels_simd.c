@@ -6,7 +6,7 @@
    i32x4.dot_i16x8_s, and the f32 kernels multiply then add, which keeps them bit-identical to
    the scalar reference (its summation orders: linear_f32's 8 lanes are two f32x4 accumulators,
    lanes 0–3 and 4–7; the scores' one running sum per key is one lane per key). */
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>

@@ -1,6 +1,6 @@
 /* png.c — PNG output for `bertlens render` (and PNG export), via stb_image_write.
    The one translation unit holding stb_image_write's implementation. */
-#include "internal.h"
+#include "base/internal.h"
 #include <errno.h>
 #include <string.h>
 

@@ -2,7 +2,7 @@
 #ifndef BL_RENDER_INTERNAL_H
 #define BL_RENDER_INTERNAL_H
 
-#include "internal.h"
+#include "base/internal.h"
 
 /* Colours are 0xRRGGBBAA. The canvas is opaque RGBA (alpha stays 255); drawing blends. */
 typedef uint32_t bl_rgba;

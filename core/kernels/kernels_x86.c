@@ -5,7 +5,7 @@
    x86-64 CPU (older ones get the scalar kernels). FMA is deliberately not enabled: a fused
    multiply-add rounds once where the scalar code rounds twice, and the f32 kernels here are
    meant to be bit-identical to the scalar reference (same summation orders). */
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 #if defined(__x86_64__) && !defined(__wasm_simd128__)
 #include <immintrin.h>

@@ -1,7 +1,7 @@
 /* kernels_dispatch.c — the scalar attention kernels (the reference for bl_kf_scores_rows / bl_kf_pv)
    and, on targets with neither WASM SIMD128 nor x86-64, the bl_kf_* entry points as plain
    calls to the scalar kernels, so bert.c has one set of names everywhere (see kernels.h). */
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 void bl_k_transpose_keys(float *kt, const float *k, int kstride, int n, int d) {
     for (int j = 0; j < n; j++)

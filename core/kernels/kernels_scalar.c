@@ -3,7 +3,7 @@
    Written for clarity first: these are the definition the SIMD variants are tested against.
    Loop orders still keep one weight row hot while it meets every token, which is what makes
    the scalar path usable on bert-base. */
-#include "kernels.h"
+#include "kernels/kernels.h"
 #include <math.h>
 #include <string.h>
 

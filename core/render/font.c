@@ -8,7 +8,7 @@
    tokens stay visible and countable instead of vanishing.
 
    This is the one translation unit holding stb_truetype's implementation. */
-#include "render_internal.h"
+#include "render/render_internal.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

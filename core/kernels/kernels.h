@@ -10,7 +10,7 @@
 #ifndef BL_KERNELS_H
 #define BL_KERNELS_H
 
-#include "internal.h"
+#include "base/internal.h"
 
 /* y[n][out] = x[n][in] · Wᵀ + bias (bias may be NULL). W is F32, F16 or I8 and is widened /
    dequantized on the fly (I8: sum(q·x) × row scale), so the math is f32 whatever the dtype.

@@ -1,8 +1,8 @@
 /* model_io.c — native file input: read a weights file, or a manifest of shards that are read,
    checked (size, SHA-256 each and of the whole) and concatenated. The browser does the same
    with fetch in web/; the format is in weights/FORMAT.md. */
-#include "internal.h"
-#include "json.h"
+#include "base/internal.h"
+#include "base/json.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

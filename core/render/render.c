@@ -23,7 +23,7 @@
      more, cells/rows shrink down to 1 device pixel first; if that still does not fit the render
      fails with an error that names the size.
    - Buffers (framebuffer, scratch, hit-test tables, glyph cache) are grow-only and reused. */
-#include "render_internal.h"
+#include "render/render_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

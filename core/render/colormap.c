@@ -4,8 +4,8 @@
    matplotlib needed) into colormap_tables.h. A value selects an entry exactly as matplotlib's
    Colormap.__call__ does: index = min(floor(v * 256), 255), so bl_colormap(c, v) equals
    matplotlib's cmap(v) rounded to bytes (to_hex). NaN maps to entry 0. */
-#include "internal.h"
-#include "colormap_tables.h"
+#include "base/internal.h"
+#include "render/colormap_tables.h"
 
 const uint8_t *bl_colormap_lut(int cmap) {
     if (cmap < 0 || cmap >= BL_CMAP_COUNT) return NULL;

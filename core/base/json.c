@@ -1,7 +1,7 @@
 /* json.c — see json.h. A recursive-descent parser over a byte range with a depth limit, so
    hostile input can neither overflow the stack nor read past the end. */
-#include "json.h"
-#include "internal.h"
+#include "base/json.h"
+#include "base/internal.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* util.c — error formatting and f16 conversion shared by the core files. */
-#include "internal.h"
+#include "base/internal.h"
 #include <stdarg.h>
 #include <string.h>
 

@@ -10,7 +10,7 @@
    isolated). Elsewhere bl_pool_new(n > 1) fails and bl_pool_run runs the tasks in order.
    In WebAssembly the caller blocks in a Web Worker (never the browser's main thread), where
    waiting on a futex is allowed. */
-#include "internal.h"
+#include "base/internal.h"
 #include <stdlib.h>
 
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)

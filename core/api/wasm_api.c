@@ -12,7 +12,7 @@
        session (blw_run, blw_model_load, blw_render). Nothing else is ever freed behind JS.
    Functions that can fail return -1 or NULL; blw_error() says why. */
 #include "bertlens.h"
-#include "internal.h"
+#include "base/internal.h"
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>

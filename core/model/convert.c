@@ -5,8 +5,8 @@
    and writes a weights file — or shards plus a manifest. bl_export_hf writes the reverse
    (F32 safetensors), chosen so that converting it back gives a byte-identical file. */
 #define _POSIX_C_SOURCE 200809L   /* mkdir */
-#include "internal.h"
-#include "json.h"
+#include "base/internal.h"
+#include "base/json.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
