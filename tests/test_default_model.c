@@ -6,10 +6,22 @@
       [MASK], the true ids, and the torch f32 model's top-1 for each), compared with the accuracy
       the recipe measured with torch (heldout_eval_summary.json) — nothing here is typed in by
       hand. The int8 model must agree with torch's top-1 on most masks and reach its accuracy
-      within a small margin. */
+      within a small margin.
+   3. A regression pin: SHA-256 of the native (int8) attention maps and last hidden states of a
+      few fixed texts. These hashes were produced by this code, so they say nothing about
+      correctness (that comes from tests/test_bert.c against tests/model/golden/default.*, made
+      by an independent torch implementation); they say the output has not moved by a single
+      bit. The forward is bit-identical whatever the thread count and kernel variant (AVX2,
+      SIMD128, scalar) and natively as in WebAssembly (tests/run_wasm_units.sh runs this file
+      under node), so one set of hashes must come out of every build and mode. A kernel change
+      that moves a summation order changes them: then the golden comparison in test_bert.c
+      says whether the new output is still right, and the hashes below are updated with it.
+   4. The native path is really int8: its attention differs from the f32 path's (an int8 path
+      silently falling back to f32 passes every tolerance). */
 #include "check.h"
 #include "bertlens.h"
 #include "base/json.h"
+#include "kernels/kernels.h"   /* bl_kf_force_scalar: run the scalar kernels too */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +47,107 @@ static int argmax(const float *v, int n) {
     int b = 0;
     for (int i = 1; i < n; i++) if (v[i] > v[b]) b = i;
     return b;
+}
+
+/* The pinned texts: one with [MASK], a pair (type ids 1), and one of 100+ tokens so that the
+   thread pool takes a share (the forward splits from 64 tokens on). */
+static const struct { const char *a, *b; } pin_texts[] = {
+    {"The old man walked his dog to the [MASK] every morning before breakfast.", NULL},
+    {"Where did you leave the keys to the shed?", "I think they are on the kitchen table, under the newspaper."},
+    {"The river rises in the hills to the north of the town, and for most of the year it is a quiet stream "
+     "that children can wade across without getting their knees wet. In the spring, however, when the snow "
+     "melts on the high ground, it becomes a brown torrent that carries away fences, small bridges and "
+     "sometimes whole trees. The people who live along its banks have learned to watch the sky in March, "
+     "and many of the older houses stand on stone platforms built by their grandparents for exactly this "
+     "reason. Nobody remembers who first decided that the mill should be built so close to the water.",
+     NULL},
+};
+#define NPIN (int)(sizeof pin_texts / sizeof pin_texts[0])
+/* SHA-256 of the float32 little-endian bytes of bl_attention ([layers][heads][n][n]) and of
+   bl_hidden ([n][hidden]) after bl_forward(..., BL_PREC_NATIVE), per text above. */
+static const char *const pin_att[NPIN] = {
+    "5f5d5955eb1e16605e8ae840da3129137008b9395d47bd88a55bcf2e78a9760c",
+    "07c3cf3be740720bee79cad539b21948c3156f94f4b7e8195512654f0b27cb28",
+    "c5c821c4a603529803eca68fe77826c34fba933bdea96dfba64c4940f15b9c59",
+};
+static const char *const pin_hid[NPIN] = {
+    "80fef4a4bfabab494e928d0588e699cf6f2e38101df659f2f07c67ae45a4ec4d",
+    "96987d2a62f7fe3d4061edbac306413de783f89faa5a192616d86591bf8661ac",
+    "89fc9a8b03ffa3310fcc8bd219ee7ac830e6ddf03c76cbccb1fa90ba18264075",
+};
+
+static void sha_f32_le(const float *x, size_t n, char hex[65]) {
+    bl_sha256_ctx s;
+    uint8_t b[256], out[32];
+    size_t k = 0;
+    bl_sha256_init(&s);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], 4);
+        b[k++] = (uint8_t)u; b[k++] = (uint8_t)(u >> 8); b[k++] = (uint8_t)(u >> 16); b[k++] = (uint8_t)(u >> 24);
+        if (k == sizeof b) { bl_sha256_update(&s, b, k); k = 0; }
+    }
+    bl_sha256_update(&s, b, k);
+    bl_sha256_final(&s, out);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
+}
+
+/* The pins under every available mode: 1 and 3 threads (where threads exist), the best kernels
+   and the scalar ones. A fresh context per mode, so a kernel choice made at context creation is
+   honoured too. Also: the native maps differ from the f32 ones by more than rounding. */
+static void check_pins(const bl_model *m) {
+    const bl_config *c = bl_model_config(m);
+    bl_encoding enc[NPIN];
+    bl_err e = {{0}};
+    for (int t = 0; t < NPIN; t++) {
+        const char *b = pin_texts[t].b;
+        int rc = bl_tokenize(bl_model_vocab(m), bl_model_tok_opts(m), pin_texts[t].a, strlen(pin_texts[t].a), b,
+                             b ? strlen(b) : 0, c->max_pos, &enc[t], &e);
+        CHECK(rc == 0, "pin text %d: %s", t, e.msg);
+        if (rc) { while (t--) bl_encoding_free(&enc[t]); return; }
+    }
+    int mask_id = bl_vocab_id(bl_model_vocab(m), "[MASK]", 6), has_mask = 0;
+    for (int i = 0; i < enc[0].n; i++) has_mask |= enc[0].ids[i] == mask_id;
+    CHECK(has_mask, "pin text 0 has no [MASK] token");
+    CHECK(enc[1].type_ids[enc[1].n - 1] == 1, "pin text 1 is not a pair");
+    CHECK(enc[2].n >= 100, "pin text 2: %d tokens, want 100+ for the threads to share it", enc[2].n);
+    printf("pinned texts: %d, %d and %d tokens\n", enc[0].n, enc[1].n, enc[2].n);
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+    const int max_threads = 1;   /* the single-thread WebAssembly build has no pools */
+#else
+    const int max_threads = 3;
+#endif
+    int printed = 0;
+    for (int scalar = 0; scalar <= 1; scalar++) {
+        bl_kf_force_scalar(scalar);
+        for (int threads = 1; threads <= max_threads; threads += 2) {
+            bl_pool *pool = threads > 1 ? bl_pool_new(threads, &e) : NULL;
+            CHECK(threads == 1 || pool, "pool of %d: %s", threads, e.msg);
+            bl_ctx *ctx = bl_ctx_new(m, &e);
+            CHECK(ctx != NULL, "ctx_new: %s", e.msg);
+            if (ctx) bl_ctx_set_pool(ctx, pool);
+            for (int t = 0; ctx && t < NPIN; t++) {
+                int n = enc[t].n;
+                if (bl_forward(ctx, enc[t].ids, enc[t].type_ids, n, BL_PREC_NATIVE, &e)) {
+                    CHECK(0, "pin text %d: forward: %s", t, e.msg);
+                    continue;
+                }
+                char ha[65], hh[65];
+                sha_f32_le(bl_attention(ctx), (size_t)c->layers * c->heads * n * n, ha);
+                sha_f32_le(bl_hidden(ctx), (size_t)n * c->hidden, hh);
+                int ok = !strcmp(ha, pin_att[t]) && !strcmp(hh, pin_hid[t]);
+                CHECK(ok, "pin text %d (%s kernels, %d thread%s): native output moved:\n  attention %s\n  hidden    %s",
+                      t, bl_kf_name(), threads, threads > 1 ? "s" : "", ha, hh);
+                if (!ok && !printed++)
+                    fprintf(stderr, "  (if test_bert's golden comparison still passes, a deliberate change of "
+                                    "arithmetic may update the pins)\n");
+            }
+            bl_ctx_free(ctx);
+            bl_pool_free(pool);
+        }
+    }
+    bl_kf_force_scalar(0);
+    for (int t = 0; t < NPIN; t++) bl_encoding_free(&enc[t]);
 }
 
 int main(void) {
@@ -70,6 +183,7 @@ int main(void) {
     const bl_config *c = m ? bl_model_config(m) : NULL;
     CHECK(!m || c->has_mlm, "the default model needs its MLM head");
     if (!ctx || !c->has_mlm) goto out;
+    check_pins(m);
 
     bl_json *sum = read_json("weights/train/heldout_eval_summary.json");
     double torch_top1 = num(bl_json_get(bl_json_get(sum, "fill_mask_sample"), "top1"));
