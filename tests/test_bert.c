@@ -13,9 +13,12 @@
      F16 file of an F32 checkpoint (weights rounded to 11 significant bits):
          attention 2e-3, hidden 5e-3, logits 2e-3
      int8 file, BL_PREC_F32 (dequantized weights) and BL_PREC_NATIVE (int8 activations too):
-         attention 2e-2, hidden 0.1, logits 6e-2 (the MLM transform output of a 24-wide model
-         is quantized in 24-value rows, and the anchor tokens' decoder rows have norm ~3√hidden,
-         so the native path is ~4% off there; 1-2% on the wider models)
+         per model, ~1.5× the larger of the two precisions' measured errors (model_spec.i8):
+         attention 0.6–0.9%, hidden 2–4%, logits 0.7–2% measured. Both precisions start from
+         the same quantized weights, so their errors against the reference are close; that the
+         native path really runs int8 activations is checked apart (check_native_differs).
+   The shipped default model against a reference made from its own dequantized weights
+   (check_default_model): f32 float32 rounding only, native the int8 activations alone.
    Also: every attention row sums to 1, q/k from bl_query/bl_key reproduce the attention,
    invalid n / ids / type ids / positions are errors with specific messages, and a context
    reused across different n gives bit-identical results to fresh ones. */
@@ -378,7 +381,34 @@ static void check_threads(const bl_model *m, const golden *g, int prec, const ch
     bl_ctx_free(other);
 }
 
-typedef struct { const char *name; int exact_f16; } model_spec;
+/* The native (int8 activations) path must not be the f32 one: on an int8 file, the attention
+   and hidden states of the two precisions differ by more than float32 rounding, by at least
+   `min_att` (a fraction of what is measured, printed) — an int8 path that silently fell back to
+   f32 would pass the tolerances against the reference, but not this. */
+static void check_native_differs(const bl_model *m, const golden *g, double min_att, double min_hid, const char *label) {
+    bl_err e;
+    bl_ctx *nat = bl_ctx_new(m, &e), *f32 = bl_ctx_new(m, &e);
+    CHECK(nat && f32, "%s: ctx_new: %s", label, e.msg);
+    double da = 0, dh = 0;
+    for (int ci = 0; nat && f32 && ci < g->ncases; ci++) {
+        const gcase *c = &g->c[ci];
+        if (bl_forward(nat, c->ids, c->types, c->n, BL_PREC_NATIVE, &e) ||
+            bl_forward(f32, c->ids, c->types, c->n, BL_PREC_F32, &e)) {
+            CHECK(0, "%s: forward failed: %s", label, e.msg);
+            break;
+        }
+        da = fmax(da, maxdiff(bl_attention(nat), bl_attention(f32), (size_t)g->layers * g->heads * c->n * c->n));
+        dh = fmax(dh, maxdiff(bl_hidden(nat), bl_hidden(f32), (size_t)c->n * g->hidden));
+    }
+    printf("%-24s native vs f32: attention %.3g, hidden %.3g\n", label, da, dh);
+    CHECK(da > min_att && dh > min_hid, "%s: native and f32 paths differ by only %.3g (attention), %.3g (hidden): "
+          "is the int8 path running?", label, da, dh);
+    bl_ctx_free(nat);
+    bl_ctx_free(f32);
+}
+
+/* i8: the int8 file's bounds (attention, hidden, logits/max), both precisions */
+typedef struct { const char *name; int exact_f16; double i8[3]; } model_spec;
 
 /* The shipped default model (weights/manifest.json) against tests/model/golden/default.*, which
    tests/model/default_golden.py made from the same weights (dequantized) with reference.py. */
@@ -412,10 +442,16 @@ static void check_default_model(void) {
         const char *pn = prec == BL_PREC_F32 ? "f32" : "native";
         diffs d = run_cases(ctx, &g, prec, "default");
         printf("%-12s %-5s %-6s  %-10.3g %-10.3g %.3g\n", "default", "int8", pn, d.att, d.hid, d.logit);
-        double ta = prec == BL_PREC_F32 ? 1e-4 : 2e-2;
+        /* ~1.5x the measured errors (f32: 3.2e-6, 2.9e-6, 5.8e-7; native: 8.2e-3, 1.1e-2, 1.6e-3),
+           the same with every kernel variant and in WebAssembly */
+        const double ta = prec == BL_PREC_F32 ? 5e-6 : 1.2e-2, th = prec == BL_PREC_F32 ? 4.5e-6 : 1.6e-2,
+                     tl = prec == BL_PREC_F32 ? 9e-7 : 2.4e-3;
         CHECK(d.att <= ta, "default model %s: max |attention diff| %.3g > %.3g", pn, d.att, ta);
-        if (prec == BL_PREC_F32) CHECK(d.hid <= 1e-3, "default model f32: max |hidden diff| %.3g", d.hid);
+        CHECK(d.hid <= th, "default model %s: max |hidden diff| %.3g > %.3g", pn, d.hid, th);
+        CHECK(d.logit >= 0 && d.logit <= tl, "default model %s: max |logit diff| / max |logit| %.3g > %.3g", pn,
+              d.logit, tl);
     }
+    if (ctx) check_native_differs(m, &g, 3e-3, 3e-3, "default model");
     /* the only test model long enough (512 positions) for the threads to take a share */
     if (ctx) check_threads(m, &g, BL_PREC_NATIVE, "default model");
     bl_ctx_free(ctx);
@@ -426,8 +462,12 @@ static void check_default_model(void) {
 
 int main(void) {
     /* exact_f16: the checkpoint's own dtype is F16/BF16, so an F16 file holds its exact values */
+    /* int8 bounds: ~1.5x the measured max of the two precisions (attention, hidden, logits):
+       tiny_f32 6.4e-3 2.8e-2 7.0e-3; odd_f16 5.9e-3 3.8e-2 -; untied_relu 9.4e-3 2.6e-2 2.0e-2;
+       bf16_tanh 6.6e-3 1.9e-2 1.3e-2 */
     static const model_spec models[] = {
-        {"tiny_f32", 0}, {"odd_f16", 1}, {"untied_relu", 0}, {"bf16_tanh", 1}};
+        {"tiny_f32", 0, {1e-2, 4.2e-2, 1.1e-2}}, {"odd_f16", 1, {9e-3, 5.7e-2, 0}},
+        {"untied_relu", 0, {1.4e-2, 3.9e-2, 3e-2}}, {"bf16_tanh", 1, {1e-2, 2.8e-2, 1.9e-2}}};
     static const int dtypes[] = {BL_DT_F32, BL_DT_F16, BL_DT_I8};
     const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     printf("%-12s %-5s %-6s  %-10s %-10s %-10s\n", "model", "file", "prec", "attention", "hidden", "logits/max");
@@ -475,7 +515,7 @@ int main(void) {
                            prec == BL_PREC_F32 ? "f32" : "native", d.att, d.hid, lg);
                     double ta = 1e-4, th = 1e-4, tl = 1e-5;
                     if (dt == BL_DT_F16 && !models[mi].exact_f16) { ta = 2e-3; th = 5e-3; tl = 2e-3; }
-                    if (dt == BL_DT_I8) { ta = 2e-2; th = 0.1; tl = 6e-2; }
+                    if (dt == BL_DT_I8) { ta = models[mi].i8[0]; th = models[mi].i8[1]; tl = models[mi].i8[2]; }
                     CHECK(d.att <= ta, "%s: max |attention diff| %.3g > %.3g", label, d.att, ta);
                     CHECK(d.hid <= th, "%s: max |hidden diff| %.3g > %.3g", label, d.hid, th);
                     CHECK(d.logit <= tl, "%s: max |logit diff| %.3g > %.3g", label, d.logit, tl);
@@ -487,6 +527,7 @@ int main(void) {
                     }
                 }
                 snprintf(label, sizeof label, "%s %s", models[mi].name, bl_dtype_name(dt));
+                if (dt == BL_DT_I8) check_native_differs(m, &g, 1e-4, 3e-4, label);
                 check_errors(ctx, m, label);
             }
             bl_ctx_free(ctx);

@@ -16,8 +16,7 @@
       under node), so one set of hashes must come out of every build and mode. A kernel change
       that moves a summation order changes them: then the golden comparison in test_bert.c
       says whether the new output is still right, and the hashes below are updated with it.
-   4. The native path is really int8: its attention differs from the f32 path's (an int8 path
-      silently falling back to f32 passes every tolerance). */
+      (That the native path is int8 at all, not f32, test_bert.c checks: check_native_differs.) */
 #include "check.h"
 #include "bertlens.h"
 #include "base/json.h"
