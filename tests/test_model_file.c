@@ -2,7 +2,8 @@
    quantization error <= scale/2, tied and untied decoder, no MLM head), the accessors, and
    rejection of corrupt files (truncated, flipped byte, bad magic, unknown version, absurd
    config, overflowing offsets, wrong shapes/dtypes, unknown/duplicate/missing tensors, vocab
-   count) with their specific messages. Layout constants mirror weights/FORMAT.md. */
+   count) with their specific messages; a table out of canonical order loads and runs the same.
+   Layout constants mirror weights/FORMAT.md. */
 #include "base/internal.h"
 #include "check.h"
 #include <math.h>
@@ -244,7 +245,75 @@ static void m_noterm(uint8_t *b, size_t l) { (void)l; memset(entry(b, 2), 'x', 9
 static void m_missing(uint8_t *b, size_t l) { (void)l; wr32(b + 64 + 56, rd32(b + 64 + 56) - 1); }
 static void m_vocab(uint8_t *b, size_t l) { (void)l; wr32(b + 64 + 0, 21); }
 
+/* FORMAT.md: the writer emits the canonical order, the loader accepts any. The same tensors
+   written in a permuted order (reversed: the MLM head first, layer 1 before layer 0, the
+   embeddings last; and a fixed shuffle) must load, with the table really in that order, and
+   give the canonical file's forward output bit for bit (attention, hidden states, MLM logits),
+   so every tensor reached its slot by name, not by position. */
+static void forward_out(const uint8_t *buf, size_t len, float *out, size_t *nout) {
+    bl_err e = {{0}};
+    bl_model *m = bl_model_load(buf, len, 0, &e);
+    CHECK(m != NULL, "any order: load: %s", e.msg);
+    bl_ctx *c = m ? bl_ctx_new(m, &e) : NULL;
+    static const int ids[] = {2, 17, 4, 18, 16, 3, 5, 19, 3}, types[] = {0, 0, 0, 0, 0, 0, 1, 1, 1};
+    const int n = 9;
+    *nout = 0;
+    if (c && bl_forward(c, ids, types, n, BL_PREC_NATIVE, &e) == 0) {
+        const bl_config *cfg = bl_model_config(m);
+        size_t na = (size_t)cfg->layers * cfg->heads * n * n, nh = (size_t)n * cfg->hidden;
+        memcpy(out, bl_attention(c), na * 4);
+        memcpy(out + na, bl_hidden(c), nh * 4);
+        *nout = na + nh;
+        if (cfg->has_mlm && bl_mlm_logits(c, 2, out + *nout, &e) == 0) *nout += (size_t)cfg->vocab_size;
+    }
+    CHECK(*nout > 0, "any order: forward: %s", e.msg);
+    bl_ctx_free(c);
+    bl_model_free(m);
+}
+
+static void check_any_order(int dtype, int untied) {
+    spec s;
+    make_spec(&s, 1, untied);
+    uint8_t *canon, *perm;
+    size_t clen, plen, n0, n1;
+    if (write_spec(&s, dtype, &canon, &clen)) { free_spec(&s); return; }
+    float *want = malloc(sizeof(float) * 4096), *got = malloc(sizeof(float) * 4096);
+    forward_out(canon, clen, want, &n0);
+    for (int shuffle = 0; shuffle <= 1; shuffle++) {
+        bl_wtensor t[NT_MAX];
+        for (int i = 0; i < s.nt; i++) t[i] = s.t[s.nt - 1 - i];
+        if (shuffle)   /* Fisher-Yates with a fixed LCG */
+            for (uint32_t i = (uint32_t)s.nt - 1, r = 7; i > 0; i--) {
+                r = r * 1664525u + 1013904223u;
+                const uint32_t j = (r >> 8) % (i + 1);
+                bl_wtensor tmp = t[i]; t[i] = t[j]; t[j] = tmp;
+            }
+        bl_err e = {{0}};
+        if (bl_model_write(&s.cfg, dtype, VOCAB, sizeof VOCAB - 1, t, s.nt, &perm, &plen, &e)) {
+            CHECK(0, "any order: write: %s", e.msg);
+            continue;
+        }
+        int same_order = 1;
+        for (int i = 0; i < s.nt; i++) same_order &= !strcmp((const char *)entry(perm, i), s.names[i]);
+        CHECK(!same_order && !strcmp((const char *)entry(perm, 0), t[0].name),
+              "any order (dtype %d, shuffle %d): the table is not in the permuted order", dtype, shuffle);
+        forward_out(perm, plen, got, &n1);
+        CHECK(n0 > 0 && n1 == n0 && !memcmp(want, got, n0 * 4),
+              "any order (dtype %d, untied %d, shuffle %d): forward output differs from the canonical file's",
+              dtype, untied, shuffle);
+        free(perm);
+    }
+    free(want);
+    free(got);
+    free(canon);
+    free_spec(&s);
+}
+
 int main(void) {
+    for (int dt = 0; dt < 3; dt++) {
+        check_any_order(dt, 0);
+        check_any_order(dt, 1);
+    }
     for (int dt = 0; dt < 3; dt++) {
         check_roundtrip(dt, 1, 0);
         check_roundtrip(dt, 1, 1);
