@@ -67,6 +67,29 @@ static int ints_equal(const bl_json *arr, const int *want, int n) {
     return 1;
 }
 
+/* Line i (0-based) of text, without its "\n", into a malloc'd string; NULL if absent. */
+static char *nth_line(const char *text, int i) {
+    for (; text && i > 0; i--) text = (text = strchr(text, '\n')) ? text + 1 : NULL;
+    if (!text || !*text) return NULL;
+    size_t n = strcspn(text, "\n");
+    char *l = malloc(n + 1);
+    if (l) { memcpy(l, text, n); l[n] = 0; }
+    return l;
+}
+
+/* Whether line `line` of `bertlens JSONL_ARGS` with stdin jsonl_in is, byte for byte, what
+   `bertlens ARGS` prints: 1 the same, 0 different, -1 a run failed (printed). */
+static int same_output(const char *jsonl_in, int line, const char *jsonl_args, const char *args) {
+    result a = run(jsonl_in, jsonl_args), b = run(NULL, args);
+    CHECK(a.rc == 0 && b.rc == 0, "`bertlens %s` / `bertlens %s`: %s", jsonl_args, args, a.rc ? a.err : b.err);
+    char *l = a.rc == 0 ? nth_line(a.out, line) : NULL;
+    int same = !l || b.rc ? -1 : b.out_len == strlen(l) + 1 && !memcmp(l, b.out, b.out_len - 1);
+    free(l);
+    done(&a);
+    done(&b);
+    return same;
+}
+
 static void test_usage(void) {
     result r = run(NULL, "");
     CHECK(r.rc == 2 && strstr(r.err, "usage: bertlens"), "no arguments: usage on stderr, exit 2 (got %d)", r.rc);
@@ -130,13 +153,45 @@ static void test_tokenize(void) {
     CHECK(r.out && strstr(r.out, "[101,7632,2045,102,2017,102]") &&
               strstr(r.out, "[101,7592,1010,2088,999,102]"), "--jsonl: ids in order");
     done(&r);
+
+    /* A NUL inside text is text. HF's BertTokenizer cleans the text character by character
+       (BasicTokenizer._clean_text in transformers' tokenization_bert.py: `if cp == 0 or
+       cp == 0xFFFD or _is_control(char): continue`): the NUL itself is dropped and every
+       character after it kept, so the ids are those of the text without the NUL ("hello\0here"
+       is one word, "hellohere", not two). The ids below are @huggingface/tokenizers' for this
+       vocab (the tokenizer.json of tests/golden/tokenizer/make_golden.mjs), not ours. A reader
+       that stops at the NUL prints [101,7592,102] for the first line. */
+    r = run("{\"a\":\"Hello\\u0000 here\",\"b\":\"you\\u0000 there\"}\n{\"a\":\"hello\\u0000here\"}\n"
+            "{\"a\":\"\\u0000start end\\u0000\"}\n", args);
+    CHECK(r.rc == 0, "--jsonl with NUL: %s", r.err);
+    {
+        static const int want0[] = {101, 7592, 2182, 102, 2017, 2045, 102}, want1[] = {101, 7592, 5886, 2063, 102},
+                         want2[] = {101, 2707, 2203, 102};
+        static const int *want[] = {want0, want1, want2}, nwant[] = {7, 5, 4};
+        for (int i = 0; i < 3; i++) {
+            char *l = nth_line(r.out, i);
+            bl_err e;
+            bl_json *lj = l ? bl_json_parse(l, strlen(l), &e) : NULL;
+            CHECK(lj && ints_equal(bl_json_get(lj, "ids"), want[i], nwant[i]), "--jsonl with NUL, line %d: %s", i + 1,
+                  l ? l : "(missing)");
+            bl_json_free(lj);
+            free(l);
+        }
+    }
+    done(&r);
     r = run("{\"a\":\"ok\"}\n{\"a\": 3}\n", args);
     CHECK(r.rc == 1 && strstr(r.err, "bertlens: error: stdin line 2: expected {\"a\": string"), "--jsonl bad line: %s", r.err);
     done(&r);
     r = run("{\"a\":\"ok\"\n", args);
     CHECK(r.rc == 1 && strstr(r.err, "bertlens: error: stdin line 1: "), "--jsonl bad JSON: %s", r.err);
     done(&r);
+    r = run("{\"a\":\"ok\",\"b\":false}\n", args);
+    CHECK(r.rc == 1 && strstr(r.err, "bertlens: error: stdin line 1: expected {\"a\": string"), "--jsonl b not a string: %s",
+          r.err);
+    done(&r);
     expect_error("tokenize --vocab /nonexistent/vocab.txt x", 1, "cannot read vocab file '/nonexistent/vocab.txt'");
+    expect_error("tokenize --vocab weights/vocab-bert-base-uncased.txt --jsonl x", 1,
+                 "tokenize: --jsonl takes the text from stdin, not TEXT or --pair");
 }
 
 static void test_model_commands(void) {
@@ -224,6 +279,23 @@ static void test_model_commands(void) {
     CHECK(j && jnum(bl_json_get(bl_json_at(j, 0), "position")) == 1, "fill-mask: position counts [CLS]");
     bl_json_free(j);
 
+    /* Text with a NUL inside (only JSON can carry one) gives what the text without it gives,
+       segment b included (the reason: test_tokenize); the second line, the text a reader that
+       stops at the NUL would see, must differ, or the comparison proves nothing. */
+    {
+        char ja[512], aa[512];
+        const char *in = "{\"a\":\"hello\\u0000 world the\",\"b\":\"the\\u0000 world\"}\n{\"a\":\"hello\",\"b\":\"the\"}\n";
+        snprintf(ja, sizeof ja, "attention -m %s/t.bin --jsonl", tmp);
+        snprintf(aa, sizeof aa, "attention -m %s/t.bin --pair 'the world' 'hello world the'", tmp);
+        CHECK(same_output(in, 0, ja, aa) == 1, "attention --jsonl: the text after a NUL is kept");
+        CHECK(same_output(in, 1, ja, aa) == 0, "attention: the text cut at the NUL gives other output");
+        snprintf(ja, sizeof ja, "fill-mask -m %s/t.bin -k 3 --jsonl", tmp);
+        snprintf(aa, sizeof aa, "fill-mask -m %s/t.bin -k 3 '[MASK] the [MASK]'", tmp);
+        in = "{\"a\":\"[MASK] the\\u0000 [MASK]\"}\n{\"a\":\"[MASK] the\"}\n";
+        CHECK(same_output(in, 0, ja, aa) == 1, "fill-mask --jsonl: the [MASK] after a NUL is kept");
+        CHECK(same_output(in, 1, ja, aa) == 0, "fill-mask: the text cut at the NUL gives other output");
+    }
+
     /* render: a PNG file */
     snprintf(args, sizeof args, "render -m %s/t.bin 'hello world' --view heatmap --head mean -o %s/h.png", tmp, tmp);
     j = run_json(args);
@@ -232,7 +304,29 @@ static void test_model_commands(void) {
     size_t len = 0;
     char *png = check_read_file(args, &len);
     CHECK(png && len > 100 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8), "render wrote a PNG");
+    /* render --jsonl: stdin is one object; "hello\0 world" draws what "hello world" draws, and
+       not what "hello" (the text cut at the NUL) draws */
+    snprintf(args, sizeof args, "render -m %s/t.bin --jsonl --view heatmap --head mean -o %s/nul.png", tmp, tmp);
+    result rr = run("{\"a\":\"hello\\u0000 world\"}\n", args);
+    CHECK(rr.rc == 0, "render --jsonl: %s", rr.err);
+    done(&rr);
+    snprintf(args, sizeof args, "%s/nul.png", tmp);
+    size_t nlen = 0;
+    char *npng = check_read_file(args, &nlen);
+    CHECK(png && npng && nlen == len && !memcmp(png, npng, len), "render --jsonl: the text after a NUL is drawn");
+    free(npng);
+    snprintf(args, sizeof args, "render -m %s/t.bin 'hello' --view heatmap --head mean -o %s/cut.png", tmp, tmp);
+    bl_json_free(run_json(args));
+    snprintf(args, sizeof args, "%s/cut.png", tmp);
+    npng = check_read_file(args, &nlen);
+    CHECK(png && npng && (nlen != len || memcmp(png, npng, len)), "render: the text cut at the NUL draws another picture");
+    free(npng);
     free(png);
+    snprintf(args, sizeof args, "render -m %s/t.bin --jsonl -o %s/x.png", tmp, tmp);
+    rr = run("{\"a\":\"hello\"}\n{\"a\":\"world\"}\n", args);   /* one picture: one object */
+    CHECK(rr.rc == 1 && rr.out_len == 0 && strstr(rr.err, "bertlens: error: stdin: JSON: trailing characters after the value at byte 14 (line 2, column 1)"),
+          "render --jsonl with two objects: %s", rr.err);
+    done(&rr);
 
     /* export-hf then convert again gives the same file */
     snprintf(args, sizeof args, "export-hf -m %s/t.bin -o %s/hf", tmp, tmp);
@@ -299,7 +393,11 @@ static void test_bad_inputs(void) {
     snprintf(args, sizeof args, "render -m %s/t.bin x --layer 9 -o %s/x.png", tmp, tmp);
     expect_error(args, 1, "--layer 9 out of range 0..1");
     snprintf(args, sizeof args, "attention -m %s/t.bin", tmp);
-    expect_error(args, 1, "attention: expected one TEXT argument");
+    expect_error(args, 1, "attention: expected one TEXT argument (or --jsonl)");
+    snprintf(args, sizeof args, "fill-mask -m %s/t.bin --jsonl --pair b", tmp);
+    expect_error(args, 1, "fill-mask: --jsonl takes the text from stdin, not TEXT or --pair");
+    snprintf(args, sizeof args, "render -m %s/t.bin --jsonl x -o %s/x.png", tmp, tmp);
+    expect_error(args, 1, "render: --jsonl takes the text from stdin, not TEXT or --pair");
 }
 
 int main(void) {

@@ -52,6 +52,35 @@ int main(void) {
               "decoded escapes (len %zu want %zu)", j->len, sizeof want - 1);
     }
     bl_json_free(j);
+    /* The length accessors: "\u0000" in the middle, at the end, next to a surrogate pair; the
+       C-string accessors refuse a string with a NUL (a prefix is never handed out as the whole) */
+    j = parse("{\"mid\":\"a\\u0000b\",\"end\":\"\\ud83d\\ude00\\u0000\",\"only\":\"\\u0000\","
+              "\"pair\":\"\\u0000\\ud834\\udd1e\\u0000x\",\"plain\":\"\\ud83d\\ude00\",\"n\":1}", &e);
+    CHECK(j != NULL, "NUL strings: %s", e.msg);
+    if (j) {
+        static const struct { const char *key, *want; size_t len; } cases[] = {
+            {"mid", "a\0b", 3},
+            {"end", "\xf0\x9f\x98\x80\0", 5},          /* U+1F600 then NUL */
+            {"only", "\0", 1},
+            {"pair", "\0\xf0\x9d\x84\x9e\0x", 7},     /* NUL, U+1D11E, NUL, x */
+            {"plain", "\xf0\x9f\x98\x80", 4},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            size_t len = 99, len2 = 99;
+            const char *s = bl_json_get_strn(j, cases[i].key, &len);
+            const char *s2 = bl_json_strn(bl_json_get(j, cases[i].key), &len2);
+            CHECK(s && s == s2 && len == cases[i].len && len2 == len && !memcmp(s, cases[i].want, len) && s[len] == 0,
+                  "bl_json_get_strn(%s): length %zu, want %zu", cases[i].key, len, cases[i].len);
+            int has_nul = memchr(cases[i].want, 0, cases[i].len) != NULL;
+            CHECK(has_nul ? bl_json_get_str(j, cases[i].key) == NULL && bl_json_str(bl_json_get(j, cases[i].key)) == NULL
+                          : bl_json_get_str(j, cases[i].key) == s,
+                  "bl_json_get_str(%s): NULL exactly when the string holds a NUL", cases[i].key);
+        }
+        size_t len = 42;
+        CHECK(!bl_json_get_strn(j, "n", &len) && !bl_json_get_strn(j, "absent", &len) && !bl_json_strn(NULL, &len) &&
+                  !bl_json_strn(j, &len) && len == 42, "bl_json_strn: NULL (length untouched) unless a string");
+    }
+    bl_json_free(j);
     j = parse("\"\xe4\xb8\xad\xf0\x9f\x98\x80\"", &e);
     CHECK(j && j->len == 7, "raw UTF-8 kept");
     bl_json_free(j);

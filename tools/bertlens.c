@@ -16,8 +16,7 @@
 
 static const char *USAGE =
     "usage: bertlens COMMAND [options]\n"
-    "  tokenize  [-m MODEL] [--pair TEXT_B] TEXT\n"
-    "  tokenize  [-m MODEL] --jsonl            (stdin lines {\"a\":…,\"b\":…})\n"
+    "  tokenize  [-m MODEL] [--pair TEXT_B] TEXT     (or --jsonl: below)\n"
     "            (or --vocab vocab.txt [--cased] [--max-len N] instead of a model)\n"
     "  attention [-m MODEL] [--pair TEXT_B] [--precision f32|native] TEXT\n"
     "  fill-mask [-m MODEL] [-k K] TEXT\n"
@@ -27,6 +26,10 @@ static const char *USAGE =
     "            [--layer L] [--head H|mean] [--colormap NAME] [--width PX] [--scale S] [--dark] -o OUT.png\n"
     "  info      [-m MODEL]\n"
     "attention, fill-mask and render take --threads N (default: the CPUs, at most 8).\n"
+    "--jsonl instead of TEXT [--pair B] (tokenize, attention, fill-mask, render): the text comes\n"
+    "from stdin as JSON {\"a\": TEXT, \"b\": B} (b optional or null), used with its full length,\n"
+    "\\u0000 included. tokenize, attention and fill-mask read one object per line and print one\n"
+    "line each, in order; render reads one object (one picture).\n"
     "MODEL is a .bin made by `bertlens convert` or a shard manifest .json;\n"
     "without -m the default model listed in weights/manifest.json is used.\n";
 
@@ -95,16 +98,72 @@ void cli_free_model(cli_model *cm) {
     memset(cm, 0, sizeof *cm);
 }
 
-static int encode_with(const bl_vocab *v, const bl_tok_opts *t, int max_len, const char *a, const char *b,
-                       bl_encoding *enc) {
+static int encode_with(const bl_vocab *v, const bl_tok_opts *o, int max_len, const cli_text *t, bl_encoding *enc) {
     bl_err e;
-    if (bl_tokenize(v, t, a, strlen(a), b, b ? strlen(b) : 0, max_len, enc, &e) != 0)
-        return cli_die("tokenize: %s", e.msg);
+    if (bl_tokenize(v, o, t->a, t->alen, t->b, t->blen, max_len, enc, &e) != 0) return cli_die("tokenize: %s", e.msg);
     return 0;
 }
 
-int cli_encode(const cli_model *cm, const char *a, const char *b, bl_encoding *enc) {
-    return encode_with(bl_model_vocab(cm->m), bl_model_tok_opts(cm->m), bl_model_config(cm->m)->max_pos, a, b, enc);
+int cli_encode(const cli_model *cm, const cli_text *t, bl_encoding *enc) {
+    return encode_with(bl_model_vocab(cm->m), bl_model_tok_opts(cm->m), bl_model_config(cm->m)->max_pos, t, enc);
+}
+
+/* ------------------------------------------------------------------ text input */
+
+int cli_check_text(const cli_opts *o, const char *cmd) {
+    if (o->jsonl && (o->nargs || o->pair))
+        return cli_die("%s: --jsonl takes the text from stdin, not TEXT or --pair", cmd);
+    if (!o->jsonl && o->nargs != 1) return cli_die("%s: expected one TEXT argument (or --jsonl)", cmd);
+    return 0;
+}
+
+void cli_input_init(cli_input *in, const cli_opts *o, int whole) {
+    memset(in, 0, sizeof *in);
+    in->o = o;
+    in->whole = whole;
+}
+
+void cli_input_free(cli_input *in) {
+    bl_json_free(in->j);
+    free(in->line);
+    memset(in, 0, sizeof *in);
+}
+
+int cli_input_next(cli_input *in, cli_text *t) {
+    bl_json_free(in->j);
+    in->j = NULL;
+    memset(t, 0, sizeof *t);
+    if (!in->o->jsonl) {   /* argv: NUL-terminated by nature, so strlen is the whole text */
+        if (in->count++) return 0;
+        t->a = in->o->args[0];
+        t->alen = strlen(t->a);
+        t->b = in->o->pair;
+        t->blen = t->b ? strlen(t->b) : 0;
+        return 1;
+    }
+    char where[48];
+    bl_err e;
+    if (in->whole) {
+        size_t len;
+        if (in->count++) return 0;
+        if (bl_read_whole_file("/dev/stdin", (uint8_t **)&in->line, &len, &e) != 0) return -cli_die("stdin: %s", e.msg);
+        snprintf(where, sizeof where, "stdin");
+        in->j = bl_json_parse(in->line, len, &e);
+    } else {
+        ssize_t len = getline(&in->line, &in->cap, stdin);
+        if (len < 0) return 0;
+        in->count++;
+        while (len > 0 && (in->line[len - 1] == '\n' || in->line[len - 1] == '\r')) in->line[--len] = 0;
+        snprintf(where, sizeof where, "stdin line %d", in->count);
+        in->j = bl_json_parse(in->line, (size_t)len, &e);
+    }
+    if (!in->j) return -cli_die("%s: %s", where, e.msg);
+    const bl_json *bj = bl_json_get(in->j, "b");
+    t->a = bl_json_get_strn(in->j, "a", &t->alen);
+    if (bj && !bl_json_is_null(bj)) t->b = bl_json_strn(bj, &t->blen);
+    if (!t->a || (bj && !bl_json_is_null(bj) && !t->b))
+        return -cli_die("%s: expected {\"a\": string, \"b\": string (optional)}", where);
+    return 1;
 }
 
 /* ------------------------------------------------------------------ JSON output */
@@ -156,35 +215,6 @@ static void print_encoding(const tok_source *ts, const bl_encoding *enc) {
 
 /* ------------------------------------------------------------------ commands */
 
-static int cmd_tokenize_jsonl(const tok_source *ts) {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int lineno = 0, rc = 0;
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
-        bl_err e;
-        bl_json *j = bl_json_parse(line, (size_t)len, &e);
-        if (!j) { rc = cli_die("stdin line %d: %s", lineno, e.msg); break; }
-        const char *a = bl_json_str(bl_json_get(j, "a"));
-        const bl_json *bj = bl_json_get(j, "b");
-        const char *b = bl_json_str(bj);
-        if (!a || (bj && !bl_json_is_null(bj) && !b)) {
-            bl_json_free(j);
-            rc = cli_die("stdin line %d: expected {\"a\": string, \"b\": string (optional)}", lineno);
-            break;
-        }
-        bl_encoding enc;
-        if (encode_with(ts->vocab, ts->opts, ts->max_len, a, b, &enc)) { bl_json_free(j); rc = 1; break; }
-        print_encoding(ts, &enc);
-        bl_encoding_free(&enc);
-        bl_json_free(j);
-    }
-    free(line);
-    return rc;
-}
-
 /* --vocab FILE: tokenize with a bare vocab.txt (uncased unless --cased); handy before any
    model exists, e.g. to check the training recipe's tokenizer against this one. */
 static int load_vocab(const cli_opts *o, bl_vocab **v, bl_tok_opts *t) {
@@ -202,7 +232,7 @@ static int load_vocab(const cli_opts *o, bl_vocab **v, bl_tok_opts *t) {
 }
 
 static int cmd_tokenize(const cli_opts *o) {
-    if (!o->jsonl && o->nargs != 1) return cli_die("tokenize: expected one TEXT argument (or --jsonl)");
+    if (cli_check_text(o, "tokenize")) return 1;
     cli_model cm = {0};
     bl_vocab *own = NULL;
     bl_tok_opts topts;
@@ -214,13 +244,16 @@ static int cmd_tokenize(const cli_opts *o) {
         if (cli_load_model(o->model, &cm)) return 1;
         ts = (tok_source){bl_model_vocab(cm.m), bl_model_tok_opts(cm.m), bl_model_config(cm.m)->max_pos};
     }
-    int rc = 0;
-    if (o->jsonl) rc = cmd_tokenize_jsonl(&ts);
-    else {
+    int rc = 0, got;
+    cli_input in;
+    cli_text t;
+    cli_input_init(&in, o, 0);
+    while (!rc && (got = cli_input_next(&in, &t)) != 0) {
         bl_encoding enc;
-        if (encode_with(ts.vocab, ts.opts, ts.max_len, o->args[0], o->pair, &enc)) rc = 1;
+        if (got < 0 || encode_with(ts.vocab, ts.opts, ts.max_len, &t, &enc)) rc = 1;
         else { print_encoding(&ts, &enc); bl_encoding_free(&enc); }
     }
+    cli_input_free(&in);
     bl_vocab_free(own);
     if (cm.m) cli_free_model(&cm);
     return rc;
@@ -248,8 +281,8 @@ bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o) {
 }
 
 /* Tokenize the text and run the model; on success the caller owns enc and ctx. */
-static int run_model(cli_model *cm, const cli_opts *o, int prec, bl_encoding *enc, bl_ctx **ctx) {
-    if (cli_encode(cm, o->args[0], o->pair, enc)) return 1;
+static int run_model(cli_model *cm, const cli_opts *o, const cli_text *t, int prec, bl_encoding *enc, bl_ctx **ctx) {
+    if (cli_encode(cm, t, enc)) return 1;
     bl_err e;
     *ctx = cli_ctx_new(cm, o);
     if (!*ctx) { bl_encoding_free(enc); return 1; }
@@ -261,20 +294,16 @@ static int run_model(cli_model *cm, const cli_opts *o, int prec, bl_encoding *en
     return 0;
 }
 
-static int cmd_attention(const cli_opts *o) {
-    int prec;
-    if (o->nargs != 1) return cli_die("attention: expected one TEXT argument");
-    if (parse_precision(o->precision, &prec)) return 1;
-    cli_model cm;
-    if (cli_load_model(o->model, &cm)) return 1;
+/* One line of `attention` output for one text. */
+static int attention_one(cli_model *cm, const cli_opts *o, const cli_text *t, int prec) {
     bl_encoding enc;
     bl_ctx *ctx;
-    if (run_model(&cm, o, prec, &enc, &ctx)) { cli_free_model(&cm); return 1; }
-    const bl_config *c = bl_model_config(cm.m);
+    if (run_model(cm, o, t, prec, &enc, &ctx)) return 1;
+    const bl_config *c = bl_model_config(cm->m);
     const float *att = bl_attention(ctx);
     int n = enc.n;
     fputs("{\"tokens\":", stdout);
-    cli_json_tokens(stdout, bl_model_vocab(cm.m), &enc);
+    cli_json_tokens(stdout, bl_model_vocab(cm->m), &enc);
     fputs(",\"ids\":", stdout);
     cli_json_ints(stdout, enc.ids, n);
     fputs(",\"type_ids\":", stdout);
@@ -298,8 +327,21 @@ static int cmd_attention(const cli_opts *o) {
     fputs("]}\n", stdout);
     bl_ctx_free(ctx);
     bl_encoding_free(&enc);
-    cli_free_model(&cm);
     return 0;
+}
+
+static int cmd_attention(const cli_opts *o) {
+    int prec, rc = 0, got;
+    if (cli_check_text(o, "attention") || parse_precision(o->precision, &prec)) return 1;
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;
+    cli_input in;
+    cli_text t;
+    cli_input_init(&in, o, 0);
+    while (!rc && (got = cli_input_next(&in, &t)) != 0) rc = got < 0 || attention_one(&cm, o, &t, prec);
+    cli_input_free(&in);
+    cli_free_model(&cm);
+    return rc;
 }
 
 /* Indices of the k largest values, best first (k is small: a partial selection sort). */
@@ -314,21 +356,12 @@ void cli_top_k(const float *v, int n, int k, int *idx) {
     }
 }
 
-static int cmd_fill_mask(const cli_opts *o) {
-    if (o->nargs != 1) return cli_die("fill-mask: expected one TEXT argument");
-    int k = o->k > 0 ? o->k : 5;
-    cli_model cm;
-    if (cli_load_model(o->model, &cm)) return 1;
-    const bl_config *c = bl_model_config(cm.m);
-    if (!c->has_mlm) { cli_free_model(&cm); return cli_die("fill-mask: this model has no masked-LM head"); }
-    if (k > c->vocab_size) k = c->vocab_size;
-    int mask = bl_vocab_id(bl_model_vocab(cm.m), "[MASK]", 6);
-    if (mask < 0) { cli_free_model(&cm); return cli_die("fill-mask: the vocabulary has no [MASK] token"); }
-    int prec;
-    if (parse_precision(o->precision, &prec)) { cli_free_model(&cm); return 1; }
+/* One line of `fill-mask` output for one text. */
+static int fill_mask_one(cli_model *cm, const cli_opts *o, const cli_text *txt, int prec, int k, int mask) {
+    const bl_config *c = bl_model_config(cm->m);
     bl_encoding enc;
     bl_ctx *ctx;
-    if (run_model(&cm, o, prec, &enc, &ctx)) { cli_free_model(&cm); return 1; }
+    if (run_model(cm, o, txt, prec, &enc, &ctx)) return 1;
     float *logits = malloc(sizeof(float) * (size_t)c->vocab_size);
     int *idx = malloc(sizeof(int) * (size_t)k), rc = 0, first = 1;
     if (!logits || !idx) rc = cli_die("out of memory");
@@ -346,7 +379,7 @@ static int cmd_fill_mask(const cli_opts *o) {
         first = 0;
         for (int t = 0; t < k; t++) {
             printf("%s{\"token\":", t ? "," : "");
-            cli_json_str(stdout, bl_vocab_token(bl_model_vocab(cm.m), idx[t]));
+            cli_json_str(stdout, bl_vocab_token(bl_model_vocab(cm->m), idx[t]));
             printf(",\"id\":%d,\"p\":%.6g}", idx[t], exp((double)logits[idx[t]] - mx) / sum);
         }
         fputs("]}", stdout);
@@ -356,6 +389,26 @@ static int cmd_fill_mask(const cli_opts *o) {
     free(idx);
     bl_ctx_free(ctx);
     bl_encoding_free(&enc);
+    return rc;
+}
+
+static int cmd_fill_mask(const cli_opts *o) {
+    if (cli_check_text(o, "fill-mask")) return 1;
+    int k = o->k > 0 ? o->k : 5;
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;
+    const bl_config *c = bl_model_config(cm.m);
+    if (!c->has_mlm) { cli_free_model(&cm); return cli_die("fill-mask: this model has no masked-LM head"); }
+    if (k > c->vocab_size) k = c->vocab_size;
+    int mask = bl_vocab_id(bl_model_vocab(cm.m), "[MASK]", 6);
+    if (mask < 0) { cli_free_model(&cm); return cli_die("fill-mask: the vocabulary has no [MASK] token"); }
+    int prec, rc = 0, got;
+    if (parse_precision(o->precision, &prec)) { cli_free_model(&cm); return 1; }
+    cli_input in;
+    cli_text t;
+    cli_input_init(&in, o, 0);
+    while (!rc && (got = cli_input_next(&in, &t)) != 0) rc = got < 0 || fill_mask_one(&cm, o, &t, prec, k, mask);
+    cli_input_free(&in);
     cli_free_model(&cm);
     return rc;
 }

@@ -29,11 +29,38 @@ typedef struct {
     char path[1024];
 } cli_model;
 
-int cli_die(const char *fmt, ...);
-char *cli_read_file(const char *path, size_t *len);   /* whole file, NUL-terminated; NULL on error */   /* prints "bertlens: error: …" and returns 1 */
+/* One text to run: segment a and optional b (NULL) with their byte lengths, which count every
+   byte: JSON text may hold NUL ("\u0000"), and a NUL is text (HF's cleaning drops the
+   character, not what follows it). */
+typedef struct {
+    const char *a, *b;
+    size_t alen, blen;
+} cli_text;
+
+/* Where a command's texts come from: TEXT [--pair B] on the command line (one text), or with
+   --jsonl stdin: one {"a": …, "b": … (optional, may be null)} per line, or when `whole` all of
+   stdin as one such object. */
+typedef struct {
+    const cli_opts *o;
+    int whole, count;
+    char *line;
+    size_t cap;
+    struct bl_json *j;
+} cli_input;
+
+int cli_die(const char *fmt, ...);   /* prints "bertlens: error: …" and returns 1 */
+char *cli_read_file(const char *path, size_t *len);   /* whole file, NUL-terminated; NULL on error */
 int cli_load_model(const char *path, cli_model *cm);
 void cli_free_model(cli_model *cm);
-int cli_encode(const cli_model *cm, const char *a, const char *b, bl_encoding *enc);
+int cli_encode(const cli_model *cm, const cli_text *t, bl_encoding *enc);
+
+/* TEXT or --jsonl, not both, not neither: 0, or 1 after printing the error for cmd. */
+int cli_check_text(const cli_opts *o, const char *cmd);
+void cli_input_init(cli_input *in, const cli_opts *o, int whole);
+/* The next text into t (valid until the next call): 1, 0 at the end, -1 after printing the
+   error (bad JSON or not {"a": string, …}, naming the stdin line). */
+int cli_input_next(cli_input *in, cli_text *t);
+void cli_input_free(cli_input *in);
 /* A context for cm with --threads applied (the pool lives in cm until cli_free_model); NULL
    after printing the error. */
 bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o);

@@ -67,7 +67,9 @@ static void mlm_free(mlm_topk *t) {
 }
 
 int cli_render(const cli_opts *o) {
-    if (o->nargs != 1 || !o->out) return cli_die("render: usage: bertlens render [-m MODEL] TEXT --view V -o OUT.png");
+    if (!o->out || (!o->jsonl && o->nargs != 1))
+        return cli_die("render: usage: bertlens render [-m MODEL] TEXT|--jsonl --view V -o OUT.png");
+    if (cli_check_text(o, "render")) return 1;
     bl_view_opts vo = {0};
     vo.view = o->view ? lookup("view", o->view, VIEWS, BL_VIEW_COUNT) : BL_VIEW_HEATMAP;
     vo.colormap = o->colormap ? lookup("colormap", o->colormap, CMAPS, BL_CMAP_COUNT) : BL_CMAP_YLGNBU;
@@ -108,7 +110,10 @@ int cli_render(const cli_opts *o) {
     const char **toks = NULL;
     const float **qs = NULL, **ks = NULL;
     bl_err e;
-    if (cli_encode(&cm, o->args[0], o->pair, &enc)) { rc = 1; goto done_enc; }
+    cli_input input;
+    cli_text text;
+    cli_input_init(&input, o, 1);   /* one picture: with --jsonl, all of stdin is one object */
+    if (cli_input_next(&input, &text) != 1 || cli_encode(&cm, &text, &enc)) { rc = 1; goto done_enc; }
     if (!(ctx = cli_ctx_new(&cm, o))) { rc = 1; goto done; }
     if (bl_forward(ctx, enc.ids, enc.type_ids, enc.n, BL_PREC_NATIVE, &e)) { rc = cli_die("forward: %s", e.msg); goto done; }
     if (vo.view == BL_VIEW_MLM && mlm_fill(ctx, cm.m, &enc, o->k > 0 ? o->k : 5, &mt)) { rc = 1; goto done; }
@@ -134,6 +139,7 @@ int cli_render(const cli_opts *o) {
 done:
     bl_encoding_free(&enc);
 done_enc:
+    cli_input_free(&input);
     bl_renderer_free(r);
     bl_ctx_free(ctx);
     mlm_free(&mt);

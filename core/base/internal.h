@@ -105,6 +105,14 @@ int bl_read_whole_file(const char *path, uint8_t **buf, size_t *len, bl_err *e);
 float bl_f16_to_f32(uint16_t h);
 uint16_t bl_f32_to_f16(float f);
 
+/* UTF-8 (util.c), the one decoder of the core (JSON, tokenizer, font). bl_utf8_decode: the
+   sequence at s[0..n), n >= 1: its length 1..4 with *cp its code point, or 0 when it is not
+   valid UTF-8 (overlong, surrogate, above U+10FFFF, bad or missing continuation byte) with
+   *cp = U+FFFD; a caller that replaces skips one byte, so the next byte resyncs. bl_utf8_encode:
+   cp (<= U+10FFFF, not a surrogate) into out[0..4), returns the bytes written. */
+size_t bl_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+size_t bl_utf8_encode(uint32_t cp, char *out);
+
 /* Error helper: formats into e->msg (e may be NULL). Always returns -1. */
 int bl_fail(bl_err *e, const char *fmt, ...)
 #if defined(__GNUC__)

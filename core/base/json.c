@@ -49,38 +49,6 @@ static int jp_hex4(bl_jp *p, size_t at, unsigned *out) {
     return 0;
 }
 
-static size_t jp_put_utf8(char *o, unsigned cp) {
-    if (cp < 0x80) { o[0] = (char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (char)(0xC0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F)); return 3;
-    }
-    o[0] = (char)(0xF0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F)); return 4;
-}
-
-/* Length of the valid UTF-8 sequence at s[i] (1..4), or 0 if invalid (overlong, surrogate,
-   > U+10FFFF, truncated). */
-static size_t jp_utf8_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t k;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) { k = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { k = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { k = 4; cp = c & 0x07; }
-    else return 0;
-    if (n < k) return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return k;
-}
-
 /* Parses a string starting at the opening quote. Decoded output is never longer than the
    source, so one allocation of the source span suffices. */
 static char *jp_string(bl_jp *p, size_t *out_len) {
@@ -96,7 +64,8 @@ static char *jp_string(bl_jp *p, size_t *out_len) {
         if (c == '"') { p->pos++; break; }
         if (c < 0x20) { free(o); jp_fail(p, p->pos, "control character in string"); return NULL; }
         if (c != '\\') {
-            size_t k = jp_utf8_len((const unsigned char *)p->s + p->pos, p->len - p->pos);
+            uint32_t cp;
+            size_t k = bl_utf8_decode((const uint8_t *)p->s + p->pos, p->len - p->pos, &cp);
             if (!k) { free(o); jp_fail(p, p->pos, "invalid UTF-8 in string"); return NULL; }
             memcpy(o + n, p->s + p->pos, k);
             n += k; p->pos += k;
@@ -127,7 +96,7 @@ static char *jp_string(bl_jp *p, size_t *out_len) {
                 p->pos += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
-            n += jp_put_utf8(o + n, cp);
+            n += bl_utf8_encode(cp, o + n);
             break;
         }
         default: free(o); jp_fail(p, at, "bad escape in string"); return NULL;
@@ -278,11 +247,19 @@ const bl_json *bl_json_at(const bl_json *j, int i) {
     return c;
 }
 
-const char *bl_json_get_str(const bl_json *j, const char *key) {
-    const bl_json *v = bl_json_get(j, key);
-    return v && v->type == BL_JSON_STR ? v->str : NULL;
+const char *bl_json_strn(const bl_json *j, size_t *len) {
+    if (!j || j->type != BL_JSON_STR) return NULL;
+    *len = j->len;
+    return j->str;
 }
 
-const char *bl_json_str(const bl_json *j) { return j && j->type == BL_JSON_STR ? j->str : NULL; }
+const char *bl_json_get_strn(const bl_json *j, const char *key, size_t *len) { return bl_json_strn(bl_json_get(j, key), len); }
+
+/* A string with a NUL inside is not a C string: NULL, so that no caller silently uses a prefix. */
+const char *bl_json_str(const bl_json *j) {
+    return j && j->type == BL_JSON_STR && !memchr(j->str, 0, j->len) ? j->str : NULL;
+}
+
+const char *bl_json_get_str(const bl_json *j, const char *key) { return bl_json_str(bl_json_get(j, key)); }
 int bl_json_len(const bl_json *j) { return j && (j->type == BL_JSON_ARR || j->type == BL_JSON_OBJ) ? j->n : 0; }
 int bl_json_is_null(const bl_json *j) { return j && j->type == BL_JSON_NULL; }

@@ -34,11 +34,17 @@ void bl_json_free(bl_json *j);
 const bl_json *bl_json_get(const bl_json *j, const char *key);
 /* Array element i; NULL if out of range or j is not an array. */
 const bl_json *bl_json_at(const bl_json *j, int i);
-/* Convenience: the string of member key if it is a string, else NULL. */
-const char *bl_json_get_str(const bl_json *j, const char *key);
-/* Convenience on a node that may be NULL: its string (NULL unless a string), its number of
-   children (0 unless an array/object), whether it is JSON null. */
+/* Text: the string of a node that may be NULL, with its byte length in *len, which counts
+   every byte, NULs from "\u0000" included (the buffer is also NUL-terminated at len). NULL,
+   and *len untouched, unless a string. bl_json_get_strn: the same for member key. */
+const char *bl_json_strn(const bl_json *j, size_t *len);
+const char *bl_json_get_strn(const bl_json *j, const char *key, size_t *len);
+/* Names and paths, as C strings: the string of a node that may be NULL (of member key), NULL
+   unless a string or when it holds a NUL byte, which a C string would silently cut. */
 const char *bl_json_str(const bl_json *j);
+const char *bl_json_get_str(const bl_json *j, const char *key);
+/* Convenience on a node that may be NULL: its number of children (0 unless an array/object),
+   whether it is JSON null. */
 int bl_json_len(const bl_json *j);
 int bl_json_is_null(const bl_json *j);
 #endif

@@ -49,21 +49,9 @@ struct bl_font {
 };
 
 uint32_t bl_utf8_next(const char *s, int len, int *i) {
-    const uint8_t *p = (const uint8_t *)s + *i;
-    int left = len - *i;
-    uint32_t c = p[0];
-    int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 1) { (*i)++; return c; }
-    if (n == 0 || n > left) { (*i)++; return 0xFFFD; }
-    uint32_t cp = c & (0x7f >> n);
-    for (int k = 1; k < n; k++) {
-        if ((p[k] & 0xc0) != 0x80) { (*i)++; return 0xFFFD; }
-        cp = cp << 6 | (p[k] & 0x3f);
-    }
-    /* overlong, surrogate or out of range: replacement */
-    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { (*i)++; return 0xFFFD; }
-    *i += n;
+    uint32_t cp;
+    size_t n = bl_utf8_decode((const uint8_t *)s + *i, (size_t)(len - *i), &cp);
+    *i += n ? (int)n : 1;   /* invalid: U+FFFD for one byte */
     return cp;
 }
 

@@ -201,45 +201,14 @@ static int is_punct(uint32_t c) {
     return UC_CLASS(bl_uc_flags(c)) == UC_PUNCT;
 }
 
-/* One code point from s[0..n): returns its length; invalid sequences (overlong, surrogates,
-   > U+10FFFF, truncated) yield U+FFFD for the first byte only, so the next byte resyncs. */
-static size_t utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
-    uint8_t c = s[0];
-    if (c < 0x80) { *cp = c; return 1; }
-    size_t len; uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; v = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; v = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; v = c & 0x07; min = 0x10000; }
-    else { *cp = 0xFFFD; return 1; }
-    if (len > n) { *cp = 0xFFFD; return 1; }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) { *cp = 0xFFFD; return 1; }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) { *cp = 0xFFFD; return 1; }
-    *cp = v;
-    return len;
-}
-
-static size_t utf8_put(uint32_t c, char *o) {
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) { o[0] = (char)(0xC0 | (c >> 6)); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | (c >> 12)); o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F)); return 3;
-    }
-    o[0] = (char)(0xF0 | (c >> 18)); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 /* ------------------------------------------------------------------ normalization */
 /* Step 2a: decode + clean. Output chars keep their original byte spans (offset by base). */
 static int clean(const uint8_t *s, size_t n, int32_t base, int chinese, nbuf *out) {
     size_t i = 0;
     while (i < n) {
         uint32_t c;
-        size_t l = utf8_next(s + i, n - i, &c);
+        size_t l = bl_utf8_decode(s + i, n - i, &c);
+        if (!l) l = 1;   /* invalid: U+FFFD for this byte only, the next one resyncs */
         int32_t b = base + (int32_t)i, e = b + (int32_t)l;
         i += l;
         if (c == '\t' || c == '\n' || c == '\r') c = ' ';
@@ -343,7 +312,7 @@ static int wordpiece(const bl_vocab *v, const nchar *a, size_t n, char *buf, tbu
     if (n > MAX_WORD_CHARS) return tbuf_push(t, v->sp[SP_UNK], ws, we);
     size_t pos[MAX_WORD_CHARS + 1];
     pos[0] = 0;
-    for (size_t i = 0; i < n; i++) pos[i + 1] = pos[i] + utf8_put(a[i].cp & ~ISOLATED, buf + pos[i]);
+    for (size_t i = 0; i < n; i++) pos[i + 1] = pos[i] + bl_utf8_encode(a[i].cp & ~ISOLATED, buf + pos[i]);
     size_t mark = t->n, start = 0;
     while (start < n) {
         size_t maxb = (size_t)(start ? v->max_cont : v->max_word);
