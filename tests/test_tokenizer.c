@@ -302,6 +302,33 @@ static void test_offsets(const bl_vocab *v) {
     }
 }
 
+/* A NUL inside text is a character like any other until cleaning drops it (HF's _clean_text:
+   cp == 0 is skipped, what follows is kept), in both segments, at either end, and the offsets
+   of what follows still point into the original bytes. The text with the NUL removed is what
+   HF tokenizes; ids of "Hello\0 here" / "you\0 there" checked against @huggingface/tokenizers. */
+static void test_nul(const bl_vocab *v) {
+    static const char a[] = "Hello\0 here\0", b[] = "\0you\0 there";
+    bl_encoding x, y;
+    if (tok(v, &UNCASED, a, sizeof a - 1, b, sizeof b - 1, 0, &x)) return;
+    const int want[] = {101, 7592, 2182, 102, 2017, 2045, 102};
+    int ok = x.n == 7;
+    for (int i = 0; ok && i < 7; i++) ok = x.ids[i] == want[i];
+    CHECK(ok, "NUL inside text: the tokens after it are kept (n %d)", x.n);
+    /* offsets: "here" is a[7..11), "you" b[1..4), "there" b[6..11) */
+    CHECK(ok && x.start[2] == 7 && x.end[2] == 11 && x.start[4] == 1 && x.end[4] == 4 && x.start[5] == 6 &&
+              x.end[5] == 11, "offsets after a NUL point into the original bytes");
+    if (tok(v, &UNCASED, "Hello here", 10, "you there", 9, 0, &y) == 0) {
+        CHECK(same_ids(&x, &y), "NUL inside text: as the text without it");
+        bl_encoding_free(&y);
+    }
+    bl_encoding_free(&x);
+    if (tok(v, &UNCASED, "hello\0here", 10, NULL, 0, 0, &x) == 0) {   /* dropped, not a space: one word */
+        CHECK(x.n == 5 && x.ids[1] == 7592 && x.ids[2] == id_of(v, "##her") && x.ids[3] == id_of(v, "##e"),
+              "hello\\0here is hello ##her ##e");
+        bl_encoding_free(&x);
+    }
+}
+
 /* HF rules tokenizers.js gets wrong (so not in the golden); expectations from HF's code:
    _is_control is cat.startswith("C") (drops unassigned Cn), _is_chinese_char covers
    U+20000-U+2A6DF. */
@@ -421,6 +448,7 @@ int main(void) {
     test_invalid_utf8(uncased);
     test_offsets(uncased);
     test_hf_rules(uncased);
+    test_nul(uncased);
     test_hostile(uncased);
     bl_vocab_free(uncased);
     bl_vocab_free(cased);
