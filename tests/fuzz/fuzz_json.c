@@ -1,7 +1,8 @@
 /* fuzz_json.c — libFuzzer target: arbitrary bytes to the JSON parser (core/base/json.c), which reads
    every user-supplied JSON: shard manifests (-m x.json), safetensors headers and config.json
    (convert), `tokenize --jsonl` lines. A parsed tree is walked with the accessors; every string
-   must be NUL-terminated at its length and valid UTF-8 was required of the input.
+   must be NUL-terminated at its length (bl_json_strn gives that length; bl_json_str only
+   strings without a NUL) and valid UTF-8 was required of the input.
    Built by tests/fuzz/run.sh. */
 #include "base/json.h"
 #include <stdio.h>
@@ -14,9 +15,13 @@ static size_t walk(const bl_json *j, int depth) {
     REQUIRE(depth <= 600);
     size_t nodes = 1;
     switch (j->type) {
-    case BL_JSON_STR:
-        REQUIRE(j->str && j->str[j->len] == 0 && bl_json_str(j) == j->str);
+    case BL_JSON_STR: {
+        /* the whole length through bl_json_strn; the C string only when no NUL would cut it */
+        size_t len = 0;
+        REQUIRE(j->str && j->str[j->len] == 0 && bl_json_strn(j, &len) == j->str && len == j->len);
+        REQUIRE(bl_json_str(j) == (memchr(j->str, 0, j->len) ? NULL : j->str));
         break;
+    }
     case BL_JSON_ARR: case BL_JSON_OBJ: {
         int k = 0;
         for (const bl_json *c = j->child; c; c = c->next, k++) {
