@@ -3,7 +3,7 @@
 #   ./serve.sh [PORT]        build what is missing, serve http://127.0.0.1:PORT/ (default 8000)
 #   ./serve.sh --print-root  build, then print the static site directory (last line) and exit
 # Environment: BL_WEB_BUILD (build dir, default build-web), JOBS (parallel jobs, default 2).
-# Installs Debian's emscripten/cmake/python3 with apt when missing (as root, or through sudo).
+# Installs what the build needs and is missing (tools/deps.sh web: Debian packages, with apt).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -22,23 +22,10 @@ for a in "$@"; do
 done
 
 log() { echo "serve.sh: $*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
 
-need=()
-have emcc || need+=(emscripten)
-have cmake || need+=(cmake)
-have node || need+=(nodejs)
-have python3 || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then
-    have sudo || { log "missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root"; exit 1; }
-    SUDO=sudo
-  fi
-  log "installing ${need[*]} with apt"
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >&2
-fi
+# What the build needs (emcc, CMake, make, node, python3, the stb headers): tools/deps.sh installs
+# what is missing with apt (as root, or through sudo) and does nothing when all is there.
+tools/deps.sh web >&2
 
 # Debian's emcc runs its JS optimiser with the system node and needs acorn from here.
 export NODE_PATH=${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs

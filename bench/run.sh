@@ -5,9 +5,8 @@
 # attentions (1 thread), and int8 with 2 threads (bertlens too). Writes bench/results.json and prints the table
 # with the ratios. Figures, not pass/fail.
 #   bench/run.sh [default|base ...]     (default: both shapes)   REPS=10 WARMUP=3 NS=16,32,128,512
-# Needs: emcc, node, /usr/bin/chromium, npm (onnxruntime-web into build-perf-ort/, not the
-# repository's package.json), /usr/bin/python3 with torch (bench/export_onnx.py) and
-# python3-onnx (bench/quantize_onnx.py).
+# Needs what tools/deps.sh bench installs (emcc, node, chromium, npm, python3 with torch and onnx),
+# and onnxruntime-web, which it installs with npm into build-perf-ort/ (not package.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,6 +16,7 @@ WARMUP=${WARMUP:-3}
 NS=${NS:-16,32,128,512}
 SHAPES=("$@"); [ ${#SHAPES[@]} -gt 0 ] || SHAPES=(default base)
 ORT_VERSION=1.30.0
+tools/deps.sh bench   # Debian packages (emcc, chromium, torch, onnx, ...) and package.json's, when missing
 mkdir -p "$OUT/www"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 
@@ -25,7 +25,6 @@ if [ ! -f "$OUT/node_modules/onnxruntime-web/package.json" ]; then
   [ -f "$OUT/package.json" ] || echo '{"name":"bertlens-bench-ort","private":true}' > "$OUT/package.json"
   (cd "$OUT" && npm install --no-audit --no-fund "onnxruntime-web@$ORT_VERSION" >/dev/null)
 fi
-[ -f node_modules/playwright-core/package.json ] || { echo "run.sh: npm ci first (playwright-core)"; exit 1; }
 
 SRC=$(tools/core_sources.sh)
 emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \

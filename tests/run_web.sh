@@ -8,8 +8,8 @@
 #   2. tests/e2e/page.test.mjs      the page in headless Chromium served by ./serve.sh
 #   3. tests/e2e/hosting.test.mjs   the tools/build_site.sh artifact under /bertlens/, offline
 #   4. tests/e2e/single.test.mjs    the tools/build_single.sh single-file page from file://
-# Installs what is missing: Debian packages (emscripten, chromium, nodejs, npm, cmake, python3)
-# with apt as root or through sudo, and npm dev dependencies (playwright-core; never a browser).
+# Installs what is missing (tools/deps.sh web-test): Debian packages with apt as root or through
+# sudo, and the npm dev dependencies (playwright-core, which never downloads a browser).
 # Environment: BL_NATIVE_BUILD (native build dir with bertlens, default build/, built if
 # missing), BL_WEB_BUILD (default build-web), JOBS (default 2).
 set -euo pipefail
@@ -20,29 +20,8 @@ NATIVE=${BL_NATIVE_BUILD:-$ROOT/build}
 WEB=${BL_WEB_BUILD:-$ROOT/build-web}
 export BL_WEB_BUILD=$WEB
 
-have() { command -v "$1" >/dev/null 2>&1; }
-need=()
-have emcc || need+=(emscripten)
-have chromium || [ -x /usr/bin/chromium ] || need+=(chromium)
-have node || need+=(nodejs)
-have npm || need+=(npm)
-have cmake || need+=(cmake)
-have cc || need+=(build-essential)
-have python3 || need+=(python3)
-[ -f /usr/include/stb/stb_truetype.h ] || need+=(libstb-dev)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "run_web.sh: installing ${need[*]}"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-if [ ! -f node_modules/playwright-core/package.json ]; then
-  echo "run_web.sh: installing npm dev dependencies"
-  # playwright-core never downloads a browser; we point it at Debian's chromium.
-  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
-fi
+# Debian packages and npm dev dependencies, installed only when missing
+tools/deps.sh web-test
 
 echo "== native CLI ($NATIVE)"
 if [ ! -x "$NATIVE/bertlens" ]; then
