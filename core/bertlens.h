@@ -79,6 +79,47 @@ int bl_tokenize(const bl_vocab *v, const bl_tok_opts *o,
                 int max_len, bl_encoding *out, bl_err *e);
 void bl_encoding_free(bl_encoding *enc);
 
+/* ---------------------------------------------------------------- tokenizers (tok_json.c)
+   Hugging Face tokenizer.json pipelines, exactly as the Rust `tokenizers` library computes them:
+   models WordPiece, BPE (byte-level or not; merges as "a b" or [a, b]) and Unigram;
+   normalizers BertNormalizer, Lowercase, NFD, NFKD, NFC, NFKC, StripAccents, Strip, Replace
+   (string patterns), Prepend, Precompiled (SentencePiece charsmaps), Sequence; pre-tokenizers
+   BertPreTokenizer, ByteLevel, Metaspace, Whitespace, WhitespaceSplit, Sequence;
+   post-processors BertProcessing, RobertaProcessing, ByteLevel, TemplateProcessing, Sequence;
+   added tokens (special or not, normalized, lstrip/rstrip, single_word); truncation
+   longest_first. Anything else is an error naming it. A vocab.txt BertTokenizer (bl_tokenize
+   above) can sit behind the same interface. Offsets are byte offsets into the text given, -1
+   for the tokens the post-processor adds; the file's padding is ignored. */
+typedef struct bl_tokenizer bl_tokenizer;
+
+enum { BL_TOKENIZER_VOCAB_TXT = 0, BL_TOKENIZER_WORDPIECE = 1, BL_TOKENIZER_BPE = 2,
+       BL_TOKENIZER_UNIGRAM = 3 };
+/* roles of special tokens (bl_tokenizer_special) */
+enum { BL_TOKROLE_CLS = 0, BL_TOKROLE_SEP = 1, BL_TOKROLE_MASK = 2, BL_TOKROLE_PAD = 3,
+       BL_TOKROLE_UNK = 4, BL_TOKROLE_BOS = 5, BL_TOKROLE_EOS = 6, BL_TOKROLE_COUNT = 7 };
+/* bl_tokenizer_display flags */
+enum { BL_TOKD_WORD_START = 1,   /* began with a word-start marker (Ġ, ▁), which was removed */
+       BL_TOKD_CONTINUATION = 2, /* WordPiece continuation ("##" kept) */
+       BL_TOKD_SPECIAL = 4,      /* a special added token */
+       BL_TOKD_PARTIAL = 8 };    /* byte-level bytes that are not whole characters (<0xNN>) */
+
+bl_tokenizer *bl_tokenizer_from_json(const char *json, size_t len, bl_err *e);
+bl_tokenizer *bl_tokenizer_from_vocab(const char *vocab_txt, size_t len, const bl_tok_opts *o, bl_err *e);
+void bl_tokenizer_free(bl_tokenizer *t);
+int bl_tokenizer_kind(const bl_tokenizer *t);          /* BL_TOKENIZER_* */
+/* Encode A (and B when b is not NULL): what the library's encode(a, b) gives with
+   add_special_tokens and truncation to max_len (<= 0: the file's truncation, if any). */
+int bl_tokenizer_encode(const bl_tokenizer *t, const char *a, size_t alen, const char *b, size_t blen,
+                        int max_len, bl_encoding *out, bl_err *e);
+int bl_tokenizer_vocab_size(const bl_tokenizer *t);    /* model vocab plus added tokens */
+const char *bl_tokenizer_token(const bl_tokenizer *t, int id, size_t *len);   /* NULL if none */
+int bl_tokenizer_id(const bl_tokenizer *t, const char *tok, size_t len);     /* -1 if absent */
+int bl_tokenizer_special(const bl_tokenizer *t, int role);                   /* -1 if none */
+/* Readable form of token id for the page, NUL-terminated in buf (whole characters only):
+   byte-level pieces decoded to UTF-8, a leading Ġ/▁ dropped and flagged BL_TOKD_WORD_START.
+   Returns its length or -1. */
+int bl_tokenizer_display(const bl_tokenizer *t, int id, char *buf, size_t cap, int *flags);
+
 /* ---------------------------------------------------------------- model file (model_file.c) */
 typedef struct bl_model bl_model;
 
