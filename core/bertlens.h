@@ -284,11 +284,64 @@ int bl_colormap_index(float v);
 /* PNG (png.c, stb_image_write): writes w×h RGBA. Returns 0 or -1. */
 int bl_write_png(const char *path, const uint8_t *rgba, int w, int h, bl_err *e);
 
+/* ---------------------------------------------------------------- streaming converter
+   (convert_stream.c; natively and in WebAssembly) Hugging Face BERT checkpoint -> weights file,
+   fed the files' bytes as they arrive in chunks of any size, converting each tensor as soon as
+   its bytes have gone by: peak memory is about the converted model plus one row of a tensor.
+   The result is byte-identical to bl_convert_hf (which feeds the files through this).
+   Calls, in this order:
+     bl_conv_set_config            config.json
+     bl_conv_set_tokenizer_file    vocab.txt and/or tokenizer.json (its WordPiece model.vocab and
+                                   BertNormalizer flags), tokenizer_config.json,
+                                   special_tokens_map.json (accepted, not needed)
+     bl_conv_set_index             sharded checkpoints only: model.safetensors.index.json or
+                                   pytorch_model.bin.index.json; bl_conv_file lists the shards
+     for each weights file (model.safetensors, pytorch_model.bin, or every shard):
+       bl_conv_begin_file, bl_conv_push..., bl_conv_end_file
+     bl_conv_finish                the weights file (malloc'd; the caller frees it)
+   Inputs: safetensors F32/F16/BF16; pytorch_model.bin as torch.save writes it (zip + pickle),
+   read by a restricted reader that executes nothing and refuses anything but tensors. Every
+   failure names the file and tensor; after one, every call repeats it. */
+typedef struct bl_conv bl_conv;
+
+typedef struct {
+    int dtype;           /* BL_DT_* of the matrices */
+    size_t max_bytes;    /* memory ceiling: the converted model and its row buffers; 0 = none */
+} bl_conv_opts;
+
+typedef struct {
+    uint64_t bytes;          /* pushed so far, all files */
+    uint64_t file_bytes;     /* pushed into the current (or last) file */
+    int64_t file_total;      /* its announced size, -1 if unknown */
+    int tensors_done;        /* canonical tensors converted */
+    int tensors_total;       /* tensors of the output (0 until the tensor names are known) */
+    size_t mem_bytes;        /* held by the converter now */
+    size_t peak_bytes;       /* at most so far */
+    size_t out_bytes;        /* size of the output being filled (0 until laid out) */
+} bl_conv_progress;
+
+bl_conv *bl_conv_new(const bl_conv_opts *o, bl_err *e);
+void bl_conv_free(bl_conv *c);
+int bl_conv_set_config(bl_conv *c, const char *json, size_t len, bl_err *e);
+/* name: the file's name or path (its last component says which file it is; messages use it) */
+int bl_conv_set_tokenizer_file(bl_conv *c, const char *name, const uint8_t *bytes, size_t len, bl_err *e);
+int bl_conv_set_index(bl_conv *c, const char *name, const char *json, size_t len, bl_err *e);
+/* The weights files the index names, sorted (i from 0); NULL past the end or without an index. */
+const char *bl_conv_file(const bl_conv *c, int i);
+/* total: the file's size in bytes, or -1 if unknown (then truncation shows at bl_conv_end_file). */
+int bl_conv_begin_file(bl_conv *c, const char *name, int64_t total, bl_err *e);
+int bl_conv_push(bl_conv *c, const uint8_t *bytes, size_t n, bl_err *e);
+/* Checks that the file was complete (its announced size, the safetensors data, the zip's end). */
+int bl_conv_end_file(bl_conv *c, bl_err *e);
+int bl_conv_finish(bl_conv *c, uint8_t **out, size_t *len, bl_err *e);
+void bl_conv_get_progress(const bl_conv *c, bl_conv_progress *p);
+
 /* ---------------------------------------------------------------- native only: conversion
    (convert.c, model_io.c; not compiled into the WebAssembly module's exports) */
 
-/* Convert a Hugging Face BERT directory (config.json, model.safetensors, vocab.txt or
-   tokenizer.json, optional tokenizer_config.json) into a weights file. dtype is BL_DT_* of the
+/* Convert a Hugging Face BERT directory (config.json; model.safetensors, sharded safetensors
+   with model.safetensors.index.json, or pytorch_model.bin (sharded with its index); vocab.txt or
+   tokenizer.json; optional tokenizer_config.json) into a weights file, through bl_conv. dtype is BL_DT_* of the
    matrices. shard_mb <= 0: writes out_path. shard_mb > 0: writes parts STEM.part000, ... (each
    at most shard_mb MiB, byte slices of the single file) and a manifest (see weights/FORMAT.md):
    out_path itself when it ends in ".json" (STEM = out_path minus ".json"), else out_path.json

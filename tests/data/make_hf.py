@@ -6,15 +6,25 @@ usage: make_hf.py OUTDIR
 Writes OUTDIR/<case>/ with config.json, model.safetensors (written by hand here: 8-byte LE
 header length + JSON header + raw little-endian data; F32, F16 and BF16, keys with and without
 the "bert." prefix, LayerNorm weight/bias and gamma/beta), vocab.txt or tokenizer.json,
-tokenizer_config.json. Each good case also gets expected.txt: the config the converter must
+tokenizer_config.json. Each good case also gets vocab_expected.txt (the vocab as stored) and expected.txt: the config the converter must
 read and every canonical tensor as float32 (numpy widening of the stored dtype, an
 implementation independent of the C one), values as float.hex():
     config VOCAB HIDDEN LAYERS HEADS INTER MAXPOS TYPES EPS ACT LOWER STRIP CHINESE HAS_MLM TIED
     tensor NAME ROWS COLS
     v1 v2 ...
 Broken cases are the good f32 case with one thing wrong; the C test knows the message each
-must produce. Deterministic (fixed seeds)."""
-import json, os, struct, sys
+must produce. Deterministic (fixed seeds).
+
+The same tensors also go out in the other layouts the converter reads (weights=...):
+  "sharded"     model-0000i-of-00003.safetensors + model.safetensors.index.json
+  "pt"          pytorch_model.bin written by torch's own torch.save (python3-torch), the
+                decoder sharing the word embeddings' storage as in a real BertForMaskedLM and
+                (fuse=True) layer 0's query/key/value as views into one fused storage
+  "pt_sharded"  pytorch_model-0000i-of-00002.bin + pytorch_model.bin.index.json
+Each must convert to the same bytes as the plain safetensors case with the same values.
+Hostile torch files (a pickle that calls os.system, a strided view, the legacy format, a
+truncated or corrupted zip) are written with torch.save as well."""
+import collections, json, os, struct, sys
 import numpy as np
 
 V, H, L, NH, I, P, T = 40, 8, 2, 2, 16, 16, 2
@@ -96,6 +106,63 @@ def write_safetensors(path, tensors, header_patch=None, raw_header=None, length_
         f.write(struct.pack("<Q", n) + h + data)
 
 
+NP = {"F32": "<f4", "F16": "<f2", "BF16": "<i2", "I64": "<i8", "I32": "<i4"}
+
+
+def to_torch(dt, shape, raw):
+    """The exact stored bits as a torch tensor (bf16 via its int16 bit pattern)."""
+    import torch
+    t = torch.from_numpy(np.frombuffer(raw, NP[dt]).copy().reshape(shape))
+    return t.view(torch.bfloat16) if dt == "BF16" else t
+
+
+def write_torch(path, tensors, tie=None, fuse=None, legacy=False):
+    """torch.save of an OrderedDict (what HF's save_pretrained wrote for years). tie: (decoder
+    key, word key) sharing one storage; fuse: keys stored as views into one concatenated tensor."""
+    import torch
+    sd = collections.OrderedDict()
+    for key, dt, shape, raw in tensors:
+        sd[key] = to_torch(dt, shape, raw)
+    if fuse:
+        big = torch.cat([sd[k] for k in fuse], 0)
+        o = 0
+        for k in fuse:
+            n = sd[k].shape[0]
+            sd[k] = big[o:o + n]
+            o += n
+    if tie:
+        sd[tie[0]] = sd[tie[1]]
+    torch.save(sd, path, _use_new_zipfile_serialization=not legacy)
+
+
+def storage_byte(b):
+    """Offset of the first data byte of storage data/0 in a torch.save zip."""
+    import io, zipfile
+    z = zipfile.ZipFile(io.BytesIO(bytes(b)))
+    i = next(i for i in z.infolist() if i.filename.endswith("/data/0"))
+    nlen, xlen = struct.unpack("<HH", bytes(b[i.header_offset + 26:i.header_offset + 30]))
+    return i.header_offset + 30 + nlen + xlen
+
+
+def write_sharded(d, tensors, n, torch_files=False):
+    """Split the tensors into n files and write the HF index next to them."""
+    per = (len(tensors) + n - 1) // n
+    wm, total = {}, 0
+    for i in range(n):
+        part = tensors[i * per:(i + 1) * per]
+        fn = ("pytorch_model-%05d-of-%05d.bin" if torch_files else "model-%05d-of-%05d.safetensors") % (i + 1, n)
+        if torch_files:
+            write_torch(os.path.join(d, fn), part)
+        else:
+            write_safetensors(os.path.join(d, fn), part)
+        for key, dt, shape, raw in part:
+            wm[key] = fn
+            total += len(raw)
+    idx = "pytorch_model.bin.index.json" if torch_files else "model.safetensors.index.json"
+    with open(os.path.join(d, idx), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": wm}, f, indent=2)
+
+
 def hf_key(name, prefix, gamma):
     k = name
     if gamma and "LayerNorm." in k:
@@ -109,7 +176,7 @@ def make(out, case, dtype="F32", prefix=True, gamma=False, has_mlm=True, untied=
          extras=True, vocab_style="txt", tok_config={"do_lower_case": True}, act="gelu", eps=1e-12,
          config_patch=None, drop=None, shape_patch=None, header_patch=None, raw_header=None,
          length_patch=None, vocab_drop=0, dtype_patch=None, nan_in=None, config_raw=None, seed=1,
-         expect=True):
+         expect=True, weights="st", fuse=False, legacy=False, truncate=None, flip=None, strided=None):
     d = os.path.join(out, case)
     os.makedirs(d, exist_ok=True)
     cfg = {"architectures": ["BertForMaskedLM" if has_mlm else "BertModel"], "model_type": "bert",
@@ -166,7 +233,32 @@ def make(out, case, dtype="F32", prefix=True, gamma=False, has_mlm=True, untied=
             raw, _ = encode(np.zeros((2, H), np.float32), dtype)
             tensors.append(("cls.seq_relationship.weight", dtype, (2, H), raw))
     tensors.reverse()   # file order must not matter
-    write_safetensors(os.path.join(d, "model.safetensors"), tensors, header_patch, raw_header, length_patch)
+    if weights == "st":
+        wpath = os.path.join(d, "model.safetensors")
+        write_safetensors(wpath, tensors, header_patch, raw_header, length_patch)
+    elif weights == "sharded":
+        write_sharded(d, tensors, 3)
+    elif weights == "pt_sharded":
+        write_sharded(d, tensors, 2, torch_files=True)
+    else:
+        wpath = os.path.join(d, "pytorch_model.bin")
+        word = hf_key("embeddings.word_embeddings.weight", prefix, False)
+        tie = ("cls.predictions.decoder.weight", word) if has_mlm and not untied else None
+        fz = [hf_key("encoder.layer.0.attention.self.%s.weight" % k, prefix, False)
+              for k in ("query", "key", "value")] if fuse else None
+        write_torch(wpath, tensors, tie=tie, fuse=fz, legacy=legacy)
+        if strided:   # one square matrix saved as a transposed (non-contiguous) view
+            import torch
+            sd = torch.load(wpath)
+            sd[strided] = sd[strided].t()
+            torch.save(sd, wpath)
+    if truncate or flip:
+        b = bytearray(open(wpath, "rb").read())
+        if flip:
+            b[flip(b)] ^= 0x40
+        if truncate:
+            b = b[:truncate(b)]
+        open(wpath, "wb").write(bytes(b))
 
     if expect:
         lower = 1 if tok_config is None and vocab_style != "json" else int((tok_config or {}).get("do_lower_case", True))
@@ -178,6 +270,8 @@ def make(out, case, dtype="F32", prefix=True, gamma=False, has_mlm=True, untied=
             strip = -1 if sa is None else int(sa)
             chinese = int((tok_config or {}).get("tokenize_chinese_chars", True))
         acts = {"gelu": 0, "gelu_new": 1, "relu": 2}
+        with open(os.path.join(d, "vocab_expected.txt"), "w", encoding="utf-8", newline="") as f:
+            f.write("".join(t + "\n" for t in vocab))   # as the weights file stores it
         with open(os.path.join(d, "expected.txt"), "w") as f:
             f.write("config %d %d %d %d %d %d %d %s %d %d %d %d %d %d\n" % (
                 V, H, L, NH, I, P, T, float(np.float32(eps)).hex(), acts[act], lower, strip, chinese,
@@ -235,6 +329,48 @@ def main():
     make(out, "no_vocab", vocab_style="none", **bad)
     make(out, "nan", nan_in="encoder.layer.0.output.LayerNorm.bias", **bad)
     os.makedirs(os.path.join(out, "empty"), exist_ok=True)
+
+    # the same checkpoints in the other layouts (same values as the case named in the comment)
+    make(out, "f32_sharded", "F32", prefix=True, weights="sharded")                     # f32_prefix
+    make(out, "f16_sharded", "F16", prefix=False, gamma=True, has_mlm=False, vocab_style="json",
+         tok_config=None, act="gelu_new", eps=1e-5, seed=2, weights="sharded")          # f16_plain_gamma
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("make_hf.py: no torch (apt install python3-torch): pytorch_model.bin cases skipped")
+        return
+    make(out, "pt_f32", "F32", prefix=True, weights="pt", fuse=True)                    # f32_prefix
+    make(out, "pt_f16", "F16", prefix=False, gamma=True, has_mlm=False, vocab_style="json",
+         tok_config=None, act="gelu_new", eps=1e-5, seed=2, weights="pt")               # f16_plain_gamma
+    make(out, "pt_bf16_untied", "BF16", prefix=True, untied=True, vocab_style="crlf",
+         tok_config={"do_lower_case": False, "strip_accents": True, "tokenize_chinese_chars": False},
+         act="relu", seed=3, weights="pt")                                              # bf16_untied
+    make(out, "pt_sharded", "F32", prefix=True, weights="pt_sharded")                   # f32_prefix
+    make(out, "pt_strided", weights="pt", strided="bert.encoder.layer.1.attention.output.dense.weight", **bad)
+    make(out, "pt_legacy", weights="pt", legacy=True, **bad)
+    make(out, "pt_truncated", weights="pt", truncate=lambda b: len(b) * 2 // 3, **bad)
+    # a byte inside the data of the first storage (data/0)
+    make(out, "pt_corrupt", weights="pt", flip=storage_byte, **bad)
+    make(out, "pt_deflated", weights="pt", **bad)   # the same zip, entries compressed
+    import zipfile
+    src = os.path.join(out, "pt_deflated", "pytorch_model.bin")
+    zi = zipfile.ZipFile(src)
+    ents = [(i.filename, zi.read(i.filename)) for i in zi.infolist()]
+    zi.close()
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as zo:
+        for n, data in ents:
+            zo.writestr(n, data)
+    make(out, "st_truncated", truncate=lambda b: len(b) - 100, **bad)
+    make(out, "st_huge", header_patch=lambda h: h["bert.embeddings.LayerNorm.weight"].update(
+        shape=[1 << 40, 1 << 40, 1 << 40]), **bad)
+    make(out, "st_huge_offsets", header_patch=lambda h: h["cls.predictions.bias"].update(
+        data_offsets=[0, 1 << 62]), **bad)
+
+    class CallsSystem:   # what a malicious checkpoint does: pickle a call to os.system
+        def __reduce__(self):
+            return (os.system, ("echo the pickle ran a command > /dev/null",))
+    make(out, "pt_system", weights="pt", **bad)
+    torch.save({"bert.embeddings.word_embeddings.weight": CallsSystem()}, os.path.join(out, "pt_system", "pytorch_model.bin"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1026 @@
+/* convert_stream.c — the Hugging Face -> bertlens converter, fed bytes as they arrive.
+
+   Natively bl_convert_hf (convert.c) reads a directory through it in 1 MiB chunks; in the
+   browser the worker pushes each fetched chunk. Both get the same bytes out.
+
+   Order of calls: config.json, the tokenizer files, optionally the shard index, then each
+   weights file (begin, push..., end), then finish. Once the config, the vocab and the list of
+   tensor names (from the first header, the pickle or the index) are known, the output is laid
+   out exactly as bl_model_write lays it out (weights/FORMAT.md), every canonical tensor's slot
+   fixed; each tensor is then converted row by row as its bytes go by, in whatever order the
+   file stores them. Peak memory: the output plus one row of the current tensor (plus the
+   safetensors header or the torch pickle), never a whole source tensor.
+
+   The untied-decoder rule (store cls.predictions.decoder.weight only when it differs from the
+   word embeddings) is decided without keeping either: the SHA-256 of both as f32 rows. The
+   decoder is the last tensor of the layout, so dropping it moves the data down by one table
+   entry (128 bytes) and cuts the tail. */
+#include "model/convert_stream.h"
+#include "base/json.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BL_ALIGN 64
+#define BL_HDR_FIXED 64
+#define BL_HDR_SIZE 192
+#define BL_ENTRY 128
+#define BL_ST_MAX_HEADER (100u << 20)
+#define BL_PK_MAX (64u << 20)
+
+enum { K_NONE, K_ST, K_PT };
+enum { ST_LEN, ST_HDR, ST_DATA };
+
+typedef struct {
+    char name[96];
+    int rows, cols, matrix, kind, dt;   /* dt: BL_DT_* stored */
+    char *src;            /* chosen source name (owned), NULL = absent */
+    int file;             /* index file that holds it (-1: no index) */
+    uint64_t off, soff, end;
+    int sink;             /* 1 once a file has provided it */
+    int filled;
+} bl_cslot;
+
+typedef struct {
+    int slot, storage;
+    uint64_t begin, end;
+    int dtype, esize;
+    uint8_t *row;         /* one source row while it is incomplete */
+    size_t rowfill;
+    int r, done;
+    const char *src;      /* the slot's source name (messages) */
+} bl_sink;
+
+struct bl_conv {
+    bl_conv_opts o;
+    int failed;
+    bl_err err;                 /* the first error, repeated by every later call */
+    int have_config;
+    bl_config cfg;
+    /* tokenizer files as given, until the vocab is resolved */
+    uint8_t *tf[3];             /* vocab.txt, tokenizer.json, tokenizer_config.json */
+    size_t tfl[3];
+    char *tfn[3];
+    char *vocab;                /* tokens each followed by '\n' */
+    size_t vlen;
+    int prepared;
+    /* the index: tensor name -> file */
+    int have_index;
+    char *index_name;
+    char **inv;                 /* inventory of tensor names */
+    int *inv_file;
+    int ninv;
+    char **files;
+    int nfiles;
+    int *file_seen;
+    int nweights;               /* weights files begun */
+    /* layout */
+    int laid_out;
+    bl_cslot *slots;
+    int nslots, word_slot, dec_slot, tensors_done, tensors_total;
+    uint8_t *out;
+    size_t out_len;
+    uint64_t toff, doff;
+    bl_sha256_ctx hw, hd;
+    int hash_dec, dec_same_source;
+    float *rowf;
+    size_t rowf_cap;
+    /* the current file */
+    int kind, in_file, file_index;
+    char fname[512];
+    int64_t total;
+    uint64_t got, bytes;
+    /* safetensors */
+    int st_state;
+    uint8_t lenb[8];
+    int nlen;
+    uint64_t hl, max_end, data_pos;
+    uint8_t *hdr;
+    size_t nhdr;
+    /* torch zip */
+    bl_zip *zip;
+    bl_pk_result pk;
+    int have_pk, cur_storage;
+    uint64_t storage_pos;
+    int *storage_seen;
+    char prefix[256];
+    int entry_kind;             /* 1 data.pkl, 2 storage, 3 byteorder, 0 other */
+    /* sinks of the current file, sorted by (storage, begin) */
+    bl_sink *sinks;
+    int nsinks, sb, se, first;
+    size_t mem, peak;
+};
+
+/* ---------------------------------------------------------------- small helpers */
+static void wr32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void wr64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static uint64_t rd64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+static uint64_t align64(uint64_t x) { return (x + (BL_ALIGN - 1)) & ~(uint64_t)(BL_ALIGN - 1); }
+static uint64_t dt_size(int dt) { return dt == BL_DT_F32 ? 4 : dt == BL_DT_F16 ? 2 : 1; }
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static char *dup_str(const char *s) {
+    char *d = malloc(strlen(s) + 1);
+    if (d) strcpy(d, s);
+    return d;
+}
+
+/* Record the first error: every later call repeats it. */
+static int cfail(bl_conv *c, bl_err *e) {
+    c->failed = 1;
+    if (e) c->err = *e;
+    return -1;
+}
+
+static int cfailed(const bl_conv *c, bl_err *e) {
+    if (e) *e = c->err;
+    return -1;
+}
+
+static void mem_add(bl_conv *c, long long d) {
+    c->mem = (size_t)((long long)c->mem + d);
+    if (c->mem > c->peak) c->peak = c->mem;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+bl_conv *bl_conv_new(const bl_conv_opts *o, bl_err *e) {
+    int dt = o ? o->dtype : BL_DT_I8;
+    if (dt < BL_DT_F32 || dt > BL_DT_I8) { bl_fail(e, "unknown dtype %d", dt); return NULL; }
+    bl_conv *c = calloc(1, sizeof *c);
+    if (!c) { bl_fail(e, "out of memory"); return NULL; }
+    if (o) c->o = *o;
+    c->o.dtype = dt;
+    c->word_slot = c->dec_slot = -1;
+    c->total = -1;
+    return c;
+}
+
+static void free_file_state(bl_conv *c) {
+    for (int i = 0; i < c->nsinks; i++) free(c->sinks[i].row);
+    free(c->sinks);
+    c->sinks = NULL;
+    c->nsinks = c->sb = c->se = c->first = 0;
+    free(c->hdr);
+    c->hdr = NULL;
+    bl_zip_free(c->zip);
+    c->zip = NULL;
+    bl_pk_result_free(&c->pk);
+    c->have_pk = 0;
+    free(c->storage_seen);
+    c->storage_seen = NULL;
+    c->in_file = 0;
+}
+
+void bl_conv_free(bl_conv *c) {
+    if (!c) return;
+    free_file_state(c);
+    for (int i = 0; i < 3; i++) { free(c->tf[i]); free(c->tfn[i]); }
+    free(c->vocab);
+    free(c->index_name);
+    for (int i = 0; i < c->ninv; i++) free(c->inv[i]);
+    free(c->inv);
+    free(c->inv_file);
+    for (int i = 0; i < c->nfiles; i++) free(c->files[i]);
+    free(c->files);
+    free(c->file_seen);
+    for (int i = 0; i < c->nslots; i++) free(c->slots[i].src);
+    free(c->slots);
+    free(c->out);
+    free(c->rowf);
+    free(c);
+}
+
+void bl_conv_get_progress(const bl_conv *c, bl_conv_progress *p) {
+    memset(p, 0, sizeof *p);
+    p->bytes = c->bytes;
+    p->file_bytes = c->got;
+    p->file_total = c->total;
+    p->tensors_done = c->tensors_done;
+    p->tensors_total = c->tensors_total;
+    p->mem_bytes = c->mem + bl_zip_buffered(c->zip);
+    p->peak_bytes = c->peak > p->mem_bytes ? c->peak : p->mem_bytes;
+    p->out_bytes = c->out_len;
+}
+
+const char *bl_conv_file(const bl_conv *c, int i) {
+    return i >= 0 && i < c->nfiles ? c->files[i] : NULL;
+}
+
+/* ---------------------------------------------------------------- config.json */
+static int cfg_int(const bl_json *j, const char *key, int *out, bl_err *e) {
+    const bl_json *v = bl_json_get(j, key);
+    if (!v) return bl_fail(e, "config.json: missing field '%s'", key);
+    if (v->type != BL_JSON_NUM || !v->is_int || v->i64 < 1 || v->i64 > 0x7fffffff)
+        return bl_fail(e, "config.json: field '%s' must be a positive integer", key);
+    *out = (int)v->i64;
+    return 0;
+}
+
+int bl_conv_set_config(bl_conv *c, const char *json, size_t len, bl_err *e) {
+    if (c->failed) return cfailed(c, e);
+    if (c->have_config) { bl_fail(e, "config.json given twice"); return cfail(c, e); }
+    bl_err je;
+    bl_json *j = bl_json_parse(json, len, &je);
+    if (!j) { bl_fail(e, "config.json: %s", je.msg); return cfail(c, e); }
+    bl_config *cf = &c->cfg;
+    int rc = -1;
+    if (j->type != BL_JSON_OBJ) { bl_fail(e, "config.json: not a JSON object"); goto done; }
+    const char *mt = bl_json_get_str(j, "model_type");
+    const bl_json *arch = bl_json_get(j, "architectures");
+    int bert_arch = 0;
+    for (const bl_json *a = arch && arch->type == BL_JSON_ARR ? arch->child : NULL; a; a = a->next)
+        if (a->type == BL_JSON_STR && !strncmp(a->str, "Bert", 4)) bert_arch = 1;
+    if (mt && strcmp(mt, "bert")) {
+        bl_fail(e, "config.json: model_type is '%.60s', not 'bert' (this converter reads BERT models only)", mt);
+        goto done;
+    }
+    if (!mt && !bert_arch) { bl_fail(e, "config.json: not a BERT config (no model_type \"bert\" and no Bert* architecture)"); goto done; }
+    if (cfg_int(j, "vocab_size", &cf->vocab_size, e) < 0 || cfg_int(j, "hidden_size", &cf->hidden, e) < 0 ||
+        cfg_int(j, "num_hidden_layers", &cf->layers, e) < 0 || cfg_int(j, "num_attention_heads", &cf->heads, e) < 0 ||
+        cfg_int(j, "intermediate_size", &cf->intermediate, e) < 0 ||
+        cfg_int(j, "max_position_embeddings", &cf->max_pos, e) < 0 || cfg_int(j, "type_vocab_size", &cf->type_vocab, e) < 0)
+        goto done;
+    const bl_json *eps = bl_json_get(j, "layer_norm_eps");
+    cf->ln_eps = 1e-12f;
+    if (eps) {
+        if (eps->type != BL_JSON_NUM || !(eps->num > 0 && eps->num < 1)) {
+            bl_fail(e, "config.json: layer_norm_eps must be a number in (0, 1)");
+            goto done;
+        }
+        cf->ln_eps = (float)eps->num;
+    }
+    const bl_json *act = bl_json_get(j, "hidden_act");
+    const char *as = act && act->type == BL_JSON_STR ? act->str : act ? "" : "gelu";
+    if (!strcmp(as, "gelu")) cf->act = BL_ACT_GELU;
+    else if (!strcmp(as, "gelu_new") || !strcmp(as, "gelu_pytorch_tanh")) cf->act = BL_ACT_GELU_TANH;
+    else if (!strcmp(as, "relu")) cf->act = BL_ACT_RELU;
+    else { bl_fail(e, "config.json: unsupported hidden_act '%.60s' (gelu, gelu_new, relu)", as); goto done; }
+    const char *pe = bl_json_get_str(j, "position_embedding_type");
+    if (pe && strcmp(pe, "absolute")) {
+        bl_fail(e, "config.json: unsupported position_embedding_type '%.60s' (absolute only)", pe);
+        goto done;
+    }
+    cf->lowercase = 1;        /* BertTokenizer defaults, until the tokenizer files say otherwise */
+    cf->strip_accents = -1;
+    cf->chinese_chars = 1;
+    bl_err ce;
+    if (bl_config_check(cf, &ce) < 0) { bl_fail(e, "config.json: %s", ce.msg); goto done; }
+    c->have_config = 1;
+    rc = 0;
+done:
+    bl_json_free(j);
+    return rc < 0 ? cfail(c, e) : 0;
+}
+
+/* ---------------------------------------------------------------- tokenizer files */
+int bl_conv_set_tokenizer_file(bl_conv *c, const char *name, const uint8_t *bytes, size_t len, bl_err *e) {
+    if (c->failed) return cfailed(c, e);
+    const char *b = base_name(name);
+    int k = !strcmp(b, "vocab.txt") ? 0 : !strcmp(b, "tokenizer.json") ? 1 : !strcmp(b, "tokenizer_config.json") ? 2
+          : !strcmp(b, "special_tokens_map.json") ? 3 : -1;
+    if (k < 0) {
+        bl_fail(e, "%s: not a tokenizer file (vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json)", name);
+        return cfail(c, e);
+    }
+    if (c->prepared) { bl_fail(e, "%s: the tokenizer files must come before the weights", name); return cfail(c, e); }
+    if (k == 3) return 0;   /* BertTokenizer's special tokens are fixed ([CLS], [SEP], [MASK], ...) */
+    if (len > (256u << 20)) { bl_fail(e, "%s: %zu bytes is too large for a tokenizer file", name, len); return cfail(c, e); }
+    free(c->tf[k]);
+    free(c->tfn[k]);
+    c->tf[k] = malloc(len + 1);
+    c->tfn[k] = dup_str(name);
+    if (!c->tf[k] || !c->tfn[k]) { bl_fail(e, "%s: out of memory", name); return cfail(c, e); }
+    if (len) memcpy(c->tf[k], bytes, len);
+    c->tf[k][len] = 0;
+    c->tfl[k] = len;
+    return 0;
+}
+
+static bl_json *tok_json(bl_conv *c, int k, bl_err *e) {
+    bl_err je;
+    bl_json *j = bl_json_parse((const char *)c->tf[k], c->tfl[k], &je);
+    if (!j) bl_fail(e, "%s: %s", c->tfn[k], je.msg);
+    else if (j->type != BL_JSON_OBJ) { bl_fail(e, "%s: not a JSON object", c->tfn[k]); bl_json_free(j); j = NULL; }
+    return j;
+}
+
+static int json_flag(const bl_json *j, const char *path, const char *key, int *out, int allow_null, bl_err *e) {
+    const bl_json *v = bl_json_get(j, key);
+    if (!v) return 0;
+    if (v->type == BL_JSON_BOOL) { *out = v->boolean; return 0; }
+    if (allow_null && v->type == BL_JSON_NULL) { *out = -1; return 0; }
+    return bl_fail(e, "%s: '%s' must be true or false%s", path, key, allow_null ? " or null" : "");
+}
+
+/* The tokenizer flags (tokenizer_config.json, else tokenizer.json's BertNormalizer) and the
+   vocab (vocab.txt, else tokenizer.json's model.vocab), as bertlens stores them. */
+static int prepare(bl_conv *c, bl_err *e) {
+    if (c->prepared) return 0;
+    if (!c->have_config) return bl_fail(e, "config.json must be given before the weights");
+    bl_config *cf = &c->cfg;
+    if (c->tf[2]) {
+        bl_json *j = tok_json(c, 2, e);
+        if (!j) return -1;
+        int rc = json_flag(j, c->tfn[2], "do_lower_case", &cf->lowercase, 0, e) < 0 ||
+                 json_flag(j, c->tfn[2], "strip_accents", &cf->strip_accents, 1, e) < 0 ||
+                 json_flag(j, c->tfn[2], "tokenize_chinese_chars", &cf->chinese_chars, 0, e) < 0 ? -1 : 0;
+        bl_json_free(j);
+        if (rc < 0) return -1;
+    } else if (c->tf[1]) {
+        bl_json *j = tok_json(c, 1, e);
+        if (!j) return -1;
+        const bl_json *nz = bl_json_get(j, "normalizer");
+        const char *t = bl_json_get_str(nz, "type");
+        int rc = 0;
+        if (t && !strcmp(t, "BertNormalizer"))
+            rc = json_flag(nz, c->tfn[1], "lowercase", &cf->lowercase, 0, e) < 0 ||
+                 json_flag(nz, c->tfn[1], "strip_accents", &cf->strip_accents, 1, e) < 0 ||
+                 json_flag(nz, c->tfn[1], "handle_chinese_chars", &cf->chinese_chars, 0, e) < 0 ? -1 : 0;
+        bl_json_free(j);
+        if (rc < 0) return -1;
+    }
+    int count = 0;
+    const char *vname;
+    if (c->tf[0]) {
+        /* lines end in \n, \r\n or \r (Python's universal newlines, as HF's load_vocab reads) */
+        const uint8_t *b = c->tf[0];
+        size_t n = c->tfl[0], o = 0;
+        vname = c->tfn[0];
+        char *v = malloc(n + 2);
+        if (!v) return bl_fail(e, "%s: out of memory", vname);
+        for (size_t i = 0; i < n; i++) {
+            if (b[i] == '\r' || b[i] == '\n') {
+                if (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
+                v[o++] = '\n';
+                count++;
+            } else v[o++] = (char)b[i];
+        }
+        if (n && b[n - 1] != '\n' && b[n - 1] != '\r') { v[o++] = '\n'; count++; }
+        c->vocab = v;
+        c->vlen = o;
+    } else if (c->tf[1]) {
+        vname = c->tfn[1];
+        bl_json *j = tok_json(c, 1, e);
+        if (!j) return -1;
+        const bl_json *voc = bl_json_get(bl_json_get(j, "model"), "vocab");
+        if (!voc || voc->type != BL_JSON_OBJ || voc->n < 1) {
+            bl_json_free(j);
+            return bl_fail(e, "%s: no model.vocab object (not a WordPiece tokenizer)", vname);
+        }
+        const bl_json **by_id = calloc((size_t)voc->n, sizeof *by_id);
+        size_t total = 0;
+        int rc = -1;
+        if (!by_id) { bl_fail(e, "%s: out of memory", vname); goto vdone; }
+        for (const bl_json *t = voc->child; t; t = t->next) {
+            if (t->type != BL_JSON_NUM || !t->is_int || t->i64 < 0 || t->i64 >= voc->n || by_id[t->i64]) {
+                bl_fail(e, "%s: model.vocab ids must be 0..%d, each once (token '%.60s')", vname, voc->n - 1, t->key);
+                goto vdone;
+            }
+            if (memchr(t->key, '\n', t->key_len) || memchr(t->key, '\r', t->key_len) || strlen(t->key) != t->key_len) {
+                bl_fail(e, "%s: vocab token %lld contains a line break or NUL", vname, t->i64);
+                goto vdone;
+            }
+            by_id[t->i64] = t;
+            total += t->key_len + 1;
+        }
+        char *v = malloc(total + 1);
+        if (!v) { bl_fail(e, "%s: out of memory", vname); goto vdone; }
+        size_t o = 0;
+        for (int i = 0; i < voc->n; i++) {
+            memcpy(v + o, by_id[i]->key, by_id[i]->key_len);
+            o += by_id[i]->key_len;
+            v[o++] = '\n';
+        }
+        c->vocab = v;
+        c->vlen = o;
+        count = voc->n;
+        rc = 0;
+    vdone:
+        free(by_id);
+        bl_json_free(j);
+        if (rc < 0) return -1;
+    } else {
+        return bl_fail(e, "no vocab.txt or tokenizer.json: the tokenizer must be given before the weights");
+    }
+    if (count != cf->vocab_size)
+        return bl_fail(e, "%s has %d tokens, config.json vocab_size is %d", vname, count, cf->vocab_size);
+    for (int k = 0; k < 3; k++) { free(c->tf[k]); c->tf[k] = NULL; }
+    c->prepared = 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the shard index */
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int bl_conv_set_index(bl_conv *c, const char *name, const char *json, size_t len, bl_err *e) {
+    if (c->failed) return cfailed(c, e);
+    if (c->have_index || c->nweights) { bl_fail(e, "%s: the index must come once, before the weights", name); return cfail(c, e); }
+    bl_err je;
+    bl_json *j = bl_json_parse(json, len, &je);
+    if (!j) { bl_fail(e, "%s: %s", name, je.msg); return cfail(c, e); }
+    const bl_json *wm = bl_json_get(j, "weight_map");
+    int rc = -1;
+    if (!wm || wm->type != BL_JSON_OBJ || wm->n < 1) { bl_fail(e, "%s: no \"weight_map\" object", name); goto done; }
+    c->inv = calloc((size_t)wm->n, sizeof *c->inv);
+    c->inv_file = calloc((size_t)wm->n, sizeof *c->inv_file);
+    c->files = calloc((size_t)wm->n, sizeof *c->files);
+    c->index_name = dup_str(name);
+    if (!c->inv || !c->inv_file || !c->files || !c->index_name) { bl_fail(e, "%s: out of memory", name); goto done; }
+    for (const bl_json *t = wm->child; t; t = t->next) {
+        const char *f = bl_json_str(t);
+        if (!f || strlen(f) != t->len || !*f || strchr(f, '/') || strchr(f, '\\') || !strcmp(f, ".") || !strcmp(f, "..") ||
+            strlen(f) > 200 || !(ends_with(f, ".safetensors") || ends_with(f, ".bin"))) {
+            bl_fail(e, "%s: weight_map['%.80s'] is not a .safetensors or .bin file name", name, t->key);
+            goto done;
+        }
+        if (strlen(t->key) != t->key_len) { bl_fail(e, "%s: a tensor name contains a NUL byte", name); goto done; }
+        int fi = -1;
+        for (int i = 0; i < c->nfiles; i++)
+            if (!strcmp(c->files[i], f)) fi = i;
+        if (fi < 0) {
+            if (!(c->files[c->nfiles] = dup_str(f))) { bl_fail(e, "%s: out of memory", name); goto done; }
+            c->nfiles++;
+        }
+        if (!(c->inv[c->ninv] = dup_str(t->key))) { bl_fail(e, "%s: out of memory", name); goto done; }
+        c->ninv++;
+    }
+    qsort(c->files, (size_t)c->nfiles, sizeof *c->files, name_cmp);
+    int k = 0;
+    for (const bl_json *t = wm->child; t; t = t->next, k++)
+        for (int i = 0; i < c->nfiles; i++)
+            if (!strcmp(c->files[i], t->str)) c->inv_file[k] = i;
+    c->file_seen = calloc((size_t)c->nfiles, sizeof *c->file_seen);
+    if (!c->file_seen) { bl_fail(e, "%s: out of memory", name); goto done; }
+    c->have_index = 1;
+    rc = 0;
+done:
+    bl_json_free(j);
+    return rc < 0 ? cfail(c, e) : 0;
+}
+
+/* ---------------------------------------------------------------- layout */
+static int inv_find(const bl_conv *c, const char *n) {
+    for (int i = 0; i < c->ninv; i++)
+        if (!strcmp(c->inv[i], n)) return i;
+    return -1;
+}
+
+/* A canonical name under any of the HF spellings, in this order: as is, with "bert.", then
+   LayerNorm gamma/beta for weight/bias (the first spelling present wins). */
+static int inv_lookup(const bl_conv *c, const char *canon) {
+    char alt[160];
+    const char *ln = strstr(canon, "LayerNorm.");
+    for (int pre = 0; pre < 2; pre++)
+        for (int gb = 0; gb < 2; gb++) {
+            if (gb && !ln) continue;
+            snprintf(alt, sizeof alt, "%s%s", pre ? "bert." : "", canon);
+            if (gb) {
+                char *p = strstr(alt, "LayerNorm.") + 10;
+                strcpy(p, !strcmp(p, "weight") ? "gamma" : "beta");
+            }
+            int i = inv_find(c, alt);
+            if (i >= 0) return i;
+        }
+    return -1;
+}
+
+static void put_header(bl_conv *c, int nt, uint64_t size) {
+    uint8_t *b = c->out, *cb = b + BL_HDR_FIXED;
+    const bl_config *f = &c->cfg;
+    memcpy(b, "BERTLENS", 8);
+    wr32(b + 8, 1);
+    wr64(b + 16, size);
+    uint32_t v[15] = {(uint32_t)f->vocab_size, (uint32_t)f->hidden, (uint32_t)f->layers, (uint32_t)f->heads,
+                      (uint32_t)f->intermediate, (uint32_t)f->max_pos, (uint32_t)f->type_vocab, 0,
+                      (uint32_t)f->act, (uint32_t)f->lowercase, (uint32_t)f->strip_accents,
+                      (uint32_t)f->chinese_chars, (uint32_t)f->has_mlm, (uint32_t)c->o.dtype, (uint32_t)nt};
+    memcpy(&v[7], &f->ln_eps, 4);
+    for (int i = 0; i < 15; i++) wr32(cb + 4 * i, v[i]);
+    wr64(b + 128, BL_HDR_SIZE);
+    wr64(b + 136, c->vlen);
+    wr64(b + 144, c->toff);
+    wr64(b + 152, c->doff);
+}
+
+/* The inventory of names is known: choose each canonical tensor's source and place it. */
+static int layout(bl_conv *c, const char *where, bl_err *e) {
+    bl_config *cf = &c->cfg;
+    cf->has_mlm = inv_lookup(c, "cls.predictions.transform.dense.weight") >= 0;
+    bl_err ce;
+    if (bl_config_check(cf, &ce) < 0) return bl_fail(e, "config.json: %s", ce.msg);
+    int cap = 11 + 16 * cf->layers;
+    c->slots = calloc((size_t)cap, sizeof *c->slots);
+    if (!c->slots) return bl_fail(e, "out of memory");
+    char name[96];
+    int rows, cols, kind;
+    for (int i = 0; bl_canonical_tensor(cf, i, name, sizeof name, &rows, &cols, &kind) == 0; i++) {
+        if (kind != 0 && !cf->has_mlm) continue;
+        int s = inv_lookup(c, name);
+        if (s < 0 && !strcmp(name, "cls.predictions.bias")) s = inv_find(c, "cls.predictions.decoder.bias");
+        if (s < 0) {
+            if (kind == 2) continue;   /* decoder absent: tied */
+            return bl_fail(e, "%s: missing tensor '%s' (also tried the bert. prefix%s)", where, name,
+                           strstr(name, "LayerNorm.") ? " and gamma/beta" : "");
+        }
+        bl_cslot *sl = &c->slots[c->nslots];
+        snprintf(sl->name, sizeof sl->name, "%s", name);
+        sl->rows = rows;
+        sl->cols = cols;
+        sl->kind = kind;
+        sl->matrix = bl_tensor_is_matrix(name);
+        sl->dt = sl->matrix ? c->o.dtype : BL_DT_F32;
+        sl->src = dup_str(c->inv[s]);
+        sl->file = c->have_index ? c->inv_file[s] : -1;
+        if (!sl->src) return bl_fail(e, "out of memory");
+        if (!strcmp(name, "embeddings.word_embeddings.weight")) c->word_slot = c->nslots;
+        if (kind == 2) c->dec_slot = c->nslots;
+        c->nslots++;
+    }
+    /* the same layout as bl_model_write */
+    c->toff = align64(BL_HDR_SIZE + c->vlen);
+    c->doff = align64(c->toff + (uint64_t)c->nslots * BL_ENTRY);
+    uint64_t pos = c->doff;
+    size_t maxrow = 0;
+    for (int i = 0; i < c->nslots; i++) {
+        bl_cslot *s = &c->slots[i];
+        pos = align64(pos);
+        s->off = pos;
+        pos += (uint64_t)s->rows * (uint64_t)s->cols * dt_size(s->dt);
+        if (s->dt == BL_DT_I8) {
+            pos = align64(pos);
+            s->soff = pos;
+            pos += (uint64_t)s->rows * 4;
+        }
+        s->end = pos;
+        if ((size_t)s->cols > maxrow) maxrow = (size_t)s->cols;
+    }
+    /* one source row (at most 4 bytes an element) and its f32 widening */
+    uint64_t need = pos + 8 * (uint64_t)maxrow;
+    if (pos > (uint64_t)SIZE_MAX / 2 || (c->o.max_bytes && need > c->o.max_bytes))
+        return bl_fail(e, "the converted model needs %.1f MB, above the limit of %.1f MB", (double)need / 1048576.0,
+                       (double)c->o.max_bytes / 1048576.0);
+    c->out = calloc(1, (size_t)pos);
+    c->rowf = malloc(sizeof(float) * (maxrow ? maxrow : 1));
+    if (!c->out || !c->rowf)
+        return bl_fail(e, "out of memory for the converted model (%.1f MB)", (double)pos / 1048576.0);
+    c->rowf_cap = maxrow;
+    c->out_len = (size_t)pos;
+    mem_add(c, (long long)pos + (long long)(4 * maxrow));
+    put_header(c, c->nslots, pos);
+    if (c->vlen) memcpy(c->out + BL_HDR_SIZE, c->vocab, c->vlen);
+    for (int i = 0; i < c->nslots; i++) {
+        const bl_cslot *s = &c->slots[i];
+        uint8_t *te = c->out + c->toff + (size_t)i * BL_ENTRY;
+        memcpy(te, s->name, strlen(s->name));
+        wr32(te + 96, (uint32_t)s->dt);
+        wr32(te + 100, (uint32_t)s->rows);
+        wr32(te + 104, (uint32_t)s->cols);
+        wr64(te + 112, s->off);
+        wr64(te + 120, s->soff);
+    }
+    c->tensors_total = c->nslots;
+    bl_sha256_init(&c->hw);
+    bl_sha256_init(&c->hd);
+    c->laid_out = 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sinks: tensors being converted */
+static int sink_cmp(const void *a, const void *b) {
+    const bl_sink *x = a, *y = b;
+    if (x->storage != y->storage) return x->storage < y->storage ? -1 : 1;
+    return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : x->slot - y->slot;
+}
+
+static void shape_str(const bl_src_tensor *t, char *got, size_t n) {
+    snprintf(got, n, "[");
+    for (int i = 0; i < t->ndim; i++)
+        snprintf(got + strlen(got), n - strlen(got), "%s%lld", i ? ", " : "", (long long)t->shape[i]);
+    snprintf(got + strlen(got), n - strlen(got), "]");
+}
+
+/* A file's tensors are known: attach a sink to every slot whose source is among them, after
+   checking its shape and dtype (in canonical order, so the first problem is reported). */
+static int attach(bl_conv *c, const bl_src_tensor *t, int n, bl_err *e) {
+    c->sinks = calloc((size_t)c->nslots + 1, sizeof *c->sinks);
+    if (!c->sinks) return bl_fail(e, "%s: out of memory", c->fname);
+    for (int i = 0; i < c->nslots; i++) {
+        bl_cslot *s = &c->slots[i];
+        const bl_src_tensor *st = NULL;
+        for (int k = 0; k < n && !st; k++)
+            if (!strcmp(t[k].name, s->src)) st = &t[k];
+        if (!st) {
+            if (c->have_index && s->file == c->file_index)
+                return bl_fail(e, "%s: tensor '%s' is listed in %s but not in the file", c->fname, s->src, c->index_name);
+            continue;
+        }
+        if (s->sink) return bl_fail(e, "%s: tensor '%s' was already read from another file", c->fname, s->src);
+        int vector = !s->matrix;
+        int ok = vector ? st->ndim == 1 && st->shape[0] == s->cols
+                        : st->ndim == 2 && st->shape[0] == s->rows && st->shape[1] == s->cols;
+        if (!ok) {
+            char got[160];
+            shape_str(st, got, sizeof got);
+            if (vector) return bl_fail(e, "%s: tensor '%s': expected shape [%d], got %s", c->fname, st->name, s->cols, got);
+            return bl_fail(e, "%s: tensor '%s': expected shape [%d, %d], got %s", c->fname, st->name, s->rows, s->cols, got);
+        }
+        if (st->dtype == BL_SRC_OTHER)
+            return bl_fail(e, "%s: tensor '%s': dtype %s is not supported (F32, F16, BF16)", c->fname, st->name, st->dtname);
+        bl_sink *k = &c->sinks[c->nsinks++];
+        k->slot = i;
+        k->storage = st->storage;
+        k->begin = st->begin;
+        k->end = st->end;
+        k->dtype = st->dtype;
+        k->esize = st->esize;
+        k->src = s->src;
+        s->sink = 1;
+    }
+    qsort(c->sinks, (size_t)c->nsinks, sizeof *c->sinks, sink_cmp);
+    /* the decoder read from the very bytes of the word embeddings (torch's shared storage) is
+       tied without hashing either */
+    if (c->dec_slot >= 0 && c->word_slot >= 0) {
+        const bl_sink *w = NULL, *d = NULL;
+        for (int i = 0; i < c->nsinks; i++) {
+            if (c->sinks[i].slot == c->word_slot) w = &c->sinks[i];
+            if (c->sinks[i].slot == c->dec_slot) d = &c->sinks[i];
+        }
+        if (w && d && w->storage == d->storage && w->storage >= 0 && w->begin == d->begin && w->end == d->end &&
+            w->dtype == d->dtype)
+            c->dec_same_source = 1;
+    }
+    c->hash_dec = c->dec_slot >= 0 && !c->dec_same_source;
+    return 0;
+}
+
+/* One complete source row of sink k: widen to f32, check, hash, store. */
+static int put_row(bl_conv *c, bl_sink *k, const uint8_t *p, bl_err *e) {
+    bl_cslot *s = &c->slots[k->slot];
+    int n = s->cols;
+    float *f = c->rowf;
+    if (k->dtype == BL_SRC_F32) memcpy(f, p, 4 * (size_t)n);   /* little-endian host (model_file.c) */
+    else if (k->dtype == BL_SRC_F16)
+        for (int i = 0; i < n; i++) f[i] = bl_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+    else
+        for (int i = 0; i < n; i++) {
+            uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16;   /* bf16: the top half of an f32 */
+            memcpy(&f[i], &u, 4);
+        }
+    for (int i = 0; i < n; i++)
+        if (!isfinite(f[i]))
+            return bl_fail(e, "%s: tensor '%s': element %zu is NaN or infinite", c->fname, k->src,
+                           (size_t)k->r * (size_t)n + (size_t)i);
+    if (c->hash_dec && k->slot == c->word_slot) bl_sha256_update(&c->hw, f, 4 * (size_t)n);
+    if (c->hash_dec && k->slot == c->dec_slot) bl_sha256_update(&c->hd, f, 4 * (size_t)n);
+    uint8_t *d = c->out + s->off + (size_t)k->r * (size_t)n * dt_size(s->dt);
+    if (s->dt == BL_DT_F32) memcpy(d, f, 4 * (size_t)n);
+    else if (s->dt == BL_DT_F16)
+        for (int i = 0; i < n; i++) {
+            uint16_t h = bl_f32_to_f16(f[i]);
+            d[2 * i] = (uint8_t)h;
+            d[2 * i + 1] = (uint8_t)(h >> 8);
+        }
+    else {
+        float sc;
+        bl_quantize_row(f, n, (int8_t *)d, &sc);
+        memcpy(c->out + s->soff + 4 * (size_t)k->r, &sc, 4);
+    }
+    if (++k->r == s->rows) {
+        k->done = 1;
+        s->filled = 1;
+        c->tensors_done++;
+        if (k->row) { free(k->row); k->row = NULL; mem_add(c, -(long long)((size_t)n * (size_t)k->esize)); }
+    }
+    return 0;
+}
+
+static int sink_bytes(bl_conv *c, bl_sink *k, const uint8_t *p, size_t n, bl_err *e) {
+    size_t rb = (size_t)c->slots[k->slot].cols * (size_t)k->esize;
+    while (n > 0 && !k->done) {
+        if (k->rowfill == 0 && n >= rb) {   /* a whole row in the chunk: no copy */
+            if (put_row(c, k, p, e) < 0) return -1;
+            p += rb;
+            n -= rb;
+            continue;
+        }
+        if (!k->row) {
+            if (!(k->row = malloc(rb))) return bl_fail(e, "%s: out of memory", c->fname);
+            mem_add(c, (long long)rb);
+        }
+        size_t t = rb - k->rowfill < n ? rb - k->rowfill : n;
+        memcpy(k->row + k->rowfill, p, t);
+        k->rowfill += t;
+        p += t;
+        n -= t;
+        if (k->rowfill == rb) {
+            k->rowfill = 0;
+            if (put_row(c, k, k->row, e) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* Bytes [pos, pos+n) of the stream that sinks [sb, se) read from. */
+static int feed(bl_conv *c, uint64_t pos, const uint8_t *p, size_t n, bl_err *e) {
+    uint64_t end = pos + n;
+    for (int i = c->first; i < c->se && c->sinks[i].begin < end; i++) {
+        bl_sink *k = &c->sinks[i];
+        if (k->done || k->end <= pos) continue;
+        uint64_t lo = k->begin > pos ? k->begin : pos, hi = k->end < end ? k->end : end;
+        if (sink_bytes(c, k, p + (lo - pos), (size_t)(hi - lo), e) < 0) return -1;
+    }
+    while (c->first < c->se && c->sinks[c->first].done) c->first++;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- files */
+static int zip_begin(void *user, const char *name, int64_t *size, int *buffer, bl_err *e);
+static int zip_data(void *user, const uint8_t *p, size_t n, bl_err *e);
+static int zip_end(void *user, const uint8_t *whole, size_t n, bl_err *e);
+
+static int use_inventory(bl_conv *c, const bl_src_tensor *t, int n, bl_err *e) {
+    if (c->laid_out) return 0;
+    c->inv = calloc((size_t)n + 1, sizeof *c->inv);
+    if (!c->inv) return bl_fail(e, "out of memory");
+    for (int i = 0; i < n; i++) {
+        if (!(c->inv[i] = dup_str(t[i].name))) return bl_fail(e, "out of memory");
+        c->ninv++;
+    }
+    return layout(c, c->fname, e);
+}
+
+int bl_conv_begin_file(bl_conv *c, const char *name, int64_t total, bl_err *e) {
+    if (c->failed) return cfailed(c, e);
+    const char *b = base_name(name);
+    if (c->in_file) { bl_fail(e, "%s: begun before '%s' was ended", name, c->fname); return cfail(c, e); }
+    snprintf(c->fname, sizeof c->fname, "%s", name);
+    int kind = ends_with(b, ".safetensors") ? K_ST : ends_with(b, ".bin") ? K_PT : K_NONE;
+    if (kind == K_NONE) {
+        bl_fail(e, "%s: not a weights file (model.safetensors, model-*-of-*.safetensors, pytorch_model.bin)", name);
+        return cfail(c, e);
+    }
+    c->file_index = -1;
+    if (c->have_index) {
+        for (int i = 0; i < c->nfiles; i++)
+            if (!strcmp(c->files[i], b)) c->file_index = i;
+        if (c->file_index < 0) { bl_fail(e, "%s: not listed in %s", name, c->index_name); return cfail(c, e); }
+        if (c->file_seen[c->file_index]) { bl_fail(e, "%s: given twice", name); return cfail(c, e); }
+        c->file_seen[c->file_index] = 1;
+    } else if (c->nweights) {
+        bl_fail(e, "%s: a second weights file without an index (model.safetensors.index.json)", name);
+        return cfail(c, e);
+    }
+    if (prepare(c, e) < 0) return cfail(c, e);
+    if (c->have_index && !c->laid_out && layout(c, c->index_name, e) < 0) return cfail(c, e);
+    c->nweights++;
+    c->kind = kind;
+    c->total = total < 0 ? -1 : total;
+    c->got = 0;
+    c->in_file = 1;
+    c->st_state = ST_LEN;
+    c->nlen = 0;
+    c->nhdr = 0;
+    c->data_pos = 0;
+    c->max_end = 0;
+    c->cur_storage = -1;
+    c->prefix[0] = 0;
+    if (kind == K_PT) {
+        bl_zip_cb cb = {c, zip_begin, zip_data, zip_end};
+        c->zip = bl_zip_new(name, &cb, BL_PK_MAX, e);
+        if (!c->zip) return cfail(c, e);
+    }
+    return 0;
+}
+
+/* safetensors: the length, the header, then the data */
+static int st_push(bl_conv *c, const uint8_t *p, size_t n, bl_err *e) {
+    while (n > 0) {
+        if (c->st_state == ST_LEN) {
+            while (n > 0 && c->nlen < 8) { c->lenb[c->nlen++] = *p++; n--; }
+            if (c->nlen < 8) return 0;
+            c->hl = rd64(c->lenb);
+            if (c->hl < 2 || c->hl > BL_ST_MAX_HEADER || (c->total >= 0 && c->hl > (uint64_t)c->total - 8)) {
+                if (c->total >= 0)
+                    return bl_fail(e, "%s: bad header length %llu (file is %lld bytes)", c->fname,
+                                   (unsigned long long)c->hl, (long long)c->total);
+                return bl_fail(e, "%s: bad header length %llu (at most %u)", c->fname, (unsigned long long)c->hl,
+                               BL_ST_MAX_HEADER);
+            }
+            c->hdr = malloc((size_t)c->hl);
+            if (!c->hdr) return bl_fail(e, "%s: out of memory", c->fname);
+            mem_add(c, (long long)c->hl);
+            c->st_state = ST_HDR;
+        }
+        if (c->st_state == ST_HDR) {
+            size_t k = c->hl - c->nhdr < n ? (size_t)(c->hl - c->nhdr) : n;
+            memcpy(c->hdr + c->nhdr, p, k);
+            c->nhdr += k;
+            p += k;
+            n -= k;
+            if (c->nhdr < c->hl) return 0;
+            bl_src_tensor *t;
+            int nt;
+            uint64_t dlen = c->total >= 0 ? (uint64_t)c->total - 8 - c->hl : UINT64_MAX;
+            int rc = bl_st_header(c->fname, c->hdr, (size_t)c->hl, dlen, &t, &nt, &c->max_end, e);
+            free(c->hdr);
+            c->hdr = NULL;
+            mem_add(c, -(long long)c->hl);
+            if (rc < 0) return -1;
+            rc = use_inventory(c, t, nt, e);
+            if (rc == 0) rc = attach(c, t, nt, e);
+            bl_src_tensors_free(t, nt);
+            if (rc < 0) return -1;
+            c->sb = c->first = 0;
+            c->se = c->nsinks;
+            c->st_state = ST_DATA;
+            continue;
+        }
+        if (feed(c, c->data_pos, p, n, e) < 0) return -1;
+        c->data_pos += n;
+        return 0;
+    }
+    return 0;
+}
+
+/* torch zip entries: <prefix>/data.pkl first, then the storages <prefix>/data/KEY */
+static int zip_begin(void *user, const char *name, int64_t *size, int *buffer, bl_err *e) {
+    bl_conv *c = user;
+    const char *slash = strchr(name, '/');
+    c->entry_kind = 0;
+    if (!c->have_pk) {
+        if (!slash || strcmp(slash + 1, "data.pkl"))
+            return bl_fail(e, "%s: the first entry is '%s', not data.pkl (not a torch.save file)", c->fname, name);
+        snprintf(c->prefix, sizeof c->prefix, "%.*s", (int)(slash - name), name);
+        c->entry_kind = 1;
+        *buffer = 1;
+        return 0;
+    }
+    size_t pl = strlen(c->prefix);
+    if (!strncmp(name, c->prefix, pl) && name[pl] == '/' && !strncmp(name + pl + 1, "data/", 5)) {
+        const char *key = name + pl + 6;
+        for (int i = 0; i < c->pk.nstorages; i++)
+            if (!strcmp(c->pk.storages[i].key, key)) {
+                if (c->storage_seen[i]) return bl_fail(e, "%s: storage '%s' appears twice", c->fname, name);
+                c->storage_seen[i] = 1;
+                c->cur_storage = i;
+                c->storage_pos = 0;
+                c->entry_kind = 2;
+                *size = (int64_t)(c->pk.storages[i].numel * (uint64_t)c->pk.storages[i].esize);
+                /* the sinks reading this storage */
+                c->sb = 0;
+                while (c->sb < c->nsinks && c->sinks[c->sb].storage < i) c->sb++;
+                c->se = c->sb;
+                while (c->se < c->nsinks && c->sinks[c->se].storage == i) c->se++;
+                c->first = c->sb;
+                return 0;
+            }
+    }
+    if (!strncmp(name, c->prefix, pl) && !strcmp(name + pl, "/byteorder")) c->entry_kind = 3;
+    if (*size < 0 || c->entry_kind == 3) *buffer = 1;   /* small entries (version, byteorder, ...) */
+    return 0;
+}
+
+static int zip_data(void *user, const uint8_t *p, size_t n, bl_err *e) {
+    bl_conv *c = user;
+    if (c->entry_kind != 2) return 0;
+    if (feed(c, c->storage_pos, p, n, e) < 0) return -1;
+    c->storage_pos += n;
+    return 0;
+}
+
+static int zip_end(void *user, const uint8_t *whole, size_t n, bl_err *e) {
+    bl_conv *c = user;
+    if (c->entry_kind == 1) {
+        if (bl_pickle_state_dict(c->fname, whole, n, &c->pk, e) < 0) return -1;
+        c->have_pk = 1;
+        c->storage_seen = calloc((size_t)c->pk.nstorages + 1, sizeof *c->storage_seen);
+        if (!c->storage_seen) return bl_fail(e, "%s: out of memory", c->fname);
+        if (use_inventory(c, c->pk.t, c->pk.n, e) < 0 || attach(c, c->pk.t, c->pk.n, e) < 0) return -1;
+    } else if (c->entry_kind == 2) {
+        for (int i = c->sb; i < c->se; i++)
+            if (!c->sinks[i].done)
+                return bl_fail(e, "%s: internal error: tensor '%s' incomplete at the end of its storage", c->fname, c->sinks[i].src);
+        c->sb = c->se = c->first = 0;
+        c->cur_storage = -1;
+    } else if (c->entry_kind == 3) {
+        if (!(n == 6 && !memcmp(whole, "little", 6)))
+            return bl_fail(e, "%s: the tensors are stored big-endian (byteorder '%.*s')", c->fname, (int)(n < 16 ? n : 16), whole);
+    }
+    return 0;
+}
+
+int bl_conv_push(bl_conv *c, const uint8_t *p, size_t n, bl_err *e) {
+    if (c->failed) return cfailed(c, e);
+    if (!c->in_file) { bl_fail(e, "bytes pushed outside a file (call bl_conv_begin_file)"); return cfail(c, e); }
+    if (c->total >= 0 && n > (uint64_t)c->total - c->got) {
+        bl_fail(e, "%s: more than the announced %lld bytes", c->fname, (long long)c->total);
+        return cfail(c, e);
+    }
+    c->got += n;
+    c->bytes += n;
+    int rc = c->kind == K_ST ? st_push(c, p, n, e) : bl_zip_push(c->zip, p, n, e);
+    size_t zb = bl_zip_buffered(c->zip);
+    if (c->mem + zb > c->peak) c->peak = c->mem + zb;
+    return rc < 0 ? cfail(c, e) : 0;
+}
+
+int bl_conv_end_file(bl_conv *c, bl_err *e) {
+    if (c->failed) return cfailed(c, e);
+    if (!c->in_file) { bl_fail(e, "no file to end"); return cfail(c, e); }
+    if (c->total >= 0 && c->got < (uint64_t)c->total) {
+        bl_fail(e, "%s: truncated: got %llu of %lld bytes", c->fname, (unsigned long long)c->got, (long long)c->total);
+        return cfail(c, e);
+    }
+    if (c->kind == K_ST) {
+        if (c->st_state != ST_DATA || c->data_pos < c->max_end) {
+            bl_fail(e, "%s: truncated: the file ends at byte %llu, its %s needs %llu", c->fname,
+                    (unsigned long long)c->got, c->st_state == ST_DATA ? "data" : "header",
+                    (unsigned long long)(c->st_state == ST_DATA ? 8 + c->hl + c->max_end : 8 + c->hl));
+            return cfail(c, e);
+        }
+    } else {
+        if (bl_zip_finish(c->zip, e) < 0) return cfail(c, e);
+        for (int i = 0; i < c->nsinks; i++)
+            if (!c->sinks[i].done) {
+                bl_fail(e, "%s: storage '%s' of tensor '%s' is missing", c->fname,
+                        c->pk.storages[c->sinks[i].storage].key, c->sinks[i].src);
+                return cfail(c, e);
+            }
+    }
+    free_file_state(c);
+    return 0;
+}
+
+int bl_conv_finish(bl_conv *c, uint8_t **out, size_t *len, bl_err *e) {
+    *out = NULL;
+    *len = 0;
+    if (c->failed) return cfailed(c, e);
+    if (c->in_file) { bl_fail(e, "%s: not ended", c->fname); return cfail(c, e); }
+    if (!c->laid_out) {
+        if (prepare(c, e) < 0) return cfail(c, e);
+        bl_fail(e, "no weights file was given (model.safetensors, pytorch_model.bin or shards)");
+        return cfail(c, e);
+    }
+    for (int i = 0; i < c->nslots; i++)
+        if (!c->slots[i].filled) {
+            const bl_cslot *s = &c->slots[i];
+            if (s->file >= 0 && !c->file_seen[s->file])
+                bl_fail(e, "tensor '%s' is in %s, which was not given", s->src, c->files[s->file]);
+            else bl_fail(e, "missing tensor '%s' (%s)", s->name, s->src);
+            return cfail(c, e);
+        }
+    uint64_t size = c->out_len;
+    int nt = c->nslots;
+    if (c->dec_slot >= 0) {
+        int tied = c->dec_same_source;
+        if (!tied) {
+            uint8_t a[32], b[32];
+            bl_sha256_final(&c->hw, a);
+            bl_sha256_final(&c->hd, b);
+            tied = !memcmp(a, b, 32);
+        }
+        if (tied) {
+            /* drop the decoder (the last tensor): one table entry less moves the data down by 128 */
+            const bl_cslot *d = &c->slots[c->dec_slot];
+            uint64_t data_end = c->dec_slot > 0 ? c->slots[c->dec_slot - 1].end : c->doff;
+            memmove(c->out + c->doff - BL_ENTRY, c->out + c->doff, (size_t)(data_end - c->doff));
+            nt--;
+            size = data_end - BL_ENTRY;
+            for (int i = 0; i < nt; i++) {
+                uint8_t *te = c->out + c->toff + (size_t)i * BL_ENTRY;
+                wr64(te + 112, rd64(te + 112) - BL_ENTRY);
+                if (rd64(te + 120)) wr64(te + 120, rd64(te + 120) - BL_ENTRY);
+            }
+            c->doff -= BL_ENTRY;
+            (void)d;
+        }
+    }
+    put_header(c, nt, size);
+    bl_sha256(c->out + BL_HDR_FIXED, (size_t)size - BL_HDR_FIXED, c->out + 24);
+    uint8_t *o = c->out;
+    if (size < c->out_len) {
+        uint8_t *r = realloc(o, (size_t)size);
+        if (r) o = r;
+    }
+    c->out = NULL;
+    mem_add(c, -(long long)c->out_len);
+    c->out_len = 0;
+    *out = o;
+    *len = (size_t)size;
+    c->failed = 1;
+    snprintf(c->err.msg, sizeof c->err.msg, "the converter has finished");
+    return 0;
+}
