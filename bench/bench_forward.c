@@ -1,5 +1,6 @@
 /* bench_forward.c — milliseconds per bl_forward on a random BERT of a given shape, with the
-   scalar kernels and with the optimised ones (AVX2 natively, SIMD128 in WebAssembly).
+   scalar kernel table and with the best one here (AVX2 natively, SIMD128 in WebAssembly), set on
+   the context with bl_ctx_set_kernels.
 
    The model is made in memory (bl_model_write + bl_model_load, int8 like the shipped model),
    so no checkpoint, converter or JSON output is involved: this times the forward pass alone.
@@ -144,8 +145,7 @@ int main(int argc, char **argv) {
     bl_pool *pool = NULL;
     if (threads > 1 && !(pool = bl_pool_new(threads, &e))) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
     bl_ctx_set_pool(c, pool);
-    bl_kf_force_scalar(0);
-    const char *opt = bl_kf_name();
+    const char *opt = bl_kernels_best()->name;
     printf("bench_forward: %s model (%d layers, hidden %d, %d heads, intermediate %d), %s, "
            "%d thread%s, best of %d after %.1f s of warm-up per n\n", shape, cfg.layers, cfg.hidden, cfg.heads,
            cfg.intermediate, prec == BL_PREC_F32 ? "f32" : "int8 (native)", threads, threads > 1 ? "s" : "",
@@ -154,8 +154,8 @@ int main(int argc, char **argv) {
         int *ids = malloc(ns[i] * sizeof(int));
         for (int j = 0; j < ns[i]; j++) ids[j] = j == 0 ? 2 : j == ns[i] - 1 ? 3 : 5 + (int)((frand() + 1) * 10000);
         timing ts = {0}, tv = {0};
-        if (do_scalar) { bl_kf_force_scalar(1); ts = time_forward(c, ids, ns[i], prec, reps, warm_s); }
-        if (do_simd) { bl_kf_force_scalar(0); tv = time_forward(c, ids, ns[i], prec, reps, warm_s); }
+        if (do_scalar) { bl_ctx_set_kernels(c, bl_kernels_scalar()); ts = time_forward(c, ids, ns[i], prec, reps, warm_s); }
+        if (do_simd) { bl_ctx_set_kernels(c, bl_kernels_best()); tv = time_forward(c, ids, ns[i], prec, reps, warm_s); }
         printf("n=%-4d", ns[i]);
         if (do_scalar) printf("  scalar %9.1f ms (cpu %9.1f)", ts.min, ts.cpu_min);
         if (do_simd) printf("  %s %9.1f ms (cpu %9.1f)", opt, tv.min, tv.cpu_min);

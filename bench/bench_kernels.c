@@ -1,5 +1,5 @@
-/* bench_kernels.c — micro-benchmark of the kernels behind the forward pass: the scalar
-   reference (bl_k_*, via bl_kf_force_scalar) against the optimised variant (bl_kf_*: AVX2
+/* bench_kernels.c — micro-benchmark of the kernels behind the forward pass: the scalar table
+   (bl_kernels_scalar: the bl_k_* reference) against the best one here (bl_kernels_best: AVX2
    natively, SIMD128 in WebAssembly) on BERT-shaped problems. Prints one line per kernel and
    shape with GOP/s (one multiply-add = 2 ops) and the speed-up. Figures, not pass/fail; but a
    mismatch between the two outputs is reported and makes the exit status non-zero.
@@ -28,6 +28,7 @@ static float frand(void) { return (float)((double)rnd() / 4294967296.0 * 2.0 - 1
 
 static double budget = 0.3;
 static int mismatches;
+static const bl_kernels *K;   /* the table being timed */
 
 /* Run fn until `budget` seconds have passed (at least twice); best seconds per call. The best
    rather than the mean: the machine is shared, and interference only ever adds time. */
@@ -51,22 +52,22 @@ typedef struct {
     int16_t *xq; float *xs, *x, *bias, *y;
 } lin;
 
-static void run_q8(void *a) { lin *l = a; bl_kf_linear_q8(l->y, l->xq, l->xs, &l->w, l->bias, l->n); }
-static void run_f32i8(void *a) { lin *l = a; bl_kf_linear_f32(l->y, l->x, &l->w, l->bias, l->n); }
-static void run_f32(void *a) { lin *l = a; bl_kf_linear_f32(l->y, l->x, &l->wf, l->bias, l->n); }
+static void run_q8(void *a) { lin *l = a; K->linear_q8(l->y, l->xq, l->xs, &l->w, l->bias, l->n); }
+static void run_f32i8(void *a) { lin *l = a; K->linear_f32(l->y, l->x, &l->w, l->bias, l->n); }
+static void run_f32(void *a) { lin *l = a; K->linear_f32(l->y, l->x, &l->wf, l->bias, l->n); }
 
 static void report(const char *kernel, const char *shape, double macs, bench_fn fn, void *arg,
                    float *y, size_t ylen) {
     float *ref = malloc(ylen * sizeof(float));
-    bl_kf_force_scalar(1);
+    K = bl_kernels_scalar();
     double ts = best_time(fn, arg);
     memcpy(ref, y, ylen * sizeof(float));
-    bl_kf_force_scalar(0);
+    K = bl_kernels_best();
     double tv = best_time(fn, arg);
     int same = memcmp(ref, y, ylen * sizeof(float)) == 0;
     if (!same) mismatches++;
     printf("%-14s %-22s scalar %8.3f ms %7.2f GOP/s | %-12s %8.3f ms %7.2f GOP/s | x%5.1f%s\n",
-           kernel, shape, ts * 1e3, 2 * macs / ts * 1e-9, bl_kf_name(), tv * 1e3,
+           kernel, shape, ts * 1e3, 2 * macs / ts * 1e-9, K->name, tv * 1e3,
            2 * macs / tv * 1e-9, ts / tv, same ? "" : "  MISMATCH");
     fflush(stdout);
     free(ref);
@@ -104,14 +105,14 @@ static void run_scores(void *a) {
     att *s = a;
     bl_k_transpose_keys(s->kt, s->k, s->hidden, s->n, s->d);
     for (int i = 0; i < s->n; i += 8)
-        bl_kf_scores_rows(s->p + (size_t)i * s->n, s->n, s->q + (size_t)i * s->hidden, s->hidden,
+        K->scores_rows(s->p + (size_t)i * s->n, s->n, s->q + (size_t)i * s->hidden, s->hidden,
                           s->n - i < 8 ? s->n - i : 8, s->kt, s->n, s->d, 0.125f);
 }
 static void run_pv(void *a) {
     att *s = a;
     memset(s->out, 0, (size_t)s->n * s->hidden * sizeof(float));
     for (int i = 0; i < s->n; i += 8)
-        bl_kf_pv_rows(s->out + (size_t)i * s->hidden, s->hidden, s->p + (size_t)i * s->n, s->n,
+        K->pv_rows(s->out + (size_t)i * s->hidden, s->hidden, s->p + (size_t)i * s->n, s->n,
                       s->n - i < 8 ? s->n - i : 8, s->k, s->hidden, s->n, s->d);
 }
 
@@ -131,7 +132,7 @@ static void bench_attention(int n, int d, int hidden) {
 
 int main(int argc, char **argv) {
     if (argc > 1) budget = atof(argv[1]);
-    printf("bench_kernels: optimised variant %s, best of >= %.2f s per measurement\n", bl_kf_name(), budget);
+    printf("bench_kernels: optimised variant %s, best of >= %.2f s per measurement\n", bl_kernels_best()->name, budget);
     /* BERT-base layer shapes (hidden 768, intermediate 3072) and the default model (256, 1024) */
     bench_linear(128, 768, 768);
     bench_linear(128, 768, 3072);

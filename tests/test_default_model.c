@@ -20,7 +20,7 @@
 #include "check.h"
 #include "bertlens.h"
 #include "base/json.h"
-#include "kernels/kernels.h"   /* bl_kf_force_scalar: run the scalar kernels too */
+#include "kernels/kernels.h"   /* bl_ctx_set_kernels: run the scalar kernels too */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,13 +118,13 @@ static void check_pins(const bl_model *m) {
 #endif
     int printed = 0;
     for (int scalar = 0; scalar <= 1; scalar++) {
-        bl_kf_force_scalar(scalar);
         for (int threads = 1; threads <= max_threads; threads += 2) {
             bl_pool *pool = threads > 1 ? bl_pool_new(threads, &e) : NULL;
             CHECK(threads == 1 || pool, "pool of %d: %s", threads, e.msg);
             bl_ctx *ctx = bl_ctx_new(m, &e);
             CHECK(ctx != NULL, "ctx_new: %s", e.msg);
             if (ctx) bl_ctx_set_pool(ctx, pool);
+            if (ctx && scalar) bl_ctx_set_kernels(ctx, bl_kernels_scalar());
             for (int t = 0; ctx && t < NPIN; t++) {
                 int n = enc[t].n;
                 if (bl_forward(ctx, enc[t].ids, enc[t].type_ids, n, BL_PREC_NATIVE, &e)) {
@@ -136,7 +136,7 @@ static void check_pins(const bl_model *m) {
                 sha_f32_le(bl_hidden(ctx), (size_t)n * c->hidden, hh);
                 int ok = !strcmp(ha, pin_att[t]) && !strcmp(hh, pin_hid[t]);
                 CHECK(ok, "pin text %d (%s kernels, %d thread%s): native output moved:\n  attention %s\n  hidden    %s",
-                      t, bl_kf_name(), threads, threads > 1 ? "s" : "", ha, hh);
+                      t, bl_ctx_kernels(ctx)->name, threads, threads > 1 ? "s" : "", ha, hh);
                 if (!ok && !printed++)
                     fprintf(stderr, "  (if test_bert's golden comparison still passes, a deliberate change of "
                                     "arithmetic may update the pins)\n");
@@ -145,7 +145,6 @@ static void check_pins(const bl_model *m) {
             bl_pool_free(pool);
         }
     }
-    bl_kf_force_scalar(0);
     for (int t = 0; t < NPIN; t++) bl_encoding_free(&enc[t]);
 }
 

@@ -1,7 +1,7 @@
-/* test_kernels_simd.c — every optimised kernel (bl_kf_*: AVX2 natively when the CPU has it,
-   SIMD128 under WebAssembly) against the scalar reference (bl_k_*), bit for bit: the integer
-   kernel is exact by construction and the f32 ones keep the scalar summation order without
-   FMA (kernels.h). Shapes are chosen to hit every edge of the blocking: n = 1, 7, 511, 512
+/* test_kernels_simd.c — every kernel table (kernels.h: AVX2 natively when the CPU has it,
+   SIMD128 under WebAssembly, and the scalar table itself) against the scalar reference (bl_k_*),
+   bit for bit: the integer kernel is exact by construction and the f32 ones keep the scalar
+   summation order without FMA. Shapes are chosen to hit every edge of the blocking: n = 1, 7, 511, 512
    tokens (blocks of 2 and 4, chunks of tokens), widths below one vector, not a multiple of
    8 or 16, and output counts that leave 1–3 rows after the blocks of 4. int8 operands span
    the full range, -128 included (a maddubs-style shortcut would get that wrong). */
@@ -27,6 +27,9 @@ static long first_diff(const float *a, const float *b, size_t len) {
         if (memcmp(&a[i], &b[i], sizeof(float)) != 0) return (long)i;
     return -1;
 }
+
+/* the table under test */
+static const bl_kernels *K;
 
 static const int NS[] = {1, 7, 511, 512};
 #define NN (int)(sizeof NS / sizeof NS[0])
@@ -71,13 +74,13 @@ static void test_linear(void) {
                     memset(y0, 0x55, (size_t)n * out * sizeof(float));
                     memset(y1, 0xaa, (size_t)n * out * sizeof(float));
                     bl_k_linear_q8(y0, xq, xs, &w, bb, n);
-                    bl_kf_linear_q8(y1, xq, xs, &w, bb, n);
+                    K->linear_q8(y1, xq, xs, &w, bb, n);
                     long d = first_diff(y0, y1, (size_t)n * out);
                     CHECK(d < 0, "linear_q8 in=%d out=%d n=%d bias=%d: element %ld %.9g vs scalar %.9g",
                           in, out, n, withb, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
                     /* f32 activations against I8 weights (the --precision f32 path) */
                     bl_k_linear_f32(y0, x, &w, bb, n);
-                    bl_kf_linear_f32(y1, x, &w, bb, n);
+                    K->linear_f32(y1, x, &w, bb, n);
                     d = first_diff(y0, y1, (size_t)n * out);
                     CHECK(d < 0, "linear_f32/I8 in=%d out=%d n=%d bias=%d: element %ld %.9g vs scalar %.9g",
                           in, out, n, withb, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
@@ -85,7 +88,7 @@ static void test_linear(void) {
                     bl_tensor wf32 = {0};
                     wf32.dtype = BL_DT_F32; wf32.rows = out; wf32.cols = in; wf32.data = wf;
                     bl_k_linear_f32(y0, x, &wf32, bb, n);
-                    bl_kf_linear_f32(y1, x, &wf32, bb, n);
+                    K->linear_f32(y1, x, &wf32, bb, n);
                     d = first_diff(y0, y1, (size_t)n * out);
                     CHECK(d < 0, "linear_f32/F32 in=%d out=%d n=%d bias=%d: element %ld %.9g vs scalar %.9g",
                           in, out, n, withb, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
@@ -94,7 +97,7 @@ static void test_linear(void) {
             }
 }
 
-/* F16 weights go to the scalar kernel through bl_kf_linear_f32: still the same answer */
+/* F16 weights go to the scalar kernel through the table's linear_f32: still the same answer */
 static void test_linear_f16(void) {
     const int in = 300, out = 5, n = 7;
     uint16_t *h = malloc((size_t)out * in * 2);
@@ -105,7 +108,7 @@ static void test_linear_f16(void) {
     bl_tensor w = {0};
     w.dtype = BL_DT_F16; w.rows = out; w.cols = in; w.data = h;
     bl_k_linear_f32(y0, x, &w, NULL, n);
-    bl_kf_linear_f32(y1, x, &w, NULL, n);
+    K->linear_f32(y1, x, &w, NULL, n);
     CHECK(first_diff(y0, y1, 35) < 0, "linear_f32/F16 differs from scalar");
     free(h); free(x);
 }
@@ -124,7 +127,7 @@ static void test_attention(void) {
             float *kt = malloc((size_t)n * d * sizeof(float));
             bl_k_transpose_keys(kt, kv + 2, stride, n, d);
             bl_k_scores(p0, q, kt, n, d, scale);
-            bl_kf_scores_rows(p1, n, q, d, 1, kt, n, d, scale);
+            K->scores_rows(p1, n, q, d, 1, kt, n, d, scale);
             free(kt);
             long df = first_diff(p0, p1, (size_t)n);
             CHECK(df < 0, "scores d=%d n=%d: element %ld %.9g vs scalar %.9g", d, n, df,
@@ -132,7 +135,7 @@ static void test_attention(void) {
             bl_k_softmax(p0, n);
             for (int i = 0; i < d; i++) o0[i] = o1[i] = frand();   /* accumulate onto non-zero */
             bl_k_pv(o0, p0, kv + 1, stride, n, d);
-            bl_kf_pv(o1, p0, kv + 1, stride, n, d);
+            K->pv_rows(o1, d, p0, n, 1, kv + 1, stride, n, d);
             df = first_diff(o0, o1, (size_t)d);
             CHECK(df < 0, "pv d=%d n=%d: element %ld %.9g vs scalar %.9g", d, n, df,
                   df < 0 ? 0 : o1[df], df < 0 ? 0 : o0[df]);
@@ -158,7 +161,7 @@ static void test_attention(void) {
                 bl_k_transpose_keys(kt, kv + 1, stride, n, d);
                 for (int i = 0; i < m; i++)
                     bl_k_scores(P0 + (size_t)i * ps, q + (size_t)i * stride, kt, n, d, 0.3f);
-                bl_kf_scores_rows(P1, ps, q, stride, m, kt, n, d, 0.3f);
+                K->scores_rows(P1, ps, q, stride, m, kt, n, d, 0.3f);
                 free(kt);
                 long df = first_diff(P0, P1, (size_t)m * ps);
                 CHECK(df < 0, "scores_rows d=%d m=%d n=%d: element %ld %.9g vs scalar %.9g", d, m, n, df,
@@ -166,7 +169,7 @@ static void test_attention(void) {
                 for (int i = 0; i < m; i++) bl_k_softmax(P0 + (size_t)i * ps, n);
                 for (int i = 0; i < m; i++)
                     bl_k_pv(o0 + (size_t)i * stride, P0 + (size_t)i * ps, kv + 2, stride, n, d);
-                bl_kf_pv_rows(o1, stride, P0, ps, m, kv + 2, stride, n, d);
+                K->pv_rows(o1, stride, P0, ps, m, kv + 2, stride, n, d);
                 df = first_diff(o0, o1, (size_t)m * stride);
                 CHECK(df < 0, "pv_rows d=%d m=%d n=%d: element %ld %.9g vs scalar %.9g", d, m, n, df,
                       df < 0 ? 0 : o1[df], df < 0 ? 0 : o0[df]);
@@ -198,7 +201,7 @@ static long first_diff_nan(const float *a, const float *b, size_t len) {
     return -1;
 }
 
-/* bl_kf_layernorm against the scalar kernel, bit for bit: dims below, at and above the vector
+/* the table's layernorm against the scalar kernel, bit for bit: dims below, at and above the vector
    width, with and without a tail, a row with a large mean, a constant row, a row holding NaN. */
 static void test_layernorm_simd(void) {
     static const int dims[] = {1, 3, 4, 7, 64, 257, 773};
@@ -216,14 +219,14 @@ static void test_layernorm_simd(void) {
                 x0[(size_t)t * dim + i] = x1[(size_t)t * dim + i] = v;
             }
         bl_k_layernorm(x0, g, b, n, dim, 1e-12f);
-        bl_kf_layernorm(x1, g, b, n, dim, 1e-12f);
+        K->layernorm(x1, g, b, n, dim, 1e-12f);
         const long d = first_diff_nan(x0, x1, (size_t)n * dim);
         CHECK(d < 0, "layernorm dim=%d: element %ld %.9g vs scalar %.9g", dim, d, d < 0 ? 0 : x1[d], d < 0 ? 0 : x0[d]);
         free(x0); free(x1); free(g); free(b);
     }
 }
 
-/* bl_kf_to_u16 against the scalar definition, including values outside [0, 1], NaN, ±inf and
+/* the table's to_u16 against the scalar definition, including values outside [0, 1], NaN, ±inf and
    the rounding boundaries, at lengths with and without a vector tail. */
 static void test_to_u16(void) {
     static const float special[] = {0.0f, -0.0f, 1.0f, 0.5f / 65535, 1.5f / 65535, 0.99999f, 1.00001f,
@@ -234,7 +237,7 @@ static void test_to_u16(void) {
         uint16_t *a = malloc(len * sizeof *a), *b = malloc(len * sizeof *b);
         for (int i = 0; i < len; i++) x[i] = i % 3 == 0 ? special[(i / 3) % ns] : 0.5f + 0.6f * frand();
         bl_k_to_u16(a, x, (size_t)len);
-        bl_kf_to_u16(b, x, (size_t)len);
+        K->to_u16(b, x, (size_t)len);
         int bad = -1;
         for (int i = 0; i < len && bad < 0; i++) if (a[i] != b[i]) bad = i;
         CHECK(bad < 0, "to_u16 len=%d: element %d (%g): %u vs scalar %u", len, bad, bad < 0 ? 0.0 : x[bad],
@@ -274,7 +277,7 @@ static void test_quantize_softmax(void) {
                 }
             }
             bl_k_quantize_rows(q0, s0, x, n, cols);
-            bl_kf_quantize_rows(q1, s1, x, n, cols);
+            K->quantize_rows(q1, s1, x, n, cols);
             long d = -1;
             for (size_t i = 0; i < len && d < 0; i++) if (q0[i] != q1[i]) d = (long)i;
             CHECK(d < 0, "quantize_rows cols=%d n=%d: q[%ld] = %d vs scalar %d", cols, n, d,
@@ -288,7 +291,7 @@ static void test_quantize_softmax(void) {
                 float *r = x + (size_t)t * cols, *r2 = x2 + (size_t)t * cols;
                 if (t % 8 == 6) for (int i = 0; i < cols; i += 2) r[i] = r2[i] = -1.0f / 0.0f;
                 bl_k_softmax(r, cols);
-                bl_kf_softmax(r2, cols);
+                K->softmax(r2, cols);
             }
             d = first_diff_nan(x, x2, len);
             CHECK(d < 0, "softmax cols=%d n=%d: element %ld %.9g vs scalar %.9g", cols, n, d,
@@ -314,7 +317,7 @@ static void test_act(void) {
                 b[i] = a[i];
             }
             bl_k_act(a, len, act);
-            bl_kf_act(b, len, act);
+            K->act(b, len, act);
             long d = first_diff_nan(a, b, len);
             CHECK(d < 0, "act %d len %zu: element %ld %.9g vs scalar %.9g", act, len, d,
                   d < 0 ? 0 : b[d], d < 0 ? 0 : a[d]);
@@ -357,16 +360,17 @@ static void test_forward(int hidden, int heads, int inter) {
     bl_model *m = buf ? bl_model_load(buf, blen, 0, &e) : NULL;
     CHECK(m != NULL, "load: %s", e.msg);
     if (m) {
+        /* two contexts with different tables, used in turn: the choice is each context's own */
         bl_ctx *c0 = bl_ctx_new(m, &e), *c1 = bl_ctx_new(m, &e);
+        bl_ctx_set_kernels(c0, bl_kernels_scalar());
+        bl_ctx_set_kernels(c1, K);
         const int ns[] = {1, 7, 33};
         for (int a = 0; a < 3; a++)
             for (int prec = 0; prec < 2; prec++) {
                 const int n = ns[a];
                 int ids[40];
                 for (int i = 0; i < n; i++) ids[i] = i == 0 ? 2 : i == n - 1 ? 3 : 5 + (int)(rnd() % 35);
-                bl_kf_force_scalar(1);
                 CHECK(bl_forward(c0, ids, NULL, n, prec, &e) == 0, "forward: %s", e.msg);
-                bl_kf_force_scalar(0);
                 CHECK(bl_forward(c1, ids, NULL, n, prec, &e) == 0, "forward: %s", e.msg);
                 const size_t na = (size_t)2 * heads * n * n, nh = (size_t)n * hidden;
                 long d = first_diff(bl_attention(c0), bl_attention(c1), na);
@@ -374,9 +378,7 @@ static void test_forward(int hidden, int heads, int inter) {
                 d = first_diff(bl_hidden(c0), bl_hidden(c1), nh);
                 CHECK(d < 0, "forward hidden=%d heads=%d n=%d prec=%d: hidden[%ld] differs", hidden, heads, n, prec, d);
                 float l0[40], l1[40];
-                bl_kf_force_scalar(1);
                 CHECK(bl_mlm_logits(c0, n / 2, l0, &e) == 0, "mlm: %s", e.msg);
-                bl_kf_force_scalar(0);
                 CHECK(bl_mlm_logits(c1, n / 2, l1, &e) == 0, "mlm: %s", e.msg);
                 CHECK(first_diff(l0, l1, 40) < 0, "forward hidden=%d n=%d prec=%d: MLM logits differ", hidden, n, prec);
             }
@@ -388,25 +390,64 @@ static void test_forward(int hidden, int heads, int inter) {
     for (int i = 0; i < nt; i++) free(data[i]);
 }
 
-int main(void) {
-    const char *name = bl_kf_name();
-    printf("test_kernels_simd: optimised kernels: %s\n", name);
+/* Which tables exist and which one a context gets: the scalar table is the bl_k_* functions
+   themselves; a SIMD128 build has its table and uses it; natively AVX2 exactly when the CPU
+   has it; a new context takes the best, bl_ctx_set_kernels changes it and NULL restores it. */
+static void test_tables(void) {
+    const bl_kernels *S = bl_kernels_scalar(), *best = bl_kernels_best();
+    CHECK(S && !strcmp(S->name, "scalar") && S->linear_q8 == bl_k_linear_q8 &&
+          S->linear_f32 == bl_k_linear_f32 && S->quantize_rows == bl_k_quantize_rows &&
+          S->scores_rows == bl_k_scores_rows && S->pv_rows == bl_k_pv_rows &&
+          S->softmax == bl_k_softmax && S->layernorm == bl_k_layernorm && S->act == bl_k_act &&
+          S->to_u16 == bl_k_to_u16, "the scalar table is the bl_k_* kernels");
 #if defined(__wasm_simd128__)
-    CHECK(strcmp(name, "wasm-simd128") == 0, "a SIMD128 build runs the %s kernels", name);
+    CHECK(bl_kernels_simd128() && best == bl_kernels_simd128() && !bl_kernels_avx2(),
+          "a SIMD128 build runs the %s kernels", best->name);
+#elif defined(__x86_64__)
+    __builtin_cpu_init();
+    CHECK(!bl_kernels_simd128() && !bl_kernels_avx2() == !__builtin_cpu_supports("avx2"),
+          "AVX2 table offered exactly when the CPU has AVX2");
+    if (!getenv("BERTLENS_KERNELS"))
+        CHECK(best == (bl_kernels_avx2() ? bl_kernels_avx2() : S), "best here: %s", best->name);
+#else
+    CHECK(!bl_kernels_simd128() && !bl_kernels_avx2() && best == S, "best here: %s", best->name);
 #endif
-    test_linear();
-    test_linear_f16();
-    test_attention();
-    test_quantize_softmax();
-    test_to_u16();
-    test_layernorm_simd();
-    test_act();
-    test_forward(128, 2, 200);   /* d = 64 */
-    test_forward(72, 3, 100);    /* d = 24 */
-    /* forcing the scalar kernels (benchmarks' "before") is visible and reversible */
-    bl_kf_force_scalar(1);
-    CHECK(strcmp(bl_kf_name(), "scalar") == 0, "force_scalar(1): name %s", bl_kf_name());
-    bl_kf_force_scalar(0);
-    CHECK(strcmp(bl_kf_name(), name) == 0, "force_scalar(0): name %s, was %s", bl_kf_name(), name);
+    const bl_kernels *all[3] = {S, bl_kernels_avx2(), bl_kernels_simd128()};
+    for (int i = 0; i < 3; i++)
+        if (all[i])
+            CHECK(all[i]->name && all[i]->linear_q8 && all[i]->linear_f32 && all[i]->quantize_rows &&
+                  all[i]->scores_rows && all[i]->pv_rows && all[i]->softmax && all[i]->layernorm &&
+                  all[i]->act && all[i]->to_u16, "table %d has every entry", i);
+    const bl_config cfg = {.vocab_size = 8, .hidden = 8, .layers = 1, .heads = 2, .intermediate = 8,
+                           .max_pos = 4, .type_vocab = 1, .ln_eps = 1e-12f, .act = BL_ACT_GELU};
+    bl_model fake = {0};
+    fake.cfg = cfg;
+    bl_err e = {{0}};
+    bl_ctx *c = bl_ctx_new(&fake, &e);
+    CHECK(c && bl_ctx_kernels(c) == best, "a new context takes the best table");
+    bl_ctx_set_kernels(c, S);
+    CHECK(bl_ctx_kernels(c) == S, "bl_ctx_set_kernels sets the table");
+    bl_ctx_set_kernels(c, NULL);
+    CHECK(bl_ctx_kernels(c) == best, "NULL restores the best table");
+    bl_ctx_free(c);
+}
+
+int main(void) {
+    test_tables();
+    /* every vector table this build and CPU have (none: only the table checks above) */
+    const bl_kernels *tables[2] = {bl_kernels_avx2(), bl_kernels_simd128()};
+    for (int i = 0; i < 2; i++) {
+        if (!(K = tables[i])) continue;
+        printf("test_kernels_simd: the %s table against the scalar kernels\n", K->name);
+        test_linear();
+        test_linear_f16();
+        test_attention();
+        test_quantize_softmax();
+        test_to_u16();
+        test_layernorm_simd();
+        test_act();
+        test_forward(128, 2, 200);   /* d = 64 */
+        test_forward(72, 3, 100);    /* d = 24 */
+    }
     return check_summary("test_kernels_simd");
 }

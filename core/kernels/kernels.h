@@ -1,8 +1,17 @@
 /* kernels.h — the numeric kernels behind the forward pass (internal boundary).
 
-   bert.c calls only these functions for the heavy math. kernels_scalar.c is the portable
-   reference; faster variants (WASM SIMD128, x86) must give the same results within float
-   rounding and are checked against the scalar versions by tests/test_kernels.c.
+   bl_k_* (kernels_scalar.c) are the scalar reference: the definition of every result, written
+   for clarity first. The kernels that also have vector versions are gathered in a bl_kernels
+   table, one per target: scalar (the bl_k_* functions themselves), AVX2 (kernels_x86.c, x86-64,
+   used when the CPU has it) and SIMD128 (kernels_simd.c, WebAssembly built with -msimd128).
+   Every entry of every table gives the scalar result bit for bit: linear_q8 by integer math,
+   the f32 ones by keeping the scalar summation order without FMA, so the table changes speed
+   only, and WASM and native agree. tests/test_kernels.c checks the scalar kernels against
+   double-precision maths, tests/test_kernels_simd.c every table against the scalar kernels.
+
+   A context takes bl_kernels_best() when it is made (bl_ctx_new) and keeps it: nothing is
+   chosen per call and nothing global changes. Tests and benchmarks set another table on a
+   context with bl_ctx_set_kernels.
 
    Conventions: row-major; a linear weight is a bl_tensor [out][in] as HF nn.Linear stores it
    (dtype F32, F16 or I8 with one f32 scale per row); n is the number of activation rows
@@ -12,8 +21,11 @@
 
 #include "base/internal.h"
 
+/* ---- The scalar reference (kernels_scalar.c) ------------------------------------------- */
+
 /* y[n][out] = x[n][in] · Wᵀ + bias (bias may be NULL). W is F32, F16 or I8 and is widened /
-   dequantized on the fly (I8: sum(q·x) × row scale), so the math is f32 whatever the dtype.
+   dequantized on the fly (I8: sum(q·x) × row scale), so the math is f32 whatever the dtype;
+   each dot product as bl_k_dot (bl_k_dot_i8's same lanes for I8; F16 in chunks of 256).
    in = w->cols, out = w->rows. y must not alias x. */
 void bl_k_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n);
 
@@ -29,7 +41,7 @@ static inline int bl_k_qmax(int cols) {
 }
 void bl_k_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols);
 
-/* Integer linear: W must be I8. y[t][o] = (Σ xq[t][i]·wq[o][i]) × xs[t] × ws[o] + bias[o],
+/* Integer linear: W must be I8. y[t][o] = (Σ xq[t][i]·wq[o][i]) × (xs[t] × ws[o]) + bias[o],
    the dot product accumulated exactly in int32 (|sum| ≤ 128·bl_k_qmax(in)·in < 2^31). */
 void bl_k_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                     const float *bias, int n);
@@ -64,7 +76,8 @@ void bl_k_softmax(float *x, int len);
    weights) rather than C's undefined conversion. */
 void bl_k_to_u16(uint16_t *dst, const float *src, size_t len);
 
-/* Activation in place: BL_ACT_GELU (erf, via bl_k_erf), BL_ACT_GELU_TANH, BL_ACT_RELU. */
+/* Activation in place: BL_ACT_GELU (erf, via bl_k_erf), BL_ACT_GELU_TANH (libm's tanhf, so
+   WASM and native may differ there), BL_ACT_RELU. */
 void bl_k_act(float *x, size_t len, int act);
 
 /* y[i] += x[i] (residual connections). */
@@ -78,55 +91,105 @@ float bl_k_dot(const float *a, const float *b, int len);
 /* y[i] += a · x[i] (attention context: P·V one row of V at a time). */
 void bl_k_axpy(float *y, float a, const float *x, int len);
 
-/* ---- Optimised variants: what bert.c calls (issue 5). ----
-   Defined by kernels_simd.c under __wasm_simd128__ (chosen at compile time: the page requires
-   SIMD), by kernels_x86.c on x86-64 (AVX2 chosen at run time, so the CLI still runs on CPUs
-   without it) and by kernels_dispatch.c elsewhere (the scalar kernels). Each gives the same
-   result as the scalar reference: bit for bit for linear_q8 (integer math) and also for the
-   f32 ones, which keep the scalar summation order and use no FMA, so WASM and native agree.
-   tests/test_kernels_simd.c checks every one against the scalar kernels. */
-void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
-                     const float *bias, int n);
-void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n);
-/* Attention context of one query row: for j = 0..n-1 in order, bl_k_axpy(out, p[j], v + j·vstride, d). */
-void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
-/* A block of m query rows of one head against n keys given transposed (bl_k_transpose_keys):
-   P[i][j] = (Σ_c q_i[c]·kt[c·n + j], c = 0..d-1 in order) × scale, q rows at qstride, P rows at
-   pstride. The keys lie in vector lanes, so each multiply and add serves 4 (8) keys and no
-   horizontal sum is needed (bl_k_dot's 8-lane order made Q·Kᵀ the slowest kernel in WASM).
-   Then out_i += Σ_j P[i][j]·v_j in j order (bl_kf_pv per row); several query rows per call let
-   each loaded key / value vector serve several queries. Same results as bl_k_scores / bl_k_pv. */
-void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                       const float *kt, int n, int d, float scale);
-void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
-                   const float *v, int vstride, int n, int d);
-/* bl_k_quantize_rows, bit for bit (max|x| is order-free; the vector round-to-nearest-even is
-   lrintf's; a row holding a NaN goes to the scalar code, whose fmaxf skips NaN). */
-void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols);
-/* bl_k_softmax, bit for bit: vector max, exp, sum and final scaling. */
-void bl_kf_softmax(float *x, int len);
-/* bl_k_layernorm, bit for bit. */
-void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps);
-/* bl_k_to_u16, bit for bit. */
-void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len);
-/* bl_k_act, bit for bit (GELU's erf in vectors). */
-void bl_kf_act(float *x, size_t len, int act);
-/* The walk the vector score kernels share (kernels_dispatch.c): blocks of 4 query rows (single
-   rows for the last 1-3) × 2·width then width keys through blk[rows == 4][2 vectors], the last
-   keys by bl_k_scores' running sum. A block kernel writes P for its rows and keys j.. */
+/* Attention, one head. kt[c·n + j] = k[j·kstride + c] for c < d, j < n: the head's keys
+   transposed (columns first; n·d floats), so that a vector holds several keys. */
+void bl_k_transpose_keys(float *kt, const float *k, int kstride, int n, int d);
+/* Scores of one query row: p[j] = (Σ_c q[c]·kt[c·n + j], c = 0..d-1 in order) × scale, one
+   running sum per key (the order a vector kernel has with one key per lane). */
+void bl_k_scores(float *p, const float *q, const float *kt, int n, int d, float scale);
+/* Context of one query row: for j = 0..n-1 in order, bl_k_axpy(out, p[j], v + j·vstride, d). */
+void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
+/* The same for m query rows (q rows at qstride, P rows at pstride, out rows at ostride). */
+void bl_k_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                      const float *kt, int n, int d, float scale);
+void bl_k_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
+                  const float *v, int vstride, int n, int d);
+
+/* ---- One table per target ---------------------------------------------------------------
+   The kernels the forward pass calls that have vector versions, each with the signature and
+   the result of the bl_k_* kernel of the same name. The rest (bl_k_row_f32, bl_k_add,
+   bl_k_transpose_keys) are scalar on every target and called directly. */
+typedef struct bl_kernels {
+    const char *name;   /* "scalar", "avx2", "wasm-simd128" */
+    void (*linear_q8)(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                      const float *bias, int n);
+    /* F16 weights take the scalar kernel on every target */
+    void (*linear_f32)(float *y, const float *x, const bl_tensor *w, const float *bias, int n);
+    void (*quantize_rows)(int16_t *q, float *scale, const float *x, int n, int cols);
+    /* Several query rows per call let each loaded key / value vector serve several queries. */
+    void (*scores_rows)(float *P, int pstride, const float *q, int qstride, int m,
+                        const float *kt, int n, int d, float scale);
+    void (*pv_rows)(float *out, int ostride, const float *P, int pstride, int m,
+                    const float *v, int vstride, int n, int d);
+    void (*softmax)(float *x, int len);
+    void (*layernorm)(float *x, const float *g, const float *b, int n, int dim, float eps);
+    void (*act)(float *x, size_t len, int act);
+    void (*to_u16)(uint16_t *dst, const float *src, size_t len);
+} bl_kernels;
+
+/* The tables. bl_kernels_avx2 is NULL unless this is x86-64 and the CPU has AVX2 (the build
+   uses no -mavx2, so one binary runs on every x86-64 CPU); bl_kernels_simd128 is NULL unless
+   the build targets WebAssembly SIMD128 (a compile-time choice: the page requires SIMD). */
+const bl_kernels *bl_kernels_scalar(void);
+const bl_kernels *bl_kernels_avx2(void);
+const bl_kernels *bl_kernels_simd128(void);
+/* The fastest of them here (kernels_dispatch.c); with the environment variable
+   BERTLENS_KERNELS=scalar, the scalar table (to compare whole runs of the CLI). */
+const bl_kernels *bl_kernels_best(void);
+/* The table a context runs (bert.c); NULL sets bl_kernels_best() again. */
+void bl_ctx_set_kernels(bl_ctx *c, const bl_kernels *k);
+const bl_kernels *bl_ctx_kernels(const bl_ctx *c);
+
+/* ---- Loop drivers the vector targets share (kernels_dispatch.c) -------------------------
+   Each walks a problem in blocks and hands every block to the target's block kernels (called
+   through pointers, which also keeps binaryen from inlining them into the loops: inlined, V8
+   ran out of vector registers); the leftovers that fit no block run in the scalar order. */
+
+/* Tokens per chunk in the linear kernels: the chunk's activations (≤ 64 KiB) stay in L2
+   while every weight row passes over them, instead of streaming all n rows per weight block. */
+int bl_k_chunk(int in, size_t elem);
+
+/* linear_q8 in blocks of R = 4 weight rows (single rows for the last 1–3) × T = 2 tokens (1 for
+   a chunk's odd last token): blk[R == 4][T == 2](res, w, x, in) writes the exact int32 sums
+   res[r·T + t] of w rows r against x rows t (rows of `in`); the epilogue is the scalar one. */
+typedef void bl_q8_blk(int32_t *res, const int8_t *w, const int16_t *x, int in);
+void bl_k_linear_q8_walk(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                         const float *bias, int n, bl_q8_blk *const blk[2][2]);
+/* The linear_q8 epilogue for R rows × T tokens from row o and token t, the scalar expression:
+   y = (float)res × (xs[t] × ws[o]) + bias[o]. */
+void bl_k_q8_store(float *y, int out, const int32_t *res, int R, int T, int o, int t,
+                   const float *xs, const float *ws, const float *bias);
+
+/* linear_f32 for F32 and I8 weights (F16 goes to bl_k_linear_f32) in chunks of tokens, each
+   weight row against T ≤ 4 tokens at a time: dot4(res, w row, i8, x, stride, in, T) writes
+   res[t] = bl_k_dot (I8: bl_k_dot_i8's) of the row and x + t·stride; the epilogue is the
+   scalar one. */
+typedef void bl_dot4_fn(float *res, const void *w, int i8, const float *x, size_t stride,
+                        int len, int T);
+void bl_k_linear_f32_walk(float *y, const float *x, const bl_tensor *w, const float *bias,
+                          int n, bl_dot4_fn *dot4);
+
+/* scores_rows in blocks of 4 query rows (single rows for the last 1–3) × 2·width then width
+   keys through blk[rows == 4][2 vectors]; the last keys by bl_k_scores' running sum. A block
+   kernel writes P for its rows and keys j.. */
 typedef void bl_scores_blk(float *P, int pstride, const float *q, int qstride, const float *kt,
                            int n, int j, int d, float scale);
 void bl_k_scores_walk(float *P, int pstride, const float *q, int qstride, int m, const float *kt,
                       int n, int d, float scale, int width, bl_scores_blk *const blk[2][2]);
-/* The scalar definitions of the attention kernels above (kernels_dispatch.c): the reference the
-   vector versions are tested against. kt[c·n + j] = k[j·kstride + c] for c < d, j < n (one
-   head's keys, columns first; n·d floats). */
-void bl_k_transpose_keys(float *kt, const float *k, int kstride, int n, int d);
-void bl_k_scores(float *p, const float *q, const float *kt, int n, int d, float scale);
-void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d);
-/* Which variant runs ("wasm-simd128", "avx2", "scalar"); force the scalar kernels (benchmarks,
-   tests; the environment variable BERTLENS_KERNELS=scalar does the same natively). */
-const char *bl_kf_name(void);
-void bl_kf_force_scalar(int on);
+
+/* pv_rows two query rows at a time over the first d & ~(width - 1) columns (pv2, each loaded
+   value vector serving both rows), then pv1 (one row, any d) for the remaining columns and
+   the last row. Columns are independent, so the split does not change any result. */
+typedef void bl_pv2_fn(float *o0, float *o1, const float *p0, const float *p1, const float *v,
+                       int vstride, int n, int dw);
+typedef void bl_pv1_fn(float *out, const float *p, const float *v, int vstride, int n, int d);
+void bl_k_pv_walk(float *out, int ostride, const float *P, int pstride, int m, const float *v,
+                  int vstride, int n, int d, int width, bl_pv2_fn *pv2, bl_pv1_fn *pv1);
+
+/* quantize_rows one row at a time through row(q, &scale, x, cols), which returns -1 for a row
+   holding a NaN: that row goes to bl_k_quantize_rows (fmaxf skips NaN, vector max may not). */
+typedef int bl_quantize_row_fn(int16_t *q, float *scale, const float *x, int cols);
+void bl_k_quantize_walk(int16_t *q, float *scale, const float *x, int n, int cols,
+                        bl_quantize_row_fn *row);
 
 #endif

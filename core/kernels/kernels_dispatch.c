@@ -1,20 +1,75 @@
-/* kernels_dispatch.c — the scalar attention kernels (the reference for bl_kf_scores_rows / bl_kf_pv)
-   and, on targets with neither WASM SIMD128 nor x86-64, the bl_kf_* entry points as plain
-   calls to the scalar kernels, so bert.c has one set of names everywhere (see kernels.h). */
+/* kernels_dispatch.c — which table a context gets (bl_kernels_best), and the loop drivers the
+   vector tables share (bl_k_*_walk): the blocking, the leftovers and the epilogues are written
+   once here, the targets supply only their block kernels (see kernels.h). */
 #include "kernels/kernels.h"
+#include <stdlib.h>
+#include <string.h>
 
-void bl_k_transpose_keys(float *kt, const float *k, int kstride, int n, int d) {
-    for (int j = 0; j < n; j++)
-        for (int c = 0; c < d; c++) kt[(size_t)c * n + j] = k[(size_t)j * kstride + c];
+const bl_kernels *bl_kernels_best(void) {
+    const char *e = getenv("BERTLENS_KERNELS");
+    if (e && strcmp(e, "scalar") == 0) return bl_kernels_scalar();
+    const bl_kernels *k = bl_kernels_simd128();
+    if (!k) k = bl_kernels_avx2();
+    return k ? k : bl_kernels_scalar();
 }
 
-/* p[j] is each key's running sum over c (a product rounded, then added): the order the vector
-   kernels have with one key per lane. */
-void bl_k_scores(float *p, const float *q, const float *kt, int n, int d, float scale) {
-    for (int j = 0; j < n; j++) p[j] = 0.0f;
-    for (int c = 0; c < d; c++)
-        for (int j = 0; j < n; j++) p[j] += q[c] * kt[(size_t)c * n + j];
-    for (int j = 0; j < n; j++) p[j] *= scale;
+int bl_k_chunk(int in, size_t elem) {
+    const int tt = (int)(65536 / ((size_t)in * elem));
+    return tt < 4 ? 4 : tt;
+}
+
+void bl_k_q8_store(float *y, int out, const int32_t *res, int R, int T, int o, int t,
+                   const float *xs, const float *ws, const float *bias) {
+    for (int r = 0; r < R; r++)
+        for (int k = 0; k < T; k++)
+            y[(size_t)(t + k) * out + o + r] =
+                (float)res[r * T + k] * (xs[t + k] * ws[o + r]) + (bias ? bias[o + r] : 0.0f);
+}
+
+void bl_k_linear_q8_walk(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                         const float *bias, int n, bl_q8_blk *const blk[2][2]) {
+    const int in = w->cols, out = w->rows;
+    const int8_t *W = (const int8_t *)w->data;
+    const int tt = bl_k_chunk(in, sizeof *xq);
+    int32_t res[8];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n;
+        for (int o = 0; o < out; o += 4) {
+            const int R = out - o < 4 ? out - o : 4, rb = R == 4 ? 4 : 1;
+            for (int t = t0; t < t1; t += 2) {
+                const int T = t1 - t < 2 ? t1 - t : 2;
+                for (int r0 = 0; r0 < R; r0 += rb) {
+                    blk[rb == 4][T == 2](res, W + (size_t)(o + r0) * in, xq + (size_t)t * in, in);
+                    bl_k_q8_store(y, out, res, rb, T, o + r0, t, xs, w->scale, bias);
+                }
+            }
+        }
+    }
+}
+
+void bl_k_linear_f32_walk(float *y, const float *x, const bl_tensor *w, const float *bias,
+                          int n, bl_dot4_fn *dot4) {
+    if (w->dtype != BL_DT_F32 && w->dtype != BL_DT_I8) {
+        bl_k_linear_f32(y, x, w, bias, n);   /* F16: the scalar chunked widening */
+        return;
+    }
+    const int in = w->cols, out = w->rows, i8 = w->dtype == BL_DT_I8;
+    const int tt = bl_k_chunk(in, sizeof(float));
+    float res[4];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n;
+        for (int o = 0; o < out; o++) {
+            const void *wr = i8 ? (const void *)((const int8_t *)w->data + (size_t)o * in)
+                                : (const void *)((const float *)w->data + (size_t)o * in);
+            const float b = bias ? bias[o] : 0.0f;
+            for (int t = t0; t < t1; t += 4) {
+                const int T = t1 - t < 4 ? t1 - t : 4;
+                dot4(res, wr, i8, x + (size_t)t * in, (size_t)in, in, T);
+                for (int k = 0; k < T; k++)
+                    y[(size_t)(t + k) * out + o] = i8 ? res[k] * w->scale[o] + b : res[k] + b;
+            }
+        }
+    }
 }
 
 void bl_k_scores_walk(float *P, int pstride, const float *q, int qstride, int m, const float *kt,
@@ -37,43 +92,27 @@ void bl_k_scores_walk(float *P, int pstride, const float *q, int qstride, int m,
     }
 }
 
-void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
-    for (int j = 0; j < n; j++) bl_k_axpy(out, p[j], v + (size_t)j * vstride, d);
+void bl_k_pv_walk(float *out, int ostride, const float *P, int pstride, int m, const float *v,
+                  int vstride, int n, int d, int width, bl_pv2_fn *pv2, bl_pv1_fn *pv1) {
+    int i = 0;
+    if (d >= width) {
+        const int dw = d & ~(width - 1);
+        for (; i + 2 <= m; i += 2) {
+            float *o0 = out + (size_t)i * ostride, *o1 = o0 + ostride;
+            const float *p0 = P + (size_t)i * pstride, *p1 = p0 + pstride;
+            pv2(o0, o1, p0, p1, v, vstride, n, dw);
+            if (dw < d) {
+                pv1(o0 + dw, p0, v + dw, vstride, n, d - dw);
+                pv1(o1 + dw, p1, v + dw, vstride, n, d - dw);
+            }
+        }
+    }
+    for (; i < m; i++) pv1(out + (size_t)i * ostride, P + (size_t)i * pstride, v, vstride, n, d);
 }
 
-#if !defined(__x86_64__) && !defined(__wasm_simd128__)
-/* Row at a time through the scalar kernels (x86 and wasm have blocked versions). */
-void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                       const float *kt, int n, int d, float scale) {
-    for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
+void bl_k_quantize_walk(int16_t *q, float *scale, const float *x, int n, int cols,
+                        bl_quantize_row_fn *row) {
+    for (int t = 0; t < n; t++)
+        if (row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols) < 0)
+            bl_k_quantize_rows(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
 }
-void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
-                   const float *v, int vstride, int n, int d) {
-    for (int i = 0; i < m; i++)
-        bl_kf_pv(out + (size_t)i * ostride, P + (size_t)i * pstride, v, vstride, n, d);
-}
-#endif
-
-#if !defined(__wasm_simd128__) && !defined(__x86_64__)
-void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
-                     const float *bias, int n) {
-    bl_k_linear_q8(y, xq, xs, w, bias, n);
-}
-void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
-    bl_k_linear_f32(y, x, w, bias, n);
-}
-void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
-    bl_k_pv(out, p, v, vstride, n, d);
-}
-void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
-    bl_k_quantize_rows(q, scale, x, n, cols);
-}
-void bl_kf_softmax(float *x, int len) { bl_k_softmax(x, len); }
-void bl_kf_act(float *x, size_t len, int act) { bl_k_act(x, len, act); }
-void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len) { bl_k_to_u16(dst, src, len); }
-void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps) {
-    bl_k_layernorm(x, g, b, n, dim, eps);
-}
-const char *bl_kf_name(void) { return "scalar"; }
-void bl_kf_force_scalar(int on) { (void)on; }
-#endif

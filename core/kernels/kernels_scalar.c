@@ -1,8 +1,8 @@
-/* kernels_scalar.c — portable scalar reference kernels (see kernels.h).
+/* kernels_scalar.c — the scalar reference kernels (bl_k_*) and the scalar table (see kernels.h).
 
-   Written for clarity first: these are the definition the SIMD variants are tested against.
-   Loop orders still keep one weight row hot while it meets every token, which is what makes
-   the scalar path usable on bert-base. */
+   Written for clarity first: these are the definition the vector tables are tested against,
+   and what runs on targets without one. Loop orders still keep one weight row hot while it
+   meets every token, which is what makes the scalar path usable on bert-base. */
 #include "kernels/kernels.h"
 #include <math.h>
 #include <string.h>
@@ -211,3 +211,46 @@ static float bl_k_dot_i8(const int8_t *q, const float *x, int len) {
 void bl_k_axpy(float *y, float a, const float *x, int len) {
     for (int i = 0; i < len; i++) y[i] += a * x[i];
 }
+
+void bl_k_transpose_keys(float *kt, const float *k, int kstride, int n, int d) {
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < d; c++) kt[(size_t)c * n + j] = k[(size_t)j * kstride + c];
+}
+
+/* p[j] is each key's running sum over c (a product rounded, then added): the order the vector
+   kernels have with one key per lane. */
+void bl_k_scores(float *p, const float *q, const float *kt, int n, int d, float scale) {
+    for (int j = 0; j < n; j++) p[j] = 0.0f;
+    for (int c = 0; c < d; c++)
+        for (int j = 0; j < n; j++) p[j] += q[c] * kt[(size_t)c * n + j];
+    for (int j = 0; j < n; j++) p[j] *= scale;
+}
+
+void bl_k_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
+    for (int j = 0; j < n; j++) bl_k_axpy(out, p[j], v + (size_t)j * vstride, d);
+}
+
+void bl_k_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                      const float *kt, int n, int d, float scale) {
+    for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
+}
+
+void bl_k_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
+                  const float *v, int vstride, int n, int d) {
+    for (int i = 0; i < m; i++) bl_k_pv(out + (size_t)i * ostride, P + (size_t)i * pstride, v, vstride, n, d);
+}
+
+static const bl_kernels bl_scalar_table = {
+    .name = "scalar",
+    .linear_q8 = bl_k_linear_q8,
+    .linear_f32 = bl_k_linear_f32,
+    .quantize_rows = bl_k_quantize_rows,
+    .scores_rows = bl_k_scores_rows,
+    .pv_rows = bl_k_pv_rows,
+    .softmax = bl_k_softmax,
+    .layernorm = bl_k_layernorm,
+    .act = bl_k_act,
+    .to_u16 = bl_k_to_u16,
+};
+
+const bl_kernels *bl_kernels_scalar(void) { return &bl_scalar_table; }

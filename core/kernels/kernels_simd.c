@@ -1,4 +1,4 @@
-/* kernels_simd.c — WebAssembly SIMD128 kernels (see kernels.h, bl_kf_*).
+/* kernels_simd.c — the WebAssembly SIMD128 table (see kernels.h).
 
    Compiled only under __wasm_simd128__ (web/wasm.cmake builds with -msimd128; the page
    refuses browsers without SIMD), so the choice is made at compile time. emcc 3.1.6 has no
@@ -12,19 +12,6 @@
 #include <wasm_simd128.h>
 #include <math.h>
 #include <string.h>
-
-/* Set by bl_kf_force_scalar only (benchmarks, tests). */
-static int bl_simd_off;
-
-const char *bl_kf_name(void) { return bl_simd_off ? "scalar" : "wasm-simd128"; }
-void bl_kf_force_scalar(int on) { bl_simd_off = on; }
-
-/* Tokens per chunk in the linear kernels: the chunk's activations (≤ 64 KiB) stay in cache
-   while every weight row passes over them. */
-static int bl_simd_chunk(int in, size_t elem) {
-    int tt = (int)(65536 / ((size_t)in * elem));
-    return tt < 4 ? 4 : tt;
-}
 
 /* ---- int8 × int12 linear ----------------------------------------------------------------
    16 int8 weights are sign-extended into two i16x8 halves, the activations are already i16
@@ -146,15 +133,6 @@ static void bl_simd_pack_pairs(int16_t *dst, const int16_t *x, int in, int pairs
         }
 }
 
-/* the scalar kernel's epilogue, same expression and order */
-static void bl_simd_q8_store(float *y, int out, const int32_t *res, int R, int T, int o, int t,
-                             const float *xs, const float *ws, const float *bias) {
-    for (int r = 0; r < R; r++)
-        for (int k = 0; k < T; k++)
-            y[(size_t)(t + k) * out + o + r] =
-                (float)res[r * T + k] * (xs[t + k] * ws[o + r]) + (bias ? bias[o + r] : 0.0f);
-}
-
 /* Activations of in % 8 == 0 rows, packed in pairs a chunk at a time into a 64 KiB stack
    buffer (at most 16384 inputs; the chunk's pairs then stay in L2 while every weight row meets
    them); a lone last token uses its row as it is. */
@@ -175,7 +153,7 @@ static void bl_simd_linear_q8_packed(float *y, const int16_t *xq, const float *x
         for (int o = out4; o < out; o++)
             for (int p = 0; p < pairs; p++) {
                 bl_simd_q8p_1(res, W + (size_t)o * in, pk + (size_t)p * 2 * in, in);
-                bl_simd_q8_store(y, out, res, 1, 2, o, t0 + 2 * p, xs, w->scale, bias);
+                bl_k_q8_store(y, out, res, 1, 2, o, t0 + 2 * p, xs, w->scale, bias);
             }
         if (t0 + 2 * pairs < t1) {   /* the lone last token */
             const int t = t1 - 1;
@@ -185,43 +163,23 @@ static void bl_simd_linear_q8_packed(float *y, const int16_t *xq, const float *x
                     const int8_t *wr = W + (size_t)(o + r0) * in;
                     if (R == 4) bl_simd_q8_4x1(res, wr, xq + (size_t)t * in, in);
                     else bl_simd_q8_1x1(res, wr, xq + (size_t)t * in, in);
-                    bl_simd_q8_store(y, out, res, R, 1, o + r0, t, xs, w->scale, bias);
+                    bl_k_q8_store(y, out, res, R, 1, o + r0, t, xs, w->scale, bias);
                 }
             }
         }
     }
 }
 
-void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
-                     const float *bias, int n) {
-    if (bl_simd_off) { bl_k_linear_q8(y, xq, xs, w, bias, n); return; }
-    const int in = w->cols, out = w->rows;
-    if (in % 8 == 0 && 2 * in <= BL_SIMD_PACK_ELEMS && n > 1) {
+static bl_q8_blk *const bl_simd_q8[2][2] = {{bl_simd_q8_1x1, bl_simd_q8_1x2}, {bl_simd_q8_4x1, bl_simd_q8_4x2}};
+
+/* Packed pairs where the rows allow it (in % 8 == 0, at most 16384 inputs, several tokens),
+   otherwise the shared walk over the row blocks. */
+static void bl_simd_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                              const float *bias, int n) {
+    if (w->cols % 8 == 0 && 2 * w->cols <= BL_SIMD_PACK_ELEMS && n > 1)
         bl_simd_linear_q8_packed(y, xq, xs, w, bias, n);
-        return;
-    }
-    const int8_t *W = (const int8_t *)w->data;
-    const int tt = bl_simd_chunk(in, sizeof *xq);
-    int32_t res[8];
-    for (int t0 = 0; t0 < n; t0 += tt) {
-        const int t1 = t0 + tt < n ? t0 + tt : n;
-        for (int o = 0; o < out; o += 4) {
-            const int R = out - o < 4 ? out - o : 4, rb = R == 4 ? 4 : 1;
-            for (int t = t0; t < t1; t += 2) {
-                const int T = t1 - t < 2 ? t1 - t : 2;
-                const int16_t *xr = xq + (size_t)t * in;
-                for (int r0 = 0; r0 < R; r0 += rb) {
-                    const int8_t *wr = W + (size_t)(o + r0) * in;
-                    if (rb == 4) {
-                        if (T == 2) bl_simd_q8_4x2(res, wr, xr, in); else bl_simd_q8_4x1(res, wr, xr, in);
-                    } else {
-                        if (T == 2) bl_simd_q8_1x2(res, wr, xr, in); else bl_simd_q8_1x1(res, wr, xr, in);
-                    }
-                    bl_simd_q8_store(y, out, res, rb, T, o + r0, t, xs, w->scale, bias);
-                }
-            }
-        }
-    }
+    else
+        bl_k_linear_q8_walk(y, xq, xs, w, bias, n, bl_simd_q8);
 }
 
 /* ---- f32 dot products in the scalar kernels' order ------------------------------------- */
@@ -301,36 +259,15 @@ static void bl_simd_dot4(float *res, const void *w, int i8, const float *x, size
     }
 }
 
-void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
-    if (bl_simd_off || (w->dtype != BL_DT_F32 && w->dtype != BL_DT_I8)) {
-        bl_k_linear_f32(y, x, w, bias, n);   /* F16: the scalar chunked widening */
-        return;
-    }
-    const int in = w->cols, out = w->rows, i8 = w->dtype == BL_DT_I8;
-    const int tt = bl_simd_chunk(in, sizeof(float));
-    float res[4];
-    for (int t0 = 0; t0 < n; t0 += tt) {
-        const int t1 = t0 + tt < n ? t0 + tt : n;
-        for (int o = 0; o < out; o++) {
-            const void *wr = i8 ? (const void *)((const int8_t *)w->data + (size_t)o * in)
-                                : (const void *)((const float *)w->data + (size_t)o * in);
-            const float b = bias ? bias[o] : 0.0f;
-            for (int t = t0; t < t1; t += 4) {
-                const int T = t1 - t < 4 ? t1 - t : 4;
-                bl_simd_dot4(res, wr, i8, x + (size_t)t * in, (size_t)in, in, T);
-                for (int k = 0; k < T; k++)
-                    y[(size_t)(t + k) * out + o] = i8 ? res[k] * w->scale[o] + b : res[k] + b;
-            }
-        }
-    }
+static void bl_simd_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
+    bl_k_linear_f32_walk(y, x, w, bias, n, bl_simd_dot4);
 }
 
 /* ---- attention --------------------------------------------------------------------------- */
 
 /* out[i] += p[j]·v[j][i] for j in order (product rounded, then added, as bl_k_axpy does);
    16 outputs stay in registers across all n rows of v. */
-void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
-    if (bl_simd_off) { bl_k_pv(out, p, v, vstride, n, d); return; }
+static void bl_simd_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
     int i = 0;
     for (; i + 16 <= d; i += 16) {
         v128_t a0 = wasm_v128_load(out + i), a1 = wasm_v128_load(out + i + 4);
@@ -391,12 +328,8 @@ BL_SIMD_SCORES(1, 1)
 static bl_scores_blk *const bl_simd_scores[2][2] = {
     {bl_simd_scores_1x1, bl_simd_scores_1x2}, {bl_simd_scores_4x1, bl_simd_scores_4x2}};
 
-void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                       const float *kt, int n, int d, float scale) {
-    if (bl_simd_off) {
-        for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
-        return;
-    }
+static void bl_simd_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                                const float *kt, int n, int d, float scale) {
     bl_k_scores_walk(P, pstride, q, qstride, m, kt, n, d, scale, 4, bl_simd_scores);
 }
 
@@ -425,23 +358,9 @@ static void bl_simd_pv2(float *o0, float *o1, const float *p0, const float *p1, 
     }
 }
 
-void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
-                   const float *v, int vstride, int n, int d) {
-    int i = 0;
-    if (!bl_simd_off && d >= 16) {
-        const int d16 = d & ~15;
-        for (; i + 2 <= m; i += 2) {
-            float *o0 = out + (size_t)i * ostride, *o1 = o0 + ostride;
-            const float *p0 = P + (size_t)i * pstride, *p1 = p0 + pstride;
-            bl_simd_pv2(o0, o1, p0, p1, v, vstride, n, d16);
-            if (d16 < d) {   /* the last columns: each column is independent of the others */
-                bl_kf_pv(o0 + d16, p0, v + d16, vstride, n, d - d16);
-                bl_kf_pv(o1 + d16, p1, v + d16, vstride, n, d - d16);
-            }
-        }
-    }
-    for (; i < m; i++)
-        bl_kf_pv(out + (size_t)i * ostride, P + (size_t)i * pstride, v, vstride, n, d);
+static void bl_simd_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
+                            const float *v, int vstride, int n, int d) {
+    bl_k_pv_walk(out, ostride, P, pstride, m, v, vstride, n, d, 16, bl_simd_pv2, bl_simd_pv);
 }
 
 /* ---- activation quantization and softmax ------------------------------------------------ */
@@ -498,15 +417,12 @@ static int bl_simd_quantize_row(int16_t *q, float *scale, const float *x, int co
     return 0;
 }
 
-void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
-    if (bl_simd_off) { bl_k_quantize_rows(q, scale, x, n, cols); return; }
-    for (int t = 0; t < n; t++)
-        if (bl_simd_quantize_row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols) < 0)
-            bl_k_quantize_rows(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
+static void bl_simd_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
+    bl_k_quantize_walk(q, scale, x, n, cols, bl_simd_quantize_row);
 }
 
 /* bl_k_exp on four lanes, operation for operation (lanes below BL_EXP_LO give 0; no NaN
-   reaches it: bl_kf_softmax sends rows with a non-finite max to the scalar code). */
+   reaches it: bl_simd_softmax sends rows with a non-finite max to the scalar code). */
 static v128_t bl_simd_exp(v128_t x) {
     const v128_t below = wasm_f32x4_lt(x, wasm_f32x4_splat(BL_EXP_LO));
     x = wasm_f32x4_pmin(x, wasm_f32x4_splat(BL_EXP_HI));
@@ -551,8 +467,7 @@ static v128_t bl_simd_erf(v128_t x) {
 
 /* Vector max, exp, sum (lane k holds i ≡ k mod 4, as bl_k_softmax's) and final scaling.
    A non-finite max (NaN, or +inf making inf - inf) goes to the scalar code. */
-void bl_kf_softmax(float *x, int len) {
-    if (bl_simd_off) { bl_k_softmax(x, len); return; }
+static void bl_simd_softmax(float *x, int len) {
     v128_t mv = wasm_f32x4_splat(x[0]);
     int i = 0;
     for (; i + 4 <= len; i += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(x + i));
@@ -580,8 +495,7 @@ void bl_kf_softmax(float *x, int len) {
 
 /* Lane k of each vector sum holds i ≡ k mod 4 as in the scalar kernel; the tail goes into the
    same lanes; then (0+1)+(2+3). The normalisation is elementwise. */
-void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps) {
-    if (bl_simd_off) { bl_k_layernorm(x, g, b, n, dim, eps); return; }
+static void bl_simd_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps) {
     const int d4 = dim & ~3;
     for (int t = 0; t < n; t++) {
         float *xr = x + (size_t)t * dim;
@@ -611,22 +525,20 @@ void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, f
 
 /* trunc_sat gives 0 for NaN and INT_MAX for huge values, and the unsigned saturating narrow of
    those signed lanes clamps to [0, 65535]: the scalar kernel's three cases, 8 values at a time. */
-void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len) {
+static void bl_simd_to_u16(uint16_t *dst, const float *src, size_t len) {
     size_t i = 0;
-    if (!bl_simd_off) {
-        const v128_t k = wasm_f32x4_splat(65535.0f), h = wasm_f32x4_splat(0.5f);
-        for (; i + 8 <= len; i += 8) {
-            const v128_t a = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(src + i), k), h));
-            const v128_t b = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(src + i + 4), k), h));
-            wasm_v128_store(dst + i, wasm_u16x8_narrow_i32x4(a, b));
-        }
+    const v128_t k = wasm_f32x4_splat(65535.0f), h = wasm_f32x4_splat(0.5f);
+    for (; i + 8 <= len; i += 8) {
+        const v128_t a = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(src + i), k), h));
+        const v128_t b = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(src + i + 4), k), h));
+        wasm_v128_store(dst + i, wasm_u16x8_narrow_i32x4(a, b));
     }
     bl_k_to_u16(dst + i, src + i, len - i);
 }
 
 /* GELU (erf) in vectors: 0.5·x·(1 + erf(x·√½)) in the scalar expression's order. */
-void bl_kf_act(float *x, size_t len, int act) {
-    if (bl_simd_off || act != BL_ACT_GELU) { bl_k_act(x, len, act); return; }
+static void bl_simd_act(float *x, size_t len, int act) {
+    if (act != BL_ACT_GELU) { bl_k_act(x, len, act); return; }
     const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f),
                  rs2 = wasm_f32x4_splat(0.7071067811865476f);
     size_t i = 0;
@@ -638,4 +550,21 @@ void bl_kf_act(float *x, size_t len, int act) {
     if (i < len) bl_k_act(x + i, len - i, act);
 }
 
+static const bl_kernels bl_simd128_table = {
+    .name = "wasm-simd128",
+    .linear_q8 = bl_simd_linear_q8,
+    .linear_f32 = bl_simd_linear_f32,
+    .quantize_rows = bl_simd_quantize_rows,
+    .scores_rows = bl_simd_scores_rows,
+    .pv_rows = bl_simd_pv_rows,
+    .softmax = bl_simd_softmax,
+    .layernorm = bl_simd_layernorm,
+    .act = bl_simd_act,
+    .to_u16 = bl_simd_to_u16,
+};
+
+const bl_kernels *bl_kernels_simd128(void) { return &bl_simd128_table; }
+
+#else
+const bl_kernels *bl_kernels_simd128(void) { return 0; }
 #endif

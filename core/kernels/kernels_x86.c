@@ -1,45 +1,19 @@
-/* kernels_x86.c — AVX2 kernels for the native CLI on x86-64 (see kernels.h, bl_kf_*).
+/* kernels_x86.c — the AVX2 table for the native CLI on x86-64 (see kernels.h).
 
-   The build uses no -mavx2: only the functions below carry __attribute__((target("avx2"))),
-   and bl_kf_* pick them at run time with __builtin_cpu_supports, so one binary runs on any
-   x86-64 CPU (older ones get the scalar kernels). FMA is deliberately not enabled: a fused
-   multiply-add rounds once where the scalar code rounds twice, and the f32 kernels here are
-   meant to be bit-identical to the scalar reference (same summation orders). */
+   The build uses no -mavx2: only the block kernels below carry __attribute__((target("avx2"))),
+   and bl_kernels_avx2 offers their table only when __builtin_cpu_supports says the CPU has
+   AVX2, so one binary runs on any x86-64 CPU (older ones get the scalar table). FMA is
+   deliberately not enabled: a fused multiply-add rounds once where the scalar code rounds
+   twice, and the f32 kernels here are bit-identical to the scalar reference (same summation
+   orders). The loops around the blocks are kernels_dispatch.c's, shared with SIMD128. */
 #include "kernels/kernels.h"
 
 #if defined(__x86_64__) && !defined(__wasm_simd128__)
 #include <immintrin.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define BL_AVX2 __attribute__((target("avx2")))
-
-/* -1: not decided yet; 0: scalar; 1: AVX2. Written once with the same value by whichever
-   thread gets there first, so the unsynchronised read is harmless in practice. */
-static int bl_x86_mode = -1;
-
-static int bl_x86_detect(void) {
-    const char *e = getenv("BERTLENS_KERNELS");
-    if (e && strcmp(e, "scalar") == 0) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
-}
-
-static int bl_x86_avx2(void) {
-    if (bl_x86_mode < 0) bl_x86_mode = bl_x86_detect();
-    return bl_x86_mode;
-}
-
-const char *bl_kf_name(void) { return bl_x86_avx2() ? "avx2" : "scalar"; }
-void bl_kf_force_scalar(int on) { bl_x86_mode = on ? 0 : bl_x86_detect(); }
-
-/* Tokens per chunk in the linear kernels: the chunk's activations (≤ 64 KiB) stay in L2
-   while every weight row passes over them, instead of streaming all n rows per weight block. */
-static int bl_x86_chunk(int in, size_t elem) {
-    int tt = (int)(65536 / ((size_t)in * elem));
-    return tt < 4 ? 4 : tt;
-}
 
 /* ---- int8 × int12 linear ----------------------------------------------------------------
    The weights are sign-extended to i16 (vpmovsxbw), the activations are i16 already (12-bit,
@@ -87,44 +61,11 @@ BL_X86_Q8_BLOCK(4, 1)
 BL_X86_Q8_BLOCK(1, 2)
 BL_X86_Q8_BLOCK(1, 1)
 
-BL_AVX2 static void bl_x86_linear_q8(float *y, const int16_t *xq, const float *xs,
-                                     const bl_tensor *w, const float *bias, int n) {
-    const int in = w->cols, out = w->rows;
-    const int8_t *W = (const int8_t *)w->data;
-    const int tt = bl_x86_chunk(in, sizeof *xq);
-    int32_t res[8];
-    for (int t0 = 0; t0 < n; t0 += tt) {
-        const int t1 = t0 + tt < n ? t0 + tt : n;
-        for (int o = 0; o < out; o += 4) {
-            const int R = out - o < 4 ? out - o : 4;
-            for (int t = t0; t < t1; t += 2) {
-                const int T = t1 - t < 2 ? t1 - t : 2;
-                const int16_t *xr = xq + (size_t)t * in;
-                for (int r0 = 0; r0 < R; r0 += (R == 4 ? 4 : 1)) {
-                    const int8_t *wr = W + (size_t)(o + r0) * in;
-                    const int rb = R == 4 ? 4 : 1;
-                    if (rb == 4) {
-                        if (T == 2) bl_x86_q8_4x2(res, wr, xr, in); else bl_x86_q8_4x1(res, wr, xr, in);
-                    } else {
-                        if (T == 2) bl_x86_q8_1x2(res, wr, xr, in); else bl_x86_q8_1x1(res, wr, xr, in);
-                    }
-                    /* the scalar kernel's epilogue, same expression and order */
-                    for (int r = 0; r < rb; r++)
-                        for (int k = 0; k < T; k++) {
-                            const int oo = o + r0 + r;
-                            y[(size_t)(t + k) * out + oo] =
-                                (float)res[r * T + k] * (xs[t + k] * w->scale[oo]) + (bias ? bias[oo] : 0.0f);
-                        }
-                }
-            }
-        }
-    }
-}
+static bl_q8_blk *const bl_x86_q8[2][2] = {{bl_x86_q8_1x1, bl_x86_q8_1x2}, {bl_x86_q8_4x1, bl_x86_q8_4x2}};
 
-void bl_kf_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
-                     const float *bias, int n) {
-    if (bl_x86_avx2()) bl_x86_linear_q8(y, xq, xs, w, bias, n);
-    else bl_k_linear_q8(y, xq, xs, w, bias, n);
+static void bl_x86_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                             const float *bias, int n) {
+    bl_k_linear_q8_walk(y, xq, xs, w, bias, n, bl_x86_q8);
 }
 
 /* ---- f32 dot products in the scalar kernels' order -------------------------------------
@@ -135,7 +76,7 @@ static float bl_x86_reduce8(const float s[8]) {
     return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
 }
 
-/* Σ w[i]·x_t[i] for 4 tokens (rows of x at stride `in`); w is F32 or, with i8 set, int8 widened
+/* Σ w[i]·x_t[i] for T ≤ 4 tokens (rows of x at stride); w is F32 or, with i8 set, int8 widened
    to f32 (the scalar bl_k_dot_i8: (float)q · x). */
 BL_AVX2 static void bl_x86_dot4(float *res, const void *w, int i8, const float *x, size_t stride,
                                 int len, int T) {
@@ -182,32 +123,8 @@ BL_AVX2 static void bl_x86_dot4(float *res, const void *w, int i8, const float *
     }
 }
 
-BL_AVX2 static void bl_x86_linear_f32(float *y, const float *x, const bl_tensor *w,
-                                      const float *bias, int n) {
-    const int in = w->cols, out = w->rows, i8 = w->dtype == BL_DT_I8;
-    const int tt = bl_x86_chunk(in, sizeof(float));
-    float res[4];
-    for (int t0 = 0; t0 < n; t0 += tt) {
-        const int t1 = t0 + tt < n ? t0 + tt : n;
-        for (int o = 0; o < out; o++) {
-            const void *wr = i8 ? (const void *)((const int8_t *)w->data + (size_t)o * in)
-                                : (const void *)((const float *)w->data + (size_t)o * in);
-            const float b = bias ? bias[o] : 0.0f;
-            for (int t = t0; t < t1; t += 4) {
-                const int T = t1 - t < 4 ? t1 - t : 4;
-                bl_x86_dot4(res, wr, i8, x + (size_t)t * in, (size_t)in, in, T);
-                for (int k = 0; k < T; k++)
-                    y[(size_t)(t + k) * out + o] = i8 ? res[k] * w->scale[o] + b : res[k] + b;
-            }
-        }
-    }
-}
-
-void bl_kf_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
-    if (bl_x86_avx2() && (w->dtype == BL_DT_F32 || w->dtype == BL_DT_I8))
-        bl_x86_linear_f32(y, x, w, bias, n);
-    else
-        bl_k_linear_f32(y, x, w, bias, n);   /* F16: the scalar chunked widening */
+static void bl_x86_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
+    bl_k_linear_f32_walk(y, x, w, bias, n, bl_x86_dot4);
 }
 
 /* ---- attention --------------------------------------------------------------------------- */
@@ -244,11 +161,6 @@ BL_AVX2 static void bl_x86_pv(float *out, const float *p, const float *v, int vs
     }
 }
 
-void bl_kf_pv(float *out, const float *p, const float *v, int vstride, int n, int d) {
-    if (bl_x86_avx2()) bl_x86_pv(out, p, v, vstride, n, d);
-    else bl_k_pv(out, p, v, vstride, n, d);
-}
-
 /* Scores for R query rows × 8·V keys from column j (kernels_simd.c's scheme in 256-bit
    vectors): per c one load of each key vector, one broadcast per row, multiply then add. */
 #define BL_X86_SCORES(R, V)                                                                     \
@@ -280,10 +192,9 @@ BL_X86_SCORES(1, 1)
 static bl_scores_blk *const bl_x86_scores[2][2] = {
     {bl_x86_scores_1x1, bl_x86_scores_1x2}, {bl_x86_scores_4x1, bl_x86_scores_4x2}};
 
-void bl_kf_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
-                       const float *kt, int n, int d, float scale) {
-    if (bl_x86_avx2()) { bl_k_scores_walk(P, pstride, q, qstride, m, kt, n, d, scale, 8, bl_x86_scores); return; }
-    for (int i = 0; i < m; i++) bl_k_scores(P + (size_t)i * pstride, q + (size_t)i * qstride, kt, n, d, scale);
+static void bl_x86_scores_rows(float *P, int pstride, const float *q, int qstride, int m,
+                               const float *kt, int n, int d, float scale) {
+    bl_k_scores_walk(P, pstride, q, qstride, m, kt, n, d, scale, 8, bl_x86_scores);
 }
 
 /* Two output rows × 32 columns: each loaded value vector serves both rows (8 accumulators). */
@@ -311,23 +222,9 @@ BL_AVX2 static void bl_x86_pv2(float *o0, float *o1, const float *p0, const floa
     }
 }
 
-void bl_kf_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
-                   const float *v, int vstride, int n, int d) {
-    int i = 0;
-    if (bl_x86_avx2() && d >= 32) {
-        const int d32 = d & ~31;
-        for (; i + 2 <= m; i += 2) {
-            float *o0 = out + (size_t)i * ostride, *o1 = o0 + ostride;
-            const float *p0 = P + (size_t)i * pstride, *p1 = p0 + pstride;
-            bl_x86_pv2(o0, o1, p0, p1, v, vstride, n, d32);
-            if (d32 < d) {   /* the last columns: each column is independent of the others */
-                bl_x86_pv(o0 + d32, p0, v + d32, vstride, n, d - d32);
-                bl_x86_pv(o1 + d32, p1, v + d32, vstride, n, d - d32);
-            }
-        }
-    }
-    for (; i < m; i++)
-        bl_kf_pv(out + (size_t)i * ostride, P + (size_t)i * pstride, v, vstride, n, d);
+static void bl_x86_pv_rows(float *out, int ostride, const float *P, int pstride, int m,
+                           const float *v, int vstride, int n, int d) {
+    bl_k_pv_walk(out, ostride, P, pstride, m, v, vstride, n, d, 32, bl_x86_pv2, bl_x86_pv);
 }
 
 /* ---- activation quantization and softmax ------------------------------------------------ */
@@ -379,11 +276,8 @@ BL_AVX2 static int bl_x86_quantize_row(int16_t *q, float *scale, const float *x,
     return 0;
 }
 
-void bl_kf_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
-    if (!bl_x86_avx2()) { bl_k_quantize_rows(q, scale, x, n, cols); return; }
-    for (int t = 0; t < n; t++)
-        if (bl_x86_quantize_row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols) < 0)
-            bl_k_quantize_rows(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
+static void bl_x86_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
+    bl_k_quantize_walk(q, scale, x, n, cols, bl_x86_quantize_row);
 }
 
 /* The max is order-free, and with a NaN the scalar result is all NaN either way; equal ±0
@@ -407,15 +301,25 @@ BL_AVX2 static void bl_x86_softmax(float *x, int len) {
     for (; i < len; i++) x[i] *= inv;
 }
 
-void bl_kf_softmax(float *x, int len) {
-    if (bl_x86_avx2()) bl_x86_softmax(x, len);
-    else bl_k_softmax(x, len);
+/* GELU, LayerNorm and the 16-bit rounding have no AVX2 versions: the scalar kernels. */
+static const bl_kernels bl_avx2_table = {
+    .name = "avx2",
+    .linear_q8 = bl_x86_linear_q8,
+    .linear_f32 = bl_x86_linear_f32,
+    .quantize_rows = bl_x86_quantize_rows,
+    .scores_rows = bl_x86_scores_rows,
+    .pv_rows = bl_x86_pv_rows,
+    .softmax = bl_x86_softmax,
+    .layernorm = bl_k_layernorm,
+    .act = bl_k_act,
+    .to_u16 = bl_k_to_u16,
+};
+
+const bl_kernels *bl_kernels_avx2(void) {
+    __builtin_cpu_init();   /* a no-op once the startup constructors have run */
+    return __builtin_cpu_supports("avx2") ? &bl_avx2_table : NULL;
 }
 
-void bl_kf_act(float *x, size_t len, int act) { bl_k_act(x, len, act); }
-void bl_kf_to_u16(uint16_t *dst, const float *src, size_t len) { bl_k_to_u16(dst, src, len); }
-void bl_kf_layernorm(float *x, const float *g, const float *b, int n, int dim, float eps) {
-    bl_k_layernorm(x, g, b, n, dim, eps);
-}
-
+#else
+const bl_kernels *bl_kernels_avx2(void) { return 0; }
 #endif

@@ -5,8 +5,11 @@
        q,k,v = x·Wqᵀ+bq, ...          P[h] = softmax(q_h·k_hᵀ / sqrt(d))   (kept)
        x = LN(x + (P·v)·Woᵀ + bo)     x = LN(x + act(x·Wiᵀ+bi)·Wfᵀ + bf)
    Precision: BL_PREC_F32 widens/dequantizes weights on the fly with f32 activations (the
-   reference path); BL_PREC_NATIVE quantizes each activation row to int8 once and runs integer
-   dot products against I8 weights. Attention scores, softmax and P·V are f32 in both.
+   reference path). BL_PREC_NATIVE on an int8 file (every matrix of a file has the file's
+   dtype) quantizes the input of each linear step once, to 12 bits per row (bl_k_quantize_rows;
+   Q, K and V share one), and runs exact integer dot products against the int8 weights.
+   Attention scores, softmax and P·V are f32 in both. The numeric kernels come from the
+   context's table (kernels.h), chosen when the context is made.
 
    Memory: the context owns scratch sized for the largest n seen so far; a forward with a
    larger n grows it (the only allocation in bl_forward), a failure there is an error and
@@ -17,86 +20,87 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct bl_ctx {
-    const bl_model *m;
-    int n;          /* tokens of the last successful forward; 0 before the first */
-    int prec;       /* precision of the last forward (bl_mlm_logits follows it) */
-    int cap;        /* scratch is sized for up to cap tokens */
-    float *x;       /* [cap][hidden] hidden state */
-    float *q, *k;   /* [layers][cap*hidden]: per layer [n][hidden], kept for the neuron view */
-    float *v;       /* [cap][hidden] */
-    float *kt;      /* [threads][head size][cap] one head's keys transposed, per thread */
-    float *ctxv;    /* [cap][hidden] attention context (P·V) */
-    float *tmp;     /* [cap][hidden] sublayer output before the residual */
-    float *ffn;     /* [cap][intermediate] */
-    float *att;     /* [layers][heads][n][n] packed for the current n, floats or (att_u16) uint16 */
-    float *pblk;    /* [threads][8][cap] a block of query rows' probabilities (u16 mode) */
-    bl_pool *pool;  /* borrowed (bl_ctx_set_pool); NULL = the caller only */
-    int att_u16;    /* keep the maps as round(p·65535) (bl_ctx_set_attention_u16) */
-    int16_t *xq;    /* [cap][max(hidden, intermediate)] quantized activations (12-bit) */
-    float *xs;      /* [cap] their row scales */
-    float *mlm;     /* [hidden] MLM transform output */
-    int16_t *mlm_q; /* [hidden] */
-    size_t max_bytes; /* scratch ceiling (bl_ctx_set_max_bytes), 0 = none */
-};
-
-/* a*b*c for sizes, 0 on overflow (callers treat 0 as "too big") */
-static size_t bl_mul3(size_t a, size_t b, size_t c) {
-    if (a && b > SIZE_MAX / a) return 0;
-    size_t ab = a * b;
-    if (ab && c > SIZE_MAX / ab) return 0;
-    return ab * c;
-}
-
-/* realloc that leaves *p untouched on failure, so the context stays consistent */
-static int bl_grow(void **p, size_t bytes) {
-    if (bytes == 0) return -1;
-    void *np = realloc(*p, bytes);
-    if (!np) return -1;
-    *p = np;
-    return 0;
-}
-
-/* Scratch sizes for n tokens; 0 where a product overflows size_t. */
-typedef struct { size_t h, qk, f, att, q, s, kt, pblk; } bl_scratch_sizes;
-
 #define BL_QBLOCK 8   /* query rows per attention block (bl_attend) */
 
-static bl_scratch_sizes bl_sizes(const bl_config *cfg, int n, int att_u16, int threads) {
-    const size_t H = (size_t)cfg->hidden, I = (size_t)cfg->intermediate, N = (size_t)n;
-    const size_t wide = H > I ? H : I;
-    bl_scratch_sizes z;
-    z.h = bl_mul3(N, H, sizeof(float));
-    z.qk = bl_mul3((size_t)cfg->layers, bl_mul3(N, H, 1), sizeof(float));
-    z.f = bl_mul3(N, I, sizeof(float));
-    z.att = bl_mul3(bl_mul3((size_t)cfg->layers, (size_t)cfg->heads, 1), bl_mul3(N, N, 1),
-                    att_u16 ? sizeof(uint16_t) : sizeof(float));
-    z.pblk = att_u16 ? bl_mul3((size_t)threads * BL_QBLOCK, N, sizeof(float)) : 0;
-    z.q = bl_mul3(N, wide, sizeof(int16_t));
-    z.s = N * sizeof(float);
-    z.kt = bl_mul3((size_t)threads * N, (size_t)(cfg->heads > 0 ? cfg->hidden / cfg->heads : cfg->hidden),
-                   sizeof(float));
-    return z;
+/* Every buffer the forward pass writes, for up to cap tokens (sizes: bl_scratch_list). */
+typedef struct {
+    float *x;       /* [n][hidden] hidden state */
+    float *q, *k;   /* [layers][n][hidden], kept for the neuron view */
+    float *v;       /* [n][hidden] */
+    float *ctxv;    /* [n][hidden] attention context (P·V) */
+    float *tmp;     /* [n][hidden] sublayer output before the residual */
+    float *ffn;     /* [n][intermediate] */
+    void *att;      /* [layers][heads][n][n] packed for the current n, floats or (att_u16) uint16 */
+    float *kt;      /* [threads][head size][n] one head's keys transposed, per thread */
+    float *pblk;    /* [threads][BL_QBLOCK][n] a block of query rows' probabilities (u16 only) */
+    int16_t *xq;    /* [n][max(hidden, intermediate)] a linear step's input quantized (12-bit) */
+    float *xs;      /* [n] its row scales */
+    float *mlm;     /* [hidden] MLM transform output */
+    int16_t *mlm_q; /* [hidden] the MLM head's quantized input (the forward's xq stays as is) */
+} bl_scratch;
+
+struct bl_ctx {
+    const bl_model *m;
+    const bl_kernels *k; /* the kernel table (bl_kernels_best() unless set) */
+    bl_pool *pool;  /* borrowed (bl_ctx_set_pool); NULL = the caller only */
+    int n;          /* tokens of the last successful forward; 0 before the first */
+    int int8;       /* the last forward ran the int8 path (bl_mlm_logits follows it) */
+    int att_u16;    /* keep the maps as round(p·65535) (bl_ctx_set_attention_u16) */
+    int cap;        /* scratch is sized for up to cap tokens */
+    size_t max_bytes; /* scratch ceiling (bl_ctx_set_max_bytes), 0 = none */
+    bl_scratch s;
+};
+
+/* a·b·c·d bytes, SIZE_MAX where the product overflows size_t */
+static size_t bl_size(size_t a, size_t b, size_t c, size_t d) {
+    const size_t f[3] = {b, c, d};
+    for (int i = 0; i < 3; i++) {
+        if (a && f[i] > SIZE_MAX / a) return SIZE_MAX;
+        a *= f[i];
+    }
+    return a;
 }
 
-/* a+b saturating at SIZE_MAX */
-static size_t bl_sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+/* One scratch buffer: where its pointer is kept, and its size (0: not needed now). */
+typedef struct { void **p; size_t bytes; } bl_buf;
+#define BL_NBUF 14
 
+/* The scratch buffers with their sizes for n tokens, listed once: bl_ctx_bytes adds these
+   sizes up, bl_ctx_reserve grows each buffer to its size and bl_ctx_free frees them. */
+static void bl_scratch_list(bl_scratch *s, const bl_config *cfg, int n, int att_u16, int threads,
+                            bl_buf out[BL_NBUF]) {
+    const size_t N = (size_t)n, H = (size_t)cfg->hidden, I = (size_t)cfg->intermediate;
+    const size_t L = (size_t)cfg->layers, A = (size_t)cfg->heads, T = (size_t)threads;
+    const size_t D = A ? H / A : H, wide = H > I ? H : I, F = sizeof(float), S = sizeof(int16_t);
+    const bl_buf list[] = {
+        {(void **)&s->x, bl_size(N, H, 1, F)},
+        {(void **)&s->q, bl_size(L, N, H, F)},
+        {(void **)&s->k, bl_size(L, N, H, F)},
+        {(void **)&s->v, bl_size(N, H, 1, F)},
+        {(void **)&s->ctxv, bl_size(N, H, 1, F)},
+        {(void **)&s->tmp, bl_size(N, H, 1, F)},
+        {(void **)&s->ffn, bl_size(N, I, 1, F)},
+        {(void **)&s->att, bl_size(L * A, N, N, att_u16 ? sizeof(uint16_t) : F)},
+        {(void **)&s->kt, bl_size(T, D, N, F)},
+        {(void **)&s->pblk, att_u16 ? bl_size(T, BL_QBLOCK, N, F) : 0},
+        {(void **)&s->xq, bl_size(N, wide, 1, S)},
+        {(void **)&s->xs, bl_size(N, 1, 1, F)},
+        {(void **)&s->mlm, bl_size(H, 1, 1, F)},
+        {(void **)&s->mlm_q, bl_size(H, 1, 1, S)},
+    };
+    _Static_assert(sizeof list / sizeof list[0] == BL_NBUF, "BL_NBUF counts the buffers");
+    memcpy(out, list, sizeof list);
+}
+
+/* Bytes of the scratch for n tokens; SIZE_MAX when a size overflows. */
 static size_t bl_bytes(const bl_model *m, int n, int att_u16, int threads) {
     if (!m || n < 1) return 0;
-    const bl_config *cfg = &m->cfg;
-    bl_scratch_sizes z = bl_sizes(cfg, n, att_u16, threads);
-    if (!z.h || !z.qk || !z.f || !z.att || !z.q || !z.kt) return SIZE_MAX;
-    size_t t = (size_t)cfg->hidden * (sizeof(float) + sizeof(int16_t));   /* MLM row (bl_ctx_new) */
-    for (int i = 0; i < 4; i++) t = bl_sat_add(t, z.h);   /* x, v, ctxv, tmp */
-    t = bl_sat_add(t, z.qk);
-    t = bl_sat_add(t, z.qk);
-    t = bl_sat_add(t, z.f);
-    t = bl_sat_add(t, z.att);
-    t = bl_sat_add(t, z.q);
-    t = bl_sat_add(t, z.kt);
-    t = bl_sat_add(t, z.pblk);
-    return bl_sat_add(t, z.s);
+    bl_scratch unused;
+    bl_buf b[BL_NBUF];
+    bl_scratch_list(&unused, &m->cfg, n, att_u16, threads, b);
+    size_t t = 0;
+    for (int i = 0; i < BL_NBUF; i++) t = b[i].bytes > SIZE_MAX - t ? SIZE_MAX : t + b[i].bytes;
+    return t;
 }
 
 size_t bl_ctx_bytes(const bl_model *m, int n) { return bl_bytes(m, n, 0, 1); }
@@ -117,26 +121,31 @@ void bl_ctx_set_pool(bl_ctx *c, bl_pool *p) {
     c->pool = p;
 }
 
+void bl_ctx_set_kernels(bl_ctx *c, const bl_kernels *k) {
+    if (c) c->k = k ? k : bl_kernels_best();
+}
+
+const bl_kernels *bl_ctx_kernels(const bl_ctx *c) { return c ? c->k : NULL; }
+
+/* Grows the scratch to n tokens. realloc leaves a buffer as it was when it fails, and cap
+   changes only once all have grown, so a failure leaves the context usable for smaller n. */
 static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
     if (n <= c->cap) return 0;
-    if (c->max_bytes) {
-        const size_t need = bl_bytes(c->m, n, c->att_u16, bl_pool_size(c->pool));
-        if (need > c->max_bytes)
-            return bl_fail(e, "forward: this model at n=%d needs %.1f MB, above the limit of %.1f MB",
-                           n, need / 1048576.0, c->max_bytes / 1048576.0);
+    bl_buf b[BL_NBUF];
+    bl_scratch_list(&c->s, &c->m->cfg, n, c->att_u16, bl_pool_size(c->pool), b);
+    const size_t need = bl_bytes(c->m, n, c->att_u16, bl_pool_size(c->pool));
+    if (c->max_bytes && need > c->max_bytes)
+        return bl_fail(e, "forward: this model at n=%d needs %.1f MB, above the limit of %.1f MB",
+                       n, need / 1048576.0, c->max_bytes / 1048576.0);
+    if (need == SIZE_MAX) return bl_fail(e, "forward: scratch for n=%d tokens does not fit in memory", n);
+    for (int i = 0; i < BL_NBUF; i++) {
+        if (!b[i].bytes) continue;   /* not needed in this mode */
+        void *p = realloc(*b[i].p, b[i].bytes);
+        if (!p)
+            return bl_fail(e, "forward: out of memory growing scratch to n=%d tokens (%.1f MB in all)",
+                           n, need / 1048576.0);
+        *b[i].p = p;
     }
-    const bl_scratch_sizes z = bl_sizes(&c->m->cfg, n, c->att_u16, bl_pool_size(c->pool));
-    const size_t N = (size_t)n, sz_h = z.h, sz_qk = z.qk, sz_f = z.f, sz_att = z.att, sz_q = z.q;
-    if (!sz_h || !sz_qk || !sz_f || !sz_att || !sz_q || !z.kt)
-        return bl_fail(e, "forward: scratch for n=%d tokens does not fit in memory", n);
-    if (bl_grow((void **)&c->x, sz_h) || bl_grow((void **)&c->q, sz_qk) ||
-        bl_grow((void **)&c->k, sz_qk) || bl_grow((void **)&c->v, sz_h) ||
-        bl_grow((void **)&c->ctxv, sz_h) || bl_grow((void **)&c->tmp, sz_h) ||
-        bl_grow((void **)&c->ffn, sz_f) || bl_grow((void **)&c->att, sz_att) ||
-        bl_grow((void **)&c->xq, sz_q) || bl_grow((void **)&c->xs, N * sizeof(float)) ||
-        bl_grow((void **)&c->kt, z.kt) || (z.pblk && bl_grow((void **)&c->pblk, z.pblk)))
-        return bl_fail(e, "forward: out of memory growing scratch to n=%d tokens "
-                          "(attention maps alone need %zu bytes)", n, sz_att);
     c->cap = n;
     return 0;
 }
@@ -153,59 +162,44 @@ bl_ctx *bl_ctx_new(const bl_model *m, bl_err *e) {
     bl_ctx *c = calloc(1, sizeof *c);
     if (!c) { bl_fail(e, "bl_ctx_new: out of memory"); return NULL; }
     c->m = m;
-    c->mlm = malloc((size_t)cfg->hidden * sizeof(float));
-    c->mlm_q = malloc((size_t)cfg->hidden * sizeof *c->mlm_q);
-    if (!c->mlm || !c->mlm_q) {
-        bl_ctx_free(c);
-        bl_fail(e, "bl_ctx_new: out of memory");
-        return NULL;
-    }
+    c->k = bl_kernels_best();
     return c;
 }
 
 void bl_ctx_free(bl_ctx *c) {
     if (!c) return;
-    free(c->x); free(c->q); free(c->k); free(c->v); free(c->ctxv); free(c->tmp);
-    free(c->ffn); free(c->att); free(c->xq); free(c->xs); free(c->mlm); free(c->mlm_q); free(c->kt);
-    free(c->pblk);
+    bl_buf b[BL_NBUF];
+    bl_scratch_list(&c->s, &c->m->cfg, 1, 0, 1, b);
+    for (int i = 0; i < BL_NBUF; i++) free(*b[i].p);
     free(c);
+}
+
+/* ---- the steps of the forward pass ---- */
+
+/* One linear layer: y[n][w.rows] = x·Wᵀ + b. */
+typedef struct { float *y; const bl_tensor *w; const float *b; } bl_proj;
+
+/* Rows t0..t0+cnt of the linear layers p[0..np) that read the same input x: on the int8 path
+   x's rows are quantized into xq, xs first, once for all of them; otherwise the f32 kernel
+   widens the weights. */
+static void bl_linear_rows(const bl_kernels *K, int int8, const bl_proj *p, int np,
+                           const float *x, int16_t *xq, float *xs, int t0, int cnt) {
+    const int in = p[0].w->cols;
+    x += (size_t)t0 * in;
+    if (int8) K->quantize_rows(xq + (size_t)t0 * in, xs + t0, x, cnt, in);
+    for (int i = 0; i < np; i++) {
+        float *y = p[i].y + (size_t)t0 * p[i].w->rows;
+        if (int8) K->linear_q8(y, xq + (size_t)t0 * in, xs + t0, p[i].w, p[i].b, cnt);
+        else K->linear_f32(y, x, p[i].w, p[i].b, cnt);
+    }
 }
 
 /* Work split for the pool: tokens in even-sized ranges (the int8 kernel pairs tokens), one
    range per thread; every token's result is computed as without threads. */
-typedef struct {
-    bl_ctx *c;
-    float *y;
-    const float *x;
-    const bl_tensor *w;
-    const float *b;
-    int n, prec, quant_done, tasks;
-} bl_linear_job;
-
 static void bl_token_range(int n, int tasks, int t, int *t0, int *t1) {
     const int per = ((n + tasks - 1) / tasks + 1) & ~1;
     *t0 = t * per < n ? t * per : n;
     *t1 = *t0 + per < n ? *t0 + per : n;
-}
-
-/* y[n][w.rows] = x[n][w.cols]·Wᵀ + b in the requested precision, for one token range. With
-   quant_done, xq/xs already hold x quantized (Q, K and V share one input: quantize it once). */
-static void bl_linear_task(void *arg, int task) {
-    const bl_linear_job *j = arg;
-    int t0, t1;
-    bl_token_range(j->n, j->tasks, task, &t0, &t1);
-    if (t0 >= t1) return;
-    const int in = j->w->cols, out = j->w->rows, cnt = t1 - t0;
-    float *y = j->y + (size_t)t0 * out;
-    const float *x = j->x + (size_t)t0 * in;
-    if (j->prec == BL_PREC_NATIVE && j->w->dtype == BL_DT_I8) {
-        int16_t *xq = j->c->xq + (size_t)t0 * in;
-        float *xs = j->c->xs + t0;
-        if (!j->quant_done) bl_kf_quantize_rows(xq, xs, x, cnt, in);
-        bl_kf_linear_q8(y, xq, xs, j->w, j->b, cnt);
-    } else {
-        bl_kf_linear_f32(y, x, j->w, j->b, cnt);
-    }
 }
 
 /* Tasks for `work` multiply-adds over n tokens: one per BL_TASK_WORK (and per pair of tokens)
@@ -220,18 +214,38 @@ static int bl_tasks(const bl_ctx *c, int n, double work) {
     return most >= T ? T : most >= 2 ? (int)most : 1;
 }
 
-static void bl_linear(bl_ctx *c, float *y, const float *x, const bl_tensor *w, const float *b,
-                      int n, int prec, int quant_done) {
-    bl_linear_job j = {c, y, x, w, b, n, prec, quant_done, bl_tasks(c, n, (double)n * w->rows * w->cols)};
+typedef struct { bl_ctx *c; const float *x; const bl_proj *p; int np, n, tasks; } bl_linear_job;
+
+static void bl_linear_task(void *arg, int task) {
+    const bl_linear_job *j = arg;
+    int t0, t1;
+    bl_token_range(j->n, j->tasks, task, &t0, &t1);
+    if (t0 < t1) bl_linear_rows(j->c->k, j->c->int8, j->p, j->np, j->x, j->c->s.xq, j->c->s.xs, t0, t1 - t0);
+}
+
+/* The linear layers p[0..np) on the same input x [n][in] (Q, K and V share one, so its int8
+   quantization is done once), split between threads by tokens. */
+static void bl_linear(bl_ctx *c, const float *x, int n, const bl_proj *p, int np) {
+    double work = 0;
+    for (int i = 0; i < np; i++) work += (double)n * p[i].w->rows * p[i].w->cols;
+    bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work)};
     bl_pool_run(c->pool, j.tasks, bl_linear_task, &j);
 }
 
-typedef struct { float *x; size_t rows, cols; int act, tasks; } bl_act_job;
+typedef struct { const bl_kernels *k; float *x; size_t rows, cols; int act, tasks; } bl_act_job;
 
 static void bl_act_task(void *arg, int task) {
     const bl_act_job *j = arg;
     const size_t r0 = j->rows * task / j->tasks, r1 = j->rows * (task + 1) / j->tasks;
-    bl_kf_act(j->x + r0 * j->cols, (r1 - r0) * j->cols, j->act);
+    j->k->act(j->x + r0 * j->cols, (r1 - r0) * j->cols, j->act);
+}
+
+/* The feed-forward activation in place over x [n][intermediate], split by rows. */
+static void bl_activate(bl_ctx *c, float *x, int n) {
+    const bl_config *cfg = &c->m->cfg;
+    bl_act_job j = {c->k, x, (size_t)n, (size_t)cfg->intermediate, cfg->act,
+                    bl_tasks(c, n, (double)n * cfg->intermediate * cfg->hidden)};
+    bl_pool_run(c->pool, j.tasks, bl_act_task, &j);
 }
 
 static int bl_check_inputs(const bl_config *cfg, const int *ids, const int *type_ids, int n,
@@ -255,19 +269,18 @@ static int bl_check_inputs(const bl_config *cfg, const int *ids, const int *type
 static void bl_embed(bl_ctx *c, const int *ids, const int *type_ids, int n) {
     const bl_weights *w = &c->m->w;
     const int H = c->m->cfg.hidden;
-    float *row = c->tmp;   /* free until the first layer */
+    float *row = c->s.tmp;   /* free until the first layer */
     for (int i = 0; i < n; i++) {
-        float *x = c->x + (size_t)i * H;
+        float *x = c->s.x + (size_t)i * H;
         bl_k_row_f32(x, &w->word, ids[i]);
         bl_k_row_f32(row, &w->pos, i);
         bl_k_add(x, row, (size_t)H);
         bl_k_row_f32(row, &w->type, type_ids ? type_ids[i] : 0);
         bl_k_add(x, row, (size_t)H);
     }
-    bl_kf_layernorm(c->x, w->emb_ln_g, w->emb_ln_b, n, H, c->m->cfg.ln_eps);
+    c->k->layernorm(c->s.x, w->emb_ln_g, w->emb_ln_b, n, H, c->m->cfg.ln_eps);
 }
 
-/* Scores, softmax and context for every head of one layer. */
 /* Scores, softmax and context for every head of one layer; att is the layer's maps (floats, or
    uint16 in u16 mode, where each block's probabilities live in pblk until they are rounded).
    Heads are split between threads (each writes its own columns of ctxv), each with its own
@@ -276,36 +289,38 @@ typedef struct { bl_ctx *c; const float *q, *k; void *att; int n, tasks; } bl_at
 
 static void bl_attend_task(void *arg, int task) {
     const bl_attend_job *j = arg;
-    bl_ctx *c = j->c;
-    const bl_config *cfg = &c->m->cfg;
+    const bl_kernels *K = j->c->k;
+    const bl_scratch *s = &j->c->s;
+    const bl_config *cfg = &j->c->m->cfg;
     const int H = cfg->hidden, d = H / cfg->heads, n = j->n;
     const float scale = 1.0f / sqrtf((float)d);
-    float *kt = c->kt + (size_t)task * n * d;
-    float *pblk = c->att_u16 ? c->pblk + (size_t)task * BL_QBLOCK * n : NULL;
+    float *kt = s->kt + (size_t)task * n * d;
+    float *pblk = j->c->att_u16 ? s->pblk + (size_t)task * BL_QBLOCK * n : NULL;
     for (int h = task; h < cfg->heads; h += j->tasks) {
         const size_t head = (size_t)h * n * n;
         bl_k_transpose_keys(kt, j->k + (size_t)h * d, H, n, d);
-        /* bl_kf_*: the SIMD kernels, bit-identical to bl_k_scores / bl_k_pv. Blocks of 8 query
-           rows: the kernels share each key/value load between rows, and the block's
-           probabilities are still in L1 when P·V reads them. */
+        /* Blocks of 8 query rows: the kernels share each key/value load between rows, and the
+           block's probabilities are still in L1 when P·V reads them. */
         for (int i0 = 0; i0 < n; i0 += BL_QBLOCK) {
             const int m = n - i0 < BL_QBLOCK ? n - i0 : BL_QBLOCK;
             float *p = pblk ? pblk : (float *)j->att + head + (size_t)i0 * n;
-            bl_kf_scores_rows(p, n, j->q + (size_t)i0 * H + (size_t)h * d, H, m, kt, n, d, scale);
-            for (int i = 0; i < m; i++) bl_kf_softmax(p + (size_t)i * n, n);
-            bl_kf_pv_rows(c->ctxv + (size_t)i0 * H + (size_t)h * d, H, p, n, m, c->v + (size_t)h * d, H, n, d);
-            if (pblk) bl_kf_to_u16((uint16_t *)j->att + head + (size_t)i0 * n, p, (size_t)m * n);
+            K->scores_rows(p, n, j->q + (size_t)i0 * H + (size_t)h * d, H, m, kt, n, d, scale);
+            for (int i = 0; i < m; i++) K->softmax(p + (size_t)i * n, n);
+            K->pv_rows(s->ctxv + (size_t)i0 * H + (size_t)h * d, H, p, n, m, s->v + (size_t)h * d, H, n, d);
+            if (pblk) K->to_u16((uint16_t *)j->att + head + (size_t)i0 * n, p, (size_t)m * n);
         }
     }
 }
 
 static void bl_attend(bl_ctx *c, const float *q, const float *k, void *att, int n) {
     const int heads = c->m->cfg.heads;
-    memset(c->ctxv, 0, (size_t)n * c->m->cfg.hidden * sizeof(float));
+    memset(c->s.ctxv, 0, (size_t)n * c->m->cfg.hidden * sizeof(float));
     const int tasks = bl_tasks(c, n, 2.0 * n * n * c->m->cfg.hidden);   /* Q·Kᵀ and P·V, all heads */
     bl_attend_job j = {c, q, k, att, n, tasks < heads ? tasks : heads};
     bl_pool_run(c->pool, j.tasks, bl_attend_task, &j);
 }
+
+/* ---- the forward pass ---- */
 
 int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precision, bl_err *e) {
     if (!c) return bl_fail(e, "forward: context is NULL");
@@ -315,54 +330,53 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
     if (bl_check_inputs(cfg, ids, type_ids, n, e)) return -1;
     c->n = 0;   /* outputs are invalid until this forward completes */
     if (bl_ctx_reserve(c, n, e)) return -1;
+    c->int8 = precision == BL_PREC_NATIVE && c->m->dtype == BL_DT_I8;
 
-    const int H = cfg->hidden, I = cfg->intermediate, L = cfg->layers;
+    const bl_kernels *K = c->k;
+    bl_scratch *s = &c->s;
+    const int H = cfg->hidden;
     const size_t nh = (size_t)n * H;
     bl_embed(c, ids, type_ids, n);
-    for (int l = 0; l < L; l++) {
+    for (int l = 0; l < cfg->layers; l++) {
         const bl_layer *ly = &c->m->w.layers[l];
-        float *q = c->q + (size_t)l * nh, *k = c->k + (size_t)l * nh;
+        float *q = s->q + (size_t)l * nh, *k = s->k + (size_t)l * nh;
         const size_t maps = (size_t)l * cfg->heads * n * n;
-        void *att = c->att_u16 ? (void *)((uint16_t *)c->att + maps) : (void *)(c->att + maps);
+        void *att = c->att_u16 ? (void *)((uint16_t *)s->att + maps) : (void *)((float *)s->att + maps);
         /* self-attention */
-        bl_linear(c, q, c->x, &ly->q_w, ly->q_b, n, precision, 0);
-        bl_linear(c, k, c->x, &ly->k_w, ly->k_b, n, precision, 1);
-        bl_linear(c, c->v, c->x, &ly->v_w, ly->v_b, n, precision, 1);
+        const bl_proj qkv[3] = {{q, &ly->q_w, ly->q_b}, {k, &ly->k_w, ly->k_b}, {s->v, &ly->v_w, ly->v_b}};
+        bl_linear(c, s->x, n, qkv, 3);
         bl_attend(c, q, k, att, n);
-        bl_linear(c, c->tmp, c->ctxv, &ly->o_w, ly->o_b, n, precision, 0);
-        bl_k_add(c->x, c->tmp, nh);
-        bl_kf_layernorm(c->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
+        bl_linear(c, s->ctxv, n, &(bl_proj){s->tmp, &ly->o_w, ly->o_b}, 1);
+        bl_k_add(s->x, s->tmp, nh);
+        K->layernorm(s->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
         /* feed-forward */
-        bl_linear(c, c->ffn, c->x, &ly->i_w, ly->i_b, n, precision, 0);
-        bl_act_job aj = {c->ffn, (size_t)n, (size_t)I, cfg->act, bl_tasks(c, n, (double)n * I * H)};
-        bl_pool_run(c->pool, aj.tasks, bl_act_task, &aj);
-        bl_linear(c, c->tmp, c->ffn, &ly->f_w, ly->f_b, n, precision, 0);
-        bl_k_add(c->x, c->tmp, nh);
-        bl_kf_layernorm(c->x, ly->ln2_g, ly->ln2_b, n, H, cfg->ln_eps);
+        bl_linear(c, s->x, n, &(bl_proj){s->ffn, &ly->i_w, ly->i_b}, 1);
+        bl_activate(c, s->ffn, n);
+        bl_linear(c, s->ffn, n, &(bl_proj){s->tmp, &ly->f_w, ly->f_b}, 1);
+        bl_k_add(s->x, s->tmp, nh);
+        K->layernorm(s->x, ly->ln2_g, ly->ln2_b, n, H, cfg->ln_eps);
     }
     c->n = n;
-    c->prec = precision;
     return 0;
 }
 
 int bl_ctx_n(const bl_ctx *c) { return c ? c->n : 0; }
-const float *bl_attention(const bl_ctx *c) { return c && c->n && !c->att_u16 ? c->att : NULL; }
-const uint16_t *bl_attention_u16(const bl_ctx *c) {
-    return c && c->n && c->att_u16 ? (const uint16_t *)c->att : NULL;
-}
-const float *bl_hidden(const bl_ctx *c) { return c && c->n ? c->x : NULL; }
+const float *bl_attention(const bl_ctx *c) { return c && c->n && !c->att_u16 ? c->s.att : NULL; }
+const uint16_t *bl_attention_u16(const bl_ctx *c) { return c && c->n && c->att_u16 ? c->s.att : NULL; }
+const float *bl_hidden(const bl_ctx *c) { return c && c->n ? c->s.x : NULL; }
 
 const float *bl_query(const bl_ctx *c, int layer) {
     if (!c || !c->n || layer < 0 || layer >= c->m->cfg.layers) return NULL;
-    return c->q + (size_t)layer * c->n * c->m->cfg.hidden;
+    return c->s.q + (size_t)layer * c->n * c->m->cfg.hidden;
 }
 
 const float *bl_key(const bl_ctx *c, int layer) {
     if (!c || !c->n || layer < 0 || layer >= c->m->cfg.layers) return NULL;
-    return c->k + (size_t)layer * c->n * c->m->cfg.hidden;
+    return c->s.k + (size_t)layer * c->n * c->m->cfg.hidden;
 }
 
-/* cls.predictions: LN(act(h·Wtᵀ + bt)) · decoderᵀ + bias, for one position. */
+/* cls.predictions: LN(act(h·Wtᵀ + bt)) · decoderᵀ + bias, for one position, in the last
+   forward's precision. The int8 path quantizes into mlm_q, leaving the forward's xq alone. */
 int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
     if (!c) return bl_fail(e, "mlm: context is NULL");
     const bl_config *cfg = &c->m->cfg;
@@ -372,24 +386,14 @@ int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
     if (pos < 0 || pos >= c->n)
         return bl_fail(e, "mlm: position %d is out of range (0..%d)", pos, c->n - 1);
     if (!logits) return bl_fail(e, "mlm: logits is NULL");
+    const bl_kernels *K = c->k;
     const int H = cfg->hidden;
-    const float *h = c->x + (size_t)pos * H;
-    /* n = 1 linears; the int8 path uses mlm_q so the forward's scratch (xq) is left alone */
-    if (c->prec == BL_PREC_NATIVE && w->mlm_w.dtype == BL_DT_I8) {
-        float s;
-        bl_kf_quantize_rows(c->mlm_q, &s, h, 1, H);
-        bl_kf_linear_q8(c->mlm, c->mlm_q, &s, &w->mlm_w, w->mlm_b, 1);
-    } else {
-        bl_kf_linear_f32(c->mlm, h, &w->mlm_w, w->mlm_b, 1);
-    }
-    bl_kf_act(c->mlm, (size_t)H, cfg->act);
-    bl_kf_layernorm(c->mlm, w->mlm_ln_g, w->mlm_ln_b, 1, H, cfg->ln_eps);
-    if (c->prec == BL_PREC_NATIVE && w->decoder.dtype == BL_DT_I8) {
-        float s;
-        bl_kf_quantize_rows(c->mlm_q, &s, c->mlm, 1, H);
-        bl_kf_linear_q8(logits, c->mlm_q, &s, &w->decoder, w->decoder_b, 1);
-    } else {
-        bl_kf_linear_f32(logits, c->mlm, &w->decoder, w->decoder_b, 1);
-    }
+    float scale;
+    bl_linear_rows(K, c->int8, &(bl_proj){c->s.mlm, &w->mlm_w, w->mlm_b}, 1,
+                   c->s.x + (size_t)pos * H, c->s.mlm_q, &scale, 0, 1);
+    K->act(c->s.mlm, (size_t)H, cfg->act);
+    K->layernorm(c->s.mlm, w->mlm_ln_g, w->mlm_ln_b, 1, H, cfg->ln_eps);
+    bl_linear_rows(K, c->int8, &(bl_proj){logits, &w->decoder, w->decoder_b}, 1,
+                   c->s.mlm, c->s.mlm_q, &scale, 0, 1);
     return 0;
 }
