@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh — build the libFuzzer targets (clang -fsanitize=fuzzer,address,undefined)
 # and run each for a fixed time on the committed seed corpus. Exits non-zero on a crash,
 # a leak, a sanitizer report or a timeout (libFuzzer writes the input to build-fuzz/).
-#   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     default 30 s; targets tokenizer model json
+#   tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     default 30 s; targets tokenizer model json tokjson safetensors pickle
 # Targets are tests/fuzz/fuzz_TARGET.c, seeded from tests/fuzz/corpus_TARGET/ (+ TARGET.dict);
 # new inputs go to BUILD/corpus_TARGET/ (the committed corpus is never written).
 # Environment: BL_FUZZ_BUILD (default build-fuzz), BL_FUZZ_ARGS (extra libFuzzer flags),
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 SECS=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(tokenizer model json)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(tokenizer model json tokjson safetensors pickle)
 OUT=${BL_FUZZ_BUILD:-build-fuzz}
 CC=${CC:-clang}
 mkdir -p "$OUT"
