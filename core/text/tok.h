@@ -84,6 +84,7 @@ typedef struct {
     int n;
     char **tok; uint32_t *len;
     int32_t *slot; uint32_t cap;
+    uint32_t maxlen;   /* longest token in bytes */
 } tk_vocab;
 int tk_vocab_init(tk_vocab *v, int n);
 int tk_vocab_set(tk_vocab *v, int id, const char *s, size_t len);   /* copies */

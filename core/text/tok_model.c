@@ -51,6 +51,7 @@ int tk_vocab_set(tk_vocab *v, int id, const char *s, size_t len) {
     c[len] = 0;
     v->tok[id] = c;
     v->len[id] = (uint32_t)len;
+    if (len > v->maxlen) v->maxlen = (uint32_t)len;
     uint32_t mask = v->cap - 1, i = fnv("", 0, s, len) & mask;
     while (v->slot[i] >= 0) {
         int32_t o = v->slot[i];
@@ -86,9 +87,12 @@ static int wordpiece(const tk_model *m, const char *w, size_t nb, const size_t *
     while (start < nc) {
         size_t end = nc;
         int id = -1;
+        /* no token is longer than the vocab's longest: skip the ends past it (same result) */
+        size_t lim = m->v.maxlen;
+        if (end - start > lim) end = start + lim;
         for (; end > start; end--) {
             size_t bl = cpos[end] - cpos[start];
-            if (bl > 0x7fffffff) continue;
+            if (bl + (start ? m->nprefix : 0) > lim) continue;
             id = tk_vocab_find2(&m->v, m->prefix, start ? m->nprefix : 0, w + cpos[start], bl);
             if (id >= 0) break;
         }
