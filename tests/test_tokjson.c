@@ -197,7 +197,8 @@ static void bench(void) {
 }
 
 int main(int argc, char **argv) {
-    static const char *const files[] = { "wp-uncased", "wp-cased", "gpt2", "bpe-small", "unigram", "unigram-albert" };
+    static const char *const files[] = { "wp-uncased", "wp-cased", "wp-misc", "gpt2", "bpe-small", "bpe-llama",
+                                         "unigram", "unigram-albert", "unigram-misc" };
     int only = argc > 1;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         if (only) { int hit = 0; for (int k = 1; k < argc; k++) hit |= !strcmp(argv[k], files[i]); if (!hit) continue; }

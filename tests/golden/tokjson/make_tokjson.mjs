@@ -29,6 +29,14 @@
 //               in SentencePiece's double-array format by an implementation of our own
 //   unigram-albert  the same pieces with ALBERT's normalizers (Replace, NFKD, StripAccents,
 //               Lowercase, Precompiled), WhitespaceSplit + Metaspace, [CLS]/[SEP] template
+//   bpe-llama   a BPE trained here on Llama's layout: normalizer Prepend("▁") + Replace(" ", "▁"),
+//               no pre-tokenizer, <0x00>..<0xFF> byte_fallback, fuse_unk, "<s> $A" template
+//   wp-misc     the BERT vocab with NFD + StripAccents + Lowercase + Strip, Whitespace
+//               pre-tokenizer, max_input_chars_per_word 12, no post-processor
+//   unigram-misc  the Unigram pieces with NFKC, Metaspace prepend_scheme "first" without
+//               split, no post-processor; ONLY=name,... regenerates just those
+//
+//   ONLY=wp-misc,bpe-llama node tests/golden/tokjson/make_tokjson.mjs   regenerates just those
 import fs from 'fs';
 import path from 'path';
 import { createRequire } from 'module';
@@ -105,7 +113,10 @@ function byteIndex(text) {
   return idx;
 }
 
+const ONLY = process.env.ONLY ? process.env.ONLY.split(',') : null;   // regenerate only these
+
 async function goldens(name, tokJson, words, specials, seed, nAddedSingle, nAddedPair) {
+  if (ONLY && !ONLY.includes(name)) return;
   fs.writeFileSync(path.join(OUT, `${name}.tokenizer.json`), tokJson);
   const tok = tk.Tokenizer.fromString(tokJson);
   const r = rng(seed);
@@ -377,6 +388,57 @@ function unigramJson(pieces, charsmapB64, albert) {
   });
 }
 
+function llamaJson(lines) {
+  const file = path.join(OUT, '.corpus.tmp');
+  fs.writeFileSync(file, lines.slice(0, 3000).join('\n'));
+  const t = new tk.Tokenizer(tk.BPE.empty());
+  t.setNormalizer(tk.sequenceNormalizer([tk.prependNormalizer('▁'), tk.replace(' ', '▁')]));
+  t.train([file]);
+  const tmp = path.join(OUT, '.llama.tmp.json');
+  t.save(tmp);
+  const j = JSON.parse(fs.readFileSync(tmp, 'utf8'));
+  fs.unlinkSync(tmp); fs.unlinkSync(file);
+  const merges = j.model.merges.slice(0, 2000).map(m => (Array.isArray(m) ? m : m.split(' ')));
+  const vocab = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  let id = 3;
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = id++;
+  const keep = new Set();
+  for (const [a, b] of merges) { keep.add(a); keep.add(b); keep.add(a + b); }
+  for (const [t2] of Object.entries(j.model.vocab).sort((x, y) => x[1] - y[1]))
+    if ((keep.has(t2) || Array.from(t2).length === 1) && !(t2 in vocab)) vocab[t2] = id++;
+  for (const [a, b] of merges) if (!(a in vocab) || !(b in vocab) || !((a + b) in vocab)) throw new Error('llama merge vocab');
+  const added = [['<unk>', 0], ['<s>', 1], ['</s>', 2]].map(([c, i]) =>
+    ({ id: i, content: c, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  return JSON.stringify({
+    version: '1.0', truncation: null, padding: null, added_tokens: added,
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+    pre_tokenizer: null,
+    post_processor: { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } } },
+    decoder: null,
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges },
+  });
+}
+
+function wpMiscJson(vocabTxt) {
+  const j = JSON.parse(bertJson(vocabTxt, true, []));
+  j.normalizer = { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'StripAccents' }, { type: 'Lowercase' }, { type: 'Strip', strip_left: true, strip_right: true }] };
+  j.pre_tokenizer = { type: 'Whitespace' };
+  j.post_processor = null;
+  j.model.max_input_chars_per_word = 12;
+  return JSON.stringify(j);
+}
+
+function unigramMiscJson(pieces) {
+  const j = JSON.parse(unigramJson(pieces, '', false));
+  j.normalizer = { type: 'NFKC' };
+  j.pre_tokenizer = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false };
+  j.post_processor = null;
+  return JSON.stringify(j);
+}
+
 // ---------------------------------------------------------------- main
 const vocabTxt = fs.readFileSync(path.join(root, 'weights/vocab-bert-base-uncased.txt'), 'utf8');
 const { lines, bert } = corpus(7);
@@ -394,7 +456,10 @@ await goldens('wp-cased', bertJson(vocabTxt, false, []), words, ['[MASK]', '[CLS
 const bpeSpecials = ['<mask>', '<s>', '</s>', '<pad>', '<unk>', '<|endoftext|>', ' hello world', 'hello world', 'xyzzy', 'xyzzy1', ' <mask>', '<MASK>'];
 await goldens('gpt2', gpt2Json(), words, bpeSpecials, 3, 2, 4);
 await goldens('bpe-small', trainedBpeJson(lines), words, ['<mask>', '<s>', '</s>', ' <mask> ', '<unk>'], 4, 2, 4);
+await goldens('bpe-llama', llamaJson(lines), words, ['<s>', '</s>', '<unk>', '<s><s>', ' <s> '], 7, 1, 2);
+await goldens('wp-misc', wpMiscJson(vocabTxt), words, ['[MASK]', '[CLS]', '[SEP]', '[mask]'], 8, 0, 0);
 const pieces = trainedUnigramPieces(lines);
+await goldens('unigram-misc', unigramMiscJson(pieces), words, ['<mask>', '<s>', '</s>', ' <mask>'], 9, 0, 0);
 const cm = buildCharsmap(charsmapEntries()).toString('base64');
 await goldens('unigram', unigramJson(pieces, cm, false), words, ['<mask>', '<s>', '</s>', '<pad>', '<unk>', ' <mask>', '  <mask>', '<MASK>'], 5, 2, 4);
 await goldens('unigram-albert', unigramJson(pieces, cm, true), words, ['[MASK]', '[CLS]', '[SEP]', '<pad>', '<unk>', '``quoted\'\'', ' [MASK] '], 6, 2, 3);
