@@ -104,7 +104,7 @@ static void test_text(const uint8_t *ttf, size_t len) {
     if (!f) return;
     int W = 120, H = 60;
     uint8_t *px = malloc((size_t)W * H * 4);
-    bl_canvas c = {px, W, H, 0, 0, W, H};
+    bl_canvas c = {px, W, H};
     /* 'A' at 30 px: ink inside its box, none outside */
     memset(px, 255, (size_t)W * H * 4);
     float adv = bl_draw_text(f, &c, "A", 1, 10, 40, 30, BL_RGB(0x000000), BL_ALIGN_LEFT, 0);
@@ -601,7 +601,7 @@ static void test_rollout_flow(bl_renderer *r) {
     synth_make(&s, 6, 3, 2, 0);
     bl_render_input in = synth_input(&s);
     float *R = malloc(sizeof(float) * 36);
-    CHECK(bl_rollout(r, &in, 2, R) == 0, "rollout runs");
+    CHECK(bl_render_rollout(r, &in, 2, R) == 0, "rollout runs");
     int bad = 0;
     for (int i = 0; i < 6; i++) {
         float sum = 0;
@@ -610,7 +610,7 @@ static void test_rollout_flow(bl_renderer *r) {
     }
     CHECK(bad == 0, "rollout rows sum to 1");
     /* one layer: rollout = 0.5*mean + 0.5*I */
-    CHECK(bl_rollout(r, &in, 0, R) == 0, "rollout layer 0");
+    CHECK(bl_render_rollout(r, &in, 0, R) == 0, "rollout layer 0");
     float want = 0.5f * (s.attn[1 * 6 + 0] + s.attn[36 + 1 * 6 + 0]) / 2;
     CHECK(fabsf(R[1 * 6 + 0] - want) < 1e-5f, "rollout(0)[1][0] = %f want %f", R[6], want);
     /* flow through 2 layers from token j to [CLS]: each middle node k has one way to the sink,
@@ -652,7 +652,7 @@ static void test_rollout_flow(bl_renderer *r) {
     o.layer = 2;
     bl_render(r, &in, &o, &w, &h, &e);
     bl_hit before = bl_hit_test(r, r->mat.x + 0 * r->cell + 1, r->mat.y + 1 * r->cell + 1);
-    bl_rollout(r, &in, 2, R);
+    bl_render_rollout(r, &in, 2, R);
     CHECK(before.kind == 1 && fabsf(before.value - R[6]) < 1e-6f, "rollout view shows the rollout (%f vs %f)", before.value, R[6]);
     for (size_t k = 0; k < (size_t)3 * 2 * 36; k++) s.attn[k] = (k % 6 == (k / 6) % 6) ? 1.0f : 0.0f;  /* identity */
     bl_render(r, &in, &o, &w, &h, &e);

@@ -230,7 +230,7 @@ static void bl_blit_glyph(bl_canvas *c, const bl_font *f, const bl_glyph *g, int
             /* rot90 (counter-clockwise): glyph +x goes up, glyph +y (down) goes right */
             int X = rot ? ox + g->y0 + y : ox + g->x0 + x;
             int Y = rot ? oy - (g->x0 + x) : oy + g->y0 + y;
-            if (X < c->cx0 || X >= c->cx1 || Y < c->cy0 || Y >= c->cy1) continue;
+            if (X < 0 || X >= c->w || Y < 0 || Y >= c->h) continue;
             int a = (cov * ca + 127) / 255;
             uint8_t *p = c->px + ((size_t)Y * c->w + X) * 4;
             p[0] = (uint8_t)(p[0] + ((cr - p[0]) * a + 127) / 255);

@@ -1,22 +1,28 @@
-/* render_internal.h — what render.c, render_*.c and font.c share. Not public. */
+/* render_internal.h — what the renderer's files share, by layer. Not public.
+     canvas.c     RGBA canvas: rectangles and antialiased lines
+     font.c       text on a canvas (stb_truetype behind a glyph cache)
+     render.c     the renderer: buffers, hit regions, input checks, bl_render, bl_hit_test
+     furniture.c  what every view shares: titles, messages, colour bar, token labels and selection
+     aggregate.c  rollout and flow read from the maps and cached (the maths is core/analysis/)
+     view_*.c     one file per view family: matrix (heatmap, rollout, model), head, neuron,
+                  flow, mlm */
 #ifndef BL_RENDER_INTERNAL_H
 #define BL_RENDER_INTERNAL_H
 
 #include "base/internal.h"
 
+/* ---------------------------------------------------------------- canvas.c */
 /* Colours are 0xRRGGBBAA. The canvas is opaque RGBA (alpha stays 255); drawing blends. */
 typedef uint32_t bl_rgba;
 #define BL_RGB(hex) ((bl_rgba)(((uint32_t)(hex) << 8) | 0xffu))
 #define BL_RGBA(hex, a) ((bl_rgba)(((uint32_t)(hex) << 8) | ((uint32_t)(a) & 0xffu)))
 
+/* Row-major RGBA pixels; every primitive clips to [0,w) x [0,h). */
 typedef struct {
     uint8_t *px;
     int w, h;
-    int cx0, cy0, cx1, cy1;    /* clip rectangle [cx0,cx1) x [cy0,cy1) */
 } bl_canvas;
 
-void bl_canvas_clip(bl_canvas *c, int x0, int y0, int x1, int y1);
-void bl_canvas_noclip(bl_canvas *c);
 void bl_fill_rect(bl_canvas *c, int x, int y, int w, int h, bl_rgba col);
 void bl_stroke_rect(bl_canvas *c, int x, int y, int w, int h, int t, bl_rgba col);
 /* Antialiased line of thickness t (device px), alpha from col. */
@@ -51,9 +57,9 @@ float bl_draw_text_rot90(bl_font *f, bl_canvas *c, const char *s, int len, float
 /* Decode one UTF-8 sequence; invalid input yields U+FFFD and advances one byte. */
 uint32_t bl_utf8_next(const char *s, int len, int *i);
 
-/* ---------------------------------------------------------------- renderer state (render.c) */
+/* ---------------------------------------------------------------- render.c: renderer state */
 #define BL_FB_MAX 4096            /* largest framebuffer side, device pixels */
-#define BL_FLOW_MAX_N 64          /* exact max-flow up to this many tokens (see render_views.c) */
+#define BL_FLOW_MAX_N 64          /* exact max-flow up to this many tokens (see view_flow.c) */
 
 typedef struct { int x, y, w, h; } bl_rect;
 typedef struct { bl_rect r; bl_hit hit; } bl_region;
@@ -70,7 +76,7 @@ struct bl_renderer {
     bl_theme th;
     /* grow-only scratch reused across renders */
     float *fbuf; size_t fbuf_cap;
-    int *rows, *cols; size_t idx_cap;
+    int *rows, *cols; size_t idx_cap;   /* token selection (bl_select_tokens) */
     /* matrix of the last render for hit tests (heatmap/rollout), nr x nc, owned copy */
     float *vals; size_t vals_cap;
     int has_mat, nr, nc, cell;
@@ -78,7 +84,7 @@ struct bl_renderer {
     int mat_layer, mat_head;
     /* other hit targets of the last render */
     bl_region *reg; int nreg; size_t reg_cap;
-    /* head view: the line layer, drawn transposed (see render_views.c) */
+    /* head view: the line layer, drawn transposed (see view_head.c) */
     uint8_t *lbuf; size_t lbuf_cap;
     uint64_t lines_key; int lines_valid, lines_cut, lines_kept, lines_total;
     /* model view: max-pooled thumbnails [L][H][tw][tw], cached across hover re-renders */
@@ -91,9 +97,12 @@ struct bl_renderer {
 
 /* scratch floats (grow-only); NULL on OOM */
 float *bl_scratch(bl_renderer *r, size_t n);
+/* r->rows and r->cols hold at least n entries; 0 or -1 (OOM) */
+int bl_index_lists(bl_renderer *r, size_t n);
 int bl_push_region(bl_renderer *r, int x, int y, int w, int h, bl_hit hit);
-/* value of attention [layer][head][i][j]; head -1 = mean over heads */
-float bl_att(const bl_render_input *in, int layer, int head, int i, int j);
+/* Allocate/clear the framebuffer for w x h device px; error when larger than BL_FB_MAX. */
+int bl_canvas_begin(bl_renderer *r, int w, int h, bl_err *e);
+
 /* Element k of the flat [layers][heads][n][n] maps, stored as floats (attn) or as
    round(p·65535) (attn16, bl_attention_u16). */
 static inline float bl_attk(const bl_render_input *in, size_t k) {
@@ -103,24 +112,59 @@ static inline float bl_attk(const bl_render_input *in, size_t k) {
 static inline const void *bl_attn_ptr(const bl_render_input *in) {
     return in->attn ? (const void *)in->attn : (const void *)in->attn16;
 }
+/* FNV-1a step: the caches' keys ("same inputs as last time") */
+#define BL_FNV_BASIS 1469598103934665603ull
+static inline uint64_t bl_fnv(uint64_t h, uint64_t v) { return (h ^ v) * 1099511628211ull; }
+/* the key folded with a strided sample of cnt maps' elements from k0 and their address: a new
+   forward pass (same buffer or not) changes it */
+uint64_t bl_fnv_maps(uint64_t key, const bl_render_input *in, size_t k0, size_t cnt);
+
+/* ---------------------------------------------------------------- furniture.c */
+static inline const char *bl_tok(const bl_render_input *in, int i) { return in->tokens[i] ? in->tokens[i] : ""; }
 int bl_is_special(const char *tok);
-/* shared page furniture: title + subtitle; returns the y below it */
-int bl_draw_header(bl_renderer *r, const char *title, const char *subtitle);
 int bl_margin(const bl_renderer *r);
+/* pointer position in device px, -1 when none */
+int bl_hover_dev(const bl_renderer *r, int css);
+/* title + subtitle; returns the y below it */
+int bl_draw_header(bl_renderer *r, const char *title, const char *subtitle);
 int bl_header_h(const bl_renderer *r);   /* height bl_draw_header will take */
+void bl_draw_message(bl_renderer *r, int y, const char *msg);
 /* a view that is only a message (nothing to draw for these inputs) */
 int bl_message_view(bl_renderer *r, const char *title, const char *sub, const char *msg, bl_err *e);
-/* Allocate/clear the framebuffer for w x h device px; error when larger than BL_FB_MAX. */
-int bl_canvas_begin(bl_renderer *r, int w, int h, bl_err *e);
-void bl_draw_message(bl_renderer *r, int y, const char *msg);
+/* a colormap entry as an opaque colour */
+bl_rgba bl_cmap_rgba(int cmap, float v);
+/* head h's colour (bertviz's palette) with alpha a */
+bl_rgba bl_head_color(int h, int a);
+extern const uint32_t BL_HEAD_COLORS[20];
+/* Vertical colour bar at (x, y), w x h, scale 0..vmax with ticks labelled at tick_fs. */
+void bl_colour_bar(bl_renderer *r, int cmap, int x, int y, int w, int h, float vmax, int tick_len, float tick_fs);
+/* Which tokens are rows and columns under hide_special / pair_filter (the sentence-pair
+   filter picks segments by type id). */
+void bl_select_tokens(const bl_render_input *in, const bl_view_opts *o, int *rows, int *nr, int *cols, int *nc);
+/* Appends " · A→B only", " · [CLS]/[SEP] hidden", threshold to a subtitle. */
+void bl_filter_note(const bl_view_opts *o, char *buf, size_t cap);
+/* widest token label of idx[0..cnt) (all tokens 0..cnt when idx is NULL) at font size fs */
+float bl_max_label_w(bl_renderer *r, const bl_render_input *in, const int *idx, int cnt, float fs);
+/* text baseline that centres a line of font metrics m in a band [y, y+h) */
+static inline float bl_centred_baseline(float y, float h, bl_font_metrics m) {
+    return y + h * 0.5f + (m.ascent - m.descent) * 0.5f;
+}
 
-/* views in render_views.c */
+/* ---------------------------------------------------------------- aggregate.c */
+/* A'_l from the maps (any storage) into out[n*n] */
+void bl_residual_layer(const bl_render_input *in, int l, float *out);
+/* out[n*n] = rollout through layers 0..upto, cached across renders. 0 or -1 (OOM). */
+int bl_render_rollout(bl_renderer *r, const bl_render_input *in, int upto, float *out);
+/* out[n] = attention flow of each input token into [CLS] after layer `upto`, cached. 0 or -1. */
+int bl_render_flow(bl_renderer *r, const bl_render_input *in, int upto, float *out);
+
+/* ---------------------------------------------------------------- views */
+int bl_view_heatmap(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
+int bl_view_rollout(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
+int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 int bl_view_flow(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 int bl_view_mlm(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
-/* rollout (render_views.c): out[n*n] = product over layers 0..upto of 0.5*mean_h(A)+0.5*I,
-   rows renormalised. Returns 0 or -1 (OOM). */
-int bl_rollout(bl_renderer *r, const bl_render_input *in, int upto, float *out);
 
 #endif

@@ -1,0 +1,85 @@
+/* aggregate.c — the renderer's side of rollout and attention flow: A'_l read from the maps
+   (floats or 16-bit), and the results cached so hover re-renders cost nothing extra. The
+   maths itself is core/analysis/ (pure functions on float arrays). */
+#include "render/render_internal.h"
+#include "analysis/analysis.h"
+#include <stdlib.h>
+#include <string.h>
+
+void bl_residual_layer(const bl_render_input *in, int l, float *out) {
+    size_t nn = (size_t)in->n * in->n;
+    const size_t base = (size_t)l * in->heads * nn;
+    for (size_t k = 0; k < nn; k++) out[k] = 0;
+    for (int h = 0; h < in->heads; h++)
+        for (size_t k = 0; k < nn; k++) out[k] += bl_attk(in, base + (size_t)h * nn + k);
+    bl_residual_attention(out, in->n, in->heads);
+}
+
+/* a cache key for "same A' as last time": FNV-1a over the floats' bits */
+static uint64_t bl_hash_floats(uint64_t h, const float *p, size_t cnt) {
+    for (size_t k = 0; k < cnt; k++) {
+        uint32_t w;
+        memcpy(&w, p + k, 4);
+        h = bl_fnv(h, w);
+    }
+    return h;
+}
+
+static uint64_t bl_aggregate_seed(int n, int upto) { return BL_FNV_BASIS ^ ((uint64_t)n << 32) ^ (uint64_t)upto; }
+
+/* Keep cnt floats of `src` in a grow-only cache under `key` (skipped when out of memory). */
+static void bl_cache_store(float **buf, size_t *cap, uint64_t *key_out, int *valid, const float *src, size_t cnt,
+                           uint64_t key) {
+    if (cnt > *cap) {
+        float *p = realloc(*buf, cnt * sizeof *p);
+        if (p) { *buf = p; *cap = cnt; }
+    }
+    if (*cap >= cnt) {
+        memcpy(*buf, src, cnt * sizeof *src);
+        *key_out = key;
+        *valid = 1;
+    }
+}
+
+/* The rollout product is O(n³·L) (about a second for n = 512 and 12 layers), so it is cached:
+   pass 1 builds each A'_l (cheap, O(n²·H·L)) only to hash it; pass 2, on a miss, multiplies.
+   Two n×n buffers at any time, whatever the depth. */
+int bl_render_rollout(bl_renderer *r, const bl_render_input *in, int upto, float *out) {
+    int n = in->n;
+    size_t nn = (size_t)n * n;
+    float *s = bl_scratch(r, 2 * nn);
+    if (!s) return -1;
+    float *a = s, *tmp = s + nn;
+    uint64_t key = bl_aggregate_seed(n, upto);
+    for (int l = 0; l <= upto; l++) {
+        bl_residual_layer(in, l, a);
+        key = bl_hash_floats(key, a, nn);
+    }
+    if (r->roll_valid && r->roll_key == key && r->roll_cap >= nn) {
+        memcpy(out, r->roll, nn * sizeof *out);
+        return 0;
+    }
+    bl_residual_layer(in, 0, out);
+    for (int l = 1; l <= upto; l++) {
+        bl_residual_layer(in, l, a);
+        bl_rollout_step(a, out, tmp, n);
+    }
+    bl_cache_store(&r->roll, &r->roll_cap, &r->roll_key, &r->roll_valid, out, nn, key);
+    return 0;
+}
+
+int bl_render_flow(bl_renderer *r, const bl_render_input *in, int upto, float *out) {
+    int n = in->n, layers = upto + 1;
+    size_t nn = (size_t)n * n, ne = (size_t)layers * nn;
+    float *res = malloc(ne * sizeof *res);
+    if (!res) return -1;
+    for (int l = 0; l < layers; l++) bl_residual_layer(in, l, res + (size_t)l * nn);
+    uint64_t key = bl_hash_floats(bl_aggregate_seed(n, upto), res, ne);
+    int rc = 0;
+    if (r->flow_valid && r->flow_key == key && r->flow_cap >= (size_t)n)
+        memcpy(out, r->flow, (size_t)n * sizeof *out);
+    else if ((rc = bl_attention_flow(res, layers, n, 0, out)) == 0)   /* token 0 = [CLS] */
+        bl_cache_store(&r->flow, &r->flow_cap, &r->flow_key, &r->flow_valid, out, (size_t)n, key);
+    free(res);
+    return rc;
+}

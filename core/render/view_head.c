@@ -1,0 +1,249 @@
+/* view_head.c — the head view (bertviz's): two columns of the same tokens joined by lines
+   from token i on the left to token j on the right, opacity = attention A[i][j], one colour
+   per head; hover a token (or select it) to isolate its lines. */
+#include "render/render_internal.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BL_HEAD_MAX_LINES 6000   /* beyond this the weakest lines are left out (and the subtitle says so) */
+
+/* The head view's layout in device pixels; rows (left) and columns (right) are r->rows/r->cols. */
+typedef struct {
+    int nr, nc, maxn;
+    float fs;                 /* label font size */
+    int rh, labels;           /* row pitch; labels drawn */
+    int header, top;          /* title height; first token row */
+    int lw, linew;            /* label column width; width between the columns */
+    int x0, lx, rx;           /* left labels, line start, right labels */
+    int iso_side, iso;        /* the isolated token (side 0 left, 1 right), -1 none */
+} bl_head_geo;
+
+/* The line i -> j: heads sharing its geometry are composited into one colour ("over", in head
+   order) so it is rasterised once, 12× less work for the all-heads view. Exact for fully
+   covered pixels; at antialiased edges the difference is below one level of 255. Returns the
+   alpha (0 = not drawn) and sets *col. */
+static int bl_head_line(const bl_render_input *in, const bl_view_opts *o, int i, int j, bl_rgba *col) {
+    size_t nn = (size_t)in->n * in->n;
+    const size_t base = (size_t)o->layer * in->heads * nn + (size_t)i * in->n + j;
+    float cr = 0, cg = 0, cb = 0, ca = 0;   /* premultiplied */
+    for (int h = 0; h < in->heads; h++) {
+        if (o->head >= 0 && h != o->head) continue;
+        float w = bl_attk(in, base + (size_t)h * nn);
+        if (w < o->threshold || w * 255 < 2.5f) continue;   /* invisible on its own */
+        float al = fminf(w, 1.0f);
+        uint32_t c = BL_HEAD_COLORS[h % 20];
+        cr = (c >> 16) / 255.0f * al + cr * (1 - al);
+        cg = ((c >> 8) & 255) / 255.0f * al + cg * (1 - al);
+        cb = (c & 255) / 255.0f * al + cb * (1 - al);
+        ca = al + ca * (1 - al);
+    }
+    int alpha = (int)(ca * 255 + 0.5f);
+    if (alpha < 3) return 0;
+    *col = (bl_rgba)(cr / ca * 255 + 0.5f) << 24 | (bl_rgba)(cg / ca * 255 + 0.5f) << 16 |
+           (bl_rgba)(cb / ca * 255 + 0.5f) << 8 | (bl_rgba)alpha;
+    return alpha;
+}
+
+/* Rows shrink to fit BL_FB_MAX, labels go below ~9 px, the line band is 80..360 CSS px.
+   Returns the canvas width (wider than asked when the view needs it), or -1 (error set). */
+static int bl_head_fit(bl_renderer *r, const bl_render_input *in, bl_head_geo *g, bl_err *e) {
+    float S = r->S;
+    int M = bl_margin(r), W = r->cv.w;
+    g->header = bl_header_h(r);
+    int swrow = (int)(12 * S) + (int)(12 * S);   /* the head swatches */
+    g->maxn = g->nr > g->nc ? g->nr : g->nc;
+    g->fs = 12 * S;
+    g->rh = (int)(20 * S);
+    g->top = g->header + swrow;
+    if (g->maxn > 0 && g->top + g->maxn * g->rh + M > BL_FB_MAX) g->rh = (BL_FB_MAX - g->top - M) / g->maxn;
+    if (g->rh < 1) return bl_fail(e, "render: %d tokens do not fit %d pixels", g->maxn, BL_FB_MAX);
+    g->labels = g->rh >= 9 * S;
+    if (g->fs > g->rh * 0.75f) g->fs = g->rh * 0.75f;
+    float lwf = g->labels ? fmaxf(bl_max_label_w(r, in, r->rows, g->nr, g->fs), bl_max_label_w(r, in, r->cols, g->nc, g->fs)) : 0;
+    g->lw = g->labels ? (int)ceilf(fminf(lwf, 140 * S) + 12 * S) : (int)(6 * S);
+    g->linew = W - 2 * M - 2 * g->lw;
+    if (g->linew > (int)(360 * S)) g->linew = (int)(360 * S);
+    if (g->linew < (int)(80 * S)) { g->linew = (int)(80 * S); W = 2 * M + 2 * g->lw + g->linew; }
+    g->x0 = (W - (2 * g->lw + g->linew)) / 2;
+    g->lx = g->x0 + g->lw;
+    g->rx = g->lx + g->linew;
+    return W;
+}
+
+/* Head swatches under the title: click to select a head (kind 3). */
+static void bl_head_swatches(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const bl_head_geo *g) {
+    float S = r->S;
+    int M = bl_margin(r), sw = (int)(12 * S), sgap = (int)(4 * S);
+    for (int h = 0; h < in->heads; h++) {
+        int sx = M + h * (sw + sgap), sy = g->header;
+        int on = o->head < 0 || o->head == h;
+        bl_fill_rect(&r->cv, sx, sy, sw, sw, bl_head_color(h, on ? 255 : 70));
+        if (o->head == h) bl_stroke_rect(&r->cv, sx - 2, sy - 2, sw + 4, sw + 4, 1, r->th.fg);
+        bl_push_region(r, sx, sy, sw, sw, (bl_hit){.kind = 3, .layer = o->layer, .head = h, .from = -1, .to = -1});
+    }
+}
+
+/* Which token is isolated: hover wins over the selected token. */
+static void bl_head_isolation(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_head_geo *g) {
+    int hx = bl_hover_dev(r, o->hover_x), hy = bl_hover_dev(r, o->hover_y);
+    g->iso_side = g->iso = -1;
+    if (hy >= g->top && hy < g->top + g->maxn * g->rh) {
+        int a = (hy - g->top) / g->rh;
+        if (hx >= g->x0 && hx < g->lx && a < g->nr) { g->iso_side = 0; g->iso = r->rows[a]; }
+        else if (hx >= g->rx && hx < g->rx + g->lw && a < g->nc) { g->iso_side = 1; g->iso = r->cols[a]; }
+    }
+    if (g->iso < 0 && o->token >= 0 && o->token < in->n) { g->iso_side = 0; g->iso = o->token; }
+}
+
+/* The line layer is cached: pointer moves that do not change the isolated token (most of
+   them) then cost a copy. Key: everything the layer depends on, plus a strided sample of this
+   layer's attention (a new forward pass changes it). */
+static uint64_t bl_head_key(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const bl_head_geo *g) {
+    uint64_t key = BL_FNV_BASIS;
+    int geo[10] = {in->n, in->heads, o->layer, o->head, g->iso_side, g->iso, g->nr, g->nc, g->rh, g->rx - g->lx};
+    for (int k = 0; k < 10; k++) key = bl_fnv(key, (uint32_t)geo[k]);
+    for (int k = 0; k < g->nr; k++) key = bl_fnv(key, (uint64_t)r->rows[k]);
+    for (int k = 0; k < g->nc; k++) key = bl_fnv(key, (uint64_t)r->cols[k] << 16);
+    uint32_t bits[3];
+    memcpy(&bits[0], &o->threshold, 4);
+    memcpy(&bits[1], &r->S, 4);
+    bits[2] = r->th.bg;
+    for (int k = 0; k < 3; k++) key = bl_fnv(key, bits[k]);
+    size_t cnt = (size_t)in->heads * in->n * in->n;
+    return bl_fnv_maps(key, in, (size_t)o->layer * cnt, cnt);
+}
+
+/* Line budget: long inputs have n² candidate lines; keep the strongest BL_HEAD_MAX_LINES (a
+   histogram of their alphas gives the cut), so n = 512 stays interactive. Returns the
+   smallest alpha drawn; *kept and *total count lines. */
+static int bl_head_budget(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const bl_head_geo *g,
+                          int *kept, int *total) {
+    int hist[256] = {0}, cut = 3;
+    *total = 0;
+    for (int a = 0; a < g->nr; a++) {
+        if (g->iso_side == 0 && r->rows[a] != g->iso) continue;
+        for (int b = 0; b < g->nc; b++) {
+            if (g->iso_side == 1 && r->cols[b] != g->iso) continue;
+            bl_rgba c;
+            int al = bl_head_line(in, o, r->rows[a], r->cols[b], &c);
+            if (al) { hist[al]++; (*total)++; }
+        }
+    }
+    *kept = *total;
+    if (*total > BL_HEAD_MAX_LINES) {
+        *kept = 0;
+        for (cut = 255; cut > 3 && *kept + hist[cut] <= BL_HEAD_MAX_LINES; cut--) *kept += hist[cut];
+        cut++;
+    }
+    return cut;
+}
+
+/* Token labels on both sides with their highlight; each answers hit tests (kind 2). */
+static void bl_head_labels(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const bl_head_geo *g) {
+    float S = r->S;
+    bl_font_metrics fm = bl_font_metrics_at(r->font, g->fs);
+    for (int side = 0; side < 2; side++) {
+        const int *idx = side ? r->cols : r->rows;
+        int cnt = side ? g->nc : g->nr;
+        for (int a = 0; a < cnt; a++) {
+            int y = g->top + a * g->rh, i = idx[a];
+            int hl = g->iso_side == side && g->iso == i;
+            int bxl = side ? g->rx : g->x0;
+            if (hl) bl_fill_rect(&r->cv, bxl, y, g->lw, g->rh, r->th.hover);
+            if (g->labels) {
+                const char *t = bl_tok(in, i);
+                float base = bl_centred_baseline(y, g->rh, fm);
+                bl_rgba col = hl ? r->th.accent : r->th.fg;
+                if (side) bl_draw_text(r->font, &r->cv, t, (int)strlen(t), g->rx + 8 * S, base, g->fs, col, BL_ALIGN_LEFT, 140 * S);
+                else bl_draw_text(r->font, &r->cv, t, (int)strlen(t), g->lx - 8 * S, base, g->fs, col, BL_ALIGN_RIGHT, 140 * S);
+            }
+            bl_push_region(r, bxl, y, g->lw, g->rh, (bl_hit){.kind = 2, .from = i, .to = -1, .layer = o->layer, .head = o->head, .side = side});
+        }
+    }
+}
+
+/* Lines into the transposed layer tc (token axis contiguous in memory): heads in order,
+   opacity = weight, lines below alpha `cut` left out. */
+static void bl_head_draw_lines(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
+                               const bl_head_geo *g, bl_canvas *tc, int cut) {
+    float S = r->S, t = fmaxf(1.0f, 1.5f * S);
+    int LW = tc->h, rh = g->rh;
+    for (int a = 0; a < g->nr; a++) {
+        int i = r->rows[a];
+        if (g->iso_side == 0 && i != g->iso) continue;
+        float ya = a * rh + rh * 0.5f;
+        for (int b = 0; b < g->nc; b++) {
+            int j = r->cols[b];
+            if (g->iso_side == 1 && j != g->iso) continue;
+            bl_rgba col;
+            if (bl_head_line(in, o, i, j, &col) < cut) continue;
+            /* transposed coordinates: (token axis, line axis) */
+            bl_draw_line(tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, col);
+        }
+    }
+}
+
+/* Blocked transpose of the line layer (AH x LW, token axis contiguous) into the framebuffer
+   at (x, y). */
+static void bl_head_blit(bl_renderer *r, const uint8_t *lbuf, int LW, int AH, int x, int y) {
+    for (int X0 = 0; X0 < LW; X0 += 32)
+        for (int Y0 = 0; Y0 < AH; Y0 += 32)
+            for (int X = X0; X < X0 + 32 && X < LW; X++)
+                for (int Y = Y0; Y < Y0 + 32 && Y < AH; Y++)
+                    memcpy(r->cv.px + ((size_t)(y + Y) * r->cv.w + x + X) * 4, lbuf + ((size_t)X * AH + Y) * 4, 4);
+}
+
+int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e) {
+    int n = in->n, l = o->layer, M = bl_margin(r);
+    bl_head_geo g = {0};
+    if (bl_index_lists(r, (size_t)n)) return bl_fail(e, "render: out of memory");
+    bl_select_tokens(in, o, r->rows, &g.nr, r->cols, &g.nc);   /* same token selection as the heatmap */
+    char title[96], sub[200];
+    if (o->head >= 0) snprintf(title, sizeof title, "Head view \xc2\xb7 Layer %d \xc2\xb7 Head %d", l, o->head);
+    else snprintf(title, sizeof title, "Head view \xc2\xb7 Layer %d \xc2\xb7 all %d heads", l, in->heads);
+    snprintf(sub, sizeof sub, "line opacity = attention weight, colour = head \xc2\xb7 hover a token to isolate its lines "
+             "\xc2\xb7 0-based");
+    int W = bl_head_fit(r, in, &g, e);
+    if (W < 0) return -1;
+    if (bl_canvas_begin(r, W, g.top + g.maxn * g.rh + M, e)) return -1;
+    bl_head_swatches(r, in, o, &g);
+    bl_head_isolation(r, in, o, &g);
+
+    int LW = g.rx - g.lx, AH = g.maxn * g.rh, cut, kept, total;
+    uint64_t key = bl_head_key(r, in, o, &g);
+    int cached = r->lines_valid && r->lines_key == key && r->lbuf_cap >= (size_t)LW * AH * 4;
+    if (cached) { cut = r->lines_cut; kept = r->lines_kept; total = r->lines_total; }
+    else cut = bl_head_budget(r, in, o, &g, &kept, &total);
+    if (kept < total) {
+        size_t k = strlen(sub);
+        snprintf(sub + k, sizeof sub - k, " \xc2\xb7 strongest %d of %d lines", kept, total);
+    }
+    bl_draw_header(r, title, sub);
+    bl_head_labels(r, in, o, &g);
+    /* Lines are drawn into a transposed layer and copied back: they are mostly steep, and
+       walking a steep line down a row-major framebuffer misses the cache on every pixel. */
+    if (LW > 0 && AH > 0) {
+        size_t need = (size_t)LW * AH * 4;
+        if (need > r->lbuf_cap) {
+            r->lines_valid = 0;
+            uint8_t *p = realloc(r->lbuf, need);
+            if (!p) return bl_fail(e, "render: out of memory");
+            r->lbuf = p;
+            r->lbuf_cap = need;
+        }
+        bl_canvas tc = {r->lbuf, AH, LW};
+        if (!cached) {
+            bl_fill_rect(&tc, 0, 0, AH, LW, r->th.bg);
+            bl_head_draw_lines(r, in, o, &g, &tc, cut);
+        }
+        r->lines_key = key;
+        r->lines_valid = 1;
+        r->lines_cut = cut;
+        r->lines_kept = kept;
+        r->lines_total = total;
+        bl_head_blit(r, r->lbuf, LW, AH, g.lx, g.top);
+    }
+    return 0;
+}
