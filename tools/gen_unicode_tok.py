@@ -11,9 +11,9 @@ Emitted (all const):
   * general category of every code point as runs (start, category index into GC_NAMES): the
     ByteLevel regex's \\p{L} / \\p{N}, Rust's char::is_alphanumeric for added tokens' \\w, etc.
   * canonical combining class of every code point with ccc > 0, as runs (start, end, ccc)
-  * full decompositions of one code point, NFKD and NFD (two tables), where they differ from
-    the code point; Hangul syllables are left to C (algorithmic), checked here against
-    unicodedata
+  * full compatibility decompositions (NFKD) of one code point where they differ from it;
+    Hangul syllables are left to C (algorithmic), checked here against unicodedata. Canonical
+    ones (NFD) come from unicode_data.c (bl_uc_nfd).
   * canonical composition pairs (a, b) -> c of the primary composites (NFC recomposes them),
     i.e. two-code-point canonical decompositions minus the composition exclusions
 """
@@ -87,53 +87,53 @@ int bl_uc_ccc(uint32_t cp) {
     return cp <= ccc_runs[lo][1] ? (int)ccc_runs[lo][2] : 0;
 }
 """)
-    # ---- decompositions: NFKD and NFD of single code points, in separate tables
-    for name, form in (("kd", "NFKD"), ("cd", "NFD")):
-        keys = []
-        pool = []
-        for c in range(MAXCP):
-            if 0xD800 <= c < 0xE000:
-                continue
-            ch = chr(c)
-            d = ud.normalize(form, ch)
-            if is_hangul(c):
-                si = c - 0xAC00
-                exp = [0x1100 + si // 588, 0x1161 + (si % 588) // 28] + ([0x11A7 + si % 28] if si % 28 else [])
-                assert [ord(x) for x in d] == exp
-                continue
-            if d == ch:
-                continue
-            keys.append((c, len(pool), len(d)))
-            pool.extend(ord(x) for x in d)
-        w("/* %s: {code point, offset into %s_pool, length} */" % (form, name))
-        w("static const uint32_t %s_keys[%d][3] = {" % (name, len(keys)))
-        for i in range(0, len(keys), 6):
-            w("    " + " ".join("{0x%x, %d, %d}," % k for k in keys[i:i + 6]))
-        w("};")
-        w("static const uint32_t %s_pool[%d] = {" % (name, len(pool)))
-        for i in range(0, len(pool), 12):
-            w("    " + ", ".join("0x%x" % x for x in pool[i:i + 12]) + ",")
-        w("};")
+    # ---- decompositions: NFKD of single code points (NFD comes from unicode_data.c's bl_uc_nfd)
+    keys = []
+    vals = []
+    pool = []
+    for c in range(MAXCP):
+        if 0xD800 <= c < 0xE000:
+            continue
+        ch = chr(c)
+        d = ud.normalize("NFKD", ch)
+        if is_hangul(c):
+            si = c - 0xAC00
+            exp = [0x1100 + si // 588, 0x1161 + (si % 588) // 28] + ([0x11A7 + si % 28] if si % 28 else [])
+            assert [ord(x) for x in d] == exp
+            continue
+        if d == ch:
+            continue
+        assert len(d) < 32
+        keys.append(c)
+        vals.append((len(pool) << 5) | len(d))
+        pool.extend(ord(x) for x in d)
+    w("/* NFKD: code points, then (offset into kd_pool << 5) | length */")
+    w("static const uint32_t kd_key[%d] = {" % len(keys))
+    for i in range(0, len(keys), 10):
+        w("    " + ", ".join("0x%x" % x for x in keys[i:i + 10]) + ",")
+    w("};")
+    w("static const uint32_t kd_val[%d] = {" % len(vals))
+    for i in range(0, len(vals), 10):
+        w("    " + ", ".join("0x%x" % x for x in vals[i:i + 10]) + ",")
+    w("};")
+    w("static const uint32_t kd_pool[%d] = {" % len(pool))
+    for i in range(0, len(pool), 12):
+        w("    " + ", ".join("0x%x" % x for x in pool[i:i + 12]) + ",")
+    w("};")
     w("""
-static int decomp_find(const uint32_t (*keys)[3], size_t n, const uint32_t *pool, uint32_t cp,
-                       const uint32_t **out) {
-    size_t lo = 0, hi = n;
-    if (cp < keys[0][0]) return 0;
+/* Full compatibility decomposition (NFKD) of one code point, Hangul syllables excluded.
+   Returns the number of code points (0: cp decomposes to itself) and points *out into a
+   constant table. */
+int bl_uc_nfkd(uint32_t cp, const uint32_t **out) {
+    size_t lo = 0, hi = sizeof kd_key / sizeof kd_key[0];
+    if (cp < kd_key[0]) return 0;
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (keys[mid][0] <= cp) lo = mid; else hi = mid;
+        if (kd_key[mid] <= cp) lo = mid; else hi = mid;
     }
-    if (keys[lo][0] != cp) return 0;
-    *out = pool + keys[lo][1];
-    return (int)keys[lo][2];
-}
-
-/* Full decomposition of one code point (Hangul syllables excluded): compat = 1 for NFKD,
-   0 for NFD. Returns the number of code points (0: cp decomposes to itself) and points *out
-   into a constant table. */
-int bl_uc_decomp(uint32_t cp, int compat, const uint32_t **out) {
-    if (compat) return decomp_find(kd_keys, sizeof kd_keys / sizeof kd_keys[0], kd_pool, cp, out);
-    return decomp_find(cd_keys, sizeof cd_keys / sizeof cd_keys[0], cd_pool, cp, out);
+    if (kd_key[lo] != cp) return 0;
+    *out = kd_pool + (kd_val[lo] >> 5);
+    return (int)(kd_val[lo] & 31);
 }
 """)
     # ---- compositions

@@ -25,10 +25,11 @@ enum { GC_CN, GC_LU, GC_LL, GC_LT, GC_LM, GC_LO, GC_MN, GC_MC, GC_ME, GC_ND, GC_
        GC_CC, GC_CF, GC_CS, GC_CO };
 int bl_uc_gc(uint32_t cp);
 int bl_uc_ccc(uint32_t cp);
-int bl_uc_decomp(uint32_t cp, int compat, const uint32_t **out);
+int bl_uc_nfkd(uint32_t cp, const uint32_t **out);
 uint32_t bl_uc_compose(uint32_t a, uint32_t b);
 /* ---- unicode_data.c (the vocab.txt tokenizer's tables) */
 int bl_uc_lower(uint32_t cp, uint32_t out[3]);
+int bl_uc_nfd(uint32_t cp, uint32_t out[4]);
 
 /* ---- tok_util (in tok_norm.c) */
 int tk_push(tk_str *b, uint32_t cp, int32_t s, int32_t e);

@@ -152,8 +152,9 @@ static int decompose(uint32_t c, int compat, uint32_t *out) {
         if (si % 28) { out[2] = HT + si % 28; return 3; }
         return 2;
     }
+    if (!compat) return c < 0xC0 ? (out[0] = c, 1) : bl_uc_nfd(c, out);
     const uint32_t *d;
-    int n = c < 0xA0 ? 0 : bl_uc_decomp(c, compat, &d);
+    int n = c < 0xA0 ? 0 : bl_uc_nfkd(c, &d);
     if (n == 0) { out[0] = c; return 1; }
     memcpy(out, d, (size_t)n * sizeof *out);
     return n;
