@@ -6,7 +6,7 @@
 #   cmake --build build-web -j2
 #
 # Produces the static site in build-web/site/ (serve.sh does all of this):
-#   bertlens_core.js/.wasm   the core (BL_CORE_SRC) + core/api/wasm_api.c, a classic script that
+#   bertlens_core.js/.wasm   the core (BL_CORE_SRC) + the exports core/api/*.c, a classic script that
 #                            defines BertlensCore() (importScripts in the worker, require in node)
 #   bertlens_core_mt.js/.wasm/.worker.js  the same built with -pthread: the worker loads it
 #                            instead when the page is cross-origin isolated (threads need
@@ -17,8 +17,10 @@
 #   weights/manifest.json + the model files it lists (copied by web/site.cmake on every build)
 
 set(BL_SITE_DIR ${CMAKE_BINARY_DIR}/site)
+# the browser boundary: every core/api/*.c (wasm_api.c the viewer, wasm_convert.c the converter)
+file(GLOB BL_API_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/core/api/*.c)
 
-add_executable(bertlens_core ${BL_CORE_SRC} ${CMAKE_SOURCE_DIR}/core/api/wasm_api.c)
+add_executable(bertlens_core ${BL_CORE_SRC} ${BL_API_SRC})
 target_include_directories(bertlens_core PRIVATE ${CMAKE_SOURCE_DIR}/core /usr/include/stb)
 # -O3 even for other build types: the page is only usable optimised; SIMD kernels are chosen at
 # compile time from __wasm_simd128__ (the page refuses browsers without SIMD with a message).
@@ -49,7 +51,7 @@ set_target_properties(bertlens_core PROPERTIES SUFFIX ".js" RUNTIME_OUTPUT_DIREC
 # the module, so pthread_create never waits for the event loop, which the blocked caller never
 # returns to). Growth of shared memory is allowed (emcc warns that JS reads of the heap get
 # slower: worker.js reads it only to copy results out).
-add_executable(bertlens_core_mt ${BL_CORE_SRC} ${CMAKE_SOURCE_DIR}/core/api/wasm_api.c)
+add_executable(bertlens_core_mt ${BL_CORE_SRC} ${BL_API_SRC})
 target_include_directories(bertlens_core_mt PRIVATE ${CMAKE_SOURCE_DIR}/core /usr/include/stb)
 target_compile_options(bertlens_core_mt PRIVATE -O3 -msimd128 -pthread)
 # (TEXTDECODER=0: TextDecoder refuses views of shared memory, which emcc 3.1.6 hands it)
