@@ -313,6 +313,14 @@
   }
 
   function mb(n) { return (n / 1048576).toFixed(1); }
+  // The header names the model in use: after a rejected file ("loading x.bin…" until then), the
+  // one still loaded.
+  function showModel() {
+    $('model-info').textContent = model
+      ? `${model.name}: ${model.layers} layers × ${model.heads} heads, hidden ${model.hidden}, ` +
+        `${mb(model.bytes)} MB${model.hasMlm ? '' : ' (no MLM head)'}`
+      : body.dataset.state === 'loading' ? 'loading the model…' : 'no model';
+  }
   function onWorkerMessage(ev) {
     const m = ev.data;
     switch (m.type) {
@@ -328,8 +336,7 @@
       case 'loaded':
         model = m.info;
         metrics.loadMs = m.ms;
-        $('model-info').textContent = `${model.name}: ${model.layers} layers × ${model.heads} heads, hidden ${model.hidden}, ` +
-          `${mb(model.bytes)} MB${model.hasMlm ? '' : ' (no MLM head)'}`;
+        showModel();
         if (m.own) { $('error').hidden = true; st.token = -1; }
         fillPickers();
         readHash();
@@ -351,7 +358,7 @@
         break;
       }
       case 'json': download(new Blob(m.parts, { type: 'application/json' }), 'bertlens-attention.json'); break;
-      case 'model-error': notice(m.message); break;
+      case 'model-error': notice(m.message); showModel(); break;
       case 'fatal': fatal(m.message); break;
     }
   }
@@ -404,7 +411,7 @@
     if (!/\.bin$/i.test(file.name)) notice(`${file.name}: expected a .bin made by \`bertlens convert\`; trying anyway…`);
     $('model-info').textContent = `loading ${file.name}…`;
     let buf;
-    try { buf = await file.arrayBuffer(); } catch (e) { notice(`Could not read ${file.name}: ${e.message}`); return; }
+    try { buf = await file.arrayBuffer(); } catch (e) { notice(`Could not read ${file.name}: ${e.message}`); showModel(); return; }
     worker.postMessage({ type: 'load-bytes', buffer: buf, name: file.name }, [buf]);
   }
   $('model-file').addEventListener('change', (e) => { loadOwn(e.target.files[0]); e.target.value = ''; });

@@ -361,10 +361,14 @@ try {
   // ------------------------------------------------------------ bring your own model
   phase('bring your own model');
   if (testModel) {
+    const inUse = await p.textContent('#model-info');
     await p.setInputFiles('#model-file', { name: 'garbage.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('definitely not a model') });
     await p.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: 10000 }).catch(() => {});
     const msg = await p.textContent('#error-msg');
     check(/garbage\.bin/.test(msg) && await state(p) === 'ready', `a bad model file shows an error and the page keeps working (${msg})`);
+    // the header names the model still in use, not the rejected file ("loading garbage.bin…")
+    const after = await p.textContent('#model-info');
+    check(after === inUse && !/garbage/.test(after), `after a rejected file the header names the model in use (${after})`);
     f = await frames(p);
     await p.setInputFiles('#model-file', A['test-model']);
     await waitFrameAfter(p, f);
