@@ -1,6 +1,6 @@
 /* kernels_x86.c — the AVX2 table for the native CLI on x86-64 (see kernels.h).
 
-   The build uses no -mavx2: only the block kernels below carry __attribute__((target("avx2"))),
+   The build uses no -mavx2: only the vector kernels below carry __attribute__((target("avx2"))),
    and bl_kernels_avx2 offers their table only when __builtin_cpu_supports says the CPU has
    AVX2, so one binary runs on any x86-64 CPU (older ones get the scalar table). FMA is
    deliberately not enabled: a fused multiply-add rounds once where the scalar code rounds
