@@ -40,10 +40,10 @@ cmd     nodejs              web,golden     cmd                       node
 cmd     python3             web,test,golden cmd                       python3
 py      python3-numpy       test,web-test,golden py                        numpy
 cmd     clang               test           cmd                       clang
-file    libclang-rt-14-dev  test           /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a  libFuzzer
+file    libclang-rt-14-dev  test           /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a  libFuzzer
 cmd     chromium            web-test       cmd                       chromium
 cmd     npm                 web-test,golden cmd                       npm
-py      python3-torch       test,bench,golden py                        torch
+py      python3-torch       test,web-test,bench,golden py                        torch
 py      python3-onnx        bench          py                        onnx
 py      python3-fonttools   golden         py                        fontTools
 file    fonts-dejavu-core   golden         /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf  DejaVuSans.ttf
