@@ -357,6 +357,38 @@ int bl_read_model_file(const char *path, uint8_t **buf, size_t *len, bl_err *e);
 /* Parse "int8"/"i8", "f16", "f32" into BL_DT_*; -1 if unknown. */
 int bl_dtype_parse(const char *s);
 
+/* ---------------------------------------------------------------- attention analyses (core/analysis/)
+   Pure functions on the maps a forward keeps ([layers][heads][n][n], as floats `attn` or as
+   bl_attention_u16's `attn16`; pass one, the other NULL). Computed in double, rounded once.
+
+   Head statistics (Clark, Khandelwal, Levy & Manning 2019, "What Does BERT Look At?"), per head,
+   each a mean over the map's n rows:
+     entropy  -Σ_j α_ij ln α_ij (nats; ln n = uniform, 0 = one-hot)
+     cls/sep/punct  Σ α_ij over the tokens j of that kind (kinds[j], bl_token_kind)
+     prev/next  α_i,i-1 / α_i,i+1 (a mean over the n-1 rows that have one; 0 when n = 1)
+     self     α_ii */
+enum { BL_TOKK_CLS = 1, BL_TOKK_SEP = 2, BL_TOKK_PUNCT = 4 };
+/* The kind of a token from its string: "[CLS]"/"<s>", "[SEP]"/"</s>", or punctuation (every
+   character BERT's BasicTokenizer calls punctuation, after a leading "##", "Ġ" or "▁"). */
+int bl_token_kind(const char *tok);
+enum { BL_STAT_ENTROPY = 0, BL_STAT_CLS = 1, BL_STAT_SEP = 2, BL_STAT_PUNCT = 3, BL_STAT_PREV = 4,
+       BL_STAT_NEXT = 5, BL_STAT_SELF = 6, BL_STAT_COUNT = 7 };
+const char *bl_stat_name(int stat);       /* "entropy", "cls", …, "self"; "?" otherwise */
+/* out[(l·heads + h)·BL_STAT_COUNT + s]. Returns 0 or -1. */
+int bl_head_stats(const float *attn, const uint16_t *attn16, int layers, int heads, int n,
+                  const uint8_t *kinds, float *out, bl_err *e);
+/* Distance between every two heads a, b (index l·heads + h): sqrt of the mean over rows i of the
+   Jensen–Shannon divergence (bits) of their row i, a metric in [0, 1]. dist[M×M], M = L·H. */
+int bl_head_distances(const float *attn, const uint16_t *attn16, int layers, int heads, int n,
+                      float *dist, bl_err *e);
+/* Classical (Torgerson) MDS of a symmetric m×m distance matrix to 2-D: xy[m][2], the two
+   leading eigenvectors of -½·J·D²·J scaled by sqrt(eigenvalue), each signed so that its
+   largest-magnitude component is positive. Returns 0 or -1. */
+int bl_mds2(const float *dist, int m, float *xy, bl_err *e);
+/* Mean and sample standard deviation (n-1; 0 for one row) of each column of rows[nrows][width]
+   (e.g. head statistics over many sentences), summed in row order. sd may be NULL. */
+void bl_stats_summary(const float *rows, int nrows, int width, float *mean, float *sd);
+
 /* ---------------------------------------------------------------- utilities */
 typedef struct { uint32_t h[8]; uint64_t len; uint8_t buf[64]; size_t nbuf; } bl_sha256_ctx;
 void bl_sha256_init(bl_sha256_ctx *s);

@@ -25,6 +25,8 @@ static const char *USAGE =
     "  render    [-m MODEL] [--pair B] TEXT --view heatmap|model|head|neuron|rollout|flow|mlm\n"
     "            [--layer L] [--head H|mean] [--colormap NAME] [--width PX] [--scale S] [--dark] -o OUT.png\n"
     "  info      [-m MODEL]\n"
+    "  stats     [-m MODEL] [--pair B] TEXT      per-head statistics, distances and MDS (JSON)\n"
+    "            [-m MODEL] --file SENTENCES.txt  their mean and sd over one sentence per line\n"
     "attention, fill-mask and render take --threads N (default: the CPUs, at most 8).\n"
     "--jsonl instead of TEXT [--pair B] (tokenize, attention, fill-mask, render): the text comes\n"
     "from stdin as JSON {\"a\": TEXT, \"b\": B} (b optional or null), used with its full length,\n"
@@ -506,6 +508,11 @@ static int parse_opts(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--vocab")) TAKE(vocab);
         else if (!strcmp(a, "--max-len")) TAKE_INT(max_len, 1, 1 << 20);
         else if (!strcmp(a, "--threads")) TAKE_INT(threads, 1, 16);
+        else if (!strcmp(a, "--file")) TAKE(file);
+        else if (!strcmp(a, "--format")) TAKE(format);
+        else if (!strcmp(a, "--words")) o->words = 1;
+        else if (!strcmp(a, "--value-norms")) o->value_norms = 1;
+        else if (!strcmp(a, "--lens")) o->lens = 1;
         else if (!strcmp(a, "--cased")) o->cased = 1;
         else if (!strcmp(a, "--dark")) o->dark = 1;
         else if (!strcmp(a, "--jsonl")) o->jsonl = 1;
@@ -534,6 +541,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "export-hf")) return cmd_export_hf(&o);
     if (!strcmp(cmd, "render")) return cli_render(&o);
     if (!strcmp(cmd, "info")) return cmd_info(&o);
+    if (!strcmp(cmd, "stats")) return cli_stats(&o);
     cli_die("unknown command '%s'", cmd);
     fputs(USAGE, stderr);
     return 2;

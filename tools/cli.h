@@ -16,6 +16,9 @@ typedef struct {
     int cased, max_len;
     int layer, k, shard_mb, jsonl, width, scale, dark;
     int threads;             /* --threads; 0 = the CPUs online, at most 8 */
+    const char *file;        /* stats --file SENTENCES.txt */
+    const char *format;      /* render --format png|svg */
+    int words, value_norms, lens;   /* --words, --value-norms, --lens */
     int nargs;
     const char *args[8];
 } cli_opts;
@@ -74,4 +77,5 @@ void cli_json_ints(FILE *f, const int *v, int n);
 void cli_top_k(const float *v, int n, int k, int *idx);
 
 int cli_render(const cli_opts *o);   /* cli_render.c */
+int cli_stats(const cli_opts *o);    /* cli_stats.c */
 #endif

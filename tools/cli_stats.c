@@ -1,0 +1,210 @@
+/* cli_stats.c — `bertlens stats`: what each head does (Clark et al. 2019), as JSON.
+     stats [-m MODEL] [--pair B] TEXT   one input: per-head statistics, the Jensen–Shannon
+                                        distances between heads and their 2-D MDS
+     stats [-m MODEL] --file F          one sentence per line (empty lines skipped): the mean
+                                        and sample standard deviation of each statistic per head
+   With --file the sentences run in parallel, one context per thread (a sentence is small, so
+   threads across sentences beat threads inside one forward); each sentence's statistics land
+   in its own row, and the summary adds the rows in file order, so the output does not depend
+   on --threads. A progress line goes to stderr. */
+#include "cli.h"
+#include "base/internal.h"
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int cli_precision(const cli_opts *o, int *prec) {
+    if (!o->precision || !strcmp(o->precision, "native")) *prec = BL_PREC_NATIVE;
+    else if (!strcmp(o->precision, "f32")) *prec = BL_PREC_F32;
+    else return cli_die("--precision must be f32 or native, not '%s'", o->precision);
+    return 0;
+}
+
+/* {"entropy":[L][H],…} from v[(l·H + h)·BL_STAT_COUNT + s] */
+static void print_stat_object(const float *v, int L, int H) {
+    fputc('{', stdout);
+    for (int s = 0; s < BL_STAT_COUNT; s++) {
+        printf("%s\"%s\":[", s ? "," : "", bl_stat_name(s));
+        for (int l = 0; l < L; l++) {
+            fputs(l ? ",[" : "[", stdout);
+            for (int h = 0; h < H; h++) printf(h ? ",%.6g" : "%.6g", v[((size_t)l * H + h) * BL_STAT_COUNT + s]);
+            fputc(']', stdout);
+        }
+        fputc(']', stdout);
+    }
+    fputc('}', stdout);
+}
+
+static uint8_t *token_kinds(const cli_model *cm, const bl_encoding *enc) {
+    uint8_t *k = malloc((size_t)enc->n);
+    for (int i = 0; k && i < enc->n; i++) k[i] = (uint8_t)bl_token_kind(bl_vocab_token(bl_model_vocab(cm->m), enc->ids[i]));
+    return k;
+}
+
+static int stats_one(cli_model *cm, const cli_opts *o, int prec) {
+    const bl_config *c = bl_model_config(cm->m);
+    const int L = c->layers, H = c->heads, M = L * H;
+    cli_input in;
+    cli_text t;
+    bl_encoding enc;
+    bl_err e;
+    cli_input_init(&in, o, 0);
+    if (cli_input_next(&in, &t) != 1 || cli_encode(cm, &t, &enc)) { cli_input_free(&in); return 1; }
+    cli_input_free(&in);
+    bl_ctx *ctx = cli_ctx_new(cm, o);
+    float *st = malloc(sizeof(float) * (size_t)M * BL_STAT_COUNT), *dist = malloc(sizeof(float) * (size_t)M * M),
+          *xy = malloc(sizeof(float) * (size_t)M * 2);
+    uint8_t *kinds = token_kinds(cm, &enc);
+    int rc = 0;
+    if (!ctx) rc = 1;
+    else if (!st || !dist || !xy || !kinds) rc = cli_die("out of memory");
+    else if (bl_forward(ctx, enc.ids, enc.type_ids, enc.n, prec, &e) != 0) rc = cli_die("forward: %s", e.msg);
+    else if (bl_head_stats(bl_attention(ctx), NULL, L, H, enc.n, kinds, st, &e) != 0 ||
+             bl_head_distances(bl_attention(ctx), NULL, L, H, enc.n, dist, &e) != 0 || bl_mds2(dist, M, xy, &e) != 0)
+        rc = cli_die("stats: %s", e.msg);
+    if (!rc) {
+        fputs("{\"tokens\":", stdout);
+        cli_json_tokens(stdout, bl_model_vocab(cm->m), &enc);
+        printf(",\"truncated\":%s,\"layers\":%d,\"heads\":%d,\"stats\":", enc.truncated ? "true" : "false", L, H);
+        print_stat_object(st, L, H);
+        fputs(",\"distances\":[", stdout);
+        for (int a = 0; a < M; a++) {
+            fputs(a ? ",[" : "[", stdout);
+            for (int b = 0; b < M; b++) printf(b ? ",%.6g" : "%.6g", dist[(size_t)a * M + b]);
+            fputc(']', stdout);
+        }
+        fputs("],\"mds\":[", stdout);
+        for (int a = 0; a < M; a++) printf("%s[%.6g,%.6g]", a ? "," : "", xy[a * 2], xy[a * 2 + 1]);
+        fputs("]}\n", stdout);
+    }
+    free(st); free(dist); free(xy); free(kinds);
+    bl_ctx_free(ctx);
+    bl_encoding_free(&enc);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ --file */
+typedef struct {
+    cli_model *cm;
+    int prec, count, M;
+    char **lines;            /* [count] sentences, NUL-terminated */
+    float *rows;             /* [count][M·BL_STAT_COUNT] */
+    atomic_int next, done, failed;
+    bl_err err;              /* the first failure (written by the thread that set failed) */
+    int err_line;
+    int progress_step;
+} stats_job;
+
+static void stats_worker(void *arg, int task) {
+    (void)task;
+    stats_job *j = arg;
+    const bl_config *c = bl_model_config(j->cm->m);
+    bl_err e;
+    bl_ctx *ctx = bl_ctx_new(j->cm->m, &e);
+    int s;
+    while ((s = atomic_fetch_add(&j->next, 1)) < j->count && !atomic_load(&j->failed)) {
+        bl_encoding enc;
+        uint8_t *kinds = NULL;
+        const char *line = j->lines[s];
+        int bad = !ctx;
+        if (!bad && bl_tokenize(bl_model_vocab(j->cm->m), bl_model_tok_opts(j->cm->m), line, strlen(line), NULL, 0,
+                                c->max_pos, &enc, &e) != 0)
+            bad = 1;
+        else if (!bad) {
+            if (!(kinds = token_kinds(j->cm, &enc))) bad = bl_fail(&e, "out of memory");
+            else bad = bl_forward(ctx, enc.ids, enc.type_ids, enc.n, j->prec, &e) != 0 ||
+                       bl_head_stats(bl_attention(ctx), NULL, c->layers, c->heads, enc.n, kinds,
+                                     j->rows + (size_t)s * j->M * BL_STAT_COUNT, &e) != 0;
+            free(kinds);
+            bl_encoding_free(&enc);
+        }
+        if (bad) {
+            if (!atomic_exchange(&j->failed, 1)) { j->err = e; j->err_line = s; }
+            break;
+        }
+        int d = atomic_fetch_add(&j->done, 1) + 1;
+        if (d % j->progress_step == 0 || d == j->count) fprintf(stderr, "\rstats: %d/%d sentences", d, j->count);
+    }
+    bl_ctx_free(ctx);
+}
+
+static int stats_file(cli_model *cm, const cli_opts *o, int prec) {
+    size_t len;
+    char *txt = cli_read_file(o->file, &len);
+    if (!txt) return cli_die("stats: cannot read '%s'", o->file);
+    const bl_config *c = bl_model_config(cm->m);
+    stats_job j = {.cm = cm, .prec = prec, .M = c->layers * c->heads};
+    size_t cap = 0;
+    int *lineno = NULL, rc = 0;
+    int ln = 0;
+    for (char *p = txt, *end = txt + len; !rc && p < end;) {   /* split in place, keeping line numbers */
+        char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+        char *line = p;
+        p = e + 1;
+        ln++;
+        *e = 0;
+        if (e > line && e[-1] == '\r') *--e = 0;
+        if (e == line) continue;   /* empty line */
+        if ((size_t)j.count == cap) {
+            cap = cap ? cap * 2 : 256;
+            char **l2 = realloc(j.lines, cap * sizeof *l2);
+            if (l2) j.lines = l2;
+            int *n2 = realloc(lineno, cap * sizeof *n2);
+            if (n2) lineno = n2;
+            if (!l2 || !n2) { rc = cli_die("out of memory"); break; }
+        }
+        lineno[j.count] = ln;
+        j.lines[j.count++] = line;
+    }
+    if (!rc && !j.count) rc = cli_die("stats: '%s' holds no sentences", o->file);
+    if (!rc && !(j.rows = malloc(sizeof(float) * (size_t)j.count * j.M * BL_STAT_COUNT))) rc = cli_die("out of memory");
+    int threads = o->threads;
+    if (!threads) {
+        const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+    }
+    bl_err e;
+    bl_pool *pool = NULL;
+    if (!rc && threads > 1 && !(pool = bl_pool_new(threads, &e))) rc = cli_die("%s", e.msg);
+    if (!rc) {
+        j.progress_step = j.count / 100 > 0 ? j.count / 100 : 1;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        bl_pool_run(pool, threads, stats_worker, &j);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        fprintf(stderr, "%s(%.2f s, %d threads)\n", atomic_load(&j.done) ? " " : "", secs, threads);
+        if (atomic_load(&j.failed)) rc = cli_die("stats: %s line %d: %s", o->file, lineno[j.err_line], j.err.msg);
+    }
+    if (!rc) {
+        const size_t w = (size_t)j.M * BL_STAT_COUNT;
+        float *mean = malloc(sizeof(float) * w), *sd = malloc(sizeof(float) * w);
+        if (!mean || !sd) rc = cli_die("out of memory");
+        else {
+            bl_stats_summary(j.rows, j.count, (int)w, mean, sd);
+            printf("{\"sentences\":%d,\"layers\":%d,\"heads\":%d,\"mean\":", j.count, c->layers, c->heads);
+            print_stat_object(mean, c->layers, c->heads);
+            fputs(",\"sd\":", stdout);
+            print_stat_object(sd, c->layers, c->heads);
+            fputs("}\n", stdout);
+        }
+        free(mean); free(sd);
+    }
+    bl_pool_free(pool);
+    free(j.rows); free(j.lines); free(lineno); free(txt);
+    return rc;
+}
+
+int cli_stats(const cli_opts *o) {
+    int prec = BL_PREC_NATIVE;
+    if (o->file && (o->nargs || o->pair || o->jsonl)) return cli_die("stats: --file takes the sentences from the file, not TEXT");
+    if (!o->file && (o->jsonl || o->nargs != 1)) return cli_die("stats: usage: bertlens stats [-m MODEL] TEXT | --file SENTENCES.txt");
+    if (cli_precision(o, &prec)) return 1;
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;
+    int rc = o->file ? stats_file(&cm, o, prec) : stats_one(&cm, o, prec);
+    cli_free_model(&cm);
+    return rc;
+}
