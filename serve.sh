@@ -55,14 +55,39 @@ fi
 log "serving $SITE at http://127.0.0.1:$PORT/ (Ctrl-C stops)"
 # Cross-origin isolated (COOP + COEP), so the page may use SharedArrayBuffer and the threaded
 # core (web/worker.js); the page loads nothing from other origins, so COEP costs nothing.
+# The page's Content-Security-Policy (index.html's meta) lets it connect to its own origin and the
+# Hugging Face Hub only; served from here it also allows http://127.0.0.1:* and http://localhost:*
+# (a local mirror or the tests' mock hub, ?hub=http://127.0.0.1:PORT): index.html is sent with
+# those added, and the same policy goes out as a header, which is what the worker's fetches obey.
 exec python3 - "$PORT" "$SITE" <<'PY'
-import functools, http.server, sys
+import functools, http.server, os, re, sys
+
+LOCAL = " http://127.0.0.1:* http://localhost:*"
+page = open(os.path.join(sys.argv[2], "index.html"), encoding="utf-8").read()
+m = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+CSP = m.group(1).replace("connect-src 'self'", "connect-src 'self'" + LOCAL, 1) if m else None
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self):
         self.send_header("Cross-Origin-Opener-Policy", "same-origin")
         self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        if CSP:
+            self.send_header("Content-Security-Policy", CSP)
         super().end_headers()
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if CSP and path in ("/", "/index.html"):
+            text = open(os.path.join(sys.argv[2], "index.html"), encoding="utf-8").read()
+            body = text.replace("connect-src 'self'", "connect-src 'self'" + LOCAL, 1).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
 
 Handler.extensions_map[".wasm"] = "application/wasm"
 server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(Handler, directory=sys.argv[2]))

@@ -8,6 +8,8 @@
 #   2. tests/e2e/page.test.mjs      the page in headless Chromium served by ./serve.sh
 #   3. tests/e2e/hosting.test.mjs   the tools/build_site.sh artifact under /bertlens/, offline
 #   4. tests/e2e/single.test.mjs    the tools/build_single.sh single-file page from file://
+#   5. tests/e2e/hub.test.mjs       models by Hub id from tests/e2e/mock_hub.mjs (make_hub_repos.py),
+#                                   converted in the page: bytes and attentions as the CLI's, cache, errors
 # Installs what is missing (tools/deps.sh web-test): Debian packages with apt as root or through
 # sudo, and the npm dev dependencies (playwright-core, which never downloads a browser).
 # Environment: BL_NATIVE_BUILD (native build dir with bertlens, default build/, built if
@@ -87,4 +89,13 @@ if [ -x tools/build_single.sh ] && [ -f tests/e2e/single.test.mjs ]; then
   tools/build_single.sh "$WEB/single" 2>"$WEB/build_single.log" || { cat "$WEB/build_single.log"; exit 1; }
   node tests/e2e/single.test.mjs --dir "$WEB/single" --test-model "$TM/test.int8.bin"
 fi
+echo "== models from a (mock) Hugging Face Hub, converted in the page"
+HR=$WEB/hub-repos
+if [ ! -f "$HR/.made" ] || [ tests/e2e/make_hub_repos.py -nt "$HR/.made" ] || [ tests/data/make_hf.py -nt "$HR/.made" ]; then
+  rm -rf "$HR"
+  PY3=python3; [ -x /usr/bin/python3 ] && PY3=/usr/bin/python3   # numpy and torch from Debian's packages
+  "$PY3" tests/e2e/make_hub_repos.py "$HR" >/dev/null
+  touch "$HR/.made"
+fi
+node tests/e2e/hub.test.mjs --repos "$HR" --cli "$CLI"
 echo "== web tests passed"

@@ -5,7 +5,8 @@
 # plus .nojekyll. Paths are relative, so the copy works under any sub-path (/bertlens/).
 # Refuses a file over BL_MAX_FILE_MB (default 100, the GitHub Pages limit): shard big models
 # with `bertlens convert … --shard-mb 50`.
-# Environment: BL_WEB_BUILD (build dir, default build-web), JOBS, as for serve.sh.
+# Environment: BL_WEB_BUILD (build dir, default build-web), JOBS, as for serve.sh; BL_HUB_HOSTS
+# (hosts of a Hub mirror for the Content-Security-Policy, below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 1 ] && [ -n "$1" ] || { echo "usage: tools/build_site.sh OUT_DIR" >&2; exit 2; }
@@ -21,10 +22,19 @@ SITE=$(./serve.sh --print-root | tail -n 1)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cmake -DSRC="$PWD" -DDST="$(cd "$OUT" && pwd)" -P web/site.cmake >/dev/null
-for f in index.html app.js worker.js style.css favicon.svg offline.js sw.js bertlens_core.js bertlens_core.wasm \
+for f in index.html app.js worker.js hub.js cache.js style.css favicon.svg offline.js sw.js bertlens_core.js bertlens_core.wasm \
          bertlens_core_mt.js bertlens_core_mt.wasm bertlens_core_mt.worker.js; do
   cp "$SITE/$f" "$OUT/$f"
 done
+# A site for a Hub mirror (?hub=URL) must also let the page connect to the mirror and the hosts it
+# redirects downloads to: BL_HUB_HOSTS="https://mirror.example https://cdn.mirror.example" adds
+# them to the Content-Security-Policy's connect-src (index.html allows the Hugging Face Hub only).
+if [ -n "${BL_HUB_HOSTS:-}" ]; then
+  for h in $BL_HUB_HOSTS; do
+    [[ $h =~ ^https?://[A-Za-z0-9.*-]+(:[0-9*]+)?$ ]] || { echo "build_site.sh: BL_HUB_HOSTS: '$h' is not scheme://host[:port]" >&2; exit 2; }
+  done
+  sed -i "s|connect-src 'self'|connect-src 'self' $BL_HUB_HOSTS|" "$OUT/index.html"
+fi
 rm -rf "$OUT/fonts"
 cp -r "$SITE/fonts" "$OUT/fonts"
 touch "$OUT/.nojekyll"

@@ -20,7 +20,11 @@
     text: $('text').value, pair: '', layer: 0, head: 0, view: 'heatmap', colormap: 0,
     dark: window.matchMedia('(prefers-color-scheme: dark)').matches,
     hideSpecial: false, pairFilter: 0, threshold: 0, token: -1,
+    model: '',                 // a Hub model "ID[@REV]" (#model=), '' for the site's own model
   };
+  // ?hub=URL: a mirror of the Hugging Face Hub (or the tests' mock); files come from
+  // {hub}/{id}/resolve/{rev}/{file}. The access token lives in #hub-token only (never stored).
+  const HUB_URL = new URLSearchParams(location.search).get('hub') || 'https://huggingface.co';
   let model = null;            // info from the worker: layers, heads, …
   let run = null;              // last tokenization/forward result (tokens, offsets, mlm)
   let worker = null;
@@ -53,7 +57,9 @@
     if (h.has('dark')) st.dark = h.get('dark') === '1';
     if (h.has('thr') && /^(0(\.\d{1,3})?|1(\.0{1,3})?)$/.test(h.get('thr'))) st.threshold = Math.min(0.5, Number(h.get('thr')));
     if (h.has('token')) st.token = clampInt(h.get('token'), -1, 4096, -1);
+    wantModel = h.has('model') ? h.get('model').slice(0, 330) : '';
   }
+  let wantModel = '';          // the hash's model= (loaded when it differs from st.model)
   function writeHash() {
     const h = new URLSearchParams();
     h.set('text', st.text);
@@ -67,6 +73,7 @@
     if (st.threshold > 0) h.set('thr', st.threshold.toFixed(2));
     if (st.token >= 0) h.set('token', String(st.token));
     h.set('dark', st.dark ? '1' : '0');
+    if (st.model) h.set('model', st.model);
     const s = '#' + h.toString();
     if (s !== location.hash) history.replaceState(null, '', s);
   }
@@ -140,7 +147,11 @@
   $('threshold').addEventListener('input', (e) => { st.threshold = Number(e.target.value); changed(false); });
   $('colormap').addEventListener('change', (e) => { st.colormap = Number(e.target.value); changed(false); });
   $('dark').addEventListener('change', (e) => { st.dark = e.target.checked; changed(false); });
-  window.addEventListener('hashchange', () => { readHash(); changed(true); });
+  window.addEventListener('hashchange', () => {
+    readHash();
+    if (wantModel && wantModel !== st.model && coreReady) loadHub(wantModel);
+    changed(true);
+  });
 
   document.addEventListener('keydown', (e) => {
     if (!model || e.altKey || e.ctrlKey || e.metaKey) return;
@@ -177,16 +188,19 @@
     requestHit(p).then((h) => onClick(h));
   });
 
+  // What a hit is (the worker names bl_hit's kind by the core's own names: BL_HIT_* in
+  // core/bertlens.h, listed by blw_abi); null is nothing.
+  const HIT = Object.freeze({ CELL: 'cell', TOKEN: 'token', HEAD: 'head', MLM: 'mlm' });
   function tokenLabel(i) { return run && i >= 0 && i < run.tokens.length ? run.tokens[i] : '?'; }
   function describe(h) {
     if (!h || !h.kind) return '';
     switch (h.kind) {
-      case 1: return `${tokenLabel(h.from)} → ${tokenLabel(h.to)}: ${h.value.toFixed(3)}`;
-      case 2:
+      case HIT.CELL: return `${tokenLabel(h.from)} → ${tokenLabel(h.to)}: ${h.value.toFixed(3)}`;
+      case HIT.TOKEN:
         if (st.view === 'mlm') return `${tokenLabel(h.from)} (click to mask)`;
         return h.value ? `${tokenLabel(h.from)}: ${h.value.toFixed(3)}` : tokenLabel(h.from);
-      case 3: return st.view === 'model' ? `layer ${h.layer}, head ${h.head} (click to open)` : `head ${h.head} (click to show only this head)`;
-      case 4: return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
+      case HIT.HEAD: return st.view === 'model' ? `layer ${h.layer}, head ${h.head} (click to open)` : `head ${h.head} (click to show only this head)`;
+      case HIT.MLM: return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
       default: return '';
     }
   }
@@ -218,18 +232,18 @@
   }
   function onClick(h) {
     if (!h || !h.kind) return;
-    if (h.kind === 3 && st.view === 'model') { st.view = 'heatmap'; st.layer = h.layer; st.head = h.head; changed(false); return; }
-    if (h.kind === 3) { st.head = st.head === h.head ? -1 : h.head; changed(false); return; }   // head-view swatch
-    if (h.kind === 2 && st.view === 'mlm') {
+    if (h.kind === HIT.HEAD && st.view === 'model') { st.view = 'heatmap'; st.layer = h.layer; st.head = h.head; changed(false); return; }
+    if (h.kind === HIT.HEAD) { st.head = st.head === h.head ? -1 : h.head; changed(false); return; }   // head-view swatch
+    if (h.kind === HIT.TOKEN && st.view === 'mlm') {
       if (maskToken(h.from, '[MASK]')) { st.token = -1; changed(true); }
       return;
     }
-    if (h.kind === 4) {
+    if (h.kind === HIT.MLM) {
       const c = mlmChoice(h);
       if (c && !c.token.startsWith('##') && maskToken(h.from, c.token)) changed(true);
       return;
     }
-    if (h.kind === 2 || h.kind === 1) { st.token = st.token === h.from ? -1 : h.from; changed(false); }
+    if (h.kind === HIT.TOKEN || h.kind === HIT.CELL) { st.token = st.token === h.from ? -1 : h.from; changed(false); }
   }
 
   /* ------------------------------------------------------------------ worker protocol */
@@ -294,6 +308,7 @@
     const on = model && model.threads > 1 ? ` on ${model.threads} threads` : '';
     $('timing').textContent = `${m.ms.run !== undefined ? `run ${m.ms.run.toFixed(1)} ms${on} · ` : ''}draw ${m.ms.render.toFixed(1)} ms · ${run.n} tokens` +
       (run.att16 ? ' · attention kept to 1/65535' : '');
+    if (metrics.hubLoad && !metrics.hubLoad.firstView) metrics.hubLoad.firstView = performance.timeOrigin + now;   // bench/hub_bench.mjs
     if (body.dataset.state !== 'ready') {
       metrics.firstViewMs = now;   // performance.now() counts from navigation start
       body.dataset.state = 'ready';
@@ -329,12 +344,26 @@
         $('progress').value = m.loaded;
         $('progress-text').textContent = `${mb(m.loaded)} of ${mb(m.total)} MB`;
         break;
-      case 'core-ready': coreReady = true; break;
+      case 'core-ready':
+        coreReady = true;
+        refreshStored();
+        if (bootModel) loadHub(bootModel);
+        break;
+      case 'hub-start': hubStart(m.name); break;
+      case 'hub-progress': hubProgress(m); break;
+      case 'hub-done': hubDone(); break;
+      case 'hub-warning': $('notice').textContent = m.message; break;
+      case 'stored-changed': refreshStored(); break;
+      case 'stored': showStored(m); break;
+      case 'bin': download(new Blob([m.buffer], { type: 'application/octet-stream' }), binName(m.name)); break;
       case 'model-start':
         $('progress-text').textContent = `downloading ${m.name}…`;
         break;
       case 'loaded':
         model = m.info;
+        st.model = m.hub && m.hub.source !== 'files' ? m.info.name : '';
+        metrics.hubLoad = m.hub || null;
+        hubDone();
         metrics.loadMs = m.ms;
         showModel();
         if (m.own) { $('error').hidden = true; st.token = -1; }
@@ -358,7 +387,12 @@
         break;
       }
       case 'json': download(new Blob(m.parts, { type: 'application/json' }), 'bertlens-attention.json'); break;
-      case 'model-error': notice(m.message); showModel(); break;
+      case 'model-error':
+        notice(m.message);
+        showModel();
+        // a #model= that failed at start: the site's own model, so the page still works
+        if (m.source === 'hub' && !model && worker) worker.postMessage({ type: 'load-default', manifest: MANIFEST });
+        break;
       case 'fatal': fatal(m.message); break;
     }
   }
@@ -381,7 +415,8 @@
     // ?att=16 / ?att=32 keep the attention maps as 16-bit / floats whatever their size (default:
     // floats, 16-bit when they would pass 32 MB, i.e. bert-base beyond ~240 tokens)
     const q = new URLSearchParams(location.search), mem = Number(q.get('mem'));
-    worker.postMessage({ type: 'init', manifest: MANIFEST, font: FONT,
+    bootModel = wantModel;
+    worker.postMessage({ type: 'init', manifest: MANIFEST, font: FONT, noDefault: !!bootModel,
       maxMemoryMB: Number.isInteger(mem) && mem >= 1 && mem <= 4096 ? mem : 0,
       attMode: { 16: 2, 32: 1 }[q.get('att')] || 0 });
   }
@@ -414,15 +449,122 @@
     try { buf = await file.arrayBuffer(); } catch (e) { notice(`Could not read ${file.name}: ${e.message}`); showModel(); return; }
     worker.postMessage({ type: 'load-bytes', buffer: buf, name: file.name }, [buf]);
   }
-  $('model-file').addEventListener('change', (e) => { loadOwn(e.target.files[0]); e.target.value = ''; });
+  $('model-file').addEventListener('change', (e) => { openFiles(Array.from(e.target.files)); e.target.value = ''; });
   document.addEventListener('dragover', (e) => { e.preventDefault(); body.classList.add('dragging'); });
   document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) body.classList.remove('dragging'); });
   document.addEventListener('drop', (e) => {
     e.preventDefault();
     body.classList.remove('dragging');
-    const f = e.dataTransfer && e.dataTransfer.files[0];
-    if (f) loadOwn(f);
+    droppedFiles(e.dataTransfer).then((fs) => openFiles(fs));
   });
+
+
+  /* ------------------------------------------------------------------ models from the Hub */
+  let bootModel = '';          // model= of the hash the page started with
+  function loadHub(ref) {
+    const t = String(ref).trim(), at = t.indexOf('@');
+    const id = at < 0 ? t : t.slice(0, at), rev = at < 0 ? '' : t.slice(at + 1);
+    if (!id) return;
+    if (!worker || !coreReady) { notice('Wait for the page to finish starting first.'); return; }
+    $('error').hidden = true;
+    worker.postMessage({ type: 'hub-load', hub: HUB_URL, id, rev, token: $('hub-token').value.trim() });
+  }
+  $('hub-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const id = $('hub-id').value.trim(), rev = $('hub-rev').value.trim();
+    if (id) loadHub(rev ? `${id}@${rev}` : id);
+  });
+  $('hub-cancel').addEventListener('click', () => { if (worker) worker.postMessage({ type: 'hub-cancel' }); });
+  $('default-model').addEventListener('click', () => {
+    if (!worker || !coreReady) return;
+    $('error').hidden = true;
+    worker.postMessage({ type: 'load-default', manifest: MANIFEST });
+  });
+  $('save-bin').addEventListener('click', () => { if (worker && model) worker.postMessage({ type: 'save-bin' }); });
+  const binName = (n) => `${String(n || 'model').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.bin$/i, '')}.int8.bin`;
+
+  function hubStart(name) {
+    $('hub-status').hidden = false;
+    $('hub-cancel').hidden = false;
+    $('hub-load').disabled = true;
+    $('hub-phase').textContent = `${name}: starting…`;
+    $('hub-files').replaceChildren();
+    $('model-info').textContent = `loading ${name}…`;
+  }
+  function hubDone() {
+    $('hub-status').hidden = true;
+    $('hub-cancel').hidden = true;
+    $('hub-load').disabled = false;
+  }
+  function size(n) { return n >= 1048576 ? `${mb(n)} MB` : `${(n / 1024).toFixed(0)} kB`; }
+  function hubProgress(m) {
+    $('hub-phase').textContent = `${m.phase}${m.speed > 0 ? ` · ${size(m.speed)}/s` : ''}`;
+    $('hub-files').replaceChildren(...m.files.map((f) => {
+      const li = document.createElement('li'), bar = document.createElement('progress'), label = document.createElement('span');
+      bar.max = f.total > 0 ? f.total : 1;
+      if (f.total > 0 || f.done) bar.value = f.done ? bar.max : f.loaded;
+      label.textContent = `${f.name}: ${size(f.loaded)}${f.total > 0 ? ` of ${size(f.total)}` : ''}${f.done ? ' ✓' : ''}`;   // names from the repository: text only
+      li.append(bar, label);
+      return li;
+    }));
+  }
+
+  function refreshStored() { if (worker && coreReady) worker.postMessage({ type: 'stored-list' }); }
+  function showStored(m) {
+    $('stored-list').replaceChildren(...m.list.map((x) => {
+      const li = document.createElement('li'), open = document.createElement('button'), del = document.createElement('button');
+      const label = document.createElement('span');
+      label.textContent = `${x.name}${x.hub !== 'https://huggingface.co' ? ` (${x.hub})` : ''} · ${size(x.size)} · ${(x.commit || '').slice(0, 8)}`;
+      open.type = del.type = 'button';
+      open.textContent = 'open';
+      open.addEventListener('click', () => loadHub(x.rev === 'main' ? x.id : `${x.id}@${x.rev}`));
+      del.textContent = 'delete';
+      del.className = 'stored-delete';
+      del.addEventListener('click', () => worker.postMessage({ type: 'stored-delete', key: x.key }));
+      li.dataset.id = x.id;
+      li.append(label, open, del);
+      return li;
+    }));
+    if (!m.list.length) { const li = document.createElement('li'); li.textContent = 'none yet'; $('stored-list').append(li); }
+    $('stored-estimate').textContent = m.estimate && m.estimate.quota
+      ? `browser storage: ${size(m.estimate.usage || 0)} used of ${size(m.estimate.quota)}` : '';
+  }
+  // Stored models are kept unless the person deletes them: ask the browser not to evict them.
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+
+  /* A dropped or chosen set of files: a bertlens .bin loads as before; a Hugging Face directory
+     (config.json, weights, tokenizer) is converted in the worker, as a Hub model is. */
+  async function droppedFiles(dt) {
+    if (!dt) return [];
+    const entries = Array.from(dt.items || []).map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+    if (!entries.length) return Array.from(dt.files || []);
+    const out = [];
+    const walk = async (en, depth) => {
+      if (en.isFile) out.push(await new Promise((res, rej) => en.file(res, rej)));
+      else if (en.isDirectory && depth < 2) {
+        const rd = en.createReader();
+        for (;;) {
+          const batch = await new Promise((res, rej) => rd.readEntries(res, rej));
+          if (!batch.length) break;
+          for (const c of batch) await walk(c, depth + 1);
+        }
+      }
+    };
+    for (const en of entries) await walk(en, 0);
+    out.dirName = entries.length === 1 && entries[0].isDirectory ? entries[0].name : '';
+    return out;
+  }
+  function openFiles(files) {
+    if (!files || !files.length) return;
+    if (files.some((f) => f.name === 'config.json')) {
+      if (!worker || !coreReady) { notice('Wait for the page to finish starting first.'); return; }
+      $('error').hidden = true;
+      const dir = files.dirName || (files[0].webkitRelativePath || '').split('/')[0] || 'your model';
+      worker.postMessage({ type: 'files-load', files, name: dir });
+      return;
+    }
+    loadOwn(files.find((f) => /\.bin$/i.test(f.name)) || files[0]);
+  }
 
   // Redraw at the new width when the layout changes (window resize, dpr change on zoom).
   let lastWidth = 0;

@@ -18,7 +18,7 @@ const SCOPE = self.registration.scope;                  // e.g. https://user.git
 const PREFIX = `bertlens:${SCOPE}:`;                    // caches of other copies on this origin are left alone
 const CACHE = PREFIX + VERSION;
 // the threaded core too: a cross-origin isolated copy of the page (served with COOP/COEP) loads it
-const SHELL = ['./', 'app.js', 'worker.js', 'style.css', 'favicon.svg', 'offline.js', 'bertlens_core.js',
+const SHELL = ['./', 'app.js', 'worker.js', 'hub.js', 'cache.js', 'style.css', 'favicon.svg', 'offline.js', 'bertlens_core.js',
   'bertlens_core.wasm', 'bertlens_core_mt.js', 'bertlens_core_mt.wasm', 'bertlens_core_mt.worker.js',
   'fonts/DejaVuSans-subset.ttf'];
 const abs = (rel, base = SCOPE) => new URL(rel, base).href;

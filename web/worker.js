@@ -19,6 +19,7 @@ function singleThread(why) {
   importScripts(CORE);   // redefines BertlensCore
 }
 try { importScripts(CORE); } catch (e) { if (THREADS === 1) throw e; singleThread(e.message); }
+importScripts('cache.js', 'hub.js');   // models from the Hugging Face Hub, converted here and kept (web/hub.js)
 
 const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6 };
 const utf8 = new TextEncoder();
@@ -181,6 +182,7 @@ function loadModelBytes(ptr, len, name) {
       : `The model ${name} was rejected: ${why}`);
   }
   modelInfo = info(name, len);
+  HUB.setCurrent(ptr, len, name);   // what "save as .bin" writes
   const left = HEAP_MAX - M._blw_heap_used() - HEAP_MARGIN;
   M._blw_set_max_bytes(Math.max(1048576, scratchCeiling > 0 ? Math.min(scratchCeiling, left) : left));
   return modelInfo;
@@ -307,6 +309,7 @@ async function handle(msg) {
       M._blw_set_attention_mode(msg.attMode || 0);   // 0: floats, 16-bit when they would pass 32 MB
       loadFont(await fontP, msg.font);
       post({ type: 'core-ready' });
+      if (msg.noDefault) break;   // the page asked for a Hub model (#model=) instead
       const model = await modelP;
       post({ type: 'model-start', name: model.name });
       const tFetch0 = performance.now();
@@ -315,6 +318,14 @@ async function handle(msg) {
       loadModelBytes(ptr, len, model.name);
       const tLoad = performance.now();
       post({ type: 'loaded', info: modelInfo, ms: { core: tCore - t0, download: tFetch - tFetch0, load: tLoad - tFetch, warm: warmUp() } });
+      break;
+    }
+    case 'load-default': {   // after a #model= that failed at start: the site's own model
+      const model = await resolveModel(msg.manifest, await (await fetchOk(msg.manifest, 'the model manifest')).text());
+      post({ type: 'model-start', name: model.name });
+      const [ptr, len] = await download(model);
+      loadModelBytes(ptr, len, model.name);
+      post({ type: 'loaded', info: modelInfo, ms: { warm: warmUp() } });
       break;
     }
     case 'load-bytes': {   // bring your own model: failures leave the current model in place
@@ -379,7 +390,27 @@ async function handle(msg) {
 }
 
 let chain = Promise.resolve();
+/* Hub and dropped-directory loads (web/hub.js) run beside the chain: Cancel acts at once, and the
+   model in use keeps answering while the next one downloads and converts. */
+const HUB = BLHub.workerSide({
+  M: () => M, post,
+  ceiling: () => HEAP_MAX - M._blw_heap_used() - HEAP_MARGIN,
+  loadModel: (ptr, len, name) => {
+    try { return loadModelBytes(ptr, len, name); } catch (e) { throw new BLHub.HubError(e.message, 'corrupt'); }
+  },
+  onLoaded: (info, extra) => {
+    lastRun = null;
+    lastKey = '';
+    post({ type: 'loaded', info, hub: extra, ms: { warm: warmUp() } });
+  },
+});
+
 self.onmessage = (ev) => {
+  if (HUB.handles(ev.data.type)) {
+    if (!M) { post({ type: 'model-error', message: 'The core is not ready yet.' }); return; }
+    Promise.resolve(HUB.handle(ev.data, post)).catch((e) => post({ type: 'model-error', message: String(e && e.message ? e.message : e) }));
+    return;
+  }
   chain = chain.then(() => handle(ev.data)).catch((e) => {
     post({ type: 'fatal', message: e instanceof UserError ? e.message : `Unexpected error: ${e && e.stack ? e.stack : e}` });
   });

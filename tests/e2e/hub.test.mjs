@@ -232,7 +232,7 @@ try {
   await p2.click('#stored summary');
   await p2.click('#stored-list li[data-id="bl-test/tiny-bert"] button.stored-delete');
   await p2.waitForFunction(() => ![...document.querySelectorAll('#stored-list li')].some((li) => li.dataset.id === 'bl-test/tiny-bert'), null, { timeout: TIME });
-  check(true, 'deleted from the stored models list');
+  check(!(await p2.evaluate(() => [...document.querySelectorAll('#stored-list li')].map((li) => li.dataset.id))).includes('bl-test/tiny-bert'), 'deleted from the stored models list');
   const p3 = await openPage(ctx);
   await p3.goto(pageUrl('#model=bl-test%2Ftiny-bert'));
   await p3.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: TIME });
