@@ -108,7 +108,9 @@ bl_tokenizer *bl_tokenizer_from_vocab(const char *vocab_txt, size_t len, const b
 void bl_tokenizer_free(bl_tokenizer *t);
 int bl_tokenizer_kind(const bl_tokenizer *t);          /* BL_TOKENIZER_* */
 /* Encode A (and B when b is not NULL): what the library's encode(a, b) gives with
-   add_special_tokens and truncation to max_len (<= 0: the file's truncation, if any). */
+   add_special_tokens and truncation to max_len (<= 0: the file's truncation, if any).
+   Type ids are the post-processor's (RoBERTa gives B type 0): tokens before n_a have offsets
+   into A, the others into B. Invalid UTF-8 bytes count as U+FFFD, one byte each. */
 int bl_tokenizer_encode(const bl_tokenizer *t, const char *a, size_t alen, const char *b, size_t blen,
                         int max_len, bl_encoding *out, bl_err *e);
 int bl_tokenizer_vocab_size(const bl_tokenizer *t);    /* model vocab plus added tokens */

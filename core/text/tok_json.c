@@ -269,7 +269,7 @@ static int parse_vocab_obj(const bl_json *vo, tk_model *m, bl_err *e) {
     int maxid = -1;
     for (const bl_json *c = vo->child; c; c = c->next) {
         int id;
-        if (get_int(c, 0, 50000000, &id)) return bl_fail(e, "tokenizer.json: vocab id of '%.40s' is not an integer in 0..5e7", c->key);
+        if (get_int(c, 0, 1 << 22, &id)) return bl_fail(e, "tokenizer.json: vocab id of '%.40s' is not an integer in 0..4194304", c->key);
         if (id > maxid) maxid = id;
     }
     if (tk_vocab_init(&m->v, maxid + 1)) return bl_fail(e, "tokenizer.json: out of memory");
@@ -606,6 +606,24 @@ bl_tokenizer *bl_tokenizer_from_vocab(const char *txt, size_t len, const bl_tok_
     return t;
 }
 
+static int check_id(const bl_tokenizer *t, int id, const char *what, bl_err *e) {
+    size_t l;
+    if (id < 0 || id >= t->nvocab || !model_token(t, id, &l))
+        return bl_fail(e, "tokenizer.json: the post_processor's %s id %d is not a token of the vocab", what, id);
+    return 0;
+}
+
+static int check_post_ids(const bl_tokenizer *t, const tk_post *p, bl_err *e) {
+    if ((p->type == PP_BERT || p->type == PP_ROBERTA) && (check_id(t, p->cls, "cls", e) || check_id(t, p->sep, "sep", e)))
+        return -1;
+    for (int k = 0; k < p->nsingle; k++)
+        for (int i = 0; i < p->single[k].nids; i++) if (check_id(t, p->single[k].ids[i], "special token", e)) return -1;
+    for (int k = 0; k < p->npair; k++)
+        for (int i = 0; i < p->pair[k].nids; i++) if (check_id(t, p->pair[k].ids[i], "special token", e)) return -1;
+    for (int k = 0; k < p->nsub; k++) if (check_post_ids(t, &p->sub[k], e)) return -1;
+    return 0;
+}
+
 static int cmp_added(const void *a, const void *b) {
     const tk_added *x = a, *y = b;
     if (x->n == 0 || y->n == 0) return (x->n > 0) - (y->n > 0);
@@ -709,7 +727,9 @@ bl_tokenizer *bl_tokenizer_from_json(const char *json, size_t len, bl_err *e) {
             t->added[k] = x;
         }
     }
-    /* template/special ids must exist */
+    /* the post-processor's ids must be tokens (the library would emit them regardless; a
+       model could not embed them) */
+    if (check_post_ids(t, &t->post, e)) goto fail;
     find_roles(t);
     bl_json_free(root);
     return t;
@@ -728,6 +748,7 @@ typedef struct { int *id, *s, *e, *ws; size_t n, cap; } tk_toks;
 static int toks_push(tk_toks *t, int id, int s, int e, int ws) {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
+        if (cap > SIZE_MAX / 64) return -1;   /* 32-bit sizes (WebAssembly) must not wrap */
         int *a = realloc(t->id, cap * sizeof *a);
         if (!a) return -1;
         t->id = a;
@@ -778,6 +799,7 @@ typedef struct { tk_seg *s; size_t n, cap; } tk_segs;
 static int seg_push(tk_segs *g, size_t a, size_t b, int tok) {
     if (g->n == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 16;
+        if (cap > SIZE_MAX / 64) return -1;   /* 32-bit sizes (WebAssembly) must not wrap */
         tk_seg *s = realloc(g->s, cap * sizeof *s);
         if (!s) return -1;
         g->s = s; g->cap = cap;
@@ -956,6 +978,7 @@ typedef struct { tk_part *p; size_t n, cap; } tk_parts;
 static int parts_push(tk_parts *ps, tk_part x) {
     if (ps->n == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 8;
+        if (cap > SIZE_MAX / 64) return -1;   /* 32-bit sizes (WebAssembly) must not wrap */
         tk_part *a = realloc(ps->p, cap * sizeof *a);
         if (!a) return -1;
         ps->p = a; ps->cap = cap;

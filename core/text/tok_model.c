@@ -71,6 +71,7 @@ void tk_vocab_free(tk_vocab *v) {
 static int piece_push(tk_pieces *o, int id, size_t a, size_t b) {
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
+        if (cap > SIZE_MAX / 64) return -1;   /* 32-bit sizes (WebAssembly) must not wrap */
         tk_piece *p = realloc(o->p, cap * sizeof *p);
         if (!p) return -1;
         o->p = p; o->cap = cap;
@@ -394,6 +395,10 @@ int tk_model_tokenize(const tk_model *m, const tk_ch *wc, size_t n, tk_pieces *o
     bl_err le, *e = &le;
     size_t nb = 0;
     for (size_t i = 0; i < n; i++) nb += wc[i].cp < 0x80 ? 1 : wc[i].cp < 0x800 ? 2 : wc[i].cp < 0x10000 ? 3 : 4;
+    if (nb > SIZE_MAX / 256 || n > SIZE_MAX / 256) {   /* the models' per-byte scratch must not wrap */
+        bl_fail(ep, "tokenize: a word of %zu bytes is too long", nb);
+        return -2;
+    }
     char *w = malloc(nb + 1);
     size_t *cpos = malloc((n + 1) * sizeof *cpos);
     int rc = -1;

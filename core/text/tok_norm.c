@@ -14,6 +14,7 @@
 int tk_push(tk_str *b, uint32_t cp, int32_t s, int32_t e) {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
+        if (cap > SIZE_MAX / 64) return -1;   /* 32-bit sizes (WebAssembly) must not wrap */
         tk_ch *a = realloc(b->a, cap * sizeof *a);
         if (!a) return -1;
         b->a = a; b->cap = cap;
@@ -26,6 +27,7 @@ int tk_words_add(tk_words *w, const tk_ch *a, size_t n, int32_t orig) {
     if (n == 0) return 0;          /* empty splits are dropped, as the library does */
     if (w->n == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 32;
+        if (cap > SIZE_MAX / 64) return -1;   /* 32-bit sizes (WebAssembly) must not wrap */
         size_t *b = realloc(w->b, 2 * cap * sizeof *b);
         if (!b) return -1;
         w->b = b;
@@ -241,6 +243,7 @@ typedef struct { tk_tr *a; size_t n, cap; } tk_trs;
 static int tr_push(tk_trs *t, uint32_t cp, int chg) {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
+        if (cap > SIZE_MAX / 64) return -1;   /* 32-bit sizes (WebAssembly) must not wrap */
         tk_tr *a = realloc(t->a, cap * sizeof *a);
         if (!a) return -1;
         t->a = a; t->cap = cap;
