@@ -5,6 +5,7 @@
 #   1. tests/e2e/wasm_api.test.mjs  the WASM exports against the native CLI (tokens, attention,
 #                                   fill-mask, rendered pixels) on a small random test model
 #                                   and, when weights/manifest.json exists, the default model
+#      tests/e2e/manifest.test.mjs  the model list / shard manifest rules: sw.js's copy = the C
 #   2. tests/e2e/page.test.mjs      the page in headless Chromium served by ./serve.sh
 #   3. tests/e2e/hosting.test.mjs   the tools/build_site.sh artifact under /bertlens/, offline
 #   4. tests/e2e/single.test.mjs    the tools/build_single.sh single-file page from file://
@@ -56,6 +57,9 @@ echo "$TM/test.int8.bin"
 FONT=web/fonts/DejaVuSans-subset.ttf
 echo "== WASM API vs native (test model)"
 node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test.int8.bin" --cli "$CLI" --font "$FONT"
+
+echo "== model list and shard manifest: web/sw.js's JS copy agrees with the core's C"
+node tests/e2e/manifest.test.mjs --site "$SITE" --shards "$TM/shards/test.json"
 
 echo "== WASM API vs native (test model without an MLM head)"
 node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test-nomlm.int8.bin" --cli "$CLI" --font "$FONT"

@@ -278,6 +278,39 @@ static void test_model_commands(void) {
     }
     CHECK(j && jnum(bl_json_get(bl_json_at(j, 0), "position")) == 1, "fill-mask: position counts [CLS]");
     bl_json_free(j);
+    /* probabilities: each in [0, 1], and the top-k of one position (here the whole vocab at k
+       large, clamped) sum to at most 1; the whole vocab sums to 1 */
+    snprintf(args, sizeof args, "fill-mask -m %s/t.bin -k 1000000 'the [MASK] world [MASK]'", tmp);
+    j = run_json(args);
+    CHECK(j && bl_json_len(j) == 2, "fill-mask -k 1000000: one entry per [MASK]");
+    for (int i = 0; j && i < bl_json_len(j); i++) {
+        const bl_json *top = bl_json_get(bl_json_at(j, i), "top");
+        double sum = 0, lo = 1, hi = 0;
+        for (int t = 0; t < bl_json_len(top); t++) {
+            double p = jnum(bl_json_get(bl_json_at(top, t), "p"));
+            sum += p;
+            lo = fmin(lo, p);
+            hi = fmax(hi, p);
+        }
+        CHECK(bl_json_len(top) > 4 && lo >= 0 && hi <= 1, "fill-mask: %d probabilities in [0, 1] (%g .. %g)", bl_json_len(top), lo, hi);
+        CHECK(fabs(sum - 1) <= 1e-5, "fill-mask: the whole vocab sums to 1 (%.9f)", sum);
+    }
+    bl_json_free(j);
+    snprintf(args, sizeof args, "fill-mask -m %s/q.bin -k 3 '[MASK] [MASK] the'", tmp);
+    j = run_json(args);
+    for (int i = 0; j && i < bl_json_len(j); i++) {
+        const bl_json *top = bl_json_get(bl_json_at(j, i), "top");
+        double sum = 0;
+        int in01 = 1;
+        for (int t = 0; t < bl_json_len(top); t++) {
+            double p = jnum(bl_json_get(bl_json_at(top, t), "p"));
+            sum += p;
+            in01 &= p >= 0 && p <= 1;
+        }
+        CHECK(bl_json_len(top) == 3 && in01 && sum <= 1 + 1e-6, "fill-mask (int8): top-3 in [0, 1], sum %.9f <= 1", sum);
+    }
+    CHECK(j && bl_json_len(j) == 2, "fill-mask (int8): one entry per [MASK]");
+    bl_json_free(j);
 
     /* Text with a NUL inside (only JSON can carry one) gives what the text without it gives,
        segment b included (the reason: test_tokenize); the second line, the text a reader that

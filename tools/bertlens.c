@@ -54,41 +54,52 @@ char *cli_read_file(const char *path, size_t *len) {
 }
 
 /* The default model: weights/manifest.json {"default": NAME, "models": [{"name", "file"}…]}. */
-static int default_model_path(char *out, size_t cap) {
+static int default_model_path(char *out, size_t cap, bl_model_entry *ent) {
     char mpath[1024], *txt;
     size_t len;
     snprintf(mpath, sizeof mpath, "%s/manifest.json", BL_WEIGHTS_DIR);
     if (!(txt = cli_read_file(mpath, &len)))
         return cli_die("no model given (-m) and no default model: cannot read %s", mpath);
     bl_err e;
-    bl_json *j = bl_json_parse(txt, len, &e);
+    int rc = bl_model_list_resolve(txt, len, ent, &e);
     free(txt);
-    if (!j) return cli_die("%s: %s", mpath, e.msg);
-    const char *def = bl_json_str(bl_json_get(j, "default"));
-    const bl_json *models = bl_json_get(j, "models");
-    const char *file = NULL;
-    for (int i = 0; def && i < bl_json_len(models); i++) {
-        const bl_json *mj = bl_json_at(models, i);
-        const char *name = bl_json_str(bl_json_get(mj, "name"));
-        if (name && strcmp(name, def) == 0) file = bl_json_str(bl_json_get(mj, "file"));
-    }
-    if (file) snprintf(out, cap, "%s/%s", BL_WEIGHTS_DIR, file);
-    bl_json_free(j);
-    if (!file) return cli_die("%s: no \"file\" for the default model", mpath);
+    if (rc) return cli_die("%s: %s", mpath, e.msg);
+    snprintf(out, cap, "%s/%s", BL_WEIGHTS_DIR, ent->file);
     return 0;
+}
+
+/* What the model list says of the default model's file, checked (weights/FORMAT.md): its size,
+   and for a shard manifest that its size and SHA-256 are the list's. The file's own payload
+   checksum is verified by bl_model_load. */
+static int check_entry(const cli_model *cm, const bl_model_entry *ent) {
+    if (ent->size >= 0 && (uint64_t)cm->len != (uint64_t)ent->size)
+        return cli_die("%s is %zu bytes, %s/manifest.json says %lld", cm->path, cm->len, BL_WEIGHTS_DIR, (long long)ent->size);
+    if (!ent->sharded) return 0;
+    size_t len;
+    char *txt = cli_read_file(cm->path, &len);
+    if (!txt) return cli_die("cannot read %s", cm->path);
+    bl_shard_manifest sm;
+    bl_err e;
+    int rc = bl_shard_manifest_parse(txt, len, ent, &sm, &e) != 0 ? cli_die("%s: %s", cm->path, e.msg) : 0;
+    bl_shard_manifest_free(&sm);
+    free(txt);
+    return rc;
 }
 
 int cli_load_model(const char *path, cli_model *cm) {
     memset(cm, 0, sizeof *cm);
+    bl_model_entry ent = {0};
     if (path) snprintf(cm->path, sizeof cm->path, "%s", path);
-    else if (default_model_path(cm->path, sizeof cm->path)) return 1;
+    else if (default_model_path(cm->path, sizeof cm->path, &ent)) return 1;
     bl_err e;
-    if (bl_read_model_file(cm->path, &cm->buf, &cm->len, &e) != 0) return cli_die("%s", e.msg);
-    cm->m = bl_model_load(cm->buf, cm->len, 0, &e);
+    if (bl_read_model_file(cm->path, &cm->buf, &cm->len, &e) != 0) { bl_model_entry_free(&ent); return cli_die("%s", e.msg); }
+    int bad = !path && check_entry(cm, &ent);
+    bl_model_entry_free(&ent);
+    cm->m = bad ? NULL : bl_model_load(cm->buf, cm->len, 0, &e);
     if (!cm->m) {
         free(cm->buf);
         cm->buf = NULL;
-        return cli_die("%s: %s", cm->path, e.msg);
+        return bad ? 1 : cli_die("%s: %s", cm->path, e.msg);
     }
     return 0;
 }
@@ -346,70 +357,46 @@ static int cmd_attention(const cli_opts *o) {
     return rc;
 }
 
-/* Indices of the k largest values, best first (k is small: a partial selection sort). */
-void cli_top_k(const float *v, int n, int k, int *idx) {
-    for (int t = 0; t < k; t++) idx[t] = -1;
-    for (int i = 0; i < n; i++) {
-        int t = k;
-        while (t > 0 && (idx[t - 1] < 0 || v[i] > v[idx[t - 1]])) t--;
-        if (t >= k) continue;
-        memmove(idx + t + 1, idx + t, sizeof(int) * (size_t)(k - t - 1));
-        idx[t] = i;
-    }
-}
-
-/* One line of `fill-mask` output for one text. */
-static int fill_mask_one(cli_model *cm, const cli_opts *o, const cli_text *txt, int prec, int k, int mask) {
-    const bl_config *c = bl_model_config(cm->m);
+/* One line of `fill-mask` output for one text: bl_fill_mask's top-k at every [MASK]. */
+static int fill_mask_one(cli_model *cm, const cli_opts *o, const cli_text *t, int prec, int k) {
     bl_encoding enc;
     bl_ctx *ctx;
-    if (run_model(cm, o, txt, prec, &enc, &ctx)) return 1;
-    float *logits = malloc(sizeof(float) * (size_t)c->vocab_size);
-    int *idx = malloc(sizeof(int) * (size_t)k), rc = 0, first = 1;
-    if (!logits || !idx) rc = cli_die("out of memory");
-    if (!rc) fputc('[', stdout);
-    for (int i = 0; !rc && i < enc.n; i++) {
-        if (enc.ids[i] != mask) continue;
-        bl_err e;
-        if (bl_mlm_logits(ctx, i, logits, &e) != 0) { rc = cli_die("fill-mask: %s", e.msg); break; }
-        float mx = -INFINITY;
-        double sum = 0;
-        for (int v = 0; v < c->vocab_size; v++) mx = logits[v] > mx ? logits[v] : mx;
-        for (int v = 0; v < c->vocab_size; v++) sum += exp((double)logits[v] - mx);
-        cli_top_k(logits, c->vocab_size, k, idx);
-        printf("%s{\"position\":%d,\"top\":[", first ? "" : ",", i);
-        first = 0;
-        for (int t = 0; t < k; t++) {
-            printf("%s{\"token\":", t ? "," : "");
-            cli_json_str(stdout, bl_vocab_token(bl_model_vocab(cm->m), idx[t]));
-            printf(",\"id\":%d,\"p\":%.6g}", idx[t], exp((double)logits[idx[t]] - mx) / sum);
+    if (run_model(cm, o, t, prec, &enc, &ctx)) return 1;
+    bl_mlm_top top;
+    bl_err e;
+    int rc = bl_fill_mask(ctx, cm->m, enc.ids, enc.n, k, &top, &e) != 0 ? cli_die("%s", e.msg) : 0;
+    if (!rc) {
+        fputc('[', stdout);
+        for (int i = 0; i < top.count; i++) {
+            printf("%s{\"position\":%d,\"top\":[", i ? "," : "", top.pos[i]);
+            for (int r = 0; r < top.k; r++) {
+                const int at = i * top.k + r;
+                printf("%s{\"token\":", r ? "," : "");
+                cli_json_str(stdout, top.tokens[at]);
+                /* %.9g prints the float exactly: the page's numbers are the same floats */
+                printf(",\"id\":%d,\"p\":%.9g}", top.ids[at], (double)top.p[at]);
+            }
+            fputs("]}", stdout);
         }
-        fputs("]}", stdout);
+        fputs("]\n", stdout);
     }
-    if (!rc) fputs("]\n", stdout);
-    free(logits);
-    free(idx);
+    bl_mlm_top_free(&top);
     bl_ctx_free(ctx);
     bl_encoding_free(&enc);
     return rc;
 }
 
 static int cmd_fill_mask(const cli_opts *o) {
-    if (cli_check_text(o, "fill-mask")) return 1;
-    int k = o->k > 0 ? o->k : 5;
+    int prec, rc = 0, got;
+    if (cli_check_text(o, "fill-mask") || parse_precision(o->precision, &prec)) return 1;
     cli_model cm;
     if (cli_load_model(o->model, &cm)) return 1;
-    const bl_config *c = bl_model_config(cm.m);
-    if (!c->has_mlm) { cli_free_model(&cm); return cli_die("fill-mask: this model has no masked-LM head"); }
-    if (k > c->vocab_size) k = c->vocab_size;
-    int mask = bl_vocab_id(bl_model_vocab(cm.m), "[MASK]", 6);
-    if (mask < 0) { cli_free_model(&cm); return cli_die("fill-mask: the vocabulary has no [MASK] token"); }
-    int prec, rc = 0, got;
-    if (parse_precision(o->precision, &prec)) { cli_free_model(&cm); return 1; }
+    if (!bl_model_config(cm.m)->has_mlm) { cli_free_model(&cm); return cli_die("fill-mask: this model has no masked-LM head"); }
+    if (bl_vocab_id(bl_model_vocab(cm.m), "[MASK]", 6) < 0) { cli_free_model(&cm); return cli_die("fill-mask: the vocabulary has no [MASK] token"); }
     cli_input in;
     cli_text t;
     cli_input_init(&in, o, 0);
-    while (!rc && (got = cli_input_next(&in, &t)) != 0) rc = got < 0 || fill_mask_one(&cm, o, &t, prec, k, mask);
+    while (!rc && (got = cli_input_next(&in, &t)) != 0) rc = got < 0 || fill_mask_one(&cm, o, &t, prec, o->k > 0 ? o->k : 5);
     cli_input_free(&in);
     cli_free_model(&cm);
     return rc;

@@ -73,8 +73,6 @@ void cli_json_str(FILE *f, const char *s);
 void cli_json_tokens(FILE *f, const bl_vocab *v, const bl_encoding *enc);
 void cli_json_ints(FILE *f, const int *v, int n);
 
-/* indices of the k largest of v[n], best first */
-void cli_top_k(const float *v, int n, int k, int *idx);
 
 int cli_render(const cli_opts *o);   /* cli_render.c */
 int cli_stats(const cli_opts *o);    /* cli_stats.c */

@@ -1,6 +1,5 @@
 /* cli_render.c — `bertlens render`: the page's views drawn by the same C renderer into a PNG. */
 #include "cli.h"
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,54 +15,6 @@ static int lookup(const char *what, const char *s, const char *const *names, int
         if (!strcmp(s, names[i])) return i;
     cli_die("unknown %s '%s'", what, s);
     return -1;
-}
-
-/* Top-k of the softmax at every [MASK] position, for the masked-LM view. */
-typedef struct {
-    int count, k;
-    int *pos;
-    const char **tokens;
-    float *p;
-} mlm_topk;
-
-static int mlm_fill(bl_ctx *ctx, const bl_model *m, const bl_encoding *enc, int k, mlm_topk *t) {
-    const bl_config *c = bl_model_config(m);
-    const bl_vocab *v = bl_model_vocab(m);
-    int mask = bl_vocab_id(v, "[MASK]", 6);
-    memset(t, 0, sizeof *t);
-    t->k = k;
-    if (!c->has_mlm || mask < 0) return 0;
-    t->pos = malloc(sizeof(int) * (size_t)enc->n);
-    t->tokens = malloc(sizeof(char *) * (size_t)enc->n * (size_t)k);
-    t->p = malloc(sizeof(float) * (size_t)enc->n * (size_t)k);
-    float *logits = malloc(sizeof(float) * (size_t)c->vocab_size);
-    if (!t->pos || !t->tokens || !t->p || !logits) { free(logits); return cli_die("out of memory"); }
-    for (int i = 0; i < enc->n; i++) {
-        if (enc->ids[i] != mask) continue;
-        bl_err e;
-        if (bl_mlm_logits(ctx, i, logits, &e) != 0) { free(logits); return cli_die("%s", e.msg); }
-        float mx = -INFINITY;
-        double sum = 0;
-        for (int j = 0; j < c->vocab_size; j++) mx = fmaxf(mx, logits[j]);
-        for (int j = 0; j < c->vocab_size; j++) sum += exp((double)logits[j] - mx);
-        int *best = malloc(sizeof(int) * (size_t)k);
-        if (!best) { free(logits); return cli_die("out of memory"); }
-        cli_top_k(logits, c->vocab_size, k, best);
-        for (int r = 0; r < k; r++) {
-            t->tokens[t->count * k + r] = bl_vocab_token(v, best[r]);
-            t->p[t->count * k + r] = (float)(exp((double)logits[best[r]] - mx) / sum);
-        }
-        free(best);
-        t->pos[t->count++] = i;
-    }
-    free(logits);
-    return 0;
-}
-
-static void mlm_free(mlm_topk *t) {
-    free(t->pos);
-    free(t->tokens);
-    free(t->p);
 }
 
 int cli_render(const cli_opts *o) {
@@ -106,7 +57,7 @@ int cli_render(const cli_opts *o) {
     bl_encoding enc;
     bl_ctx *ctx = NULL;
     bl_renderer *r = NULL;
-    mlm_topk mt = {0};
+    bl_mlm_top mt = {0};   /* the masked-LM view's predictions: the same as `fill-mask` */
     const char **toks = NULL;
     const float **qs = NULL, **ks = NULL;
     bl_err e;
@@ -116,7 +67,8 @@ int cli_render(const cli_opts *o) {
     if (cli_input_next(&input, &text) != 1 || cli_encode(&cm, &text, &enc)) { rc = 1; goto done_enc; }
     if (!(ctx = cli_ctx_new(&cm, o))) { rc = 1; goto done; }
     if (bl_forward(ctx, enc.ids, enc.type_ids, enc.n, BL_PREC_NATIVE, &e)) { rc = cli_die("forward: %s", e.msg); goto done; }
-    if (vo.view == BL_VIEW_MLM && mlm_fill(ctx, cm.m, &enc, o->k > 0 ? o->k : 5, &mt)) { rc = 1; goto done; }
+    if (vo.view == BL_VIEW_MLM && bl_model_config(cm.m)->has_mlm &&
+        bl_fill_mask(ctx, cm.m, enc.ids, enc.n, o->k > 0 ? o->k : 5, &mt, &e) != 0) { rc = cli_die("%s", e.msg); goto done; }
     toks = malloc(sizeof(char *) * (size_t)enc.n);
     qs = malloc(sizeof(float *) * (size_t)c->layers);
     ks = malloc(sizeof(float *) * (size_t)c->layers);
@@ -142,7 +94,7 @@ done_enc:
     cli_input_free(&input);
     bl_renderer_free(r);
     bl_ctx_free(ctx);
-    mlm_free(&mt);
+    bl_mlm_top_free(&mt);
     free(toks);
     free(qs);
     free(ks);

@@ -5,7 +5,7 @@
 # the site stays what a static host should serve.
 cmake_minimum_required(VERSION 3.19)   # string(JSON)
 
-foreach(f index.html app.js worker.js hub.js cache.js style.css favicon.svg offline.js)
+foreach(f index.html app.js worker.js style.css favicon.svg offline.js)
   file(COPY_FILE ${SRC}/web/${f} ${DST}/${f} ONLY_IF_DIFFERENT)
 endforeach()
 if(EXISTS ${SRC}/web/fonts)
@@ -17,8 +17,10 @@ if(EXISTS ${SRC}/web/fonts)
   endforeach()
 endif()
 
-# weights/manifest.json: {"default": NAME, "models": [{"name", "file", "size", "sha256"}…]}.
-# "file" may itself be a shard manifest (.json, weights/FORMAT.md) whose "parts" list {"path", …}.
+# weights/manifest.json, the model list (weights/FORMAT.md): {"default": NAME, "models": [{"name",
+# "file", "size", "sha256"}…]}. Every entry's "file" that is a path by FORMAT.md's rule is copied
+# (the page and sw.js pick the default among them); one ending in ".json" is a shard manifest
+# whose parts ({"path": a file name, …}, next to it) are copied too. Anything else is refused.
 set(man ${SRC}/weights/manifest.json)
 if(NOT EXISTS ${man})
   message(STATUS "site: no weights/manifest.json yet; the page will say the model is missing")
@@ -33,9 +35,11 @@ if(err)
   message(WARNING "site: weights/manifest.json: ${err}")
   return()
 endif()
+# FORMAT.md's "path": file names of A-Z a-z 0-9 . _ - joined by '/', none "." or "..", <= 255 chars
 function(copy_weight rel)
-  if(rel MATCHES "(^/|\\.\\.)")
-    message(WARNING "site: refusing weights path '${rel}'")
+  string(LENGTH "${rel}" len)
+  if(NOT rel MATCHES "^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$" OR rel MATCHES "(^|/)\\.\\.?(/|$)" OR len GREATER 255)
+    message(WARNING "site: refusing weights path '${rel}' (weights/FORMAT.md: a relative path of plain file names)")
     return()
   endif()
   if(NOT EXISTS ${SRC}/weights/${rel})
@@ -54,7 +58,7 @@ if(nmodels GREATER 0)
       continue()
     endif()
     copy_weight(${file})
-    if(file MATCHES "\\.json$" AND EXISTS ${SRC}/weights/${file})
+    if(file MATCHES ".\\.json$" AND EXISTS ${SRC}/weights/${file})
       file(READ ${SRC}/weights/${file} sj)
       get_filename_component(sdir ${file} DIRECTORY)
       if(sdir)
@@ -65,7 +69,7 @@ if(nmodels GREATER 0)
         math(EXPR plast "${nparts} - 1")
         foreach(p RANGE ${plast})
           string(JSON pf ERROR_VARIABLE err GET "${sj}" parts ${p} path)
-          if(NOT err)
+          if(NOT err AND pf MATCHES "^[A-Za-z0-9._-]+$")
             copy_weight(${sdir}${pf})
           endif()
         endforeach()

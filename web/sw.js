@@ -51,18 +51,66 @@ async function cacheChecked(cache, f) {
   await cache.put(f.url, new Response(buf, { status: 200, statusText: 'OK', headers }));
 }
 
-/* The default model's files, as worker.js resolves them (weights/FORMAT.md). */
+/* ---- the model list and shard manifest rules of weights/FORMAT.md. worker.js resolves them
+   with the core's C (blw_model_list, blw_shard_manifest); a service worker has no WebAssembly,
+   so this is the one JS copy, held to the C's answers by tests/e2e/manifest.test.mjs. Both
+   take parsed JSON and return the C's JSON shapes, or throw. */
+const isObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+const isSize = (x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= Number.MAX_SAFE_INTEGER;
+const isDigest = (x) => typeof x === 'string' && /^[0-9a-fA-F]{64}$/.test(x);
+const isFileName = (x) => typeof x === 'string' && x.length <= 255 && /^[A-Za-z0-9._-]+$/.test(x) && x !== '.' && x !== '..';
+const isPath = (x) => typeof x === 'string' && x.length <= 255 && x.split('/').every(isFileName);
+
+function resolveModelList(man) {
+  if (!isObject(man)) throw new Error('model list: not a JSON object');
+  const models = man.models;
+  if (!Array.isArray(models) || models.length < 1) throw new Error('model list: "models" must be a non-empty array');
+  let entry = models[0];
+  if ('default' in man) {
+    if (typeof man.default !== 'string') throw new Error('model list: "default" must be a string');
+    entry = models.find((m) => isObject(m) && m.name === man.default);
+    if (!entry) throw new Error(`model list: the default model "${man.default}" is not in "models"`);
+  }
+  if (!isObject(entry)) throw new Error('model list: the model entry is not an object');
+  const { name, file, size, sha256 } = entry;
+  if (typeof name !== 'string' || !name || name.includes('\0')) throw new Error('model list: the model needs a "name"');
+  if (!isPath(file)) throw new Error(`model list: model "${name}": "file" is not a valid path`);
+  if ('size' in entry && !isSize(size)) throw new Error(`model list: model "${name}": bad "size"`);
+  if ('sha256' in entry && !isDigest(sha256)) throw new Error(`model list: model "${name}": bad "sha256"`);
+  return { name, file, sharded: file.length > 5 && file.endsWith('.json'), size: 'size' in entry ? size : null,
+    sha256: 'sha256' in entry ? sha256.toLowerCase() : null };
+}
+
+function resolveShards(sm, entry) {
+  if (!isObject(sm) || sm.format !== 'bertlens-weights-manifest') throw new Error('shard manifest: bad "format"');
+  if (!isSize(sm.size) || !isDigest(sm.sha256) || !Array.isArray(sm.parts) || sm.parts.length < 1)
+    throw new Error('shard manifest: needs "size", "sha256" and a non-empty "parts" array');
+  const sha256 = sm.sha256.toLowerCase();
+  if (entry && entry.size !== null && entry.size !== sm.size) throw new Error('shard manifest: "size" differs from the model list\'s');
+  if (entry && entry.sha256 !== null && entry.sha256 !== sha256) throw new Error('shard manifest: "sha256" differs from the model list\'s');
+  let sum = 0;
+  const parts = sm.parts.map((p, i) => {
+    if (!isObject(p) || !isFileName(p.path) || !isSize(p.size) || !isDigest(p.sha256)) throw new Error(`shard manifest: bad part ${i}`);
+    if (p.size > sm.size - sum) throw new Error('shard manifest: the parts add up to more than "size"');
+    sum += p.size;
+    return { path: p.path, size: p.size, sha256: p.sha256.toLowerCase() };
+  });
+  if (sum !== sm.size) throw new Error('shard manifest: the parts do not add up to "size"');
+  return { size: sm.size, sha256, parts };
+}
+
+/* The default model's files (every part of a sharded one), checked as the worker checks them;
+   [] when the list names none (the page then reports the problem itself). */
 async function modelFiles(cache, man) {
-  const models = Array.isArray(man.models) ? man.models : [];
-  const entry = models.find((m) => m && m.name === man.default) || models[0];
-  if (!entry || typeof entry.file !== 'string') return [];
+  let entry;
+  try { entry = resolveModelList(man); } catch { return []; }
   const url = abs(entry.file, MANIFEST);
   if (!url.startsWith(WEIGHTS)) return [];
-  if (!/\.json$/i.test(entry.file)) return [{ url, size: entry.size, sha256: entry.sha256 }];
+  if (!entry.sharded) return [{ url, size: entry.size, sha256: entry.sha256 }];
   const r = await get(url);
-  const sm = await r.clone().json();
+  const sm = resolveShards(await r.clone().json(), entry);
   await cache.put(url, r);
-  return (Array.isArray(sm.parts) ? sm.parts : []).map((p) => ({ url: abs(p.path || p.file, url), size: p.size, sha256: p.sha256 }));
+  return sm.parts.map((p) => ({ url: abs(p.path, url), size: p.size, sha256: p.sha256 }));
 }
 
 async function precache() {

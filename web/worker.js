@@ -59,34 +59,26 @@ async function fetchOk(url, what) {
   return r;
 }
 
-/* The default model's files: [{url, size, sha256}] in order (parts are concatenated). */
-async function resolveModel(manifestUrl) {
-  const r = await fetchOk(manifestUrl, 'the model manifest');
-  let man;
-  try { man = await r.json(); } catch (e) { throw new UserError(`${manifestUrl} is not valid JSON: ${e.message}`); }
-  const models = Array.isArray(man.models) ? man.models : [];
-  const entry = models.find((m) => m && m.name === man.default) || models[0];
-  if (!entry || typeof entry.file !== 'string') throw new UserError(`${manifestUrl} lists no model file`);
-  const base = new URL(manifestUrl, self.location.href);
-  const fileUrl = new URL(entry.file, base);
-  if (fileUrl.origin !== self.location.origin) throw new UserError(`${manifestUrl}: model file outside this site`);
-  if (!/\.json$/i.test(entry.file))
-    return { name: String(entry.name || entry.file), parts: [{ url: fileUrl.href, label: entry.file, size: entry.size, sha256: entry.sha256 }] };
-  // A shard manifest (weights/FORMAT.md): {"size", "sha256", "parts": [{"path", "size", "sha256"}…]}
-  const sr = await fetchOk(fileUrl.href, 'the shard manifest');
-  let sm;
-  try { sm = await sr.json(); } catch (e) { throw new UserError(`${entry.file} is not valid JSON: ${e.message}`); }
-  const parts = (Array.isArray(sm.parts) ? sm.parts : []).map((p) => {
-    const rel = p && (p.path || p.file);
-    if (typeof rel !== 'string' || rel.includes('/')) throw new UserError(`${entry.file}: bad part entry`);
-    const u = new URL(rel, fileUrl);
-    return { url: u.href, label: rel, size: p.size, sha256: p.sha256 };
-  });
-  if (!parts.length) throw new UserError(`${entry.file} lists no parts`);
-  if (Number.isSafeInteger(sm.size) && parts.every((p) => Number.isSafeInteger(p.size)) &&
-      parts.reduce((a, p) => a + p.size, 0) !== sm.size)
-    throw new UserError(`${entry.file}: the parts' sizes do not add up to ${sm.size} bytes`);
-  return { name: String(entry.name || entry.file), parts };
+/* A JSON answer of the core (blw_abi, blw_model_info, blw_model_list, …), or a UserError
+   saying what was wrong. */
+function coreJson(ptr, what) {
+  if (!ptr) throw new UserError(`${what}: ${coreError()}`);
+  return JSON.parse(M.UTF8ToString(ptr));
+}
+
+/* The default model's files: {name, sharded, parts: [{url, label, size, sha256}]} in order (the
+   parts are concatenated). The model list and the shard manifest are resolved by the core
+   (weights/FORMAT.md, core/model/manifest.c); listText is weights/manifest.json's text. */
+async function resolveModel(manifestUrl, listText) {
+  const entry = withString(listText, (p, l) => coreJson(M._blw_model_list(p, l), manifestUrl));
+  const fileUrl = new URL(entry.file, new URL(manifestUrl, self.location.href));
+  if (!entry.sharded)
+    return { name: entry.name, sharded: false, parts: [{ url: fileUrl.href, label: entry.file, size: entry.size, sha256: entry.sha256 }] };
+  const smText = await (await fetchOk(fileUrl.href, 'the shard manifest')).text();
+  const sm = withString(smText, (p, l) => withString(entry.sha256 || '', (ps) =>
+    coreJson(M._blw_shard_manifest(p, l, entry.size ?? -1, ps), entry.file)));
+  const parts = sm.parts.map((q) => ({ url: new URL(q.path, fileUrl).href, label: q.path, size: q.size, sha256: q.sha256 }));
+  return { name: entry.name, sharded: true, parts };
 }
 
 /* Streams every part into one _malloc'd buffer, checking sizes and SHA-256 against the
@@ -142,9 +134,9 @@ async function download(model) {
       // Shard parts are checked against the manifest (weights/FORMAT.md). A single file is not
       // hashed twice: bl_model_load verifies the file's own payload SHA-256 anyway (~0.3 s
       // saved on bert-base), and the size check above catches a stale manifest.
-      if (model.parts.length > 1 && typeof p.sha256 === 'string' && /^[0-9a-f]{64}$/i.test(p.sha256)) {
+      if (model.sharded) {
         const h = sha256At(ptr + off, p.size);
-        if (h !== p.sha256.toLowerCase())
+        if (h !== p.sha256)
           throw new UserError(`Checksum mismatch for ${p.label}: SHA-256 is ${h}, the manifest says ${p.sha256}. The file is corrupt or stale.`);
       }
       off += p.size;
@@ -157,9 +149,11 @@ async function download(model) {
   return [ptr, total];
 }
 
+/* What the page shows of the model: the core's blw_model_info plus the name and the threads. */
 function info(name, bytes) {
-  const c = (f) => M._blw_config(f);
-  return { name, bytes, vocab: c(0), hidden: c(1), layers: c(2), heads: c(3), maxPos: c(5), hasMlm: c(8) === 1, dtype: c(9), threads: THREADS };
+  const j = coreJson(M._blw_model_info(), 'model info'), c = j.config;
+  return { name, bytes, vocab: c.vocab_size, hidden: c.hidden, layers: c.layers, heads: c.heads, maxPos: c.max_pos,
+    hasMlm: j.has_mlm, dtype: j.dtype, threads: THREADS };
 }
 
 async function fetchBytes(url, what) {
@@ -246,20 +240,43 @@ function runText(a, b, k) {
   };
 }
 
+/* bl_view_opts and bl_hit by field name, at the offsets the core reports (blw_abi): no layout
+   is repeated here. writeStruct zeroes the struct first and refuses a name the core lacks. */
+let ABI = null;
+function writeStruct(ptr, layout, values) {
+  M.HEAPU8.fill(0, ptr, ptr + layout.size);
+  for (const [k, v] of Object.entries(values)) {
+    const f = layout.fields[k];
+    if (!f) throw new Error(`the core has no field ${k}`);
+    (f[1] === 'f32' ? M.HEAPF32 : M.HEAP32)[(ptr + f[0]) >> 2] = v;
+  }
+}
+function readStruct(ptr, layout) {
+  const out = {};
+  for (const [k, f] of Object.entries(layout.fields)) out[k] = (f[1] === 'f32' ? M.HEAPF32 : M.HEAP32)[(ptr + f[0]) >> 2];
+  return out;
+}
+
 function render(o, hover) {
   const hx = hover ? Math.round(hover.x) : -1, hy = hover ? Math.round(hover.y) : -1;
-  const p = M._blw_render(VIEW_IDS[o.view] ?? 0, o.layer, o.head, o.colormap, o.dark ? 1 : 0, o.scale,
-    Math.max(1, Math.round(o.width)), o.hideSpecial ? 1 : 0, o.pairFilter, o.threshold, o.vmax || 0, o.token, hx, hy);
+  writeStruct(M._blw_view_opts(), ABI.view_opts, {
+    view: VIEW_IDS[o.view] ?? 0, layer: o.layer, head: o.head, colormap: o.colormap, dark: o.dark ? 1 : 0, scale: o.scale,
+    width: Math.max(1, Math.round(o.width)), hide_special: o.hideSpecial ? 1 : 0, pair_filter: o.pairFilter,
+    threshold: o.threshold, vmax: o.vmax || 0, token: o.token, hover_x: hx, hover_y: hy,
+  });
+  const p = M._blw_render();
   if (!p) throw new UserError(`Drawing failed: ${coreError()}`);
   const w = M._blw_fb_width(), h = M._blw_fb_height();
   const pixels = M.HEAPU8.slice(p, p + w * h * 4);   // a copy we can transfer
   return { w, h, pixels, hit: hover ? hitAt(hx, hy) : null };
 }
 
+/* What is under (x, y): bl_hit with its kind by name ('cell', 'token', 'head', 'mlm'; null for
+   nothing), the names the core gives in blw_abi's hit_kinds (BL_HIT_* in bertlens.h). */
 function hitAt(x, y) {
-  const hp = M._blw_hit(Math.round(x), Math.round(y)) >> 2;
-  const v = M.HEAP32.subarray(hp, hp + 7);
-  return { kind: v[0], from: v[1], to: v[2], layer: v[3], head: v[4], value: M.HEAPF32[hp + 5], side: v[6] };
+  const h = readStruct(M._blw_hit(Math.round(x), Math.round(y)), ABI.hit);
+  h.kind = h.kind > 0 ? ABI.hit_kinds[h.kind] : null;
+  return h;
 }
 
 /* All attention maps of the last run as the CLI's `attention` JSON, as a list of string pieces
@@ -303,14 +320,16 @@ async function handle(msg) {
       const core = startCore().then((m) => { tCore = performance.now(); return m; }, (e) => {
         throw new UserError(`Could not start the WebAssembly core: ${e && e.message ? e.message : e}`);
       });
-      const fontP = fetchBytes(msg.font, 'the font'), modelP = resolveModel(msg.manifest);
-      modelP.catch(() => {});   // handled below, after the core and font (so BYO still works)
+      const fontP = fetchBytes(msg.font, 'the font');
+      const listP = fetchOk(msg.manifest, 'the model manifest').then((r) => r.text());
+      listP.catch(() => {});   // handled below, after the core and font (so BYO still works)
       M = await core;
+      ABI = coreJson(M._blw_abi(), 'the core\'s layouts');
       M._blw_set_attention_mode(msg.attMode || 0);   // 0: floats, 16-bit when they would pass 32 MB
       loadFont(await fontP, msg.font);
       post({ type: 'core-ready' });
       if (msg.noDefault) break;   // the page asked for a Hub model (#model=) instead
-      const model = await modelP;
+      const model = await resolveModel(msg.manifest, await listP);
       post({ type: 'model-start', name: model.name });
       const tFetch0 = performance.now();
       const [ptr, len] = await download(model);

@@ -10,11 +10,13 @@
      - Text goes in as (pointer, byte length) pairs, so NULs and lengths are never guessed.
      - Every pointer returned here is borrowed and valid until the next call that changes the
        session (blw_run, blw_model_load, blw_render). Nothing else is ever freed behind JS.
-   Functions that can fail return -1 or NULL; blw_error() says why. */
+   Functions that can fail return -1 or NULL; blw_error() says why.
+   Structs shared with JS (bl_view_opts written by the worker, bl_hit read by it) are described
+   field by field, with offsets from offsetof, by blw_abi(); JS reads and writes them by name. */
 #include "bertlens.h"
 #include "base/internal.h"
-#include <math.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +34,30 @@
    bert-base from n ≈ 240 tokens; the default model never (17 MB at n = 512). */
 #define BLW_U16_ABOVE (32.0 * 1048576.0)
 
-/* worker.js reads bl_hit as five int32, a float32, an int32. */
-_Static_assert(offsetof(bl_hit, value) == 20 && offsetof(bl_hit, side) == 24 && sizeof(int) == 4,
-               "bl_hit layout read by worker.js");
+/* The structs JS reads and writes through blw_abi(): every field an int32 or a float32, and
+   every field in the tables below (a field added to the struct and not to its table fails
+   the size check, so JS can never leave it uninitialised or misread what follows it). */
+typedef struct { const char *name; size_t offset; const char *type; } blw_field;
+#define BLW_I32(S, f) {#f, offsetof(S, f), "i32"}
+#define BLW_F32(S, f) {#f, offsetof(S, f), "f32"}
+static const blw_field VIEW_FIELDS[] = {
+    BLW_I32(bl_view_opts, view), BLW_I32(bl_view_opts, layer), BLW_I32(bl_view_opts, head),
+    BLW_I32(bl_view_opts, colormap), BLW_I32(bl_view_opts, dark), BLW_F32(bl_view_opts, scale),
+    BLW_I32(bl_view_opts, width), BLW_I32(bl_view_opts, hide_special), BLW_I32(bl_view_opts, pair_filter),
+    BLW_F32(bl_view_opts, threshold), BLW_I32(bl_view_opts, token), BLW_I32(bl_view_opts, hover_x),
+    BLW_I32(bl_view_opts, hover_y), BLW_F32(bl_view_opts, vmax),
+};
+static const blw_field HIT_FIELDS[] = {
+    BLW_I32(bl_hit, kind), BLW_I32(bl_hit, from), BLW_I32(bl_hit, to), BLW_I32(bl_hit, layer),
+    BLW_I32(bl_hit, head), BLW_F32(bl_hit, value), BLW_I32(bl_hit, side),
+};
+/* bl_hit.kind by name, indexed by BL_HIT_* */
+static const char *const HIT_KINDS[BL_HIT_COUNT] = {"none", "cell", "token", "head", "mlm"};
+_Static_assert(sizeof(int) == 4 && sizeof(float) == 4, "int32 and float32 fields");
+_Static_assert(sizeof(bl_view_opts) == sizeof VIEW_FIELDS / sizeof VIEW_FIELDS[0] * 4, "every bl_view_opts field is in VIEW_FIELDS");
+_Static_assert(sizeof(bl_hit) == sizeof HIT_FIELDS / sizeof HIT_FIELDS[0] * 4, "every bl_hit field is in HIT_FIELDS");
+_Static_assert(BL_HIT_NONE == 0 && BL_HIT_CELL == 1 && BL_HIT_TOKEN == 2 && BL_HIT_HEAD == 3 && BL_HIT_MLM == 4 &&
+               BL_HIT_COUNT == 5, "HIT_KINDS follows BL_HIT_*");
 
 typedef struct {
     uint8_t *model_buf;      /* owned: the model points into it (no copy of the arrays) */
@@ -46,14 +69,12 @@ typedef struct {
     int have_enc, ran;       /* ran: the last forward matches enc */
     const char **tokens;     /* [n] borrowed from the vocab */
     const float **q, **k;    /* [layers] borrowed from ctx */
-    /* masked-LM top-k for every [MASK] position of the last run */
-    int mlm_k, mlm_count;
-    int *mlm_pos, *mlm_ids;  /* [n], [n*mlm_k] */
-    float *mlm_p;            /* [n*mlm_k] */
-    const char **mlm_tok;    /* [n*mlm_k] */
-    float *logits;           /* [vocab] scratch */
+    int mlm_k;               /* k asked of the last run */
+    bl_mlm_top mlm;          /* bl_fill_mask's top-k at every [MASK] of the last run */
+    bl_view_opts opts;       /* written by JS (blw_view_opts), read by blw_render */
     int fb_w, fb_h;
     bl_hit hit;
+    char *json;              /* the last JSON answer (blw_abi, blw_model_info, blw_model_list, …) */
     size_t max_bytes;        /* scratch ceiling applied to every context (0 = none) */
     int att_mode;            /* blw_set_attention_mode: 0 auto, 1 floats, 2 uint16 */
     bl_pool *pool;           /* blw_set_threads: made once, lent to every context, never freed
@@ -72,16 +93,16 @@ static int fail(const char *msg) {
 static void clear_run(void) {
     if (S.have_enc) bl_encoding_free(&S.enc);
     S.have_enc = S.ran = 0;
-    free(S.tokens); free(S.mlm_pos); free(S.mlm_ids); free(S.mlm_p); free(S.mlm_tok);
-    S.tokens = NULL; S.mlm_pos = S.mlm_ids = NULL; S.mlm_p = NULL; S.mlm_tok = NULL;
-    S.mlm_count = 0;
+    free(S.tokens);
+    S.tokens = NULL;
+    bl_mlm_top_free(&S.mlm);
 }
 
 static void clear_model(void) {
     clear_run();
     bl_ctx_free(S.ctx); bl_model_free(S.m); free(S.model_buf);
-    free(S.q); free(S.k); free(S.logits);
-    S.ctx = NULL; S.m = NULL; S.model_buf = NULL; S.q = S.k = NULL; S.logits = NULL;
+    free(S.q); free(S.k);
+    S.ctx = NULL; S.m = NULL; S.model_buf = NULL; S.q = S.k = NULL;
 }
 
 EMSCRIPTEN_KEEPALIVE const char *blw_error(void) { return S.err.msg; }
@@ -99,15 +120,14 @@ EMSCRIPTEN_KEEPALIVE int blw_model_load(uint8_t *buf, size_t len, int flags) {
     bl_ctx *ctx = bl_ctx_new(m, &e);
     const bl_config *c = bl_model_config(m);
     const float **q = calloc((size_t)c->layers, sizeof *q), **k = calloc((size_t)c->layers, sizeof *k);
-    float *logits = malloc(sizeof(float) * (size_t)c->vocab_size);
-    if (!ctx || !q || !k || !logits) {
-        bl_ctx_free(ctx); bl_model_free(m); free(buf); free(q); free(k); free(logits);
+    if (!ctx || !q || !k) {
+        bl_ctx_free(ctx); bl_model_free(m); free(buf); free(q); free(k);
         return fail(ctx ? "out of memory" : e.msg);
     }
     clear_model();
     bl_ctx_set_pool(ctx, S.pool);
     bl_ctx_set_max_bytes(ctx, S.max_bytes);
-    S.model_buf = buf; S.m = m; S.ctx = ctx; S.q = q; S.k = k; S.logits = logits;
+    S.model_buf = buf; S.m = m; S.ctx = ctx; S.q = q; S.k = k;
     return 0;
 }
 
@@ -121,65 +141,137 @@ EMSCRIPTEN_KEEPALIVE int blw_font_load(uint8_t *buf, size_t len) {
     return 0;
 }
 
-/* Model configuration, one field at a time (no struct layout shared with JS). */
-EMSCRIPTEN_KEEPALIVE int blw_config(int field) {
-    if (!S.m) return -1;
-    const bl_config *c = bl_model_config(S.m);
-    switch (field) {
-    case 0: return c->vocab_size;
-    case 1: return c->hidden;
-    case 2: return c->layers;
-    case 3: return c->heads;
-    case 4: return c->intermediate;
-    case 5: return c->max_pos;
-    case 6: return c->type_vocab;
-    case 7: return c->lowercase;
-    case 8: return c->has_mlm;
-    case 9: return bl_model_dtype(S.m);
-    default: return -1;
+/* A JSON answer kept until the next one (the pointer JS gets is borrowed, as every other). */
+static const char *answer(char *json) {
+    free(S.json);
+    S.json = json;
+    if (!json) fail("out of memory");
+    return json;
+}
+
+/* A growing string for the JSON answers. */
+typedef struct { char *s; size_t len, cap; int oom; } blw_buf;
+static void put(blw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(blw_buf *b, const char *fmt, ...) {
+    va_list ap;
+    for (int pass = 0; pass < 2 && !b->oom; pass++) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) { b->oom = 1; return; }
+        if (b->s && b->len + (size_t)n < b->cap) { b->len += (size_t)n; return; }
+        size_t cap = (b->cap + (size_t)n + 1) * 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) { b->oom = 1; return; }
+        b->s = ns;
+        b->cap = cap;
     }
+}
+/* A JSON string literal of s[0..len) (names and paths from manifests: escape what JSON needs). */
+static void put_str(blw_buf *b, const char *s, size_t len) {
+    put(b, "\"");
+    for (size_t i = 0; i < len; i++) {
+        const unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') put(b, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f) put(b, "\\u%04x", c);
+        else put(b, "%c", c);
+    }
+    put(b, "\"");
+}
+static const char *finish(blw_buf *b) {
+    if (b->oom) { free(b->s); return answer(NULL); }
+    return answer(b->s);
+}
+
+static void put_fields(blw_buf *b, const char *name, size_t size, const blw_field *f, size_t n) {
+    put(b, "\"%s\":{\"size\":%zu,\"fields\":{", name, size);
+    for (size_t i = 0; i < n; i++) put(b, "%s\"%s\":[%zu,\"%s\"]", i ? "," : "", f[i].name, f[i].offset, f[i].type);
+    put(b, "}}");
+}
+
+/* The layouts JS uses to write bl_view_opts and read bl_hit, and the hit kinds by name:
+   {"view_opts": {"size": 56, "fields": {"view": [0, "i32"], …}}, "hit": {…},
+    "hit_kinds": ["none", "cell", "token", "head", "mlm"]} */
+EMSCRIPTEN_KEEPALIVE const char *blw_abi(void) {
+    blw_buf b = {0};
+    put(&b, "{");
+    put_fields(&b, "view_opts", sizeof(bl_view_opts), VIEW_FIELDS, sizeof VIEW_FIELDS / sizeof VIEW_FIELDS[0]);
+    put(&b, ",");
+    put_fields(&b, "hit", sizeof(bl_hit), HIT_FIELDS, sizeof HIT_FIELDS / sizeof HIT_FIELDS[0]);
+    put(&b, ",\"hit_kinds\":[");
+    for (int i = 0; i < BL_HIT_COUNT; i++) put(&b, "%s\"%s\"", i ? "," : "", HIT_KINDS[i]);
+    put(&b, "]}");
+    return finish(&b);
+}
+
+/* The loaded model as JSON: {"config": {bl_config's fields}, "dtype": "int8", "has_mlm": true,
+   "bytes": the file's size, "tensors": their count}; NULL without a model. The name is the
+   caller's (a file name, or the model list's). */
+EMSCRIPTEN_KEEPALIVE const char *blw_model_info(void) {
+    if (!S.m) { fail("no model loaded"); return NULL; }
+    const bl_config *c = bl_model_config(S.m);
+    blw_buf b = {0};
+    put(&b, "{\"config\":{\"vocab_size\":%d,\"hidden\":%d,\"layers\":%d,\"heads\":%d,\"intermediate\":%d,"
+            "\"max_pos\":%d,\"type_vocab\":%d,\"ln_eps\":%.9g,\"act\":\"%s\",\"lowercase\":%s,\"strip_accents\":%d,"
+            "\"chinese_chars\":%s,\"has_mlm\":%s},",
+        c->vocab_size, c->hidden, c->layers, c->heads, c->intermediate, c->max_pos, c->type_vocab, (double)c->ln_eps,
+        c->act == BL_ACT_GELU ? "gelu" : c->act == BL_ACT_GELU_TANH ? "gelu_tanh" : "relu",
+        c->lowercase ? "true" : "false", c->strip_accents, c->chinese_chars ? "true" : "false", c->has_mlm ? "true" : "false");
+    put(&b, "\"dtype\":\"%s\",\"has_mlm\":%s,\"bytes\":%zu,\"tensors\":%d}", bl_dtype_name(bl_model_dtype(S.m)),
+        c->has_mlm ? "true" : "false", bl_model_file_size(S.m), bl_model_tensor_count(S.m));
+    return finish(&b);
+}
+
+static void put_size_sha(blw_buf *b, int64_t size, const char *sha) {
+    if (size >= 0) put(b, "\"size\":%lld,", (long long)size); else put(b, "\"size\":null,");
+    if (sha[0]) put(b, "\"sha256\":\"%s\"", sha); else put(b, "\"sha256\":null");
+}
+
+/* The model a model list (weights/manifest.json, json[0..len)) names, by weights/FORMAT.md:
+   {"name", "file", "sharded": bool, "size": n|null, "sha256": hex|null}; NULL if the list is
+   invalid (blw_error says why). */
+EMSCRIPTEN_KEEPALIVE const char *blw_model_list(const char *json, int len) {
+    if (len < 0) { fail("bad length"); return NULL; }
+    bl_model_entry m;
+    if (bl_model_list_resolve(json, (size_t)len, &m, &S.err) != 0) return NULL;
+    blw_buf b = {0};
+    put(&b, "{\"name\":");
+    put_str(&b, m.name, strlen(m.name));
+    put(&b, ",\"file\":");
+    put_str(&b, m.file, strlen(m.file));
+    put(&b, ",\"sharded\":%s,", m.sharded ? "true" : "false");
+    put_size_sha(&b, m.size, m.sha256);
+    put(&b, "}");
+    bl_model_entry_free(&m);
+    return finish(&b);
+}
+
+/* A shard manifest's parts, checked by weights/FORMAT.md: {"size", "sha256", "parts": [{"path",
+   "size", "sha256"}…]}. entry_size (< 0: none) and entry_sha256 (NULL or "": none) are what the
+   model list's entry says of the whole file, which must agree. NULL if invalid. */
+EMSCRIPTEN_KEEPALIVE const char *blw_shard_manifest(const char *json, int len, double entry_size, const char *entry_sha256) {
+    if (len < 0) { fail("bad length"); return NULL; }
+    bl_model_entry ent = {.size = entry_size >= 0 ? (int64_t)entry_size : -1};
+    if (entry_sha256) snprintf(ent.sha256, sizeof ent.sha256, "%s", entry_sha256);
+    bl_shard_manifest sm;
+    if (bl_shard_manifest_parse(json, (size_t)len, &ent, &sm, &S.err) != 0) return NULL;
+    blw_buf b = {0};
+    put(&b, "{");
+    put_size_sha(&b, sm.size, sm.sha256);
+    put(&b, ",\"parts\":[");
+    for (int i = 0; i < sm.nparts; i++) {
+        put(&b, "%s{\"path\":", i ? "," : "");
+        put_str(&b, sm.parts[i].path, strlen(sm.parts[i].path));
+        put(&b, ",");
+        put_size_sha(&b, sm.parts[i].size, sm.parts[i].sha256);
+        put(&b, "}");
+    }
+    put(&b, "]}");
+    bl_shard_manifest_free(&sm);
+    return finish(&b);
 }
 
 EMSCRIPTEN_KEEPALIVE const char *blw_vocab_token(int id) { return S.m ? bl_vocab_token(bl_model_vocab(S.m), id) : NULL; }
-
-/* Indices of the k largest logits, best first (k is small: insertion into a sorted list). */
-static void top_k(const float *v, int n, int k, int *idx) {
-    int have = 0;
-    for (int i = 0; i < n; i++) {
-        if (have == k && v[i] <= v[idx[k - 1]]) continue;
-        int j = have < k ? have++ : k - 1;
-        while (j > 0 && v[idx[j - 1]] < v[i]) { idx[j] = idx[j - 1]; j--; }
-        idx[j] = i;
-    }
-}
-
-static int run_mlm(int k) {
-    const bl_config *c = bl_model_config(S.m);
-    int mask = bl_vocab_id(bl_model_vocab(S.m), "[MASK]", 6), n = S.enc.n;
-    S.mlm_k = k;
-    if (!c->has_mlm || mask < 0 || k <= 0) return 0;
-    S.mlm_pos = malloc(sizeof(int) * (size_t)n);
-    S.mlm_ids = malloc(sizeof(int) * (size_t)(n * k));
-    S.mlm_p = malloc(sizeof(float) * (size_t)(n * k));
-    S.mlm_tok = malloc(sizeof(char *) * (size_t)(n * k));
-    if (!S.mlm_pos || !S.mlm_ids || !S.mlm_p || !S.mlm_tok) return fail("out of memory");
-    for (int i = 0; i < n; i++) {
-        if (S.enc.ids[i] != mask) continue;
-        if (bl_mlm_logits(S.ctx, i, S.logits, &S.err) != 0) return -1;
-        float mx = -INFINITY;
-        double sum = 0;
-        for (int j = 0; j < c->vocab_size; j++) mx = fmaxf(mx, S.logits[j]);
-        for (int j = 0; j < c->vocab_size; j++) sum += exp((double)(S.logits[j] - mx));
-        int *best = S.mlm_ids + S.mlm_count * k;
-        top_k(S.logits, c->vocab_size, k, best);
-        for (int r = 0; r < k; r++) {
-            S.mlm_p[S.mlm_count * k + r] = (float)(exp((double)(S.logits[best[r]] - mx)) / sum);
-            S.mlm_tok[S.mlm_count * k + r] = bl_vocab_token(bl_model_vocab(S.m), best[r]);
-        }
-        S.mlm_pos[S.mlm_count++] = i;
-    }
-    return 0;
-}
 
 /* The memory ceiling: a run whose context would need more than max_bytes fails with a clear
    message instead of growing WASM memory until malloc fails or the module aborts. A double so JS
@@ -231,7 +323,9 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
     bl_ctx_set_attention_u16(S.ctx, S.att_mode == 2 || (S.att_mode == 0 && f32_maps > BLW_U16_ABOVE));
     if (bl_forward(S.ctx, S.enc.ids, S.enc.type_ids, n, BL_PREC_NATIVE, &S.err) != 0) return -1;
     for (int l = 0; l < c->layers; l++) { S.q[l] = bl_query(S.ctx, l); S.k[l] = bl_key(S.ctx, l); }
-    if (run_mlm(mlm_k) != 0) return -1;
+    S.mlm_k = mlm_k;
+    if (mlm_k > 0 && bl_model_config(S.m)->has_mlm &&
+        bl_fill_mask(S.ctx, S.m, S.enc.ids, n, mlm_k, &S.mlm, &S.err) != 0) return -1;
     S.ran = 1;
     return n;
 }
@@ -248,17 +342,21 @@ EMSCRIPTEN_KEEPALIVE const char *blw_token(int i) { return S.have_enc && i >= 0 
 /* Exactly one of these is non-NULL after a run: the maps as floats, or × 65535 as uint16. */
 EMSCRIPTEN_KEEPALIVE const float *blw_attention(void) { return S.ran ? bl_attention(S.ctx) : NULL; }
 EMSCRIPTEN_KEEPALIVE const uint16_t *blw_attention_u16(void) { return S.ran ? bl_attention_u16(S.ctx) : NULL; }
-EMSCRIPTEN_KEEPALIVE int blw_mlm_count(void) { return S.ran ? S.mlm_count : 0; }
-EMSCRIPTEN_KEEPALIVE int blw_mlm_k(void) { return S.mlm_k; }
-EMSCRIPTEN_KEEPALIVE const int *blw_mlm_pos(void) { return S.mlm_pos; }
-EMSCRIPTEN_KEEPALIVE const int *blw_mlm_ids(void) { return S.mlm_ids; }
-EMSCRIPTEN_KEEPALIVE const float *blw_mlm_p(void) { return S.mlm_p; }
+/* bl_fill_mask's answer: count [MASK] positions × k choices (k = the smaller of blw_run's mlm_k
+   and the vocab). */
+EMSCRIPTEN_KEEPALIVE int blw_mlm_count(void) { return S.ran ? S.mlm.count : 0; }
+EMSCRIPTEN_KEEPALIVE int blw_mlm_k(void) { return S.mlm.k ? S.mlm.k : S.mlm_k; }
+EMSCRIPTEN_KEEPALIVE const int *blw_mlm_pos(void) { return S.mlm.pos; }
+EMSCRIPTEN_KEEPALIVE const int *blw_mlm_ids(void) { return S.mlm.ids; }
+EMSCRIPTEN_KEEPALIVE const float *blw_mlm_p(void) { return S.mlm.p; }
 
-/* Draw a view of the last run. Returns the RGBA framebuffer (blw_fb_width × blw_fb_height
-   device pixels), or NULL. Sizes and hover coordinates are CSS pixels; scale is the dpr. */
-EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(int view, int layer, int head, int colormap, int dark, float scale,
-                                               int width, int hide_special, int pair_filter, float threshold,
-                                               float vmax, int token, int hover_x, int hover_y) {
+/* The view options blw_render draws with: JS writes the fields by name at the offsets blw_abi()
+   gives (sizes and hover coordinates in CSS pixels, scale the dpr). Kept between renders. */
+EMSCRIPTEN_KEEPALIVE bl_view_opts *blw_view_opts(void) { return &S.opts; }
+
+/* Draw a view of the last run with blw_view_opts(). Returns the RGBA framebuffer (blw_fb_width ×
+   blw_fb_height device pixels), or NULL. */
+EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
     if (!S.r) { fail("no font loaded"); return NULL; }
     if (!S.ran) { fail("nothing to draw: no text has been run"); return NULL; }
     const bl_config *c = bl_model_config(S.m);
@@ -267,22 +365,18 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(int view, int layer, int head, in
         .tokens = S.tokens, .type_ids = S.enc.type_ids, .attn = bl_attention(S.ctx),
         .attn16 = bl_attention_u16(S.ctx),
         .query = S.q, .key = S.k,
-        .mlm_count = S.mlm_count, .mlm_k = S.mlm_k, .mlm_pos = S.mlm_pos, .mlm_tokens = S.mlm_tok, .mlm_p = S.mlm_p,
+        .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = S.mlm.tokens, .mlm_p = S.mlm.p,
     };
-    bl_view_opts o = {
-        .view = view, .layer = layer, .head = head, .colormap = colormap, .dark = dark, .scale = scale,
-        .width = width, .hide_special = hide_special, .pair_filter = pair_filter, .threshold = threshold,
-        .vmax = vmax, .token = token, .hover_x = hover_x, .hover_y = hover_y,
-    };
-    const uint8_t *px = bl_render(S.r, &in, &o, &S.fb_w, &S.fb_h, &S.err);
+    const uint8_t *px = bl_render(S.r, &in, &S.opts, &S.fb_w, &S.fb_h, &S.err);
     if (!px) S.fb_w = S.fb_h = 0;
     return px;
 }
 EMSCRIPTEN_KEEPALIVE int blw_fb_width(void) { return S.fb_w; }
 EMSCRIPTEN_KEEPALIVE int blw_fb_height(void) { return S.fb_h; }
 
-/* Hit test of the last render at CSS pixel (x, y). Returns a pointer to
-   {int kind, from, to, layer, head; float value; int side} (see bl_hit), valid until the next call. */
+/* Hit test of the last render at CSS pixel (x, y). Returns a pointer to a bl_hit (fields at
+   the offsets blw_abi() gives; kind is BL_HIT_*, by name in its "hit_kinds"), valid until the
+   next call. */
 EMSCRIPTEN_KEEPALIVE const bl_hit *blw_hit(int x, int y) {
     bl_hit none = {0};
     S.hit = S.r ? bl_hit_test(S.r, x, y) : none;
@@ -294,5 +388,6 @@ EMSCRIPTEN_KEEPALIVE void blw_reset(void) {
     clear_model();
     bl_renderer_free(S.r);
     free(S.font);
-    S.r = NULL; S.font = NULL;
+    free(S.json);
+    S.r = NULL; S.font = NULL; S.json = NULL;
 }

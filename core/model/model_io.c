@@ -2,7 +2,6 @@
    checked (size, SHA-256 each and of the whole) and concatenated. The browser does the same
    with fetch in web/; the format is in weights/FORMAT.md. */
 #include "base/internal.h"
-#include "base/json.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,94 +36,61 @@ int bl_read_whole_file(const char *path, uint8_t **buf, size_t *len, bl_err *e) 
 }
 
 static int bl_hex_digest(const char *s, uint8_t out[32]) {
-    if (!s || strlen(s) != 64) return -1;
     for (int i = 0; i < 64; i++) {
         char c = s[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
         if (v < 0) return -1;
         if (i % 2) out[i / 2] |= (uint8_t)v; else out[i / 2] = (uint8_t)(v << 4);
     }
     return 0;
 }
 
-static int bl_json_u64(const bl_json *j, uint64_t *out) {
-    if (!j || j->type != BL_JSON_NUM || !j->is_int || j->i64 < 0) return -1;
-    *out = (uint64_t)j->i64;
-    return 0;
-}
-
+/* A shard manifest (checked by bl_shard_manifest_parse): its parts read, each checked against
+   its size and SHA-256, concatenated, and the whole checked against the manifest's. */
 static int bl_read_manifest(const char *path, const uint8_t *mb, size_t mlen, uint8_t **buf, size_t *len, bl_err *e) {
-    bl_err je;
-    bl_json *j = bl_json_parse((const char *)mb, mlen, &je);
-    if (!j) return bl_fail(e, "manifest '%s': %s", path, je.msg);
+    bl_shard_manifest sm;
+    bl_err me;
+    if (bl_shard_manifest_parse((const char *)mb, mlen, NULL, &sm, &me) != 0) return bl_fail(e, "'%s': %s", path, me.msg);
     int rc = -1;
     uint8_t *out = NULL, want[32], got[32];
-    uint64_t total;
-    const bl_json *parts = bl_json_get(j, "parts");
-    const char *fmt = bl_json_get_str(j, "format");
-    if (!fmt || strcmp(fmt, "bertlens-weights-manifest")) {
-        bl_fail(e, "manifest '%s': \"format\" is not \"bertlens-weights-manifest\"", path);
-        goto done;
-    }
-    if (bl_json_u64(bl_json_get(j, "size"), &total) < 0 || bl_hex_digest(bl_json_get_str(j, "sha256"), want) < 0 ||
-        !parts || parts->type != BL_JSON_ARR || parts->n < 1) {
-        bl_fail(e, "manifest '%s': needs \"size\", \"sha256\" (64 hex digits) and a non-empty \"parts\" array", path);
-        goto done;
-    }
-    if (total > (uint64_t)SIZE_MAX || !(out = malloc(total ? (size_t)total : 1))) {
-        bl_fail(e, "manifest '%s': cannot allocate %llu bytes", path, (unsigned long long)total);
+    if ((uint64_t)sm.size > (uint64_t)SIZE_MAX || !(out = malloc(sm.size ? (size_t)sm.size : 1))) {
+        bl_fail(e, "manifest '%s': cannot allocate %lld bytes", path, (long long)sm.size);
         goto done;
     }
     /* part paths are relative to the manifest's directory */
     const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-    uint64_t pos = 0;
-    int i = 0;
-    for (const bl_json *p = parts->child; p; p = p->next, i++) {
-        const char *pp = bl_json_get_str(p, "path");
-        uint64_t psize;
-        uint8_t pwant[32];
-        if (!pp || !*pp || strchr(pp, '/') || bl_json_u64(bl_json_get(p, "size"), &psize) < 0 ||
-            bl_hex_digest(bl_json_get_str(p, "sha256"), pwant) < 0) {
-            bl_fail(e, "manifest '%s': part %d needs \"path\" (a file name), \"size\" and \"sha256\"", path, i);
-            goto done;
-        }
-        if (psize > total - pos) {
-            bl_fail(e, "manifest '%s': parts add up to more than \"size\" %llu", path, (unsigned long long)total);
-            goto done;
-        }
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0, pos = 0;
+    for (int i = 0; i < sm.nparts; i++) {
+        const bl_shard_part *p = &sm.parts[i];
         char full[4096];
-        if (dirlen + strlen(pp) >= sizeof full) { bl_fail(e, "manifest '%s': part path too long", path); goto done; }
+        if (dirlen + strlen(p->path) >= sizeof full) { bl_fail(e, "manifest '%s': part path too long", path); goto done; }
         memcpy(full, path, dirlen);
-        strcpy(full + dirlen, pp);
+        strcpy(full + dirlen, p->path);
         uint8_t *pb;
         size_t pl;
         if (bl_read_whole_file(full, &pb, &pl, e) < 0) goto done;
-        if (pl != psize) {
-            bl_fail(e, "part '%s' is %zu bytes, the manifest says %llu", full, pl, (unsigned long long)psize);
+        if ((uint64_t)pl != (uint64_t)p->size) {
+            bl_fail(e, "part '%s' is %zu bytes, the manifest says %lld", full, pl, (long long)p->size);
             free(pb);
             goto done;
         }
         bl_sha256(pb, pl, got);
         if (pl) memcpy(out + pos, pb, pl);
         free(pb);
-        if (memcmp(got, pwant, 32)) { bl_fail(e, "part '%s': SHA-256 mismatch (corrupted or stale part)", full); goto done; }
-        pos += psize;
+        bl_hex_digest(p->sha256, want);
+        if (memcmp(got, want, 32)) { bl_fail(e, "part '%s': SHA-256 mismatch (corrupted or stale part)", full); goto done; }
+        pos += pl;
     }
-    if (pos != total) {
-        bl_fail(e, "manifest '%s': parts add up to %llu bytes, \"size\" says %llu", path,
-                (unsigned long long)pos, (unsigned long long)total);
-        goto done;
-    }
-    bl_sha256(out, (size_t)total, got);
+    bl_sha256(out, (size_t)sm.size, got);
+    bl_hex_digest(sm.sha256, want);
     if (memcmp(got, want, 32)) { bl_fail(e, "manifest '%s': SHA-256 of the joined parts does not match", path); goto done; }
     *buf = out;
-    *len = (size_t)total;
+    *len = (size_t)sm.size;
     out = NULL;
     rc = 0;
 done:
     free(out);
-    bl_json_free(j);
+    bl_shard_manifest_free(&sm);
     return rc;
 }
 

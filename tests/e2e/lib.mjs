@@ -56,7 +56,21 @@ export class Core {
   }
   loadModel(bytes) { return this.M._blw_model_load(this.give(bytes), bytes.length, 0); }
   loadFont(bytes) { return this.M._blw_font_load(this.give(bytes), bytes.length); }
-  config(f) { return this.M._blw_config(f); }
+  json(ptr) { return ptr ? JSON.parse(this.M.UTF8ToString(ptr)) : null; }
+  // the layouts of bl_view_opts and bl_hit and the hit kinds' names (blw_abi), read once
+  abi() { return this._abi || (this._abi = this.json(this.M._blw_abi())); }
+  info() { return this.json(this.M._blw_model_info()); }
+  // a model list / shard manifest resolved by the core (text in, JSON out; null when invalid)
+  modelList(text) { return this.withText(text, (p, l) => this.json(this.M._blw_model_list(p, l))); }
+  shardManifest(text, size = -1, sha = '') {
+    return this.withText(text, (p, l) => this.withText(sha, (ps) => this.json(this.M._blw_shard_manifest(p, l, size, ps))));
+  }
+  withText(s, fn) {
+    const b = this.enc.encode(s), p = this.M._malloc(b.length + 1);
+    this.M.HEAPU8.set(b, p);
+    this.M.HEAPU8[p + b.length] = 0;
+    try { return fn(p, b.length); } finally { this.M._free(p); }
+  }
   run(a, b = null, k = 5) {
     const M = this.M, ab = this.enc.encode(a), pa = M._malloc(ab.length + 1);
     M.HEAPU8.set(ab, pa);
@@ -82,7 +96,7 @@ export class Core {
   typeIds() { return this.i32(this.M._blw_type_ids(), this.M._blw_n()); }
   // every map as floats, whichever way the run kept them (blw_attention or blw_attention_u16)
   attention() {
-    const M = this.M, n = M._blw_n(), len = this.config(2) * this.config(3) * n * n;
+    const M = this.M, n = M._blw_n(), c = this.info().config, len = c.layers * c.heads * n * n;
     const p = M._blw_attention() >> 2;
     if (p) return M.HEAPF32.slice(p, p + len);
     const p16 = M._blw_attention_u16() >> 1;
@@ -99,15 +113,24 @@ export class Core {
   }
   render(o) {
     const M = this.M;
-    const p = M._blw_render(o.view ?? 0, o.layer ?? 0, o.head ?? 0, o.colormap ?? 0, o.dark ? 1 : 0, o.scale ?? 1,
-      o.width ?? 600, o.hideSpecial ? 1 : 0, o.pairFilter ?? 0, o.threshold ?? 0, o.vmax ?? 0, o.token ?? -1,
-      o.hoverX ?? -1, o.hoverY ?? -1);
+    const L = this.abi().view_opts, ptr = M._blw_view_opts();
+    const values = { view: o.view ?? 0, layer: o.layer ?? 0, head: o.head ?? 0, colormap: o.colormap ?? 0, dark: o.dark ? 1 : 0,
+      scale: o.scale ?? 1, width: o.width ?? 600, hide_special: o.hideSpecial ? 1 : 0, pair_filter: o.pairFilter ?? 0,
+      threshold: o.threshold ?? 0, vmax: o.vmax ?? 0, token: o.token ?? -1, hover_x: o.hoverX ?? -1, hover_y: o.hoverY ?? -1 };
+    M.HEAPU8.fill(0, ptr, ptr + L.size);
+    for (const [k, v] of Object.entries(values)) {
+      if (!L.fields[k]) throw new Error(`bl_view_opts has no field ${k}`);
+      (L.fields[k][1] === 'f32' ? M.HEAPF32 : M.HEAP32)[(ptr + L.fields[k][0]) >> 2] = v;
+    }
+    const p = M._blw_render();
     if (!p) return null;
     const w = M._blw_fb_width(), h = M._blw_fb_height();
     return { w, h, pixels: M.HEAPU8.slice(p, p + w * h * 4) };
   }
   hit(x, y) {
-    const p = this.M._blw_hit(x, y) >> 2, v = this.M.HEAP32.subarray(p, p + 7);
-    return { kind: v[0], from: v[1], to: v[2], layer: v[3], head: v[4], value: this.M.HEAPF32[p + 5], side: v[6] };
+    const M = this.M, p = M._blw_hit(x, y), out = {};
+    for (const [k, f] of Object.entries(this.abi().hit.fields)) out[k] = (f[1] === 'f32' ? M.HEAPF32 : M.HEAP32)[(p + f[0]) >> 2];
+    out.kind = this.abi().hit_kinds[out.kind];   // by name, as the worker gives it to the page
+    return out;
   }
 }
