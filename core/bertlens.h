@@ -43,35 +43,7 @@ typedef struct {
     int strip_accents;  /* tokenizer: -1 = follow lowercase (HF None), 0 = no, 1 = yes */
     int chinese_chars;  /* tokenizer: tokenize_chinese_chars */
     int has_mlm;        /* MLM head present (fill-mask possible) */
-    /* The BERT family (format version 2; a version-1 file reads as BERT with these defaults).
-       Writers may leave the fields 0: embed 0 = hidden, groups 0 = layers, inner 0 = 1. */
-    int family;         /* BL_FAMILY_*: which Hugging Face code the checkpoint came from */
-    int embed;          /* embedding width E (ALBERT, ELECTRA: embedding_size; else hidden) */
-    int emb_proj;       /* 1: embeddings.project maps E to hidden (ALBERT always, ELECTRA when E != H) */
-    int pos_offset;     /* 0: position i; 1: RoBERTa's pad_id + cumsum(id != pad) · (id != pad) */
-    int groups, inner;  /* ALBERT: groups × inner stored layers; step i of layers/inner runs group
-                           int(i / (steps / groups)), each group its inner layers in turn */
-    int sinusoidal;     /* DistilBERT sinusoidal_pos_embds (informative: the table is stored) */
-    int head;           /* BL_HEAD_*: the task head (besides an MLM head) */
-    int n_labels;       /* its outputs (labels in bl_model_label) */
-    int head_sigmoid;   /* 1: labels scored independently (sigmoid), 0: softmax over labels */
-    int cls_id, sep_id, pad_id, mask_id, unk_id;   /* special token ids, -1 none */
 } bl_config;
-
-enum { BL_FAMILY_BERT = 0, BL_FAMILY_DISTILBERT = 1, BL_FAMILY_ROBERTA = 2 /* XLM-R, CamemBERT */,
-       BL_FAMILY_ELECTRA = 3, BL_FAMILY_ALBERT = 4, BL_FAMILY_COUNT = 5 };
-/* Task heads, each as its family's Hugging Face class computes it:
-   TOKEN  *ForTokenClassification: classifier on every token
-   SEQ    *ForSequenceClassification on token 0: BERT/ALBERT pooler (dense + tanh), RoBERTa and
-          ELECTRA classifier.dense (+ tanh / GELU), DistilBERT pre_classifier (+ ReLU); then the
-          classifier
-   DISC   ELECTRA discriminator: dense + hidden_act + dense_prediction, one "replaced" logit per
-          token (sigmoid) */
-enum { BL_HEAD_NONE = 0, BL_HEAD_TOKEN = 1, BL_HEAD_SEQ = 2, BL_HEAD_DISC = 3, BL_HEAD_COUNT = 4 };
-const char *bl_family_name(int family);   /* "bert", "distilbert", ...; "?" otherwise */
-const char *bl_head_name(int head);       /* "none", "token-classification", ... */
-/* Longest input the positions allow: max_pos, less pad_id + 1 with RoBERTa positions. */
-int bl_config_max_tokens(const bl_config *c);
 
 /* ---------------------------------------------------------------- tokenizer (tokenizer.c) */
 typedef struct bl_vocab bl_vocab;
@@ -178,8 +150,6 @@ int bl_model_tensor_count(const bl_model *m);
 int bl_model_tensor_info(const bl_model *m, int i, const char **name, int *dtype,
                          int *rows, int *cols);
 const char *bl_dtype_name(int dtype);             /* "f32", "f16", "int8"; "?" otherwise */
-/* Label i of the task head (config.id2label), NUL-terminated; NULL out of range or no head. */
-const char *bl_model_label(const bl_model *m, int i);
 
 /* ---------------------------------------------------------------- inference (bert.c) */
 typedef struct bl_ctx bl_ctx;
@@ -226,13 +196,6 @@ const float *bl_query(const bl_ctx *c, int layer);
 const float *bl_key(const bl_ctx *c, int layer);
 /* MLM logits for one position of the last forward: logits[vocab_size]. Needs has_mlm. */
 int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e);
-/* The task head on the last forward (cfg.head != BL_HEAD_NONE), in its precision: TOKEN and
-   DISC give [n][n_labels], SEQ gives [n_labels]; bl_head_size says how many floats. probs:
-   softmax over each row's labels, or sigmoid of each logit when cfg.head_sigmoid (DISC always),
-   computed in double. Return 0 or -1. */
-int bl_head_size(const bl_ctx *c);
-int bl_head_logits(bl_ctx *c, float *logits, bl_err *e);
-int bl_head_probs(bl_ctx *c, float *probs, bl_err *e);
 
 /* Masked-LM predictions (fill_mask.c): the one softmax and top-k that the CLI's fill-mask, its
    masked-LM render and the page all use, so they print the same probabilities. */
@@ -278,7 +241,6 @@ typedef struct {
     const int *mlm_pos;            /* [mlm_count] token positions */
     const char *const *mlm_tokens; /* [mlm_count*mlm_k] */
     const float *mlm_p;            /* [mlm_count*mlm_k] */
-    const int *word_of;            /* [n] word of each token for opts.words; NULL: bl_word_ids(tokens) */
 } bl_render_input;
 
 typedef struct {
@@ -294,8 +256,6 @@ typedef struct {
     int token;         /* selected token (neuron view, head-view isolation), -1 none */
     int hover_x, hover_y; /* pointer in CSS pixels, -1 none: highlight row/column or lines */
     float vmax;        /* top of the colour scale; <= 0: auto (largest value shown) */
-    int words;         /* 1: word-level attention (bl_word_attention) in the heatmap, model, head,
-                          rollout and flow views; token indices (token, hits) are then words */
 } bl_view_opts;
 
 /* What is under a point of the last render (for tooltips and clicks). Per kind:
@@ -347,37 +307,6 @@ int bl_colormap_index(float v);
 
 /* PNG (png.c, stb_image_write): writes w×h RGBA. Returns 0 or -1. */
 int bl_write_png(const char *path, const uint8_t *rgba, int w, int h, bl_err *e);
-
-/* ---------------------------------------------------------------- model list and shard manifests (manifest.c)
-   The rules are weights/FORMAT.md's ("Model list", "Shards and manifest"); the CLI, the native
-   reader (bl_read_model_file) and the page's worker all resolve with these. */
-typedef struct {
-    char *name;          /* the model's "name" */
-    char *file;          /* its "file": a path relative to the list's directory (checked) */
-    int sharded;         /* file ends in ".json": a shard manifest, read with bl_shard_manifest_parse */
-    int64_t size;        /* the weights file's size in bytes; -1 when the entry gives none */
-    char sha256[65];     /* its SHA-256, lowercase hex; "" when the entry gives none */
-} bl_model_entry;
-/* Which model a model list (weights/manifest.json) names: the entry whose "name" is "default",
-   or the first entry when there is no "default". Returns 0, or -1 (e says why). */
-int bl_model_list_resolve(const char *json, size_t len, bl_model_entry *out, bl_err *e);
-void bl_model_entry_free(bl_model_entry *m);
-
-typedef struct {
-    char *path;          /* a plain file name, relative to the shard manifest's directory */
-    int64_t size;
-    char sha256[65];     /* lowercase hex */
-} bl_shard_part;
-typedef struct {
-    int64_t size;        /* of the whole weights file: the parts' sizes add up to it */
-    char sha256[65];     /* of the whole weights file */
-    int nparts;
-    bl_shard_part *parts;
-} bl_shard_manifest;
-/* Parse and check a shard manifest; entry (may be NULL): the model list's entry that named it,
-   whose size and sha256, when given, must equal the manifest's. Returns 0, or -1. */
-int bl_shard_manifest_parse(const char *json, size_t len, const bl_model_entry *entry, bl_shard_manifest *out, bl_err *e);
-void bl_shard_manifest_free(bl_shard_manifest *s);
 
 /* ---------------------------------------------------------------- streaming converter
    (convert_stream.c; natively and in WebAssembly) Hugging Face BERT checkpoint -> weights file,
@@ -431,6 +360,37 @@ int bl_conv_end_file(bl_conv *c, bl_err *e);
 int bl_conv_finish(bl_conv *c, uint8_t **out, size_t *len, bl_err *e);
 void bl_conv_get_progress(const bl_conv *c, bl_conv_progress *p);
 
+/* ---------------------------------------------------------------- model list and shard manifests (manifest.c)
+   The rules are weights/FORMAT.md's ("Model list", "Shards and manifest"); the CLI, the native
+   reader (bl_read_model_file) and the page's worker all resolve with these. */
+typedef struct {
+    char *name;          /* the model's "name" */
+    char *file;          /* its "file": a path relative to the list's directory (checked) */
+    int sharded;         /* file ends in ".json": a shard manifest, read with bl_shard_manifest_parse */
+    int64_t size;        /* the weights file's size in bytes; -1 when the entry gives none */
+    char sha256[65];     /* its SHA-256, lowercase hex; "" when the entry gives none */
+} bl_model_entry;
+/* Which model a model list (weights/manifest.json) names: the entry whose "name" is "default",
+   or the first entry when there is no "default". Returns 0, or -1 (e says why). */
+int bl_model_list_resolve(const char *json, size_t len, bl_model_entry *out, bl_err *e);
+void bl_model_entry_free(bl_model_entry *m);
+
+typedef struct {
+    char *path;          /* a plain file name, relative to the shard manifest's directory */
+    int64_t size;
+    char sha256[65];     /* lowercase hex */
+} bl_shard_part;
+typedef struct {
+    int64_t size;        /* of the whole weights file: the parts' sizes add up to it */
+    char sha256[65];     /* of the whole weights file */
+    int nparts;
+    bl_shard_part *parts;
+} bl_shard_manifest;
+/* Parse and check a shard manifest; entry (may be NULL): the model list's entry that named it,
+   whose size and sha256, when given, must equal the manifest's. Returns 0, or -1. */
+int bl_shard_manifest_parse(const char *json, size_t len, const bl_model_entry *entry, bl_shard_manifest *out, bl_err *e);
+void bl_shard_manifest_free(bl_shard_manifest *s);
+
 /* ---------------------------------------------------------------- native only: conversion
    (convert.c, model_io.c; not compiled into the WebAssembly module's exports) */
 
@@ -483,15 +443,6 @@ int bl_mds2(const float *dist, int m, float *xy, bl_err *e);
 /* Mean and sample standard deviation (n-1; 0 for one row) of each column of rows[nrows][width]
    (e.g. head statistics over many sentences), summed in row order. sd may be NULL. */
 void bl_stats_summary(const float *rows, int nrows, int width, float *mean, float *sd);
-
-/* Word-level attention (Clark et al. 2019, §2): word_of[i] is the word of token i (0..nw-1, every
-   word non-empty). out[nw×nw]: attention TO a word summed over its pieces, FROM a word averaged
-   over its pieces, so rows still sum to 1. One map (a or a16). Returns 0, or -1 (bad word_of). */
-int bl_word_attention(const float *a, const uint16_t *a16, int n, const int *word_of, int nw, float *out);
-/* word_of from token strings: a special token ([CLS], </s>, …) is a word; a WordPiece "##x"
-   continues the word before it; when some token carries a word-start mark (byte-level BPE "Ġ",
-   SentencePiece "▁"), every unmarked token continues the word before it. Returns nw, or -1. */
-int bl_word_ids(const char *const *tokens, int n, int *word_of);
 
 /* ---------------------------------------------------------------- utilities */
 typedef struct { uint32_t h[8]; uint64_t len; uint8_t buf[64]; size_t nbuf; } bl_sha256_ctx;
