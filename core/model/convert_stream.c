@@ -83,6 +83,11 @@ struct bl_conv {
     uint64_t toff, doff;
     bl_sha256_ctx hw, hd;
     int hash_dec, dec_same_source;
+    /* the payload SHA-256, computed as the regions complete in layout order (while the rest
+       downloads) when the layout is final, i.e. there is no decoder that may be dropped */
+    bl_sha256_ctx hout;
+    int progressive, hash_slot;
+    uint64_t hash_pos;
     float *rowf;
     size_t rowf_cap;
     /* the current file */
@@ -516,7 +521,7 @@ static void put_header(bl_conv *c, int nt, uint64_t size) {
 }
 
 /* The inventory of names is known: choose each canonical tensor's source and place it. */
-static int layout(bl_conv *c, const char *where, bl_err *e) {
+static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     bl_config *cf = &c->cfg;
     cf->has_mlm = inv_lookup(c, "cls.predictions.transform.dense.weight") >= 0;
     bl_err ce;
@@ -530,6 +535,7 @@ static int layout(bl_conv *c, const char *where, bl_err *e) {
         if (kind != 0 && !cf->has_mlm) continue;
         int s = inv_lookup(c, name);
         if (s < 0 && !strcmp(name, "cls.predictions.bias")) s = inv_find(c, "cls.predictions.decoder.bias");
+        if (kind == 2 && drop_decoder) continue;   /* the word embeddings' own bytes: tied */
         if (s < 0) {
             if (kind == 2) continue;   /* decoder absent: tied */
             return bl_fail(e, "%s: missing tensor '%s' (also tried the bert. prefix%s)", where, name,
@@ -594,6 +600,10 @@ static int layout(bl_conv *c, const char *where, bl_err *e) {
     c->tensors_total = c->nslots;
     bl_sha256_init(&c->hw);
     bl_sha256_init(&c->hd);
+    bl_sha256_init(&c->hout);
+    c->progressive = c->dec_slot < 0;
+    c->hash_pos = BL_HDR_FIXED;
+    c->hash_slot = 0;
     c->laid_out = 1;
     return 0;
 }
@@ -666,6 +676,16 @@ static int attach(bl_conv *c, const bl_src_tensor *t, int n, bl_err *e) {
     return 0;
 }
 
+/* Hash the output up to the end of the leading run of completed tensors. */
+static void hash_advance(bl_conv *c) {
+    while (c->progressive && c->hash_slot < c->nslots && c->slots[c->hash_slot].filled) {
+        uint64_t end = c->slots[c->hash_slot].end;
+        bl_sha256_update(&c->hout, c->out + c->hash_pos, (size_t)(end - c->hash_pos));
+        c->hash_pos = end;
+        c->hash_slot++;
+    }
+}
+
 /* One complete source row of sink k: widen to f32, check, hash, store. */
 static int put_row(bl_conv *c, bl_sink *k, const uint8_t *p, bl_err *e) {
     bl_cslot *s = &c->slots[k->slot];
@@ -703,6 +723,7 @@ static int put_row(bl_conv *c, bl_sink *k, const uint8_t *p, bl_err *e) {
         s->filled = 1;
         c->tensors_done++;
         if (k->row) { free(k->row); k->row = NULL; mem_add(c, -(long long)((size_t)n * (size_t)k->esize)); }
+        hash_advance(c);
     }
     return 0;
 }
@@ -759,7 +780,19 @@ static int use_inventory(bl_conv *c, const bl_src_tensor *t, int n, bl_err *e) {
         if (!(c->inv[i] = dup_str(t[i].name))) return bl_fail(e, "out of memory");
         c->ninv++;
     }
-    return layout(c, c->fname, e);
+    /* torch.save keeps a tied decoder as a second view of the word embeddings' storage: then it
+       is tied whatever its values, and it is left out of the layout from the start */
+    int drop = 0, wi = inv_lookup(c, "embeddings.word_embeddings.weight"), di = inv_lookup(c, "cls.predictions.decoder.weight");
+    if (wi >= 0 && di >= 0) {
+        const bl_src_tensor *w = NULL, *d = NULL;
+        for (int i = 0; i < n; i++) {
+            if (!strcmp(t[i].name, c->inv[wi])) w = &t[i];
+            if (!strcmp(t[i].name, c->inv[di])) d = &t[i];
+        }
+        drop = w && d && w->storage >= 0 && w->storage == d->storage && w->begin == d->begin && w->end == d->end &&
+               w->dtype == d->dtype && w->ndim == d->ndim && !memcmp(w->shape, d->shape, sizeof w->shape);
+    }
+    return layout(c, c->fname, drop, e);
 }
 
 int bl_conv_begin_file(bl_conv *c, const char *name, int64_t total, bl_err *e) {
@@ -784,7 +817,7 @@ int bl_conv_begin_file(bl_conv *c, const char *name, int64_t total, bl_err *e) {
         return cfail(c, e);
     }
     if (prepare(c, e) < 0) return cfail(c, e);
-    if (c->have_index && !c->laid_out && layout(c, c->index_name, e) < 0) return cfail(c, e);
+    if (c->have_index && !c->laid_out && layout(c, c->index_name, 0, e) < 0) return cfail(c, e);
     c->nweights++;
     c->kind = kind;
     c->total = total < 0 ? -1 : total;
@@ -1009,7 +1042,8 @@ int bl_conv_finish(bl_conv *c, uint8_t **out, size_t *len, bl_err *e) {
         }
     }
     put_header(c, nt, size);
-    bl_sha256(c->out + BL_HDR_FIXED, (size_t)size - BL_HDR_FIXED, c->out + 24);
+    if (c->progressive && c->hash_slot == c->nslots && c->hash_pos == size) bl_sha256_final(&c->hout, c->out + 24);
+    else bl_sha256(c->out + BL_HDR_FIXED, (size_t)size - BL_HDR_FIXED, c->out + 24);
     uint8_t *o = c->out;
     if (size < c->out_len) {
         uint8_t *r = realloc(o, (size_t)size);
