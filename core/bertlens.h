@@ -241,6 +241,7 @@ typedef struct {
     const int *mlm_pos;            /* [mlm_count] token positions */
     const char *const *mlm_tokens; /* [mlm_count*mlm_k] */
     const float *mlm_p;            /* [mlm_count*mlm_k] */
+    const int *word_of;            /* [n] word of each token for opts.words; NULL: bl_word_ids(tokens) */
 } bl_render_input;
 
 typedef struct {
@@ -256,6 +257,8 @@ typedef struct {
     int token;         /* selected token (neuron view, head-view isolation), -1 none */
     int hover_x, hover_y; /* pointer in CSS pixels, -1 none: highlight row/column or lines */
     float vmax;        /* top of the colour scale; <= 0: auto (largest value shown) */
+    int words;         /* 1: word-level attention (bl_word_attention) in the heatmap, model, head,
+                          rollout and flow views; token indices (token, hits) are then words */
 } bl_view_opts;
 
 /* What is under a point of the last render (for tooltips and clicks). Per kind:
@@ -443,6 +446,15 @@ int bl_mds2(const float *dist, int m, float *xy, bl_err *e);
 /* Mean and sample standard deviation (n-1; 0 for one row) of each column of rows[nrows][width]
    (e.g. head statistics over many sentences), summed in row order. sd may be NULL. */
 void bl_stats_summary(const float *rows, int nrows, int width, float *mean, float *sd);
+
+/* Word-level attention (Clark et al. 2019, §2): word_of[i] is the word of token i (0..nw-1, every
+   word non-empty). out[nw×nw]: attention TO a word summed over its pieces, FROM a word averaged
+   over its pieces, so rows still sum to 1. One map (a or a16). Returns 0, or -1 (bad word_of). */
+int bl_word_attention(const float *a, const uint16_t *a16, int n, const int *word_of, int nw, float *out);
+/* word_of from token strings: a special token ([CLS], </s>, …) is a word; a WordPiece "##x"
+   continues the word before it; when some token carries a word-start mark (byte-level BPE "Ġ",
+   SentencePiece "▁"), every unmarked token continues the word before it. Returns nw, or -1. */
+int bl_word_ids(const char *const *tokens, int n, int *word_of);
 
 /* ---------------------------------------------------------------- utilities */
 typedef struct { uint32_t h[8]; uint64_t len; uint8_t buf[64]; size_t nbuf; } bl_sha256_ctx;

@@ -2,6 +2,7 @@
    attention flow against references written here independently: double-precision products,
    permutations composed by index, and max-flow as the brute-force minimum cut. */
 #include "analysis/analysis.h"
+#include "bertlens.h"
 #include "check.h"
 #include <math.h>
 #include <stdio.h>
@@ -194,9 +195,72 @@ static void test_flow(void) {
     CHECK(checked == 3 * (3 + 3 + 4 + 2 + 3) && bad == 0, "flow = minimum cut: %d checked, %d differ", checked, bad);
 }
 
+/* Word grouping from token strings: WordPiece, byte-level BPE, SentencePiece, specials. */
+static void test_word_ids(void) {
+    struct { const char *t[9]; int n, want[9], nw; } cases[] = {
+        {{"[CLS]", "the", "un", "##believ", "##able", "story", ".", "[SEP]"}, 8, {0, 1, 2, 2, 2, 3, 4, 5}, 6},
+        {{"<s>", "Hello", "\xC4\xA0world", "\xC4\xA0un", "believ", "able", "!", "</s>"}, 8, {0, 1, 2, 3, 3, 3, 3, 4}, 5},
+        {{"[CLS]", "\xE2\x96\x81the", "\xE2\x96\x81un", "believ", "[MASK]", "able", "[SEP]"}, 7, {0, 1, 2, 2, 3, 4, 5}, 6},
+        /* "##" after a special token starts a word; a lone "##" is the token "##", not a piece */
+        {{"[CLS]", "##s", "a", "##", "[SEP]", "##b", "[SEP]"}, 7, {0, 1, 2, 3, 4, 5, 6}, 7},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int got[9], nw = bl_word_ids(cases[c].t, cases[c].n, got), bad = nw != cases[c].nw;
+        for (int i = 0; i < cases[c].n; i++) bad += got[i] != cases[c].want[i];
+        CHECK(!bad, "word ids case %zu: %d words (want %d)", c, nw, cases[c].nw);
+    }
+}
+
+/* Merging against the matrix statement out = D⁻¹ Pᵀ A P (P the n×nw indicator of word_of, D the
+   pieces per word) in double, on a random map with words out of order; a hand-worked case. */
+static void test_word_attention(void) {
+    enum { n = 9, nw = 4 };
+    const int word_of[n] = {0, 2, 2, 1, 3, 3, 3, 1, 0};
+    float a[n * n], out[nw * nw];
+    random_map(a, n);
+    CHECK(bl_word_attention(a, NULL, n, word_of, nw, out) == 0, "word attention runs");
+    double P[n][nw] = {{0}}, cnt[nw] = {0}, err = 0, rowerr = 0;
+    for (int i = 0; i < n; i++) { P[i][word_of[i]] = 1; cnt[word_of[i]]++; }
+    for (int v = 0; v < nw; v++) {
+        double rs = 0;
+        for (int w = 0; w < nw; w++) {
+            double s = 0;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) s += P[i][v] * a[i * n + j] * P[j][w];
+            err = fmax(err, fabs(s / cnt[v] - out[v * nw + w]));
+            rs += out[v * nw + w];
+        }
+        rowerr = fmax(rowerr, fabs(rs - 1));
+    }
+    CHECK(err < 1e-6, "word attention vs D^-1 P^T A P: max error %g", err);
+    CHECK(rowerr < 1e-6, "word rows sum to 1 (off by %g)", rowerr);
+    /* by hand: 3 tokens, words {0}, {1, 2}; row 0 = (.5 .25 .25), row 1 = (.2 .8 0), row 2 = (.6 .1 .3)
+       -> to-word sums (.5 .5), (.2 .8), (.6 .4); from-word 1 averages rows 1, 2: (.4 .6) */
+    const float h[9] = {0.5f, 0.25f, 0.25f, 0.2f, 0.8f, 0, 0.6f, 0.1f, 0.3f};
+    const int wo[3] = {0, 1, 1};
+    float ho[4];
+    bl_word_attention(h, NULL, 3, wo, 2, ho);
+    CHECK(fabsf(ho[0] - 0.5f) < 1e-7f && fabsf(ho[1] - 0.5f) < 1e-7f && fabsf(ho[2] - 0.4f) < 1e-7f &&
+          fabsf(ho[3] - 0.6f) < 1e-7f, "hand-worked merge: %g %g %g %g", ho[0], ho[1], ho[2], ho[3]);
+    /* 16-bit maps: the same within their rounding */
+    uint16_t a16[n * n];
+    float o16[nw * nw];
+    for (int k = 0; k < n * n; k++) a16[k] = (uint16_t)lrintf(a[k] * 65535.0f);
+    bl_word_attention(NULL, a16, n, word_of, nw, o16);
+    double e16 = 0;
+    for (int k = 0; k < nw * nw; k++) e16 = fmax(e16, fabs(o16[k] - out[k]));
+    CHECK(e16 < 1e-4, "16-bit maps merge within rounding (%g)", e16);
+    /* a word without tokens, or an index out of range, is refused */
+    const int gap[n] = {0, 0, 1, 1, 3, 3, 3, 1, 0}, oob[n] = {0, 0, 1, 1, 2, 2, 2, 4, 0};
+    CHECK(bl_word_attention(a, NULL, n, gap, nw, out) == -1, "empty word 2 refused");
+    CHECK(bl_word_attention(a, NULL, n, oob, nw, out) == -1, "word index 4 of 4 refused");
+}
+
 int main(void) {
     test_residual();
     test_rollout();
     test_flow();
+    test_word_ids();
+    test_word_attention();
     return check_summary("test_analysis");
 }

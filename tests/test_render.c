@@ -1071,6 +1071,86 @@ static void test_random(bl_renderer *r) {
     CHECK(unexpected == 0 && failures > 0 && failures < 100, "random options: %d unexpected results (%d expected errors)", unexpected, failures);
 }
 
+/* Word-level views: pieces merged as bl_word_attention defines it, checked against an input the
+   test merges itself (to-word sums, from-word means, labels joined): the rollout, flow and head
+   views draw the same pixels from either below the header, the heatmap's cells read back the
+   merged values through hit tests, and the pixels without words are untouched. */
+static void test_words(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 12, 2, 3, 0);   /* token 6 is "##s": "mat" + "##s" is one word */
+    bl_render_input in = synth_input(&s);
+    int wof[12], nw = 0;
+    for (int i = 0; i < s.n; i++) wof[i] = (i > 0 && s.tok[i][0] == '#' && s.tok[i][1] == '#') ? nw - 1 : nw++;
+    CHECK(nw == 11 && wof[6] == 5 && wof[7] == 6, "synthetic sentence: 11 words (token 6 continues word 5)");
+    const size_t maps = (size_t)s.L * s.H;
+    float *wa = calloc(maps * nw * nw, sizeof(float));
+    int cnt[12] = {0};
+    for (int i = 0; i < s.n; i++) cnt[wof[i]]++;
+    for (size_t m = 0; m < maps; m++)
+        for (int i = 0; i < s.n; i++)
+            for (int j = 0; j < s.n; j++)
+                wa[(m * nw + wof[i]) * nw + wof[j]] += s.attn[(m * s.n + i) * s.n + j] / cnt[wof[i]];
+    char wt[12][64];
+    const char *wtok[12];
+    int wtype[12] = {0};
+    for (int w = 0; w < nw; w++) wt[w][0] = 0;
+    for (int i = 0; i < s.n; i++) strcat(wt[wof[i]], s.tok[i] + ((s.tok[i][0] == '#' && i && wof[i - 1] == wof[i]) ? 2 : 0));
+    for (int w = 0; w < nw; w++) wtok[w] = wt[w];
+    CHECK(!strcmp(wtok[5], "mats"), "merged label: %s", wtok[5]);
+    bl_render_input win = {0};
+    win.n = nw; win.layers = s.L; win.heads = s.H; win.head_dim = s.d; win.tokens = wtok; win.type_ids = wtype; win.attn = wa;
+    bl_err e;
+    static const int views[] = {BL_VIEW_ROLLOUT, BL_VIEW_FLOW, BL_VIEW_HEAD};
+    for (size_t v = 0; v < sizeof views / sizeof *views; v++) {
+        bl_view_opts o = opts(views[v]);
+        o.layer = 1;
+        o.head = -1;
+        int w1, h1, w2, h2;
+        o.words = 0;
+        const uint8_t *ref = bl_render(r, &win, &o, &w1, &h1, &e);
+        uint8_t *copy = ref ? malloc((size_t)w1 * h1 * 4) : NULL;
+        if (copy) memcpy(copy, ref, (size_t)w1 * h1 * 4);
+        o.words = 1;
+        const uint8_t *got = bl_render(r, &in, &o, &w2, &h2, &e);
+        /* below the header: the rollout's subtitle says "words (pieces merged)" */
+        const size_t skip = (size_t)bl_header_h(r) * w1 * 4;
+        CHECK(copy && got && w1 == w2 && h1 == h2 && !memcmp(copy + skip, got + skip, (size_t)w1 * h1 * 4 - skip),
+              "view %d: words=1 draws what the merged input draws", views[v]);
+        free(copy);
+    }
+    /* heatmap: every cell's value is the merged one, the grid is nw × nw */
+    bl_view_opts o = opts(BL_VIEW_HEATMAP);
+    o.layer = 1; o.head = 2; o.words = 1;
+    int w, h;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "word heatmap renders: %s", e.msg);
+    CHECK(r->nr == nw && r->nc == nw, "word heatmap grid %dx%d, want %dx%d", r->nr, r->nc, nw, nw);
+    double err = 0;
+    int hits = 0;
+    for (int a = 0; a < r->nr; a++)
+        for (int b = 0; b < r->nc; b++) {
+            bl_hit hit = bl_hit_test(r, r->mat.x + b * r->cell + r->cell / 2, r->mat.y + a * r->cell + r->cell / 2);
+            if (hit.kind != BL_HIT_CELL) continue;
+            hits++;
+            err = fmax(err, fabs(hit.value - wa[((size_t)(1 * s.H + 2) * nw + hit.from) * nw + hit.to]));
+        }
+    CHECK(hits == nw * nw && err < 1e-6, "word heatmap cells: %d hits, max error %g", hits, err);
+    /* the model view renders too; words=0 leaves the token grid */
+    o.view = BL_VIEW_MODEL;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "word model view renders: %s", e.msg);
+    o.view = BL_VIEW_HEATMAP; o.words = 0;
+    bl_render(r, &in, &o, &w, &h, &e);
+    CHECK(r->nr == s.n && r->nc == s.n, "words=0: token grid %dx%d", r->nr, r->nc);
+    /* a caller's word_of is used as given: everything in one word -> a 1×1 map of 1 */
+    int one[12] = {0};
+    in.word_of = one;
+    o.words = 1;
+    bl_render(r, &in, &o, &w, &h, &e);
+    bl_hit hit = bl_hit_test(r, r->mat.x + r->cell / 2, r->mat.y + r->cell / 2);
+    CHECK(r->nr == 1 && hit.kind == BL_HIT_CELL && fabsf(hit.value - 1) < 1e-6f, "word_of all 0: one word, value %g", hit.value);
+    free(wa);
+    synth_free(&s);
+}
+
 int main(void) {
     dump_dir = getenv("BL_RENDER_DUMP");
     size_t len;
@@ -1097,6 +1177,7 @@ int main(void) {
         test_hit_edges(r);
         test_errors(r);
         test_random(r);
+        test_words(r);
     }
     bl_renderer_free(r);
     free(ttf);

@@ -37,6 +37,7 @@ int cli_render(const cli_opts *o) {
     vo.scale = (float)o->scale;
     vo.width = o->width ? o->width : 900;
     vo.dark = o->dark;
+    vo.words = o->words;   /* word pieces merged into words (Clark et al. 2019) */
     vo.token = -1;
     vo.hover_x = vo.hover_y = -1;
 

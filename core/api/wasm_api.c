@@ -45,7 +45,7 @@ static const blw_field VIEW_FIELDS[] = {
     BLW_I32(bl_view_opts, colormap), BLW_I32(bl_view_opts, dark), BLW_F32(bl_view_opts, scale),
     BLW_I32(bl_view_opts, width), BLW_I32(bl_view_opts, hide_special), BLW_I32(bl_view_opts, pair_filter),
     BLW_F32(bl_view_opts, threshold), BLW_I32(bl_view_opts, token), BLW_I32(bl_view_opts, hover_x),
-    BLW_I32(bl_view_opts, hover_y), BLW_F32(bl_view_opts, vmax),
+    BLW_I32(bl_view_opts, hover_y), BLW_F32(bl_view_opts, vmax), BLW_I32(bl_view_opts, words),
 };
 static const blw_field HIT_FIELDS[] = {
     BLW_I32(bl_hit, kind), BLW_I32(bl_hit, from), BLW_I32(bl_hit, to), BLW_I32(bl_hit, layer),

@@ -130,7 +130,8 @@ void bl_filter_note(const bl_view_opts *o, char *buf, size_t cap) {
     if (o->pair_filter != BL_PAIR_ALL && k < cap)
         k += (size_t)snprintf(buf + k, cap - k, " \xc2\xb7 %s only", bl_pair_name(o->pair_filter));
     if (o->hide_special && k < cap) k += (size_t)snprintf(buf + k, cap - k, " \xc2\xb7 [CLS]/[SEP] hidden");
-    if (o->threshold > 0 && k < cap) snprintf(buf + k, cap - k, " \xc2\xb7 below %.2f drawn as 0", o->threshold);
+    if (o->threshold > 0 && k < cap) k += (size_t)snprintf(buf + k, cap - k, " \xc2\xb7 below %.2f drawn as 0", o->threshold);
+    if (o->words && k < cap) snprintf(buf + k, cap - k, " \xc2\xb7 words (pieces merged)");
 }
 
 float bl_max_label_w(bl_renderer *r, const bl_render_input *in, const int *idx, int cnt, float fs) {

@@ -60,6 +60,11 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->lbuf);
     free(r->roll);
     free(r->pool);
+    free(r->w_attn);
+    free(r->w_text);
+    free(r->w_tok);
+    free(r->w_type);
+    free(r->w_of);
     free(r);
 }
 
@@ -161,6 +166,12 @@ const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_vie
     r->has_mat = 0;
     r->cv.w = (int)lroundf(o->width * o->scale);   /* requested width; views may need more */
     int rc;
+    if (o->words && o->view != BL_VIEW_NEURON && o->view != BL_VIEW_MLM) {
+        /* the neuron view shows one query token's vectors and the masked-LM view positions:
+           both are about tokens, so they ignore the word switch */
+        if (!(in = bl_word_input(r, in, e))) return NULL;
+        if (o->token >= in->n) oo.token = -1;
+    }
     switch (o->view) {
     case BL_VIEW_HEATMAP: rc = bl_view_heatmap(r, in, o, e); break;
     case BL_VIEW_MODEL: rc = bl_view_model(r, in, o, e); break;

@@ -4,6 +4,7 @@
      render.c     the renderer: buffers, hit regions, input checks, bl_render, bl_hit_test
      furniture.c  what every view shares: titles, messages, colour bar, token labels and selection
      aggregate.c  rollout and flow read from the maps and cached (the maths is core/analysis/)
+     word_input.c the word-level input (word pieces merged) the views draw when opts.words
      view_*.c     one file per view family: matrix (heatmap, rollout, model), head, neuron,
                   flow, mlm */
 #ifndef BL_RENDER_INTERNAL_H
@@ -93,6 +94,12 @@ struct bl_renderer {
     float *roll; size_t roll_cap; uint64_t roll_key; int roll_valid;
     /* attention-flow cache: recomputed only when its inputs change */
     float *flow; size_t flow_cap; uint64_t flow_key; int flow_valid;
+    /* word-level input (word_input.c): merged maps, word strings, cached by a key of the inputs */
+    bl_render_input win;
+    float *w_attn; size_t w_attn_cap;
+    char *w_text; size_t w_text_cap;
+    const char **w_tok; int *w_type, *w_of; size_t w_tok_cap;
+    uint64_t w_key; int w_valid;
 };
 
 /* scratch floats (grow-only); NULL on OOM */
@@ -157,6 +164,11 @@ void bl_residual_layer(const bl_render_input *in, int l, float *out);
 int bl_render_rollout(bl_renderer *r, const bl_render_input *in, int upto, float *out);
 /* out[n] = attention flow of each input token into [CLS] after layer `upto`, cached. 0 or -1. */
 int bl_render_flow(bl_renderer *r, const bl_render_input *in, int upto, float *out);
+
+/* ---------------------------------------------------------------- word_input.c */
+/* The input with words for tokens (maps merged by bl_word_attention, labels joined), cached
+   across renders; NULL with e set on failure. */
+const bl_render_input *bl_word_input(bl_renderer *r, const bl_render_input *in, bl_err *e);
 
 /* ---------------------------------------------------------------- views */
 int bl_view_heatmap(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);

@@ -286,7 +286,7 @@ int bl_view_heatmap(bl_renderer *r, const bl_render_input *in, const bl_view_opt
     char title[96], sub[160];
     if (o->head >= 0) snprintf(title, sizeof title, "Layer %d \xc2\xb7 Head %d", o->layer, o->head);
     else snprintf(title, sizeof title, "Layer %d \xc2\xb7 mean of %d heads", o->layer, in->heads);
-    snprintf(sub, sizeof sub, "attention weights \xc2\xb7 0-based layer/head \xc2\xb7 %d tokens", in->n);
+    snprintf(sub, sizeof sub, "attention weights \xc2\xb7 0-based layer/head \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
     r->mat_layer = o->layer;
     r->mat_head = o->head;
     return bl_matrix_view(r, in, o, m, title, sub, e);
@@ -301,7 +301,7 @@ int bl_view_rollout(bl_renderer *r, const bl_render_input *in, const bl_view_opt
     char title[96], sub[200];
     snprintf(title, sizeof title, "Attention rollout \xc2\xb7 layers 0\xe2\x80\x93%d", upto);
     snprintf(sub, sizeof sub, "Abnar & Zuidema 2020: \xe2\x88\x8f (0.5\xc2\xb7mean_heads(A) + 0.5\xc2\xb7I), rows "
-             "renormalised \xc2\xb7 0-based \xc2\xb7 %d tokens", in->n);
+             "renormalised \xc2\xb7 0-based \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
     r->mat_layer = upto;
     r->mat_head = -1;
     int rc = bl_matrix_view(r, in, o, out, title, sub, e);
