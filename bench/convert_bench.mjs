@@ -55,11 +55,11 @@ const c0 = process.cpuUsage();
 let lastChunkAt = 0n;
 const w = convertDir(M, dir, { dtype: DT[dtype], nextSize: () => chunk, onChunk: (off, total) => { if (off === total) lastChunkAt = process.hrtime.bigint(); } });
 const t1 = process.hrtime.bigint(), c1 = process.cpuUsage(c0);
-const wasmS = Number(t1 - t0) / 1e9, wasmCpu = (c1.user + c1.system) / 1e6, tailS = Number(t1 - lastChunkAt) / 1e9;
+const wasmS = Number(t1 - t0) / 1e9, wasmCpu = (c1.user + c1.system) / 1e6, tailS = Number(w.finishedAt - lastChunkAt) / 1e9;
 if (w.rc !== 0) { console.error(`WASM: ${w.error}`); process.exit(1); }
 const heap = M.HEAPU8.buffer.byteLength;
 console.log(`wasm (node ${process.version}, ${chunk}-byte chunks): ${wasmS.toFixed(2)} s wall, ${(inBytes / MB / wasmS).toFixed(0)} MB/s of input; ` +
-  `${wasmCpu.toFixed(2)} s CPU, ${(inBytes / MB / wasmCpu).toFixed(0)} MB/s; after the last chunk (end of file, finish: SHA-256 of the output): ${tailS.toFixed(2)} s`);
+  `${wasmCpu.toFixed(2)} s CPU, ${(inBytes / MB / wasmCpu).toFixed(0)} MB/s; from the last chunk pushed to the weights file ready in WASM memory: ${tailS.toFixed(2)} s`);
 console.log(`wasm memory: ` +
   `WASM memory ${(heap0 / MB).toFixed(0)} -> ${(heap / MB).toFixed(0)} MB (peak; it never shrinks), converter peak ` +
   `${(w.progress.peakBytes / MB).toFixed(1)} MB for a ${(w.out.length / MB).toFixed(1)} MB output`);

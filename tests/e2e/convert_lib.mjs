@@ -87,11 +87,13 @@ export function feedFile(c, file, name, nextSize, known = true, onChunk = null) 
 }
 
 // A Hugging Face directory through the converter, as the worker does it: config, tokenizer
-// files, the index when sharded, then the weights. Returns { rc, out, error, progress }.
+// files, the index when sharded, then the weights. Returns { rc, out, error, progress,
+// finishedAt } (finishedAt: process.hrtime.bigint() when bl_conv_finish returned, before the
+// output is copied out of WASM memory).
 export function convertDir(M, dir, { dtype = 2, maxBytes = 0, nextSize = () => 1 << 20, known = true, onChunk = null } = {}) {
   const c = new Converter(M, { dtype, maxBytes });
   const done = (rc) => {
-    const r = { rc, error: rc < 0 ? c.error() : '', progress: c.progress(), out: null };
+    const r = { rc, error: rc < 0 ? c.error() : '', progress: c.progress(), out: null, finishedAt: process.hrtime.bigint() };
     if (rc === 0) r.out = c.takeOutput();
     c.free();
     return r;
