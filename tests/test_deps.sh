@@ -63,13 +63,15 @@ MODE_OF = [
     (r"core/api/", {"web"}),
     (r"core/", {"native", "web"}),
     (r"tools/deps\.sh$", set(INCLUDES)),
-    (r"tools/(bertlens\.c|cli_render\.c|cli\.h|core_sources\.sh)$", {"native"}),
+    (r"tools/(\w+\.[ch]|core_sources\.sh)$", {"native"}),          # the CLI: every tools/*.c
     (r"tools/(build_site\.sh|build_single\.sh|build_single\.mjs)$", {"web"}),
     (r"tools/(ship_model\.sh|subset_font\.sh|gen_\w+\.py|make_vocab\.js)$", {"golden"}),
     (r"serve\.sh$", {"web"}),
     # the kernel and forward tests also run compiled to WebAssembly (tests/run_wasm_units.sh)
     (r"tests/(test_kernels_simd|test_kernels|test_bert)\.c$", {"test", "web-test"}),
-    (r"tests/(test_\w+\.c|check\.h|run\.sh|test_deps\.sh|fuzz/.*|data/.*)$", {"test"}),
+    # tests/data/'s generators also make the checkpoints of tests/e2e/convert_stream.test.mjs
+    (r"tests/data/", {"test", "web-test"}),
+    (r"tests/(test_\w+\.c|check\.h|run\.sh|test_deps\.sh|fuzz/.*)$", {"test"}),
     (r"tests/(run_web\.sh|run_wasm_units\.sh|e2e/.*)$", {"web-test"}),
     (r"tests/(model|golden)/", {"golden"}),
     (r"bench/bench_(page\.html|worker\.js)$", set()),        # runs in the browser page

@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 # probe: how to tell it is installed: cmd = `command -v` each name, py = import each name,
 #   a directory ending in / = each name exists in it, another path = it exists (glob allowed),
 #   "-" = nothing to probe (no package, or the package is probed by another row).
-# modes "*" = every mode; "-" = used when present, never installed (sudo).
+# modes "*" = every mode; "-" = used when present, never installed (sudo; GNU time for a peak RSS).
 TABLE='
 # kind  package             modes          probe                     names
 cmd     build-essential     native         cmd                       cc make
@@ -47,13 +47,14 @@ py      python3-torch       test,web-test,bench,golden py                       
 py      python3-onnx        bench          py                        onnx
 py      python3-fonttools   golden         py                        fontTools
 file    fonts-dejavu-core   golden         /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf  DejaVuSans.ttf
-header  -                   native,web     -                         assert.h ctype.h errno.h float.h inttypes.h limits.h math.h stdarg.h stdbool.h stddef.h stdint.h stdio.h stdlib.h string.h time.h
+header  -                   native,web     -                         assert.h ctype.h errno.h float.h inttypes.h limits.h math.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h stdio.h stdlib.h string.h time.h
 header  -                   native,web     -                         pthread.h unistd.h malloc.h dirent.h sys/types.h sys/stat.h sys/wait.h fcntl.h
 header  -                   native         -                         immintrin.h sanitizer/allocator_interface.h
 header  -                   web            -                         wasm_simd128.h emscripten/emscripten.h emscripten/heap.h
 cmd     -                   *              -                         bash sh cat cp mv rm ln ls mkdir rmdir touch chmod head tail wc sort uniq cut tr tee sed grep find xargs basename dirname readlink realpath mktemp stat du df id env nice nproc printf echo test true false sleep date cmp diff tar gzip uname lscpu kill timeout seq od
 cmd     -                   *              -                         apt-get apt-cache dpkg dpkg-query
 cmd     -                   -              -                         sudo
+cmd     time                -              -                         time
 '
 
 # Modes and what each includes.
