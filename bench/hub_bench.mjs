@@ -1,6 +1,7 @@
 // hub_bench.mjs — loading a bert-base-shaped repository from a (mock) Hugging Face Hub in the page:
 // prints figures, asserts nothing.
-//   node bench/hub_bench.mjs [--large] [--base http://127.0.0.1:PORT/] [--work /tmp/bl-hub-bench]
+//   node bench/hub_bench.mjs [--large] [--base http://127.0.0.1:PORT/ --site SITE_DIR] [--work /tmp/bl-hub-bench]
+// (serve.sh builds in BL_WEB_BUILD, default build-web; --base and --site use a page already served)
 // 1. WebAssembly conversion speed in node: model.safetensors pushed through the core's
 //    streaming converter (blw_conv_*) in 1 MiB chunks, as the worker does, no network.
 // 2. The page in headless Chromium (./serve.sh + tests/e2e/mock_hub.mjs on localhost): the id
@@ -47,7 +48,7 @@ async function startServer() {
   throw new Error('serve.sh did not start');
 }
 const server = await startServer();
-const site = execFileSync(path.join(ROOT, 'serve.sh'), ['--print-root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop();
+const site = A.site || execFileSync(path.join(ROOT, 'serve.sh'), ['--print-root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop();
 
 // ---------------------------------------------------------------- 1. conversion in WASM (node)
 const M = await loadCore(site);
