@@ -21,18 +21,21 @@ const dir = A.dir || path.join(os.tmpdir(), 'bertlens-bench-bert-base');
 const chunk = Number(A.chunk || 65536), dtype = A.dtype || 'int8';
 const MB = 1048576;
 
-if (!existsSync(path.join(dir, 'model.safetensors'))) {
+// --dir may also hold pytorch_model.bin (e.g. torch.save of the same tensors) instead
+const weights = ['model.safetensors', 'pytorch_model.bin'].find((n) => existsSync(path.join(dir, n)));
+if (!weights) {
   console.log(`generating ${dir} (bert-base shape, F32) ...`);
   execFileSync('/usr/bin/python3', [path.join(ROOT, 'tests/e2e/make_test_model.py'), dir, '--layers', '12', '--hidden', '768',
     '--heads', '12', '--intermediate', '3072', '--max-pos', '512'], { stdio: 'inherit' });
 }
-const inBytes = statSync(path.join(dir, 'model.safetensors')).size;
+const wfile = path.join(dir, weights || 'model.safetensors');
+const inBytes = statSync(wfile).size;
 const cpu = (os.cpus()[0] || {}).model || '?';
-console.log(`checkpoint: ${dir} (${(inBytes / MB).toFixed(1)} MB F32), output ${dtype}; CPU: ${cpu}`);
+console.log(`checkpoint: ${wfile} (${(inBytes / MB).toFixed(1)} MB), output ${dtype}; CPU: ${cpu}`);
 
 // native: the CLI, its peak RSS from /usr/bin/time when there is one
 const out = path.join(os.tmpdir(), `bl_conv_bench_${process.pid}.bin`);
-readFileSync(path.join(dir, 'model.safetensors')).length;   // warm the page cache for both runs
+readFileSync(wfile).length;   // warm the page cache for both runs
 let t0 = process.hrtime.bigint();
 const timed = existsSync('/usr/bin/time');
 const r = timed ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', bin, 'convert', dir, '-o', out, '--dtype', dtype], { encoding: 'utf8' })
