@@ -363,6 +363,37 @@ int bl_conv_end_file(bl_conv *c, bl_err *e);
 int bl_conv_finish(bl_conv *c, uint8_t **out, size_t *len, bl_err *e);
 void bl_conv_get_progress(const bl_conv *c, bl_conv_progress *p);
 
+/* ---------------------------------------------------------------- model list and shard manifests (manifest.c)
+   The rules are weights/FORMAT.md's ("Model list", "Shards and manifest"); the CLI, the native
+   reader (bl_read_model_file) and the page's worker all resolve with these. */
+typedef struct {
+    char *name;          /* the model's "name" */
+    char *file;          /* its "file": a path relative to the list's directory (checked) */
+    int sharded;         /* file ends in ".json": a shard manifest, read with bl_shard_manifest_parse */
+    int64_t size;        /* the weights file's size in bytes; -1 when the entry gives none */
+    char sha256[65];     /* its SHA-256, lowercase hex; "" when the entry gives none */
+} bl_model_entry;
+/* Which model a model list (weights/manifest.json) names: the entry whose "name" is "default",
+   or the first entry when there is no "default". Returns 0, or -1 (e says why). */
+int bl_model_list_resolve(const char *json, size_t len, bl_model_entry *out, bl_err *e);
+void bl_model_entry_free(bl_model_entry *m);
+
+typedef struct {
+    char *path;          /* a plain file name, relative to the shard manifest's directory */
+    int64_t size;
+    char sha256[65];     /* lowercase hex */
+} bl_shard_part;
+typedef struct {
+    int64_t size;        /* of the whole weights file: the parts' sizes add up to it */
+    char sha256[65];     /* of the whole weights file */
+    int nparts;
+    bl_shard_part *parts;
+} bl_shard_manifest;
+/* Parse and check a shard manifest; entry (may be NULL): the model list's entry that named it,
+   whose size and sha256, when given, must equal the manifest's. Returns 0, or -1. */
+int bl_shard_manifest_parse(const char *json, size_t len, const bl_model_entry *entry, bl_shard_manifest *out, bl_err *e);
+void bl_shard_manifest_free(bl_shard_manifest *s);
+
 /* ---------------------------------------------------------------- native only: conversion
    (convert.c, model_io.c; not compiled into the WebAssembly module's exports) */
 
