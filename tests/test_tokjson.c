@@ -144,6 +144,38 @@ static void test_api(void) {
         CHECK(bl_tokenizer_special(t, BL_TOKROLE_UNK) == 3 && bl_tokenizer_special(t, BL_TOKROLE_SEP) == 2, "unigram roles");
         bl_tokenizer_free(t);
     }
+    js = check_read_file("tests/golden/tokjson/bpe-llama.tokenizer.json", &n);
+    t = js ? bl_tokenizer_from_json(js, n, &e) : NULL;
+    free(js);
+    CHECK(t != NULL, "bpe-llama loads");
+    if (t) {
+        char buf[64];
+        int f = 0, id, found = 0;
+        size_t l;
+        for (id = 0; id < bl_tokenizer_vocab_size(t) && !found; id++) {   /* the first "▁word" token */
+            const char *s = bl_tokenizer_token(t, id, &l);
+            if (!s || l < 5 || memcmp(s, "\xE2\x96\x81", 3) || (s[3] & 0x80)) continue;
+            found = 1;
+            CHECK(bl_tokenizer_display(t, id, buf, sizeof buf, &f) == (int)l - 3 && !memcmp(buf, s + 3, l - 3) &&
+                  (f & BL_TOKD_WORD_START), "display of Llama-style %s: '%s'", s, buf);
+        }
+        CHECK(found, "a ▁word token in bpe-llama");
+        CHECK(bl_tokenizer_special(t, BL_TOKROLE_CLS) == 1 && bl_tokenizer_special(t, BL_TOKROLE_SEP) == 2,
+              "Llama roles: <s> opens, no separator in the template (</s> by name)");
+        bl_tokenizer_free(t);
+    }
+    js = check_read_file("tests/golden/tokjson/wp-uncased.tokenizer.json", &n);
+    t = js ? bl_tokenizer_from_json(js, n, &e) : NULL;
+    free(js);
+    if (t) {
+        char buf[64]; int f;
+        CHECK(bl_tokenizer_special(t, BL_TOKROLE_CLS) == 101 && bl_tokenizer_special(t, BL_TOKROLE_SEP) == 102 &&
+              bl_tokenizer_special(t, BL_TOKROLE_MASK) == 103 && bl_tokenizer_special(t, BL_TOKROLE_PAD) == 0 &&
+              bl_tokenizer_special(t, BL_TOKROLE_UNK) == 100, "WordPiece roles");
+        CHECK(bl_tokenizer_display(t, 103, buf, sizeof buf, &f) == 6 && !strcmp(buf, "[MASK]") && (f & BL_TOKD_SPECIAL), "[MASK] special");
+        CHECK(bl_tokenizer_vocab_size(t) == 30522 + 4, "vocab size counts the 4 added tokens outside the vocab (foo is in it)");
+        bl_tokenizer_free(t);
+    }
     /* vocab.txt behind the same interface: identical to bl_tokenize */
     char *v = check_read_file("weights/vocab-bert-base-uncased.txt", &n);
     bl_tok_opts o = { 1, -1, 1 };

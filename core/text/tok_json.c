@@ -586,10 +586,15 @@ static void find_roles(bl_tokenizer *t) {
     if (p->type == PP_SEQUENCE)
         for (int i = 0; i < p->nsub; i++) if (p->sub[i].type != PP_BYTELEVEL) p = &p->sub[i];
     if (p->type == PP_BERT || p->type == PP_ROBERTA) { t->special[BL_TOKROLE_CLS] = p->cls; t->special[BL_TOKROLE_SEP] = p->sep; }
-    if (p->type == PP_TEMPLATE) {
-        if (p->nsingle && !p->single[0].is_seq && p->single[0].nids) t->special[BL_TOKROLE_CLS] = p->single[0].ids[0];
-        for (int i = p->nsingle - 1; i >= 0; i--)
-            if (!p->single[i].is_seq && p->single[i].nids) { t->special[BL_TOKROLE_SEP] = p->single[i].ids[0]; break; }
+    if (p->type == PP_TEMPLATE) {   /* cls: a special before $A; sep: the first one after it */
+        int seen_a = 0;
+        for (int i = 0; i < p->nsingle; i++) {
+            const tk_tpiece *x = &p->single[i];
+            if (x->is_seq) { seen_a = 1; continue; }
+            if (!x->nids) continue;
+            if (!seen_a && i == 0) t->special[BL_TOKROLE_CLS] = x->ids[0];
+            if (seen_a) { t->special[BL_TOKROLE_SEP] = x->ids[0]; break; }
+        }
     }
     if (t->kind == BL_TOKENIZER_UNIGRAM && t->model.unk >= 0) t->special[BL_TOKROLE_UNK] = t->model.unk;
     if (t->kind == BL_TOKENIZER_WORDPIECE && t->model.unk >= 0) t->special[BL_TOKROLE_UNK] = t->model.unk;
@@ -656,7 +661,16 @@ bl_tokenizer *bl_tokenizer_from_json(const char *json, size_t len, bl_err *e) {
         if (dir && strcmp(dir, "Right")) { bl_fail(e, "tokenizer.json: truncation direction '%.20s' is not supported (Right is)", dir); goto fail; }
         if (get_int(bl_json_get(tr, "max_length"), 0, INT_MAX, &t->trunc_max)) { bl_fail(e, "tokenizer.json: bad truncation.max_length"); goto fail; }
     }
-    /* display: byte-level pieces or metaspace */
+    /* display: byte-level pieces or metaspace (Metaspace, or a normalizer putting "▁" for
+       spaces as Llama's does) */
+    const tk_norm *nstack[32]; int nn = 0;
+    if (t->norm) nstack[nn++] = t->norm;
+    while (nn) {
+        const tk_norm *x = nstack[--nn];
+        if ((x->type == NM_PREPEND || (x->type == NM_REPLACE && x->npat == 1 && x->pat[0] == ' ')) &&
+            x->nrep == 1 && x->rep[0] == 0x2581) { t->metaspace = 1; t->ms_rep = 0x2581; }
+        for (int i = 0; i < x->nsub && nn < 32; i++) nstack[nn++] = &x->sub[i];
+    }
     const tk_pretok *stack[32]; int ns = 0;
     if (t->pre) stack[ns++] = t->pre;
     while (ns) {
