@@ -43,7 +43,35 @@ typedef struct {
     int strip_accents;  /* tokenizer: -1 = follow lowercase (HF None), 0 = no, 1 = yes */
     int chinese_chars;  /* tokenizer: tokenize_chinese_chars */
     int has_mlm;        /* MLM head present (fill-mask possible) */
+    /* The BERT family (format version 2; a version-1 file reads as BERT with these defaults).
+       Writers may leave the fields 0: embed 0 = hidden, groups 0 = layers, inner 0 = 1. */
+    int family;         /* BL_FAMILY_*: which Hugging Face code the checkpoint came from */
+    int embed;          /* embedding width E (ALBERT, ELECTRA: embedding_size; else hidden) */
+    int emb_proj;       /* 1: embeddings.project maps E to hidden (ALBERT always, ELECTRA when E != H) */
+    int pos_offset;     /* 0: position i; 1: RoBERTa's pad_id + cumsum(id != pad) · (id != pad) */
+    int groups, inner;  /* ALBERT: groups × inner stored layers; step i of layers/inner runs group
+                           int(i / (steps / groups)), each group its inner layers in turn */
+    int sinusoidal;     /* DistilBERT sinusoidal_pos_embds (informative: the table is stored) */
+    int head;           /* BL_HEAD_*: the task head (besides an MLM head) */
+    int n_labels;       /* its outputs (labels in bl_model_label) */
+    int head_sigmoid;   /* 1: labels scored independently (sigmoid), 0: softmax over labels */
+    int cls_id, sep_id, pad_id, mask_id, unk_id;   /* special token ids, -1 none */
 } bl_config;
+
+enum { BL_FAMILY_BERT = 0, BL_FAMILY_DISTILBERT = 1, BL_FAMILY_ROBERTA = 2 /* XLM-R, CamemBERT */,
+       BL_FAMILY_ELECTRA = 3, BL_FAMILY_ALBERT = 4, BL_FAMILY_COUNT = 5 };
+/* Task heads, each as its family's Hugging Face class computes it:
+   TOKEN  *ForTokenClassification: classifier on every token
+   SEQ    *ForSequenceClassification on token 0: BERT/ALBERT pooler (dense + tanh), RoBERTa and
+          ELECTRA classifier.dense (+ tanh / GELU), DistilBERT pre_classifier (+ ReLU); then the
+          classifier
+   DISC   ELECTRA discriminator: dense + hidden_act + dense_prediction, one "replaced" logit per
+          token (sigmoid) */
+enum { BL_HEAD_NONE = 0, BL_HEAD_TOKEN = 1, BL_HEAD_SEQ = 2, BL_HEAD_DISC = 3, BL_HEAD_COUNT = 4 };
+const char *bl_family_name(int family);   /* "bert", "distilbert", ...; "?" otherwise */
+const char *bl_head_name(int head);       /* "none", "token-classification", ... */
+/* Longest input the positions allow: max_pos, less pad_id + 1 with RoBERTa positions. */
+int bl_config_max_tokens(const bl_config *c);
 
 /* ---------------------------------------------------------------- tokenizer (tokenizer.c) */
 typedef struct bl_vocab bl_vocab;
@@ -150,6 +178,8 @@ int bl_model_tensor_count(const bl_model *m);
 int bl_model_tensor_info(const bl_model *m, int i, const char **name, int *dtype,
                          int *rows, int *cols);
 const char *bl_dtype_name(int dtype);             /* "f32", "f16", "int8"; "?" otherwise */
+/* Label i of the task head (config.id2label), NUL-terminated; NULL out of range or no head. */
+const char *bl_model_label(const bl_model *m, int i);
 
 /* ---------------------------------------------------------------- inference (bert.c) */
 typedef struct bl_ctx bl_ctx;
@@ -196,6 +226,13 @@ const float *bl_query(const bl_ctx *c, int layer);
 const float *bl_key(const bl_ctx *c, int layer);
 /* MLM logits for one position of the last forward: logits[vocab_size]. Needs has_mlm. */
 int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e);
+/* The task head on the last forward (cfg.head != BL_HEAD_NONE), in its precision: TOKEN and
+   DISC give [n][n_labels], SEQ gives [n_labels]; bl_head_size says how many floats. probs:
+   softmax over each row's labels, or sigmoid of each logit when cfg.head_sigmoid (DISC always),
+   computed in double. Return 0 or -1. */
+int bl_head_size(const bl_ctx *c);
+int bl_head_logits(bl_ctx *c, float *logits, bl_err *e);
+int bl_head_probs(bl_ctx *c, float *probs, bl_err *e);
 
 /* Masked-LM predictions (fill_mask.c): the one softmax and top-k that the CLI's fill-mask, its
    masked-LM render and the page all use, so they print the same probabilities. */

@@ -338,8 +338,8 @@ int main(void) {
     }
 
     /* broken inputs: each with its specific message */
-    expect_convert_error("hf/not_bert", "config.json: model_type is 'roberta', not 'bert'", NULL);
-    expect_convert_error("hf/no_type", "config.json: not a BERT config", NULL);
+    expect_convert_error("hf/not_bert", "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)", NULL);
+    expect_convert_error("hf/no_type", "config.json: no model_type and no Bert* architecture", NULL);
     expect_convert_error("hf/missing_field", "config.json: missing field 'num_attention_heads'", NULL);
     expect_convert_error("hf/bad_act", "config.json: unsupported hidden_act 'swish'", NULL);
     expect_convert_error("hf/heads_divide", "config.json: bad config: hidden 8 is not divisible by heads 3", NULL);

@@ -285,7 +285,7 @@ int main(void) {
     expect_stream_error("wrong_shape", 0, 2, "expected shape [8, 8], got [8, 4]");
     expect_stream_error("missing_tensor", 0, 9, "missing tensor 'encoder.layer.1.intermediate.dense.bias'");
     expect_stream_error("vocab_short", 1, 9, "vocab.txt has 39 tokens, config.json vocab_size is 40");
-    expect_stream_error("not_bert", 1, 9, "config.json: model_type is 'roberta', not 'bert'");
+    expect_stream_error("not_bert", 1, 9, "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)");
 
     /* 4. the API used wrongly, the memory ceiling, a shard index */
     {

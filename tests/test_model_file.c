@@ -8,6 +8,7 @@
 #include "check.h"
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #define NT_MAX 64
@@ -123,7 +124,10 @@ static void check_roundtrip(int dtype, int has_mlm, int untied) {
     CHECK(m != NULL, "load (dtype %d mlm %d untied %d): %s", dtype, has_mlm, untied, e.msg);
     if (!m) { free(buf); free_spec(&s); return; }
     const bl_config *c = bl_model_config(m);
-    CHECK(!memcmp(c, &s.cfg, sizeof *c), "config round trip");
+    /* a version-1 file: the BERT fields as written, the family fields at their BERT values */
+    CHECK(!memcmp(c, &s.cfg, offsetof(bl_config, family)), "config round trip");
+    CHECK(c->family == BL_FAMILY_BERT && c->embed == c->hidden && !c->emb_proj && !c->pos_offset && !c->groups &&
+          !c->head && !c->n_labels, "version-1 family defaults");
     CHECK(bl_model_dtype(m) == dtype, "dtype %d", bl_model_dtype(m));
     CHECK(bl_model_tensor_count(m) == s.nt, "tensor count %d vs %d", bl_model_tensor_count(m), s.nt);
     CHECK(bl_model_file_size(m) == len && bl_model_checksum_verified(m) == 1 && bl_model_format_version(m) == 1, "info");
@@ -345,8 +349,8 @@ int main(void) {
     b[0] = 'X';
     expect_fail(b, len, 0, "bad magic", "wrong magic");
     memcpy(b, buf, len);
-    wr32(b + 8, 2);
-    expect_fail(b, len, 0, "unsupported format version 2 (this build reads version 1)", "version 2");
+    wr32(b + 8, 3);
+    expect_fail(b, len, 0, "unsupported format version 3 (this build reads versions 1 to 2)", "version 3");
     memcpy(b, buf, len);
     b[60] = 1;
     expect_fail(b, len, 0, "reserved header bytes", "reserved byte set");

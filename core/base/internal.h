@@ -25,14 +25,18 @@ typedef struct {
 } bl_layer;
 
 typedef struct {
-    bl_tensor word, pos, type;                  /* embeddings */
+    bl_tensor word, pos, type;                  /* embeddings [*][embed]; type absent when type_vocab = 0 */
     const float *emb_ln_g, *emb_ln_b;
+    bl_tensor proj; const float *proj_b;        /* embeddings.project [hidden][embed] (cfg.emb_proj) */
     bl_layer *layers;                           /* [cfg.layers] */
     /* MLM head (valid when cfg.has_mlm) */
     bl_tensor mlm_w; const float *mlm_b;        /* cls.predictions.transform.dense */
     const float *mlm_ln_g, *mlm_ln_b;           /* cls.predictions.transform.LayerNorm */
     bl_tensor decoder;                          /* == word unless the file stores an untied decoder */
     const float *decoder_b;                     /* cls.predictions.bias [vocab] */
+    /* task head (cfg.head): classifier.dense (SEQ, DISC) and classifier.out [n_labels][hidden] */
+    bl_tensor head_w; const float *head_b;
+    bl_tensor out_w; const float *out_b;
 } bl_weights;
 
 struct bl_model {
@@ -49,6 +53,8 @@ struct bl_model {
     int n_tensors;             /* entries in the tensor table */
     const uint8_t *table;      /* the tensor table inside buf */
     int checksum_ok;           /* 1 when the payload SHA-256 was verified at load */
+    char *label_text;          /* the labels section, each '\n' made a NUL (owned) */
+    const char **labels;       /* [n_labels] into label_text */
 };
 
 /* Canonical tensor names in the weights file (HF names without the "bert." prefix; LayerNorm
@@ -76,6 +82,25 @@ typedef struct { const char *name; int rows, cols; const float *data; } bl_wtens
 /* Serialise a weights file into a malloc'd buffer. vocab: tokens, each followed by '\n'. */
 int bl_model_write(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
                    const bl_wtensor *t, int nt, uint8_t **out, size_t *out_len, bl_err *e);
+/* The same with the task head's labels (labels: n_labels strings, each followed by '\n';
+   NULL/0 without a head). Writes version 1 for a plain BERT config, else version 2. */
+int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
+                      const char *labels, size_t labels_len, const bl_wtensor *t, int nt,
+                      uint8_t **out, size_t *out_len, bl_err *e);
+/* Header bytes (192 for version 1, 256 for version 2) for a config, and the header itself:
+   fixed header, config and family blocks, section offsets (vocab right after the header,
+   labels right after the vocab). The SHA-256 is left for the caller. Shared by the writer
+   and the streaming converter so that both lay files out the same way. */
+uint64_t bl_header_size(const bl_config *cfg);
+void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t file_size, uint64_t vocab_len,
+                   uint64_t labels_len, uint64_t table_off, uint64_t data_off);
+/* Stored layer for attention step a (ALBERT shares layers; identity otherwise). */
+int bl_layer_for_step(const bl_config *cfg, int a);
+int bl_stored_layers(const bl_config *cfg);
+/* Activations of the heads as each family's code has them (BL_ACT_*, or BL_ACT_TANH). */
+enum { BL_ACT_TANH = 3 };
+int bl_mlm_act(const bl_config *cfg);
+int bl_head_act(const bl_config *cfg);
 int bl_tensor_is_matrix(const char *canonical_name);
 /* Config ranges (layers, heads | hidden, eps, flags...): 0 or -1 with "bad config: ...". */
 int bl_config_check(const bl_config *c, bl_err *e);
@@ -89,8 +114,9 @@ const char *bl_model_vocab_text(const bl_model *m, size_t *len);
 /* Table entry i of a loaded model as a bl_tensor (any dtype, 1-D included). 0 or -1. */
 int bl_model_tensor_at(const bl_model *m, int i, bl_tensor *t, const char **name);
 /* Canonical tensor i (0 <= i < count) for a config: embeddings, layers, then the MLM head.
-   kind: 0 required, 1 MLM head (required when has_mlm), 2 optional untied decoder. Returns
-   -1 when i is past the end. */
+   kind: 0 required, 1 MLM head (required when has_mlm), 2 optional untied decoder. Only the
+   tensors this config has are listed (embeddings.project, token types, head and MLM head as the
+   config says), the decoder always last. Returns -1 when i is past the end. */
 int bl_canonical_tensor(const bl_config *c, int i, char *name, size_t n, int *rows, int *cols, int *kind);
 
 /* ---- convert.c: bl_convert_hf with the shard size in bytes (0 = one file); tests use small

@@ -1,5 +1,8 @@
 /* bert.c — the BERT encoder forward pass (HF BertModel / BertForMaskedLM, eval mode), keeping
-   every attention probability for the views.
+   every attention probability for the views; the whole family runs through it: DistilBERT,
+   RoBERTa (positions after pad_id), ELECTRA and ALBERT (embeddings of their own width,
+   projected to hidden), ALBERT's shared layers (one step per application), and the task heads
+   (bl_head_logits).
 
    One sequence, no padding, so no attention mask. Per layer:
        q,k,v = x·Wqᵀ+bq, ...          P[h] = softmax(q_h·k_hᵀ / sqrt(d))   (kept)
@@ -35,8 +38,10 @@ typedef struct {
     float *pblk;    /* [threads][BL_QBLOCK][n] a block of query rows' probabilities (u16 only) */
     int16_t *xq;    /* [n][max(hidden, intermediate)] a linear step's input quantized (12-bit) */
     float *xs;      /* [n] its row scales */
-    float *mlm;     /* [hidden] MLM transform output */
-    int16_t *mlm_q; /* [hidden] the MLM head's quantized input (the forward's xq stays as is) */
+    float *mlm;     /* [embed] MLM transform output */
+    int16_t *mlm_q; /* [max(hidden, embed)] the MLM head's quantized input (the forward's xq stays as is) */
+    float *emb;     /* [n + 1][embed] embeddings before embeddings.project, and a spare row (emb_proj only) */
+    float *hd;      /* [hidden] the sequence head's dense output (SEQ heads only) */
 } bl_scratch;
 
 struct bl_ctx {
@@ -63,7 +68,7 @@ static size_t bl_size(size_t a, size_t b, size_t c, size_t d) {
 
 /* One scratch buffer: where its pointer is kept, and its size (0: not needed now). */
 typedef struct { void **p; size_t bytes; } bl_buf;
-#define BL_NBUF 14
+#define BL_NBUF 16
 
 /* The scratch buffers with their sizes for n tokens, listed once: bl_ctx_bytes adds these
    sizes up, bl_ctx_reserve grows each buffer to its size and bl_ctx_free frees them. */
@@ -71,7 +76,8 @@ static void bl_scratch_list(bl_scratch *s, const bl_config *cfg, int n, int att_
                             bl_buf out[BL_NBUF]) {
     const size_t N = (size_t)n, H = (size_t)cfg->hidden, I = (size_t)cfg->intermediate;
     const size_t L = (size_t)cfg->layers, A = (size_t)cfg->heads, T = (size_t)threads;
-    const size_t D = A ? H / A : H, wide = H > I ? H : I, F = sizeof(float), S = sizeof(int16_t);
+    const size_t E = cfg->embed > 0 ? (size_t)cfg->embed : H;
+    const size_t D = A ? H / A : H, HE = H > E ? H : E, wide = HE > I ? HE : I, F = sizeof(float), S = sizeof(int16_t);
     const bl_buf list[] = {
         {(void **)&s->x, bl_size(N, H, 1, F)},
         {(void **)&s->q, bl_size(L, N, H, F)},
@@ -85,8 +91,10 @@ static void bl_scratch_list(bl_scratch *s, const bl_config *cfg, int n, int att_
         {(void **)&s->pblk, att_u16 ? bl_size(T, BL_QBLOCK, N, F) : 0},
         {(void **)&s->xq, bl_size(N, wide, 1, S)},
         {(void **)&s->xs, bl_size(N, 1, 1, F)},
-        {(void **)&s->mlm, bl_size(H, 1, 1, F)},
-        {(void **)&s->mlm_q, bl_size(H, 1, 1, S)},
+        {(void **)&s->mlm, bl_size(E, 1, 1, F)},
+        {(void **)&s->mlm_q, bl_size(HE, 1, 1, S)},
+        {(void **)&s->emb, cfg->emb_proj ? bl_size(N + 1, E, 1, F) : 0},
+        {(void **)&s->hd, cfg->head == BL_HEAD_SEQ ? bl_size(H, 1, 1, F) : 0},
     };
     _Static_assert(sizeof list / sizeof list[0] == BL_NBUF, "BL_NBUF counts the buffers");
     memcpy(out, list, sizeof list);
@@ -250,35 +258,49 @@ static void bl_activate(bl_ctx *c, float *x, int n) {
 
 static int bl_check_inputs(const bl_config *cfg, const int *ids, const int *type_ids, int n,
                            bl_err *e) {
-    if (n < 1 || n > cfg->max_pos)
+    if (n < 1 || n > bl_config_max_tokens(cfg))
         return bl_fail(e, "forward: n=%d tokens is out of range (1..%d, the model's max positions)",
-                       n, cfg->max_pos);
+                       n, bl_config_max_tokens(cfg));
     if (!ids) return bl_fail(e, "forward: ids is NULL");
     for (int i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= cfg->vocab_size)
             return bl_fail(e, "forward: token id %d at position %d is out of range (0..%d)",
                            ids[i], i, cfg->vocab_size - 1);
-        if (type_ids && (type_ids[i] < 0 || type_ids[i] >= cfg->type_vocab))
+        /* a model without token types (DistilBERT) takes none: Hugging Face's drops them */
+        if (type_ids && cfg->type_vocab > 0 && (type_ids[i] < 0 || type_ids[i] >= cfg->type_vocab))
             return bl_fail(e, "forward: token type id %d at position %d is out of range (0..%d)",
                            type_ids[i], i, cfg->type_vocab - 1);
     }
     return 0;
 }
 
-/* x = LN(word[id] + pos[i] + type[tt]) */
+/* x = LN(word[id] + pos[p_i] + type[tt]) (width embed), then embeddings.project to hidden where
+   the family has it. p_i = i, or RoBERTa's create_position_ids_from_input_ids: pad_id plus
+   the count of non-pad tokens up to i, and pad_id itself at a pad token. */
 static void bl_embed(bl_ctx *c, const int *ids, const int *type_ids, int n) {
     const bl_weights *w = &c->m->w;
-    const int H = c->m->cfg.hidden;
-    float *row = c->s.tmp;   /* free until the first layer */
+    const bl_config *cfg = &c->m->cfg;
+    const int E = cfg->embed;
+    float *out = cfg->emb_proj ? c->s.emb : c->s.x;
+    float *row = cfg->emb_proj ? c->s.emb + (size_t)n * E : c->s.tmp;   /* tmp is free until the first layer */
+    int nonpad = 0;
     for (int i = 0; i < n; i++) {
-        float *x = c->s.x + (size_t)i * H;
+        float *x = out + (size_t)i * E;
+        int p = i;
+        if (cfg->pos_offset) {
+            nonpad += ids[i] != cfg->pad_id;
+            p = ids[i] != cfg->pad_id ? cfg->pad_id + nonpad : cfg->pad_id;
+        }
         bl_k_row_f32(x, &w->word, ids[i]);
-        bl_k_row_f32(row, &w->pos, i);
-        bl_k_add(x, row, (size_t)H);
-        bl_k_row_f32(row, &w->type, type_ids ? type_ids[i] : 0);
-        bl_k_add(x, row, (size_t)H);
+        bl_k_row_f32(row, &w->pos, p);
+        bl_k_add(x, row, (size_t)E);
+        if (cfg->type_vocab > 0) {
+            bl_k_row_f32(row, &w->type, type_ids ? type_ids[i] : 0);
+            bl_k_add(x, row, (size_t)E);
+        }
     }
-    c->k->layernorm(c->s.x, w->emb_ln_g, w->emb_ln_b, n, H, c->m->cfg.ln_eps);
+    c->k->layernorm(out, w->emb_ln_g, w->emb_ln_b, n, E, cfg->ln_eps);
+    if (cfg->emb_proj) bl_linear(c, out, n, &(bl_proj){c->s.x, &w->proj, w->proj_b}, 1);
 }
 
 /* Scores, softmax and context for every head of one layer; att is the layer's maps (floats, or
@@ -338,7 +360,7 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
     const size_t nh = (size_t)n * H;
     bl_embed(c, ids, type_ids, n);
     for (int l = 0; l < cfg->layers; l++) {
-        const bl_layer *ly = &c->m->w.layers[l];
+        const bl_layer *ly = &c->m->w.layers[bl_layer_for_step(cfg, l)];   /* ALBERT: shared */
         float *q = s->q + (size_t)l * nh, *k = s->k + (size_t)l * nh;
         const size_t maps = (size_t)l * cfg->heads * n * n;
         void *att = c->att_u16 ? (void *)((uint16_t *)s->att + maps) : (void *)((float *)s->att + maps);
@@ -387,13 +409,70 @@ int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
         return bl_fail(e, "mlm: position %d is out of range (0..%d)", pos, c->n - 1);
     if (!logits) return bl_fail(e, "mlm: logits is NULL");
     const bl_kernels *K = c->k;
-    const int H = cfg->hidden;
+    const int H = cfg->hidden, E = cfg->embed;
     float scale;
+    /* ALBERT and the ELECTRA generator map hidden down to the embedding width first */
     bl_linear_rows(K, c->int8, &(bl_proj){c->s.mlm, &w->mlm_w, w->mlm_b}, 1,
                    c->s.x + (size_t)pos * H, c->s.mlm_q, &scale, 0, 1);
-    K->act(c->s.mlm, (size_t)H, cfg->act);
-    K->layernorm(c->s.mlm, w->mlm_ln_g, w->mlm_ln_b, 1, H, cfg->ln_eps);
+    K->act(c->s.mlm, (size_t)E, bl_mlm_act(cfg));
+    K->layernorm(c->s.mlm, w->mlm_ln_g, w->mlm_ln_b, 1, E, cfg->ln_eps);
     bl_linear_rows(K, c->int8, &(bl_proj){logits, &w->decoder, w->decoder_b}, 1,
                    c->s.mlm, c->s.mlm_q, &scale, 0, 1);
+    return 0;
+}
+
+/* ---- task heads ---- */
+
+static void bl_head_activate(const bl_kernels *K, float *x, size_t n, int act) {
+    if (act == BL_ACT_TANH)
+        for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+    else K->act(x, n, act);
+}
+
+int bl_head_size(const bl_ctx *c) {
+    if (!c || !c->n || c->m->cfg.head == BL_HEAD_NONE) return 0;
+    return c->m->cfg.n_labels * (c->m->cfg.head == BL_HEAD_SEQ ? 1 : c->n);
+}
+
+int bl_head_logits(bl_ctx *c, float *logits, bl_err *e) {
+    if (!c) return bl_fail(e, "head: context is NULL");
+    const bl_config *cfg = &c->m->cfg;
+    const bl_weights *w = &c->m->w;
+    if (cfg->head == BL_HEAD_NONE) return bl_fail(e, "head: this model has no task head (classifier)");
+    if (!c->n) return bl_fail(e, "head: no forward has been run on this context");
+    if (!logits) return bl_fail(e, "head: logits is NULL");
+    const int n = c->n, H = cfg->hidden;
+    const bl_proj out = {logits, &w->out_w, w->out_b};
+    if (cfg->head == BL_HEAD_TOKEN) {
+        bl_linear(c, c->s.x, n, &out, 1);
+    } else if (cfg->head == BL_HEAD_DISC) {
+        /* the forward is done with tmp: dense + act on every token, then the one logit */
+        bl_linear(c, c->s.x, n, &(bl_proj){c->s.tmp, &w->head_w, w->head_b}, 1);
+        bl_head_activate(c->k, c->s.tmp, (size_t)n * H, bl_head_act(cfg));
+        bl_linear(c, c->s.tmp, n, &out, 1);
+    } else {   /* SEQ: token 0 through the pooler / classifier.dense, then the classifier */
+        float scale;
+        bl_linear_rows(c->k, c->int8, &(bl_proj){c->s.hd, &w->head_w, w->head_b}, 1, c->s.x, c->s.mlm_q, &scale, 0, 1);
+        bl_head_activate(c->k, c->s.hd, (size_t)H, bl_head_act(cfg));
+        bl_linear_rows(c->k, c->int8, &out, 1, c->s.hd, c->s.mlm_q, &scale, 0, 1);
+    }
+    return 0;
+}
+
+int bl_head_probs(bl_ctx *c, float *probs, bl_err *e) {
+    if (bl_head_logits(c, probs, e)) return -1;
+    const bl_config *cfg = &c->m->cfg;
+    const int C = cfg->n_labels, rows = bl_head_size(c) / C;
+    for (int r = 0; r < rows; r++) {
+        float *p = probs + (size_t)r * C;
+        if (cfg->head_sigmoid) {
+            for (int j = 0; j < C; j++) p[j] = (float)(1.0 / (1.0 + exp(-(double)p[j])));
+            continue;
+        }
+        double mx = p[0], sum = 0;
+        for (int j = 1; j < C; j++) mx = p[j] > mx ? p[j] : mx;
+        for (int j = 0; j < C; j++) sum += exp((double)p[j] - mx);
+        for (int j = 0; j < C; j++) p[j] = (float)(exp((double)p[j] - mx) / sum);
+    }
     return 0;
 }

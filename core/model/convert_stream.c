@@ -16,6 +16,7 @@
    decoder is the last tensor of the layout, so dropping it moves the data down by one table
    entry (128 bytes) and cuts the tail. */
 #include "model/convert_stream.h"
+#include "model/family.h"
 #include "base/json.h"
 #include <math.h>
 #include <stdlib.h>
@@ -63,6 +64,8 @@ struct bl_conv {
     char *tfn[3];
     char *vocab;                /* tokens each followed by '\n' */
     size_t vlen;
+    char *labels;               /* the task head's labels, each followed by '\n' (family.c) */
+    size_t llen;
     int prepared;
     /* the index: tensor name -> file */
     int have_index;
@@ -194,6 +197,7 @@ void bl_conv_free(bl_conv *c) {
     free_file_state(c);
     for (int i = 0; i < 3; i++) { free(c->tf[i]); free(c->tfn[i]); }
     free(c->vocab);
+    free(c->labels);
     free(c->index_name);
     for (int i = 0; i < c->ninv; i++) free(c->inv[i]);
     free(c->inv);
@@ -225,15 +229,6 @@ const char *bl_conv_file(const bl_conv *c, int i) {
 }
 
 /* ---------------------------------------------------------------- config.json */
-static int cfg_int(const bl_json *j, const char *key, int *out, bl_err *e) {
-    const bl_json *v = bl_json_get(j, key);
-    if (!v) return bl_fail(e, "config.json: missing field '%s'", key);
-    if (v->type != BL_JSON_NUM || !v->is_int || v->i64 < 1 || v->i64 > 0x7fffffff)
-        return bl_fail(e, "config.json: field '%s' must be a positive integer", key);
-    *out = (int)v->i64;
-    return 0;
-}
-
 int bl_conv_set_config(bl_conv *c, const char *json, size_t len, bl_err *e) {
     if (c->failed) return cfailed(c, e);
     if (c->have_config) { bl_fail(e, "config.json given twice"); return cfail(c, e); }
@@ -243,44 +238,7 @@ int bl_conv_set_config(bl_conv *c, const char *json, size_t len, bl_err *e) {
     bl_config *cf = &c->cfg;
     int rc = -1;
     if (j->type != BL_JSON_OBJ) { bl_fail(e, "config.json: not a JSON object"); goto done; }
-    const char *mt = bl_json_get_str(j, "model_type");
-    const bl_json *arch = bl_json_get(j, "architectures");
-    int bert_arch = 0;
-    for (const bl_json *a = arch && arch->type == BL_JSON_ARR ? arch->child : NULL; a; a = a->next)
-        if (a->type == BL_JSON_STR && !strncmp(a->str, "Bert", 4)) bert_arch = 1;
-    if (mt && strcmp(mt, "bert")) {
-        bl_fail(e, "config.json: model_type is '%.60s', not 'bert' (this converter reads BERT models only)", mt);
-        goto done;
-    }
-    if (!mt && !bert_arch) { bl_fail(e, "config.json: not a BERT config (no model_type \"bert\" and no Bert* architecture)"); goto done; }
-    if (cfg_int(j, "vocab_size", &cf->vocab_size, e) < 0 || cfg_int(j, "hidden_size", &cf->hidden, e) < 0 ||
-        cfg_int(j, "num_hidden_layers", &cf->layers, e) < 0 || cfg_int(j, "num_attention_heads", &cf->heads, e) < 0 ||
-        cfg_int(j, "intermediate_size", &cf->intermediate, e) < 0 ||
-        cfg_int(j, "max_position_embeddings", &cf->max_pos, e) < 0 || cfg_int(j, "type_vocab_size", &cf->type_vocab, e) < 0)
-        goto done;
-    const bl_json *eps = bl_json_get(j, "layer_norm_eps");
-    cf->ln_eps = 1e-12f;
-    if (eps) {
-        if (eps->type != BL_JSON_NUM || !(eps->num > 0 && eps->num < 1)) {
-            bl_fail(e, "config.json: layer_norm_eps must be a number in (0, 1)");
-            goto done;
-        }
-        cf->ln_eps = (float)eps->num;
-    }
-    const bl_json *act = bl_json_get(j, "hidden_act");
-    const char *as = act && act->type == BL_JSON_STR ? act->str : act ? "" : "gelu";
-    if (!strcmp(as, "gelu")) cf->act = BL_ACT_GELU;
-    else if (!strcmp(as, "gelu_new") || !strcmp(as, "gelu_pytorch_tanh")) cf->act = BL_ACT_GELU_TANH;
-    else if (!strcmp(as, "relu")) cf->act = BL_ACT_RELU;
-    else { bl_fail(e, "config.json: unsupported hidden_act '%.60s' (gelu, gelu_new, relu)", as); goto done; }
-    const char *pe = bl_json_get_str(j, "position_embedding_type");
-    if (pe && strcmp(pe, "absolute")) {
-        bl_fail(e, "config.json: unsupported position_embedding_type '%.60s' (absolute only)", pe);
-        goto done;
-    }
-    cf->lowercase = 1;        /* BertTokenizer defaults, until the tokenizer files say otherwise */
-    cf->strip_accents = -1;
-    cf->chinese_chars = 1;
+    if (bl_family_config(j, cf, &c->labels, &c->llen, e) < 0) goto done;
     bl_err ce;
     if (bl_config_check(cf, &ce) < 0) { bl_fail(e, "config.json: %s", ce.msg); goto done; }
     c->have_config = 1;
@@ -328,6 +286,71 @@ static int json_flag(const bl_json *j, const char *path, const char *key, int *o
     if (v->type == BL_JSON_BOOL) { *out = v->boolean; return 0; }
     if (allow_null && v->type == BL_JSON_NULL) { *out = -1; return 0; }
     return bl_fail(e, "%s: '%s' must be true or false%s", path, key, allow_null ? " or null" : "");
+}
+
+static int unigram_vocab(bl_conv *c, const char *vname, const bl_json *voc, int *count, bl_err *e) {
+    size_t total = 0;
+    for (const bl_json *t = voc->child; t; t = t->next) {
+        const bl_json *piece = t->type == BL_JSON_ARR ? t->child : NULL;
+        if (!piece || piece->type != BL_JSON_STR)
+            return bl_fail(e, "%s: model.vocab entries must be [piece, score]", vname);
+        if (memchr(piece->str, '\n', piece->len) || memchr(piece->str, '\r', piece->len) || strlen(piece->str) != piece->len)
+            return bl_fail(e, "%s: vocab piece '%.60s' contains a line break or NUL", vname, piece->str);
+        total += piece->len + 1;
+    }
+    char *v = malloc(total + 1);
+    if (!v) return bl_fail(e, "%s: out of memory", vname);
+    size_t o = 0;
+    for (const bl_json *t = voc->child; t; t = t->next) {
+        memcpy(v + o, t->child->str, t->child->len);
+        o += t->child->len;
+        v[o++] = '\n';
+    }
+    c->vocab = v;
+    c->vlen = o;
+    *count = voc->n;
+    return 0;
+}
+
+/* The id of a token in the vocab being built (tokens each followed by '\n'), -1 if absent. */
+static int vocab_find(const bl_conv *c, const char *tok, size_t n) {
+    int id = 0;
+    for (size_t i = 0; i < c->vlen; id++) {
+        const char *nl = memchr(c->vocab + i, '\n', c->vlen - i);
+        size_t l = (size_t)(nl - (c->vocab + i));
+        if (l == n && !memcmp(c->vocab + i, tok, n)) return id;
+        i += l + 1;
+    }
+    return -1;
+}
+
+/* Special token ids: tokenizer_config.json's cls_token, sep_token, pad_token, mask_token and
+   unk_token (a string or {"content": ...}) where given, else the family's defaults ([CLS] ...
+   or <s> ...), each looked up in the vocab (-1 when absent). RoBERTa's pad id comes from
+   config.json's pad_token_id, which its positions are counted from. */
+static int special_ids(bl_conv *c, bl_err *e) {
+    bl_config *cf = &c->cfg;
+    static const char *keys[5] = {"cls_token", "sep_token", "pad_token", "mask_token", "unk_token"};
+    int *ids[5] = {&cf->cls_id, &cf->sep_id, &cf->pad_id, &cf->mask_id, &cf->unk_id};
+    bl_json *tc = NULL;
+    if (c->tf[2]) {
+        bl_err je;
+        tc = bl_json_parse((const char *)c->tf[2], c->tfl[2], &je);
+    }
+    for (int r = 0; r < 5; r++) {
+        if (r == 2 && cf->pos_offset) continue;
+        const bl_json *v = tc && tc->type == BL_JSON_OBJ ? bl_json_get(tc, keys[r]) : NULL;
+        if (v && v->type == BL_JSON_OBJ) v = bl_json_get(v, "content");
+        const char *tok = v && v->type == BL_JSON_STR ? v->str : bl_family_default_special(cf->family, r);
+        size_t tl = v && v->type == BL_JSON_STR ? v->len : strlen(tok);
+        *ids[r] = vocab_find(c, tok, tl);
+    }
+    bl_json_free(tc);
+    if (cf->pos_offset && cf->pad_id >= cf->vocab_size)
+        return bl_fail(e, "config.json: pad_token_id %d is not in the vocab (%d tokens)", cf->pad_id, cf->vocab_size);
+    bl_err ce;
+    if (bl_config_check(cf, &ce) < 0) return bl_fail(e, "config.json: %s", ce.msg);
+    return 0;
 }
 
 /* The tokenizer flags (tokenizer_config.json, else tokenizer.json's BertNormalizer) and the
@@ -381,9 +404,16 @@ static int prepare(bl_conv *c, bl_err *e) {
         bl_json *j = tok_json(c, 1, e);
         if (!j) return -1;
         const bl_json *voc = bl_json_get(bl_json_get(j, "model"), "vocab");
+        if (voc && voc->type == BL_JSON_ARR && voc->n >= 1) {
+            /* Unigram (XLM-R, CamemBERT, ALBERT): [[piece, score], ...] in id order */
+            int rc = unigram_vocab(c, vname, voc, &count, e);
+            bl_json_free(j);
+            if (rc < 0) return -1;
+            goto have_vocab;
+        }
         if (!voc || voc->type != BL_JSON_OBJ || voc->n < 1) {
             bl_json_free(j);
-            return bl_fail(e, "%s: no model.vocab object (not a WordPiece tokenizer)", vname);
+            return bl_fail(e, "%s: no model.vocab (neither a token -> id object nor a Unigram list)", vname);
         }
         const bl_json **by_id = calloc((size_t)voc->n, sizeof *by_id);
         size_t total = 0;
@@ -420,8 +450,10 @@ static int prepare(bl_conv *c, bl_err *e) {
     } else {
         return bl_fail(e, "no vocab.txt or tokenizer.json: the tokenizer must be given before the weights");
     }
+have_vocab:
     if (count != cf->vocab_size)
         return bl_fail(e, "%s has %d tokens, config.json vocab_size is %d", vname, count, cf->vocab_size);
+    if (special_ids(c, e) < 0) return -1;
     for (int k = 0; k < 3; k++) { free(c->tf[k]); c->tf[k] = NULL; }
     c->prepared = 1;
     return 0;
@@ -483,41 +515,20 @@ static int inv_find(const bl_conv *c, const char *n) {
     return -1;
 }
 
-/* A canonical name under any of the HF spellings, in this order: as is, with "bert.", then
-   LayerNorm gamma/beta for weight/bias (the first spelling present wins). */
+/* A canonical name under any of its family's checkpoint spellings (family.c: with and
+   without the family prefix, LayerNorm gamma/beta; the first spelling present wins). */
 static int inv_lookup(const bl_conv *c, const char *canon) {
-    char alt[160];
-    const char *ln = strstr(canon, "LayerNorm.");
-    for (int pre = 0; pre < 2; pre++)
-        for (int gb = 0; gb < 2; gb++) {
-            if (gb && !ln) continue;
-            snprintf(alt, sizeof alt, "%s%s", pre ? "bert." : "", canon);
-            if (gb) {
-                char *p = strstr(alt, "LayerNorm.") + 10;
-                strcpy(p, !strcmp(p, "weight") ? "gamma" : "beta");
-            }
-            int i = inv_find(c, alt);
-            if (i >= 0) return i;
-        }
+    char alt[8][BL_SRC_NAME];
+    int n = bl_family_sources(&c->cfg, canon, alt, 8);
+    for (int k = 0; k < n; k++) {
+        int i = inv_find(c, alt[k]);
+        if (i >= 0) return i;
+    }
     return -1;
 }
 
 static void put_header(bl_conv *c, int nt, uint64_t size) {
-    uint8_t *b = c->out, *cb = b + BL_HDR_FIXED;
-    const bl_config *f = &c->cfg;
-    memcpy(b, "BERTLENS", 8);
-    wr32(b + 8, 1);
-    wr64(b + 16, size);
-    uint32_t v[15] = {(uint32_t)f->vocab_size, (uint32_t)f->hidden, (uint32_t)f->layers, (uint32_t)f->heads,
-                      (uint32_t)f->intermediate, (uint32_t)f->max_pos, (uint32_t)f->type_vocab, 0,
-                      (uint32_t)f->act, (uint32_t)f->lowercase, (uint32_t)f->strip_accents,
-                      (uint32_t)f->chinese_chars, (uint32_t)f->has_mlm, (uint32_t)c->o.dtype, (uint32_t)nt};
-    memcpy(&v[7], &f->ln_eps, 4);
-    for (int i = 0; i < 15; i++) wr32(cb + 4 * i, v[i]);
-    wr64(b + 128, BL_HDR_SIZE);
-    wr64(b + 136, c->vlen);
-    wr64(b + 144, c->toff);
-    wr64(b + 152, c->doff);
+    bl_header_put(c->out, &c->cfg, c->o.dtype, nt, size, c->vlen, c->llen, c->toff, c->doff);
 }
 
 /* The inventory of names is known: choose each canonical tensor's source and place it. */
@@ -526,7 +537,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     cf->has_mlm = inv_lookup(c, "cls.predictions.transform.dense.weight") >= 0;
     bl_err ce;
     if (bl_config_check(cf, &ce) < 0) return bl_fail(e, "config.json: %s", ce.msg);
-    int cap = 11 + 16 * cf->layers;
+    int cap = 17 + 16 * bl_stored_layers(cf);
     c->slots = calloc((size_t)cap, sizeof *c->slots);
     if (!c->slots) return bl_fail(e, "out of memory");
     char name[96];
@@ -538,8 +549,10 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
         if (kind == 2 && drop_decoder) continue;   /* the word embeddings' own bytes: tied */
         if (s < 0) {
             if (kind == 2) continue;   /* decoder absent: tied */
-            return bl_fail(e, "%s: missing tensor '%s' (also tried the bert. prefix%s)", where, name,
-                           strstr(name, "LayerNorm.") ? " and gamma/beta" : "");
+            char alt[8][BL_SRC_NAME];
+            int na = bl_family_sources(cf, name, alt, 8);
+            return bl_fail(e, "%s: missing tensor '%s' (also tried the %s. prefix%s)", where, na ? alt[0] : name,
+                           bl_family_name(cf->family), strstr(name, "LayerNorm.") ? " and gamma/beta" : "");
         }
         bl_cslot *sl = &c->slots[c->nslots];
         snprintf(sl->name, sizeof sl->name, "%s", name);
@@ -556,7 +569,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
         c->nslots++;
     }
     /* the same layout as bl_model_write */
-    c->toff = align64(BL_HDR_SIZE + c->vlen);
+    c->toff = align64(bl_header_size(cf) + c->vlen + c->llen);
     c->doff = align64(c->toff + (uint64_t)c->nslots * BL_ENTRY);
     uint64_t pos = c->doff;
     size_t maxrow = 0;
@@ -586,7 +599,8 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     c->out_len = (size_t)pos;
     mem_add(c, (long long)pos + (long long)(4 * maxrow));
     put_header(c, c->nslots, pos);
-    if (c->vlen) memcpy(c->out + BL_HDR_SIZE, c->vocab, c->vlen);
+    if (c->vlen) memcpy(c->out + bl_header_size(cf), c->vocab, c->vlen);
+    if (c->llen) memcpy(c->out + bl_header_size(cf) + c->vlen, c->labels, c->llen);
     for (int i = 0; i < c->nslots; i++) {
         const bl_cslot *s = &c->slots[i];
         uint8_t *te = c->out + c->toff + (size_t)i * BL_ENTRY;

@@ -15,9 +15,10 @@
 #endif
 
 #define BL_MAGIC "BERTLENS"
-#define BL_FORMAT_VERSION 1u
+#define BL_FORMAT_VERSION 2u      /* the newest this build reads; plain BERT is still written as 1 */
 #define BL_HDR_FIXED 64          /* magic .. sha256: bytes not covered by the checksum */
-#define BL_HDR_SIZE 192          /* fixed header + config + section offsets */
+#define BL_HDR_SIZE 192          /* version 1: fixed header + config + section offsets */
+#define BL_HDR_SIZE2 256         /* version 2: + the family block (64 bytes at 192) */
 #define BL_TENSOR_ENTRY 128      /* bytes per tensor table entry */
 #define BL_NAME_MAX 96           /* name field, NUL-padded (so at most 95 chars) */
 #define BL_ALIGN 64
@@ -31,6 +32,7 @@
 #define BL_MAX_INTER 65536
 #define BL_MAX_POS 65536
 #define BL_MAX_TYPES 1024
+#define BL_MAX_LABELS 65536
 
 /* ---------------------------------------------------------------- little-endian access */
 static uint32_t rd32(const uint8_t *p) {
@@ -58,14 +60,21 @@ int bl_dtype_parse(const char *s) {
 static uint64_t bl_dt_size(int dt) { return dt == BL_DT_F32 ? 4 : dt == BL_DT_F16 ? 2 : 1; }
 
 /* ---------------------------------------------------------------- the canonical tensor set */
-/* Shape codes for rows/cols: V vocab, H hidden, I intermediate, P max_pos, T type_vocab, 1. */
+/* Shape codes for rows/cols: V vocab, H hidden, E embedding width, I intermediate, P max_pos,
+   T type_vocab, C n_labels, 1. */
 typedef struct {
     const char *name;     /* top-level name, or the suffix after "encoder.layer.{i}." */
     size_t off;           /* offset of the bl_tensor / const float* in bl_weights or bl_layer */
     int matrix;           /* bl_tensor (matrix dtype) vs const float* (F32 vector) */
     char r, c;
-    int mlm;              /* 1: MLM head, 2: optional untied decoder */
+    int mlm;              /* which config has it: BL_SK_* */
 } bl_slot;
+
+/* When a slot is part of a file: always, with the MLM head, the optional untied decoder, with
+   token types, with embeddings.project, with a head that has a dense layer before its
+   classifier (SEQ, DISC), with any task head. */
+enum { BL_SK_ALWAYS = 0, BL_SK_MLM = 1, BL_SK_DECODER = 2, BL_SK_TYPES = 3, BL_SK_PROJ = 4, BL_SK_HEAD_DENSE = 5,
+       BL_SK_HEAD = 6 };
 
 #define LS(n, f, m, r, c) {n, offsetof(bl_layer, f), m, r, c, 0}
 static const bl_slot bl_layer_slots[] = {
@@ -83,26 +92,89 @@ static const bl_slot bl_layer_slots[] = {
 #define BL_NLAYER_SLOTS ((int)(sizeof bl_layer_slots / sizeof bl_layer_slots[0]))
 
 #define TS(n, f, m, r, c, k) {n, offsetof(bl_weights, f), m, r, c, k}
+/* The embeddings (the first BL_NEMB_SLOTS, written before the layers), then the task head and
+   the MLM head, the untied decoder last (the converter drops it from the end when tied). */
 static const bl_slot bl_top_slots[] = {
-    TS("embeddings.word_embeddings.weight", word, 1, 'V', 'H', 0),
-    TS("embeddings.position_embeddings.weight", pos, 1, 'P', 'H', 0),
-    TS("embeddings.token_type_embeddings.weight", type, 1, 'T', 'H', 0),
-    TS("embeddings.LayerNorm.weight", emb_ln_g, 0, '1', 'H', 0),
-    TS("embeddings.LayerNorm.bias", emb_ln_b, 0, '1', 'H', 0),
-    TS("cls.predictions.transform.dense.weight", mlm_w, 1, 'H', 'H', 1),
-    TS("cls.predictions.transform.dense.bias", mlm_b, 0, '1', 'H', 1),
-    TS("cls.predictions.transform.LayerNorm.weight", mlm_ln_g, 0, '1', 'H', 1),
-    TS("cls.predictions.transform.LayerNorm.bias", mlm_ln_b, 0, '1', 'H', 1),
-    TS("cls.predictions.bias", decoder_b, 0, '1', 'V', 1),
-    TS("cls.predictions.decoder.weight", decoder, 1, 'V', 'H', 2),
+    TS("embeddings.word_embeddings.weight", word, 1, 'V', 'E', BL_SK_ALWAYS),
+    TS("embeddings.position_embeddings.weight", pos, 1, 'P', 'E', BL_SK_ALWAYS),
+    TS("embeddings.token_type_embeddings.weight", type, 1, 'T', 'E', BL_SK_TYPES),
+    TS("embeddings.LayerNorm.weight", emb_ln_g, 0, '1', 'E', BL_SK_ALWAYS),
+    TS("embeddings.LayerNorm.bias", emb_ln_b, 0, '1', 'E', BL_SK_ALWAYS),
+    TS("embeddings.project.weight", proj, 1, 'H', 'E', BL_SK_PROJ),
+    TS("embeddings.project.bias", proj_b, 0, '1', 'H', BL_SK_PROJ),
+    TS("classifier.dense.weight", head_w, 1, 'H', 'H', BL_SK_HEAD_DENSE),
+    TS("classifier.dense.bias", head_b, 0, '1', 'H', BL_SK_HEAD_DENSE),
+    TS("classifier.out.weight", out_w, 1, 'C', 'H', BL_SK_HEAD),
+    TS("classifier.out.bias", out_b, 0, '1', 'C', BL_SK_HEAD),
+    TS("cls.predictions.transform.dense.weight", mlm_w, 1, 'E', 'H', BL_SK_MLM),
+    TS("cls.predictions.transform.dense.bias", mlm_b, 0, '1', 'E', BL_SK_MLM),
+    TS("cls.predictions.transform.LayerNorm.weight", mlm_ln_g, 0, '1', 'E', BL_SK_MLM),
+    TS("cls.predictions.transform.LayerNorm.bias", mlm_ln_b, 0, '1', 'E', BL_SK_MLM),
+    TS("cls.predictions.bias", decoder_b, 0, '1', 'V', BL_SK_MLM),
+    TS("cls.predictions.decoder.weight", decoder, 1, 'V', 'E', BL_SK_DECODER),
 };
 #undef TS
 #define BL_NTOP_SLOTS ((int)(sizeof bl_top_slots / sizeof bl_top_slots[0]))
+#define BL_NEMB_SLOTS 7
+
+/* Whether a config has the slot: 0 no, 1 required, 2 optional (the untied decoder). */
+static int bl_slot_wanted(const bl_config *c, int kind) {
+    switch (kind) {
+    case BL_SK_ALWAYS: return 1;
+    case BL_SK_MLM: return c->has_mlm;
+    case BL_SK_DECODER: return c->has_mlm ? 2 : 0;
+    case BL_SK_TYPES: return c->type_vocab > 0;
+    case BL_SK_PROJ: return c->emb_proj;
+    case BL_SK_HEAD_DENSE: return c->head == BL_HEAD_SEQ || c->head == BL_HEAD_DISC;
+    case BL_SK_HEAD: return c->head != BL_HEAD_NONE;
+    default: return 0;
+    }
+}
+
+int bl_stored_layers(const bl_config *c) { return c->groups > 0 ? c->groups * (c->inner > 0 ? c->inner : 1) : c->layers; }
+
+int bl_layer_for_step(const bl_config *c, int a) {
+    if (c->groups <= 0) return a;
+    const int K = c->inner > 0 ? c->inner : 1, N = c->layers / K, i = a / K;
+    /* AlbertTransformer: int(i / (num_hidden_layers / num_hidden_groups)), in doubles as Python */
+    const int g = (int)((double)i / ((double)N / (double)c->groups));
+    return g * K + a % K;
+}
+
+int bl_mlm_act(const bl_config *c) {
+    /* RobertaLMHead and ElectraGeneratorPredictions call the erf GELU whatever hidden_act says */
+    return c->family == BL_FAMILY_ROBERTA || c->family == BL_FAMILY_ELECTRA ? BL_ACT_GELU : c->act;
+}
+
+int bl_head_act(const bl_config *c) {
+    if (c->head == BL_HEAD_DISC) return c->act;   /* get_activation(config.hidden_act) */
+    switch (c->family) {
+    case BL_FAMILY_DISTILBERT: return BL_ACT_RELU;   /* pre_classifier + nn.ReLU */
+    case BL_FAMILY_ELECTRA: return BL_ACT_GELU;      /* ElectraClassificationHead: gelu */
+    default: return BL_ACT_TANH;                     /* pooler / RobertaClassificationHead */
+    }
+}
+
+const char *bl_family_name(int f) {
+    static const char *n[] = {"bert", "distilbert", "roberta", "electra", "albert"};
+    return f >= 0 && f < BL_FAMILY_COUNT ? n[f] : "?";
+}
+
+const char *bl_head_name(int h) {
+    static const char *n[] = {"none", "token-classification", "sequence-classification", "electra-discriminator"};
+    return h >= 0 && h < BL_HEAD_COUNT ? n[h] : "?";
+}
+
+int bl_config_max_tokens(const bl_config *c) {
+    return c->pos_offset ? c->max_pos - c->pad_id - 1 : c->max_pos;
+}
 
 static int bl_dim(const bl_config *c, char code) {
     switch (code) {
     case 'V': return c->vocab_size;
     case 'H': return c->hidden;
+    case 'E': return c->embed > 0 ? c->embed : c->hidden;
+    case 'C': return c->n_labels;
     case 'I': return c->intermediate;
     case 'P': return c->max_pos;
     case 'T': return c->type_vocab;
@@ -151,15 +223,48 @@ static void bl_slot_name(int idx, char *buf, size_t n) {
 enum { CF_VOCAB, CF_HIDDEN, CF_LAYERS, CF_HEADS, CF_INTER, CF_MAXPOS, CF_TYPES, CF_EPS, CF_ACT,
        CF_LOWER, CF_STRIP, CF_CHINESE, CF_MLM, CF_DTYPE, CF_NTENSORS, CF_RESERVED };
 
+/* Version 2 is needed for anything a version-1 file cannot say. */
+static int bl_config_needs_v2(const bl_config *c) {
+    return c->family || (c->embed && c->embed != c->hidden) || c->emb_proj || c->pos_offset || c->groups ||
+           c->inner > 1 || c->sinusoidal || c->head || c->n_labels || c->type_vocab == 0;
+}
+
 int bl_config_check(const bl_config *c, bl_err *e) {
-    struct { const char *name; int v, max; } d[] = {
-        {"vocab_size", c->vocab_size, BL_MAX_VOCAB}, {"hidden", c->hidden, BL_MAX_HIDDEN},
-        {"layers", c->layers, BL_MAX_LAYERS},       {"heads", c->heads, BL_MAX_HEADS},
-        {"intermediate", c->intermediate, BL_MAX_INTER}, {"max_pos", c->max_pos, BL_MAX_POS},
-        {"type_vocab", c->type_vocab, BL_MAX_TYPES}};
+    struct { const char *name; int v, min, max; } d[] = {
+        {"vocab_size", c->vocab_size, 1, BL_MAX_VOCAB}, {"hidden", c->hidden, 1, BL_MAX_HIDDEN},
+        {"layers", c->layers, 1, BL_MAX_LAYERS},       {"heads", c->heads, 1, BL_MAX_HEADS},
+        {"intermediate", c->intermediate, 1, BL_MAX_INTER}, {"max_pos", c->max_pos, 1, BL_MAX_POS},
+        /* 0: no token type embeddings (DistilBERT) */
+        {"type_vocab", c->type_vocab, 0, BL_MAX_TYPES},
+        {"family", c->family, 0, BL_FAMILY_COUNT - 1}, {"embed", c->embed, 0, BL_MAX_HIDDEN},
+        {"emb_proj", c->emb_proj, 0, 1}, {"pos_offset", c->pos_offset, 0, 1},
+        {"groups", c->groups, 0, c->layers}, {"inner", c->inner, 0, c->layers},
+        {"sinusoidal", c->sinusoidal, 0, 1}, {"head", c->head, 0, BL_HEAD_COUNT - 1},
+        {"n_labels", c->n_labels, 0, BL_MAX_LABELS}, {"head_sigmoid", c->head_sigmoid, 0, 1}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
-        if (d[i].v < 1 || d[i].v > d[i].max)
-            return bl_fail(e, "bad config: %s = %d (must be 1..%d)", d[i].name, d[i].v, d[i].max);
+        if (d[i].v < d[i].min || d[i].v > d[i].max)
+            return bl_fail(e, "bad config: %s = %d (must be %d..%d)", d[i].name, d[i].v, d[i].min, d[i].max);
+    const int E = c->embed ? c->embed : c->hidden;
+    if (E != c->hidden && !c->emb_proj)
+        return bl_fail(e, "bad config: embed %d differs from hidden %d without embeddings.project", E, c->hidden);
+    if (c->groups && (c->inner < 1 || c->layers % c->inner))
+        return bl_fail(e, "bad config: %d attention layers are not a multiple of %d inner layers", c->layers, c->inner);
+    if (!c->groups && c->inner > 1)
+        return bl_fail(e, "bad config: inner = %d without shared layer groups", c->inner);
+    if (c->groups && c->groups > c->layers / c->inner)
+        return bl_fail(e, "bad config: %d layer groups for %d steps", c->groups, c->layers / c->inner);
+    if ((c->head == BL_HEAD_NONE) != (c->n_labels == 0))
+        return bl_fail(e, "bad config: head %s with %d labels", bl_head_name(c->head), c->n_labels);
+    if (c->head == BL_HEAD_DISC && (c->n_labels != 1 || !c->head_sigmoid))
+        return bl_fail(e, "bad config: the ELECTRA discriminator head has one sigmoid output");
+    if (c->head == BL_HEAD_NONE && c->head_sigmoid) return bl_fail(e, "bad config: head_sigmoid without a head");
+    const int sp[5] = {c->cls_id, c->sep_id, c->pad_id, c->mask_id, c->unk_id};
+    static const char *spn[5] = {"cls_id", "sep_id", "pad_id", "mask_id", "unk_id"};
+    for (int i = 0; i < 5; i++)
+        if (sp[i] < -1 || sp[i] >= c->vocab_size)
+            return bl_fail(e, "bad config: %s = %d (must be -1..%d)", spn[i], sp[i], c->vocab_size - 1);
+    if (c->pos_offset && (c->pad_id < 0 || c->pad_id + 1 >= c->max_pos))
+        return bl_fail(e, "bad config: RoBERTa positions need pad_id (%d) + 1 below max_pos %d", c->pad_id, c->max_pos);
     if (c->hidden % c->heads)
         return bl_fail(e, "bad config: hidden %d is not divisible by heads %d", c->hidden, c->heads);
     if (!(c->ln_eps > 0.0f && c->ln_eps < 1.0f))   /* also rejects NaN */
@@ -172,6 +277,46 @@ int bl_config_check(const bl_config *c, bl_err *e) {
         return bl_fail(e, "bad config: chinese_chars %d", c->chinese_chars);
     if (c->has_mlm != 0 && c->has_mlm != 1) return bl_fail(e, "bad config: has_mlm %d", c->has_mlm);
     return 0;
+}
+
+/* Family block at byte 192 (version 2): 16 little-endian 32-bit fields (see FORMAT.md). */
+enum { FF_FAMILY, FF_EMBED, FF_PROJ, FF_POSOFF, FF_GROUPS, FF_INNER, FF_SINUS, FF_HEAD, FF_NLABELS, FF_SIGMOID,
+       FF_CLS, FF_SEP, FF_PAD, FF_MASK, FF_UNK, FF_RESERVED };
+
+static void bl_read_family(const uint8_t *p, bl_config *c) {
+    int *f[FF_RESERVED] = {&c->family, &c->embed, &c->emb_proj, &c->pos_offset, &c->groups, &c->inner,
+                           &c->sinusoidal, &c->head, &c->n_labels, &c->head_sigmoid, &c->cls_id, &c->sep_id,
+                           &c->pad_id, &c->mask_id, &c->unk_id};
+    for (int i = 0; i < FF_RESERVED; i++) *f[i] = (int)rd32(p + 4 * i);
+}
+
+uint64_t bl_header_size(const bl_config *cfg) { return bl_config_needs_v2(cfg) ? BL_HDR_SIZE2 : BL_HDR_SIZE; }
+
+void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t file_size, uint64_t vocab_len,
+                   uint64_t labels_len, uint64_t table_off, uint64_t data_off) {
+    const int v2 = bl_config_needs_v2(cfg);
+    const uint64_t hdr = v2 ? BL_HDR_SIZE2 : BL_HDR_SIZE;
+    memcpy(b, BL_MAGIC, 8);
+    wr32(b + 8, v2 ? 2u : 1u);
+    wr64(b + 16, file_size);
+    uint8_t *cb = b + BL_HDR_FIXED;
+    const uint32_t v[CF_RESERVED] = {(uint32_t)cfg->vocab_size, (uint32_t)cfg->hidden, (uint32_t)cfg->layers,
+        (uint32_t)cfg->heads, (uint32_t)cfg->intermediate, (uint32_t)cfg->max_pos, (uint32_t)cfg->type_vocab, 0,
+        (uint32_t)cfg->act, (uint32_t)cfg->lowercase, (uint32_t)cfg->strip_accents, (uint32_t)cfg->chinese_chars,
+        (uint32_t)cfg->has_mlm, (uint32_t)dtype, (uint32_t)nt};
+    for (int i = 0; i < CF_RESERVED; i++) wr32(cb + 4 * i, v[i]);
+    wrf32(cb + 4 * CF_EPS, cfg->ln_eps);
+    wr64(b + 128, hdr);
+    wr64(b + 136, vocab_len);
+    wr64(b + 144, table_off);
+    wr64(b + 152, data_off);
+    if (!v2) return;
+    wr64(b + 160, labels_len ? hdr + vocab_len : 0);
+    wr64(b + 168, labels_len);
+    const int f[FF_RESERVED] = {cfg->family, cfg->embed ? cfg->embed : cfg->hidden, cfg->emb_proj, cfg->pos_offset,
+        cfg->groups, cfg->groups ? cfg->inner : 0, cfg->sinusoidal, cfg->head, cfg->n_labels, cfg->head_sigmoid,
+        cfg->cls_id, cfg->sep_id, cfg->pad_id, cfg->mask_id, cfg->unk_id};
+    for (int i = 0; i < FF_RESERVED; i++) wr32(b + BL_HDR_SIZE + 4 * i, (uint32_t)f[i]);
 }
 
 static void bl_read_config(const uint8_t *p, bl_config *c) {
@@ -200,6 +345,8 @@ void bl_model_free(bl_model *m) {
     if (!m) return;
     if (m->vocab) bl_vocab_free(m->vocab);
     free(m->w.layers);
+    free(m->label_text);
+    free(m->labels);
     free(m);
 }
 
@@ -217,9 +364,13 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     if (memcmp(b, BL_MAGIC, 8))
         return bl_fail(e, "weights: bad magic (not a bertlens weights file)"), NULL;
     uint32_t version = rd32(b + 8);
-    if (version != BL_FORMAT_VERSION)
-        return bl_fail(e, "weights: unsupported format version %u (this build reads version %u)",
+    if (version < 1 || version > BL_FORMAT_VERSION)
+        return bl_fail(e, "weights: unsupported format version %u (this build reads versions 1 to %u)",
                        version, BL_FORMAT_VERSION), NULL;
+    const uint64_t hdr = version >= 2 ? BL_HDR_SIZE2 : BL_HDR_SIZE;
+    if (len < hdr)
+        return bl_fail(e, "weights: file too small (%zu bytes; a version %u header alone is %llu)", len, version,
+                       (unsigned long long)hdr), NULL;
     /* Bytes 12..15 and 56..63 are outside the checksum: they must be zero so that no bit of
        the file can change unnoticed. */
     if (rd32(b + 12) || rd64(b + 56))
@@ -248,20 +399,37 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     memset(&cfg, 0, sizeof cfg);
     const uint8_t *cb = b + BL_HDR_FIXED;
     bl_read_config(cb, &cfg);
+    uint64_t loff = 0, llen = 0;
+    if (version >= 2) {
+        bl_read_family(b + BL_HDR_SIZE, &cfg);
+        if (rd32(b + BL_HDR_SIZE + 4 * FF_RESERVED))
+            return bl_fail(e, "weights: reserved family field is not zero"), NULL;
+        loff = rd64(b + 160);
+        llen = rd64(b + 168);
+    } else {
+        /* a version-1 file is BERT; its special tokens are looked up in the vocab below */
+        cfg.cls_id = cfg.sep_id = cfg.pad_id = cfg.mask_id = cfg.unk_id = -1;
+    }
     if (bl_config_check(&cfg, e) < 0) return NULL;
+    if (!cfg.embed) cfg.embed = cfg.hidden;
     uint32_t dtype = rd32(cb + 4 * CF_DTYPE), nt = rd32(cb + 4 * CF_NTENSORS);
     if (dtype > BL_DT_I8) return bl_fail(e, "bad config: matrix dtype %u", dtype), NULL;
     for (int i = 4 * CF_RESERVED; i < 4 * CF_RESERVED + 4; i++)
         if (cb[i]) return bl_fail(e, "weights: reserved config field is not zero"), NULL;
-    for (int i = 160; i < BL_HDR_SIZE; i++)
-        if (b[i]) return bl_fail(e, "weights: reserved bytes 160..191 are not zero"), NULL;
-    int nslots = BL_NTOP_SLOTS + cfg.layers * BL_NLAYER_SLOTS;
+    for (int i = version >= 2 ? 176 : 160; i < BL_HDR_SIZE; i++)
+        if (b[i]) return bl_fail(e, "weights: reserved bytes %d..191 are not zero", version >= 2 ? 176 : 160), NULL;
+    int nslots = BL_NTOP_SLOTS + bl_stored_layers(&cfg) * BL_NLAYER_SLOTS;
     if (nt < 1 || nt > (uint32_t)nslots)
         return bl_fail(e, "weights: %u tensors in the table (this config has at most %d)", nt, nslots), NULL;
     uint64_t voff = rd64(b + 128), vlen = rd64(b + 136), toff = rd64(b + 144), doff = rd64(b + 152);
-    if (!bl_in(voff, vlen, BL_HDR_SIZE, len))
+    if (!bl_in(voff, vlen, hdr, len))
         return bl_fail(e, "weights: vocab [%llu, +%llu) lies outside the file (%zu bytes)",
                        (unsigned long long)voff, (unsigned long long)vlen, len), NULL;
+    if (cfg.n_labels ? !llen || !bl_in(loff, llen, voff + vlen, len) : loff || llen)
+        return bl_fail(e, "weights: labels [%llu, +%llu) lie outside the file, overlap the vocab or do not match "
+                          "%d labels", (unsigned long long)loff, (unsigned long long)llen, cfg.n_labels), NULL;
+    if (llen && (!bl_in(toff, (uint64_t)nt * BL_TENSOR_ENTRY, loff + llen, len)))
+        return bl_fail(e, "weights: tensor table at %llu overlaps the labels", (unsigned long long)toff), NULL;
     if (!bl_in(toff, (uint64_t)nt * BL_TENSOR_ENTRY, voff + vlen, len))
         return bl_fail(e, "weights: tensor table at %llu (%u entries) lies outside the file (%zu bytes) or overlaps the vocab",
                        (unsigned long long)toff, nt, len), NULL;
@@ -284,7 +452,7 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     m->tok.lowercase = cfg.lowercase;
     m->tok.strip_accents = cfg.strip_accents;
     m->tok.chinese_chars = cfg.chinese_chars;
-    m->w.layers = calloc((size_t)cfg.layers, sizeof *m->w.layers);
+    m->w.layers = calloc((size_t)bl_stored_layers(&cfg), sizeof *m->w.layers);
     if (!m->w.layers) { bl_fail(e, "weights: out of memory"); return bl_load_fail(m, found); }
 
     uint64_t prev_end = doff;   /* tensor regions appear in table order, non-overlapping */
@@ -301,10 +469,14 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
             bl_fail(e, "weights: tensor '%s': reserved field is not zero", name);
             return bl_load_fail(m, found);
         }
-        int idx = bl_slot_index(name, cfg.layers);
-        if (idx < 0 || (idx < BL_NTOP_SLOTS && bl_top_slots[idx].mlm && !cfg.has_mlm)) {
+        int idx = bl_slot_index(name, bl_stored_layers(&cfg));
+        if (idx < 0 || (idx < BL_NTOP_SLOTS && !bl_slot_wanted(&cfg, bl_top_slots[idx].mlm))) {
+            const int k = idx >= 0 ? bl_top_slots[idx].mlm : -1;
             bl_fail(e, "weights: unexpected tensor '%.95s'%s", name,
-                    idx >= 0 ? " (the config says has_mlm = 0)" : "");
+                    k == BL_SK_MLM || k == BL_SK_DECODER ? " (the config says has_mlm = 0)"
+                    : k == BL_SK_TYPES ? " (the config says type_vocab = 0)"
+                    : k == BL_SK_PROJ ? " (the config has no embeddings.project)"
+                    : k >= 0 ? " (the config has no such task head)" : "");
             return bl_load_fail(m, found);
         }
         if (found[idx]) { bl_fail(e, "weights: duplicate tensor '%s'", name); return bl_load_fail(m, found); }
@@ -356,7 +528,7 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     }
     for (int idx = 0; idx < nslots; idx++) {
         const bl_slot *s = bl_slot_get(idx);
-        int required = idx >= BL_NTOP_SLOTS || s->mlm == 0 || (s->mlm == 1 && cfg.has_mlm);
+        int required = idx >= BL_NTOP_SLOTS || bl_slot_wanted(&cfg, s->mlm) == 1;
         if (required && !found[idx]) {
             char nm[128];
             bl_slot_name(idx, nm, sizeof nm);
@@ -383,10 +555,42 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
                 bl_vocab_size(m->vocab), cfg.vocab_size);
         return bl_load_fail(m, NULL);
     }
+    if (version < 2) {
+        bl_config *c = &m->cfg;
+        c->cls_id = bl_vocab_id(m->vocab, "[CLS]", 5);
+        c->sep_id = bl_vocab_id(m->vocab, "[SEP]", 5);
+        c->pad_id = bl_vocab_id(m->vocab, "[PAD]", 5);
+        c->mask_id = bl_vocab_id(m->vocab, "[MASK]", 6);
+        c->unk_id = bl_vocab_id(m->vocab, "[UNK]", 5);
+    }
+    if (cfg.n_labels) {
+        /* labels: n_labels strings, each followed by '\n' (no NUL inside) */
+        const char *lt = (const char *)b + loff;
+        uint64_t cnt = 0;
+        for (uint64_t i = 0; i < llen; i++) cnt += lt[i] == '\n';
+        if (lt[llen - 1] != '\n' || cnt != (uint64_t)cfg.n_labels || memchr(lt, 0, (size_t)llen)) {
+            bl_fail(e, "weights: the labels section holds %llu labels, config says %d", (unsigned long long)cnt,
+                    cfg.n_labels);
+            return bl_load_fail(m, NULL);
+        }
+        m->label_text = malloc((size_t)llen);
+        m->labels = malloc(sizeof *m->labels * (size_t)cfg.n_labels);
+        if (!m->label_text || !m->labels) { bl_fail(e, "weights: out of memory"); return bl_load_fail(m, NULL); }
+        memcpy(m->label_text, lt, (size_t)llen);
+        int k = 0;
+        m->labels[k++] = m->label_text;
+        for (uint64_t i = 0; i + 1 < llen; i++)
+            if (m->label_text[i] == '\n') m->labels[k++] = m->label_text + i + 1;
+        for (uint64_t i = 0; i < llen; i++)
+            if (m->label_text[i] == '\n') m->label_text[i] = 0;
+    }
     return m;
 }
 
 const bl_config *bl_model_config(const bl_model *m) { return &m->cfg; }
+const char *bl_model_label(const bl_model *m, int i) {
+    return m && m->labels && i >= 0 && i < m->cfg.n_labels ? m->labels[i] : NULL;
+}
 const bl_vocab *bl_model_vocab(const bl_model *m) { return m->vocab; }
 const bl_tok_opts *bl_model_tok_opts(const bl_model *m) { return &m->tok; }
 int bl_model_dtype(const bl_model *m) { return m->dtype; }
@@ -432,19 +636,21 @@ int bl_model_tensor_at(const bl_model *m, int i, bl_tensor *t, const char **name
 }
 
 int bl_canonical_tensor(const bl_config *c, int i, char *name, size_t n, int *rows, int *cols, int *kind) {
-    const int nemb = 5, nl = c->layers * BL_NLAYER_SLOTS;
-    int idx;   /* slot index as in bl_slot_index */
+    const int nl = bl_stored_layers(c) * BL_NLAYER_SLOTS;
     if (i < 0) return -1;
-    if (i < nemb) idx = i;
-    else if (i < nemb + nl) idx = BL_NTOP_SLOTS + (i - nemb);
-    else if (i < BL_NTOP_SLOTS + nl) idx = i - nl;
-    else return -1;
-    const bl_slot *s = bl_slot_get(idx);
-    bl_slot_name(idx, name, n);
-    *rows = bl_dim(c, s->r);
-    *cols = bl_dim(c, s->c);
-    *kind = idx < BL_NTOP_SLOTS ? s->mlm : 0;
-    return 0;
+    /* walk the slots in file order (embeddings, layers, the rest), counting the wanted ones */
+    for (int j = 0, seen = 0; j < BL_NTOP_SLOTS + nl; j++) {
+        int idx = j < BL_NEMB_SLOTS ? j : j < BL_NEMB_SLOTS + nl ? BL_NTOP_SLOTS + (j - BL_NEMB_SLOTS) : j - nl;
+        const bl_slot *s = bl_slot_get(idx);
+        int want = idx < BL_NTOP_SLOTS ? bl_slot_wanted(c, s->mlm) : 1;
+        if (!want || seen++ < i) continue;
+        bl_slot_name(idx, name, n);
+        *rows = bl_dim(c, s->r);
+        *cols = bl_dim(c, s->c);
+        *kind = idx >= BL_NTOP_SLOTS ? 0 : s->mlm == BL_SK_MLM ? 1 : s->mlm == BL_SK_DECODER ? 2 : 0;
+        return 0;
+    }
+    return -1;
 }
 
 /* ---------------------------------------------------------------- quantization */
@@ -478,13 +684,20 @@ void bl_tensor_to_f32(const bl_tensor *t, float *out) {
 /* ---------------------------------------------------------------- writer */
 int bl_model_write(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
                    const bl_wtensor *t, int nt, uint8_t **out, size_t *out_len, bl_err *e) {
+    return bl_model_write_ex(cfg, dtype, vocab, vocab_len, NULL, 0, t, nt, out, out_len, e);
+}
+
+int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
+                      const char *labels, size_t labels_len, const bl_wtensor *t, int nt,
+                      uint8_t **out, size_t *out_len, bl_err *e) {
     *out = NULL;
     *out_len = 0;
     if (bl_config_check(cfg, e) < 0) return -1;
     if (dtype < BL_DT_F32 || dtype > BL_DT_I8) return bl_fail(e, "write: unknown dtype %d", dtype);
     if (nt < 1) return bl_fail(e, "write: no tensors");
-    /* Layout: header, vocab, table, then each tensor (and its int8 scales) 64-byte aligned. */
-    uint64_t voff = BL_HDR_SIZE, toff = align64(voff + vocab_len);
+    if (!cfg->n_labels != !labels_len) return bl_fail(e, "write: %d labels but %zu bytes of labels", cfg->n_labels, labels_len);
+    /* Layout: header, vocab, labels, table, then each tensor (and its int8 scales) 64-byte aligned. */
+    uint64_t voff = bl_header_size(cfg), toff = align64(voff + vocab_len + labels_len);
     uint64_t doff = align64(toff + (uint64_t)nt * BL_TENSOR_ENTRY), pos = doff;
     uint64_t *offs = malloc(sizeof *offs * 2 * (size_t)nt);
     if (!offs) return bl_fail(e, "write: out of memory");
@@ -508,30 +721,9 @@ int bl_model_write(const bl_config *cfg, int dtype, const char *vocab, size_t vo
     uint8_t *b = calloc(1, (size_t)pos);
     if (!b) { free(offs); return bl_fail(e, "write: out of memory (%llu bytes)", (unsigned long long)pos); }
 
-    memcpy(b, BL_MAGIC, 8);
-    wr32(b + 8, BL_FORMAT_VERSION);
-    wr64(b + 16, pos);
-    uint8_t *cb = b + BL_HDR_FIXED;
-    wr32(cb + 4 * CF_VOCAB, (uint32_t)cfg->vocab_size);
-    wr32(cb + 4 * CF_HIDDEN, (uint32_t)cfg->hidden);
-    wr32(cb + 4 * CF_LAYERS, (uint32_t)cfg->layers);
-    wr32(cb + 4 * CF_HEADS, (uint32_t)cfg->heads);
-    wr32(cb + 4 * CF_INTER, (uint32_t)cfg->intermediate);
-    wr32(cb + 4 * CF_MAXPOS, (uint32_t)cfg->max_pos);
-    wr32(cb + 4 * CF_TYPES, (uint32_t)cfg->type_vocab);
-    wrf32(cb + 4 * CF_EPS, cfg->ln_eps);
-    wr32(cb + 4 * CF_ACT, (uint32_t)cfg->act);
-    wr32(cb + 4 * CF_LOWER, (uint32_t)cfg->lowercase);
-    wr32(cb + 4 * CF_STRIP, (uint32_t)cfg->strip_accents);
-    wr32(cb + 4 * CF_CHINESE, (uint32_t)cfg->chinese_chars);
-    wr32(cb + 4 * CF_MLM, (uint32_t)cfg->has_mlm);
-    wr32(cb + 4 * CF_DTYPE, (uint32_t)dtype);
-    wr32(cb + 4 * CF_NTENSORS, (uint32_t)nt);
-    wr64(b + 128, voff);
-    wr64(b + 136, vocab_len);
-    wr64(b + 144, toff);
-    wr64(b + 152, doff);
+    bl_header_put(b, cfg, dtype, nt, pos, vocab_len, labels_len, toff, doff);
     if (vocab_len) memcpy(b + voff, vocab, vocab_len);
+    if (labels_len) memcpy(b + voff + vocab_len, labels, labels_len);
 
     for (int i = 0; i < nt; i++) {
         uint8_t *te = b + toff + (size_t)i * BL_TENSOR_ENTRY;

@@ -296,7 +296,7 @@ def main():
     make(out, "f32_explicit_tied", "F32", prefix=False, explicit_tied=True, extras=False, seed=4)
     # broken inputs (no expected.txt)
     bad = dict(expect=False)
-    make(out, "not_bert", config_patch=lambda c: c.update(model_type="roberta"), **bad)
+    make(out, "not_bert", config_patch=lambda c: c.update(model_type="gpt2"), **bad)
     make(out, "no_type", config_patch=lambda c: (c.pop("model_type"), c.update(architectures=["GPT2Model"])), **bad)
     make(out, "missing_field", config_patch=lambda c: c.pop("num_attention_heads"), **bad)
     make(out, "bad_act", act="swish", **bad)

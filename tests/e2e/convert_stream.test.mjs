@@ -78,7 +78,7 @@ if (M._blw_model_load) {
 // hostile inputs: the CLI's message, from the WASM converter too
 const bad = [['st_truncated', 'out of range (data section is'], ['header_json', "header: JSON: expected ',' or ']' at byte 11"],
   ['overlap', 'overlap'], ['nan', 'element 0 is NaN or infinite'], ['st_huge', 'need 18446744073709551615'],
-  ['not_bert', "model_type is 'roberta', not 'bert'"],
+  ['not_bert', "model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)"],
   ...(torch ? [['pt_system', "the pickle calls 'posix system': only tensors are read"], ['pt_strided', 'not contiguous row-major'],
     ['pt_legacy', 'not a zip file'], ['pt_corrupt', 'CRC-32 mismatch'], ['pt_truncated', 'truncated'], ['pt_deflated', 'is compressed']] : [])];
 for (const [name, msg] of bad) {

@@ -1,0 +1,332 @@
+/* test_families.c — DistilBERT, RoBERTa/XLM-R/CamemBERT, ELECTRA, ALBERT, MiniLM and the BERT
+   task heads against an independent implementation.
+
+   Each checkpoint in tests/model/families/ (random weights in the family's own Hugging Face key
+   layout and dtype, made by tests/model/families.py) is converted with bl_convert_hf to an F32
+   and an int8 file. The golden outputs in tests/model/golden_families/ come from the torch
+   restatement of each family's modeling code in families.py (float64, no code shared with C).
+     F32 file, BL_PREC_F32: attention and hidden 1e-4 absolute, MLM and head logits 1e-4
+       relative to the largest |reference logit| (float32 rounding only);
+     int8 file: BL_PREC_NATIVE against BL_PREC_F32 on the same file (its own dequantized
+       weights): attention 2e-2, hidden 6e-2, logits 5e-2 relative; and, looser, against the
+       reference (int8 weights): attention 5e-2, so a head or layer mapped to the wrong tensor
+       cannot hide behind the quantization.
+   Also: the converter's reading of each config (family, embedding width, shared layers, head,
+   labels, special ids), the task head's probabilities (softmax / sigmoid of the logits, checked
+   in double here), and the converter's message for an unsupported model_type. */
+#define _POSIX_C_SOURCE 200809L   /* mkstemp */
+#include "check.h"
+#include "bertlens.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAXCASES 8
+
+typedef struct {
+    int n, nmlm;
+    int *ids, *types, *mlm_pos;
+    float *att, *hidden, *logits, *head;   /* into the golden blob */
+} gcase;
+
+typedef struct {
+    char family[32], headkind[16];
+    int maps, heads, hidden, vocab, labels, ncases, head_rows;
+    gcase c[MAXCASES];
+    float *blob;
+} golden;
+
+static int read_ints(char **p, const char *word, int *vals, int count) {
+    char *s = *p;
+    while (*s == '#') { s = strchr(s, '\n'); if (!s) return -1; s++; }
+    size_t wl = strlen(word);
+    if (strncmp(s, word, wl) != 0) return -1;
+    s += wl;
+    for (int i = 0; i < count; i++) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s) return -1;
+        vals[i] = (int)v;
+        s = end;
+    }
+    while (*s == ' ' || *s == '\r') s++;
+    if (*s != '\n') return -1;
+    *p = s + 1;
+    return 0;
+}
+
+static int load_golden(const char *name, golden *g) {
+    char path[512];
+    memset(g, 0, sizeof *g);
+    snprintf(path, sizeof path, "tests/model/golden_families/%s.txt", name);
+    char *txt = check_read_file(path, NULL), *p = txt;
+    size_t blen = 0;
+    snprintf(path, sizeof path, "tests/model/golden_families/%s.bin", name);
+    g->blob = (float *)check_read_file(path, &blen);
+    if (!txt || !g->blob) { free(txt); return -1; }
+    while (*p == '#') p = strchr(p, '\n') + 1;
+    int used = 0;
+    if (sscanf(p, "model %31s %d %d %d %d %15s %d%n", g->family, &g->maps, &g->heads, &g->hidden, &g->vocab,
+               g->headkind, &g->labels, &used) != 7) { free(txt); return -1; }
+    p = strchr(p, '\n') + 1;
+    size_t off = 0;
+    while (*p && g->ncases < MAXCASES) {
+        gcase *c = &g->c[g->ncases];
+        int nm[2];
+        if (read_ints(&p, "case", nm, 2)) break;
+        c->n = nm[0]; c->nmlm = nm[1];
+        c->ids = malloc(sizeof(int) * c->n);
+        c->types = malloc(sizeof(int) * c->n);
+        c->mlm_pos = malloc(sizeof(int) * (c->nmlm + 1));
+        if (read_ints(&p, "ids", c->ids, c->n) || read_ints(&p, "types", c->types, c->n) ||
+            read_ints(&p, "mlm", c->mlm_pos, c->nmlm)) { free(txt); return -1; }
+        c->att = g->blob + off;    off += (size_t)g->maps * g->heads * c->n * c->n;
+        c->hidden = g->blob + off; off += (size_t)c->n * g->hidden;
+        c->logits = g->blob + off; off += (size_t)c->nmlm * g->vocab;
+        c->head = g->blob + off;
+        if (!strcmp(g->headkind, "token") || !strcmp(g->headkind, "disc")) off += (size_t)c->n * g->labels;
+        else if (!strcmp(g->headkind, "seq")) off += (size_t)g->labels;
+        g->ncases++;
+    }
+    free(txt);
+    return off * 4 == blen && g->ncases > 0 ? 0 : -1;
+}
+
+static void free_golden(golden *g) {
+    for (int i = 0; i < g->ncases; i++) { free(g->c[i].ids); free(g->c[i].types); free(g->c[i].mlm_pos); }
+    free(g->blob);
+}
+
+static double maxdiff(const float *a, const float *b, size_t n) {
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= m)) m = d;   /* NaN counts as a failure */
+    }
+    return m;
+}
+
+static double maxabs(const float *a, size_t n) {
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
+    return m;
+}
+
+typedef struct { double att, hid, mlm, head; } diffs;
+
+/* Outputs of one forward: attention, hidden, MLM rows and head logits, copied. */
+typedef struct { float *att, *hid, *mlm, *head; } outputs;
+
+static int run_case(bl_ctx *ctx, const golden *g, const gcase *c, int prec, outputs *o, const char *label) {
+    bl_err e = {{0}};
+    int rc = bl_forward(ctx, c->ids, c->types, c->n, prec, &e);
+    CHECK(rc == 0, "%s (n=%d): forward failed: %s", label, c->n, e.msg);
+    if (rc) return -1;
+    size_t na = (size_t)g->maps * g->heads * c->n * c->n;
+    o->att = malloc(na * 4);
+    o->hid = malloc((size_t)c->n * g->hidden * 4);
+    o->mlm = malloc(((size_t)c->nmlm * g->vocab + 1) * 4);
+    o->head = malloc(((size_t)c->n * (g->labels + 1)) * 4);
+    memcpy(o->att, bl_attention(ctx), na * 4);
+    memcpy(o->hid, bl_hidden(ctx), (size_t)c->n * g->hidden * 4);
+    for (int k = 0; k < c->nmlm; k++) {
+        rc = bl_mlm_logits(ctx, c->mlm_pos[k], o->mlm + (size_t)k * g->vocab, &e);
+        CHECK(rc == 0, "%s: mlm_logits(%d): %s", label, c->mlm_pos[k], e.msg);
+    }
+    if (g->labels) {
+        int want = !strcmp(g->headkind, "seq") ? g->labels : c->n * g->labels;
+        CHECK(bl_head_size(ctx) == want, "%s: bl_head_size %d, expected %d", label, bl_head_size(ctx), want);
+        rc = bl_head_logits(ctx, o->head, &e);
+        CHECK(rc == 0, "%s: head logits: %s", label, e.msg);
+        /* probabilities: softmax per row, or sigmoid (discriminator), computed here in double */
+        float *pr = malloc(sizeof(float) * (size_t)want);
+        rc = bl_head_probs(ctx, pr, &e);
+        CHECK(rc == 0, "%s: head probs: %s", label, e.msg);
+        const int C = g->labels, disc = !strcmp(g->headkind, "disc");
+        double worst = 0;
+        for (int r = 0; r < want / C; r++) {
+            const float *l = o->head + (size_t)r * C;
+            double mx = l[0], s = 0;
+            for (int j = 1; j < C; j++) mx = fmax(mx, l[j]);
+            for (int j = 0; j < C; j++) s += exp(l[j] - mx);
+            for (int j = 0; j < C; j++) {
+                double p = disc ? 1 / (1 + exp(-(double)l[j])) : exp(l[j] - mx) / s;
+                worst = fmax(worst, fabs(p - pr[(size_t)r * C + j]));
+            }
+        }
+        CHECK(worst < 1e-6, "%s: head probabilities off by %.3g", label, worst);
+        free(pr);
+    } else {
+        bl_err he = {{0}};
+        CHECK(bl_head_logits(ctx, o->head, &he) < 0 && strstr(he.msg, "no task head"), "%s: head on a model without one: '%s'",
+              label, he.msg);
+    }
+    return 0;
+}
+
+static void free_outputs(outputs *o) { free(o->att); free(o->hid); free(o->mlm); free(o->head); }
+
+/* differences of a against b (reference) for one case; logits relative to max |b| */
+static void compare(const golden *g, const gcase *c, const outputs *a, const float *att, const float *hid,
+                    const float *mlm, const float *head, diffs *d) {
+    d->att = fmax(d->att, maxdiff(a->att, att, (size_t)g->maps * g->heads * c->n * c->n));
+    d->hid = fmax(d->hid, maxdiff(a->hid, hid, (size_t)c->n * g->hidden));
+    for (int k = 0; k < c->nmlm; k++) {
+        const float *r = mlm + (size_t)k * g->vocab;
+        d->mlm = fmax(d->mlm, maxdiff(a->mlm + (size_t)k * g->vocab, r, (size_t)g->vocab) / maxabs(r, (size_t)g->vocab));
+    }
+    if (g->labels) {
+        size_t nh = !strcmp(g->headkind, "seq") ? (size_t)g->labels : (size_t)c->n * g->labels;
+        d->head = fmax(d->head, maxdiff(a->head, head, nh) / fmax(maxabs(head, nh), 1.0));
+    }
+}
+
+static bl_model *convert_load(const char *name, int dtype, uint8_t **buf) {
+    char dir[512], path[] = "/tmp/bl_families_XXXXXX";
+    snprintf(dir, sizeof dir, "tests/model/families/%s", name);
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    close(fd);
+    bl_err e = {{0}};
+    bl_model *m = NULL;
+    size_t len;
+    int rc = bl_convert_hf(dir, path, dtype, 0, &e);
+    CHECK(rc == 0, "%s: convert (%s): %s", name, bl_dtype_name(dtype), e.msg);
+    if (rc == 0 && bl_read_model_file(path, buf, &len, &e) == 0) {
+        m = bl_model_load(*buf, len, 0, &e);
+        CHECK(m != NULL, "%s: load: %s", name, e.msg);
+    }
+    unlink(path);
+    return m;
+}
+
+/* What the converter must read from each config.json (families.py's SPECS). */
+static const struct {
+    const char *name;
+    int family, embed, emb_proj, pos_offset, groups, inner, types, head, labels, cls, sep, pad, mask;
+    const char *label0;
+} expect[] = {
+    {"distil_mlm_f32", BL_FAMILY_DISTILBERT, 32, 0, 0, 0, 0, 0, BL_HEAD_NONE, 0, 101, 102, 0, 103, NULL},
+    {"distil_seq_f16", BL_FAMILY_DISTILBERT, 24, 0, 0, 0, 0, 0, BL_HEAD_SEQ, 3, 101, 102, 0, 103, "negative"},
+    {"roberta_mlm_f32", BL_FAMILY_ROBERTA, 32, 0, 1, 0, 0, 1, BL_HEAD_NONE, 0, 0, 2, 1, 199, NULL},
+    {"xlmr_token_f16", BL_FAMILY_ROBERTA, 24, 0, 1, 0, 0, 1, BL_HEAD_TOKEN, 5, 0, 2, 1, 199, "O"},
+    {"camembert_seq_bf16", BL_FAMILY_ROBERTA, 32, 0, 1, 0, 0, 1, BL_HEAD_SEQ, 2, 0, 2, 1, 199, "LABEL_0"},
+    {"electra_disc_f32", BL_FAMILY_ELECTRA, 16, 1, 0, 0, 0, 2, BL_HEAD_DISC, 1, 101, 102, 0, 103, "replaced"},
+    {"electra_gen_f16", BL_FAMILY_ELECTRA, 24, 1, 0, 0, 0, 2, BL_HEAD_NONE, 0, 101, 102, 0, 103, NULL},
+    {"electra_seq_f32", BL_FAMILY_ELECTRA, 24, 0, 0, 0, 0, 2, BL_HEAD_SEQ, 2, 101, 102, 0, 103, "no"},
+    {"albert_mlm_f32", BL_FAMILY_ALBERT, 16, 1, 0, 1, 1, 2, BL_HEAD_NONE, 0, 2, 3, 0, 4, NULL},
+    {"albert_seq_bf16", BL_FAMILY_ALBERT, 12, 1, 0, 2, 2, 2, BL_HEAD_SEQ, 3, 2, 3, 0, 4, "a"},
+    {"bert_token_f32", BL_FAMILY_BERT, 32, 0, 0, 0, 0, 2, BL_HEAD_TOKEN, 4, 101, 102, 0, 103, "O"},
+    {"bert_seq_bf16", BL_FAMILY_BERT, 24, 0, 0, 0, 0, 2, BL_HEAD_SEQ, 2, 101, 102, 0, 103, "NEGATIVE"},
+    {"minilm_f16", BL_FAMILY_BERT, 32, 0, 0, 0, 0, 2, BL_HEAD_NONE, 0, 101, 102, 0, 103, NULL},
+};
+
+static void check_family(int i) {
+    const char *name = expect[i].name;
+    golden g;
+    if (load_golden(name, &g)) { CHECK(0, "%s: cannot read the golden files", name); return; }
+    uint8_t *b32 = NULL, *b8 = NULL;
+    bl_model *m32 = convert_load(name, BL_DT_F32, &b32), *m8 = convert_load(name, BL_DT_I8, &b8);
+    if (!m32 || !m8) { bl_model_free(m32); bl_model_free(m8); free(b32); free(b8); free_golden(&g); return; }
+    const bl_config *c = bl_model_config(m32);
+    CHECK(c->family == expect[i].family && c->embed == expect[i].embed && c->emb_proj == expect[i].emb_proj &&
+          c->pos_offset == expect[i].pos_offset && c->groups == expect[i].groups && c->inner == expect[i].inner &&
+          c->type_vocab == expect[i].types && c->head == expect[i].head && c->n_labels == expect[i].labels,
+          "%s: config family %d embed %d proj %d posoff %d groups %d inner %d types %d head %d labels %d", name,
+          c->family, c->embed, c->emb_proj, c->pos_offset, c->groups, c->inner, c->type_vocab, c->head, c->n_labels);
+    CHECK(c->cls_id == expect[i].cls && c->sep_id == expect[i].sep && c->pad_id == expect[i].pad &&
+          c->mask_id == expect[i].mask, "%s: special ids cls %d sep %d pad %d mask %d", name, c->cls_id, c->sep_id,
+          c->pad_id, c->mask_id);
+    CHECK(c->layers == g.maps && c->heads == g.heads && c->hidden == g.hidden, "%s: %d maps × %d heads, hidden %d",
+          name, c->layers, c->heads, c->hidden);
+    CHECK(c->has_mlm == (g.c[0].nmlm > 0 || g.c[1].nmlm > 0), "%s: has_mlm %d", name, c->has_mlm);
+    CHECK(expect[i].label0 ? bl_model_label(m32, 0) && !strcmp(bl_model_label(m32, 0), expect[i].label0)
+                           : bl_model_label(m32, 0) == NULL, "%s: label 0 '%s'", name,
+          bl_model_label(m32, 0) ? bl_model_label(m32, 0) : "(none)");
+    CHECK(bl_model_format_version(m32) == (expect[i].family || expect[i].head ? 2u : 1u), "%s: format version %u", name,
+          bl_model_format_version(m32));
+    bl_err e = {{0}};
+    bl_ctx *x32 = bl_ctx_new(m32, &e), *x8 = bl_ctx_new(m8, &e);
+    diffs f32 = {0}, n8 = {0}, r8 = {0};
+    for (int k = 0; k < g.ncases; k++) {
+        const gcase *gc = &g.c[k];
+        outputs a = {0}, q = {0}, qf = {0};
+        char label[128];
+        snprintf(label, sizeof label, "%s case %d f32", name, k);
+        if (run_case(x32, &g, gc, BL_PREC_F32, &a, label) == 0)
+            compare(&g, gc, &a, gc->att, gc->hidden, gc->logits, gc->head, &f32);
+        snprintf(label, sizeof label, "%s case %d int8", name, k);
+        if (run_case(x8, &g, gc, BL_PREC_F32, &qf, label) == 0 && run_case(x8, &g, gc, BL_PREC_NATIVE, &q, label) == 0) {
+            compare(&g, gc, &q, qf.att, qf.hid, qf.mlm, qf.head, &n8);
+            compare(&g, gc, &q, gc->att, gc->hidden, gc->logits, gc->head, &r8);
+        }
+        free_outputs(&a);
+        free_outputs(&q);
+        free_outputs(&qf);
+    }
+    printf("%-20s f32 vs torch: att %.2e hid %.2e mlm %.2e head %.2e | int8 native vs own dequantized: att %.2e "
+           "hid %.2e mlm %.2e head %.2e | int8 vs torch: att %.2e\n", name, f32.att, f32.hid, f32.mlm, f32.head, n8.att,
+           n8.hid, n8.mlm, n8.head, r8.att);
+    CHECK(f32.att <= 1e-4 && f32.hid <= 1e-4 && f32.mlm <= 1e-4 && f32.head <= 1e-4,
+          "%s: f32 errors att %.3g hid %.3g mlm %.3g head %.3g", name, f32.att, f32.hid, f32.mlm, f32.head);
+    CHECK(n8.att <= 2e-2 && n8.hid <= 6e-2 && n8.mlm <= 5e-2 && n8.head <= 5e-2,
+          "%s: int8 native vs its own dequantized weights: att %.3g hid %.3g mlm %.3g head %.3g", name, n8.att, n8.hid,
+          n8.mlm, n8.head);
+    CHECK(n8.att > 0, "%s: the native path on the int8 file equals the f32 path (int8 kernels not used?)", name);
+    CHECK(r8.att <= 5e-2, "%s: int8 attention vs torch %.3g", name, r8.att);
+    bl_ctx_free(x32);
+    bl_ctx_free(x8);
+    bl_model_free(m32);
+    bl_model_free(m8);
+    free(b32);
+    free(b8);
+    free_golden(&g);
+}
+
+/* RoBERTa positions start at pad_id + 1: the longest input is max_pos - pad_id - 1 tokens. */
+static void check_roberta_limits(void) {
+    uint8_t *b = NULL;
+    bl_model *m = convert_load("roberta_mlm_f32", BL_DT_F32, &b);
+    if (!m) { free(b); return; }
+    const bl_config *c = bl_model_config(m);
+    CHECK(bl_config_max_tokens(c) == c->max_pos - 2, "max tokens %d (max_pos %d)", bl_config_max_tokens(c), c->max_pos);
+    int n = c->max_pos - 1, *ids = calloc((size_t)n, sizeof *ids);
+    for (int i = 0; i < n; i++) ids[i] = 5;
+    bl_err e = {{0}};
+    bl_ctx *x = bl_ctx_new(m, &e);
+    CHECK(bl_forward(x, ids, NULL, n, BL_PREC_F32, &e) < 0 && strstr(e.msg, "out of range (1.."),
+          "n = max_pos - 1 on RoBERTa: '%s'", e.msg);
+    CHECK(bl_forward(x, ids, NULL, n - 1, BL_PREC_F32, &e) == 0, "n = max_pos - 2: %s", e.msg);
+    bl_ctx_free(x);
+    free(ids);
+    bl_model_free(m);
+    free(b);
+}
+
+/* DistilBERT takes no token types: pair type ids are ignored, as Hugging Face's model does. */
+static void check_distil_types(void) {
+    uint8_t *b = NULL;
+    bl_model *m = convert_load("distil_mlm_f32", BL_DT_F32, &b);
+    if (!m) { free(b); return; }
+    int ids[4] = {101, 150, 102, 160}, t0[4] = {0}, t1[4] = {0, 0, 1, 1};
+    bl_err e = {{0}};
+    bl_ctx *x = bl_ctx_new(m, &e);
+    size_t na = (size_t)bl_model_config(m)->layers * bl_model_config(m)->heads * 16;
+    float *a0 = malloc(na * 4);
+    CHECK(bl_forward(x, ids, t0, 4, BL_PREC_F32, &e) == 0, "forward: %s", e.msg);
+    memcpy(a0, bl_attention(x), na * 4);
+    CHECK(bl_forward(x, ids, t1, 4, BL_PREC_F32, &e) == 0, "forward with type ids 1: %s", e.msg);
+    CHECK(!memcmp(a0, bl_attention(x), na * 4), "DistilBERT: type ids changed the attention");
+    free(a0);
+    bl_ctx_free(x);
+    bl_model_free(m);
+    free(b);
+}
+
+int main(void) {
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) check_family((int)i);
+    check_roberta_limits();
+    check_distil_types();
+    return check_summary("test_families");
+}
