@@ -372,7 +372,9 @@ if have_dpkg:
     ess = set()
     if allp:
         r = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Essential} ${Priority}\n"] + allp, capture_output=True, text=True)
-        ess = {l.split()[0] for l in r.stdout.splitlines() if " yes" in l or "required" in l}
+        # Essential or Priority required; and apt itself, which tools/deps.sh installs with
+        # (a fresh debootstrap root may record no priority for it)
+        ess = {l.split()[0] for l in r.stdout.splitlines() if " yes" in l or "required" in l} | {"apt"}
     for pkg, name, path in todo:
         own = owners.get(path, set()) | owners.get(os.path.realpath(path), set())
         if not own:
