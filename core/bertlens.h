@@ -338,6 +338,12 @@ void bl_renderer_free(bl_renderer *r);
 const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
                          int *w, int *h, bl_err *e);
 bl_hit bl_hit_test(const bl_renderer *r, int css_x, int css_y);
+/* The same view as an SVG 1.1 document, drawn from the same layout and draw calls as the
+   raster (which the renderer also holds afterwards, as after bl_render): rectangles, lines,
+   text as <text> elements (XML-escaped), the model view's thumbnails as embedded PNG images;
+   viewBox = the framebuffer in device pixels. Returns a malloc'd NUL-terminated string of *len
+   bytes (free() it), or NULL. */
+char *bl_render_svg(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, size_t *len, bl_err *e);
 
 /* Colormaps (colormap.c): matplotlib's 256-entry tables; v is clamped to [0,1] and picks entry
    min(floor(v*256), 255) as matplotlib does. bl_colormap_lut: [256][3] RGB, NULL if unknown. */

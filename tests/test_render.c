@@ -104,7 +104,7 @@ static void test_text(const uint8_t *ttf, size_t len) {
     if (!f) return;
     int W = 120, H = 60;
     uint8_t *px = malloc((size_t)W * H * 4);
-    bl_canvas c = {px, W, H};
+    bl_canvas c = {.px = px, .w = W, .h = H};
     /* 'A' at 30 px: ink inside its box, none outside */
     memset(px, 255, (size_t)W * H * 4);
     float adv = bl_draw_text(f, &c, "A", 1, 10, 40, 30, BL_RGB(0x000000), BL_ALIGN_LEFT, 0);
@@ -1151,6 +1151,158 @@ static void test_words(bl_renderer *r) {
     synth_free(&s);
 }
 
+/* ---------------------------------------------------------------- SVG export */
+/* A small XML well-formedness check: one root element, tags nested and closed in order, attribute
+   values quoted, "&" only in the five named or numeric references, no "<" in text or values.
+   Calls on_text(element name, unescaped text) for character data. 0 when well-formed. */
+typedef void (*xml_text_fn)(void *ctx, const char *elem, const char *text);
+static int xml_unescape(const char *s, size_t n, char *out) {
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '<') return -1;
+        if (s[i] != '&') { out[o++] = s[i++]; continue; }
+        static const char *ents[5][2] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}};
+        int k = 0;
+        for (; k < 5; k++)
+            if (!strncmp(s + i, ents[k][0], strlen(ents[k][0]))) break;
+        if (k == 5) return -1;
+        out[o++] = ents[k][1][0];
+        i += strlen(ents[k][0]);
+    }
+    out[o] = 0;
+    return 0;
+}
+static int xml_check(const char *x, xml_text_fn on_text, void *ctx) {
+    char stack[32][32], buf[4096];
+    int depth = 0, roots = 0;
+    const char *p = x;
+    if (!strncmp(p, "<?xml", 5)) { p = strstr(p, "?>"); if (!p) return -1; p += 2; }
+    while (*p) {
+        const char *lt = strchr(p, '<');
+        size_t tn = lt ? (size_t)(lt - p) : strlen(p);
+        if (tn >= sizeof buf || xml_unescape(p, tn, buf)) return -2;
+        if (depth == 0) { for (size_t i = 0; buf[i]; i++) if (buf[i] != '\n' && buf[i] != ' ') return -3; }
+        else if (tn && on_text) on_text(ctx, stack[depth - 1], buf);
+        if (!lt) break;
+        p = lt + 1;
+        int closing = *p == '/';
+        if (closing) p++;
+        size_t nl = strcspn(p, " />\n");
+        if (nl == 0 || nl >= 32) return -4;
+        char name[32];
+        memcpy(name, p, nl); name[nl] = 0;
+        p += nl;
+        if (closing) {
+            if (depth == 0 || strcmp(stack[depth - 1], name) || *p != '>') return -5;
+            depth--; p++;
+            continue;
+        }
+        for (;;) {   /* attributes */
+            while (*p == ' ' || *p == '\n') p++;
+            if (*p == '>' || (p[0] == '/' && p[1] == '>')) break;
+            size_t an = strcspn(p, "= >");
+            if (!an || p[an] != '=' || p[an + 1] != '"') return -6;
+            p += an + 2;
+            const char *q = strchr(p, '"');
+            if (!q || (size_t)(q - p) >= sizeof buf || xml_unescape(p, (size_t)(q - p), buf)) return -7;
+            p = q + 1;
+        }
+        if (*p == '/') { p += 2; if (depth == 0) roots++; continue; }
+        p++;
+        if (depth == 0) roots++;
+        if (depth == 32) return -8;
+        strcpy(stack[depth++], name);
+    }
+    return depth == 0 && roots == 1 ? 0 : -9;
+}
+
+typedef struct { char all[65536]; size_t n; int texts; } text_seen;
+static void collect_text(void *ctx, const char *elem, const char *t) {
+    text_seen *ts = ctx;
+    if (strcmp(elem, "text")) return;
+    ts->texts++;
+    size_t l = strlen(t);
+    if (ts->n + l + 2 < sizeof ts->all) { ts->all[ts->n++] = '\x01'; memcpy(ts->all + ts->n, t, l); ts->n += l; ts->all[ts->n] = 0; }
+}
+/* whether some <text> element's content is exactly t */
+static int has_text(const text_seen *ts, const char *t) {
+    char want[256];
+    snprintf(want, sizeof want, "\x01%s", t);
+    const char *p = ts->all;
+    size_t wl = strlen(want);
+    while ((p = strstr(p, want))) { if (p[wl] == '\x01' || p[wl] == 0) return 1; p++; }
+    return 0;
+}
+
+/* attribute a of the element starting at el (NaN when absent) */
+static double svg_attr(const char *el, const char *a) {
+    char key[32];
+    snprintf(key, sizeof key, " %s=\"", a);
+    const char *end = strchr(el, '>'), *p = strstr(el, key);
+    return p && p < end ? strtod(p + strlen(key), NULL) : NAN;
+}
+
+/* Every view as SVG: well-formed, the tokens as <text> (XML-escaped: a token holds & < > " '),
+   the raster unchanged by recording; the heatmap's cells as rectangles at the raster's cell
+   positions with the raster's colours; the model view's thumbnails as images. */
+static void test_svg(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 9, 2, 3, 0);
+    strcpy(s.tok[2], "a<b&\"c'>");
+    bl_render_input in = synth_input(&s);
+    bl_err e;
+    for (int v = 0; v < BL_VIEW_COUNT; v++) {
+        bl_view_opts o = opts(v);
+        o.token = 1;
+        int w, h;
+        const uint8_t *ref = bl_render(r, &in, &o, &w, &h, &e);
+        uint8_t *copy = ref ? malloc((size_t)w * h * 4) : NULL;
+        if (copy) memcpy(copy, ref, (size_t)w * h * 4);
+        size_t len = 0;
+        char *svg = bl_render_svg(r, &in, &o, &len, &e);
+        CHECK(svg && strlen(svg) == len, "view %d: SVG made (%s)", v, svg ? "" : e.msg);
+        if (!svg || !copy) { free(svg); free(copy); continue; }
+        CHECK(!memcmp(copy, r->cv.px, (size_t)w * h * 4) && r->cv.w == w && r->cv.h == h,
+              "view %d: the raster after recording is the raster without", v);
+        text_seen *ts = calloc(1, sizeof *ts);
+        int rc = xml_check(svg, collect_text, ts);
+        CHECK(rc == 0, "view %d: SVG well-formed (code %d)", v, rc);
+        char dims[64];
+        snprintf(dims, sizeof dims, "viewBox=\"0 0 %d %d\"", w, h);
+        CHECK(strstr(svg, dims) != NULL, "view %d: viewBox is the framebuffer %dx%d", v, w, h);
+        if (v != BL_VIEW_MLM && v != BL_VIEW_NEURON && v != BL_VIEW_MODEL) {
+            int missing = 0;
+            for (int i = 0; i < s.n; i++) missing += !has_text(ts, s.tok[i]) && strlen(s.tok[i]) < 12;
+            CHECK(missing == 0 && has_text(ts, "a<b&\"c'>"), "view %d: %d tokens missing as <text>", v, missing);
+        }
+        if (v == BL_VIEW_MODEL) {
+            int images = 0;
+            for (const char *p = svg; (p = strstr(p, "<image ")); p++) images++;
+            CHECK(images == s.L * s.H, "model view: %d thumbnails as images, want %d", images, s.L * s.H);
+        }
+        if (v == BL_VIEW_HEATMAP) {
+            bl_render(r, &in, &o, &w, &h, &e);   /* r->mat, r->cell of this layout */
+            int cells = 0, bad = 0;
+            for (const char *p = svg; (p = strstr(p, "<rect ")); p++) {
+                double x = svg_attr(p, "x"), y = svg_attr(p, "y"), rw = svg_attr(p, "width"), rh = svg_attr(p, "height");
+                if (rw != r->cell || rh != r->cell || x < r->mat.x || y < r->mat.y || x >= r->mat.x + r->mat.w ||
+                    y >= r->mat.y + r->mat.h)
+                    continue;
+                cells++;
+                bad += fmod(x - r->mat.x, r->cell) != 0 || fmod(y - r->mat.y, r->cell) != 0;
+                const char *f = strstr(p, "fill=\"#");
+                unsigned col = f ? (unsigned)strtoul(f + 7, NULL, 16) : 0;
+                const uint8_t *px = copy + ((size_t)(y + 1) * w + (size_t)(x + 1)) * 4;   /* a corner: no text there */
+                bad += col != ((unsigned)px[0] << 16 | (unsigned)px[1] << 8 | px[2]);
+            }
+            CHECK(cells == r->nr * r->nc && bad == 0, "heatmap SVG: %d cell rects (want %d), %d off the raster",
+                  cells, r->nr * r->nc, bad);
+        }
+        free(ts); free(svg); free(copy);
+    }
+    synth_free(&s);
+}
+
 int main(void) {
     dump_dir = getenv("BL_RENDER_DUMP");
     size_t len;
@@ -1178,6 +1330,7 @@ int main(void) {
         test_errors(r);
         test_random(r);
         test_words(r);
+        test_svg(r);
     }
     bl_renderer_free(r);
     free(ttf);

@@ -1,5 +1,6 @@
 /* cli_render.c — `bertlens render`: the page's views drawn by the same C renderer into a PNG. */
 #include "cli.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,7 @@ static int lookup(const char *what, const char *s, const char *const *names, int
 
 int cli_render(const cli_opts *o) {
     if (!o->out || (!o->jsonl && o->nargs != 1))
-        return cli_die("render: usage: bertlens render [-m MODEL] TEXT|--jsonl --view V -o OUT.png");
+        return cli_die("render: usage: bertlens render [-m MODEL] TEXT|--jsonl --view V [--format png|svg] -o OUT.png|OUT.svg");
     if (cli_check_text(o, "render")) return 1;
     bl_view_opts vo = {0};
     vo.view = o->view ? lookup("view", o->view, VIEWS, BL_VIEW_COUNT) : BL_VIEW_HEATMAP;
@@ -38,6 +39,11 @@ int cli_render(const cli_opts *o) {
     vo.width = o->width ? o->width : 900;
     vo.dark = o->dark;
     vo.words = o->words;   /* word pieces merged into words (Clark et al. 2019) */
+    /* --format png|svg; without it the output name decides (.svg), else PNG */
+    const size_t olen = o->out ? strlen(o->out) : 0;
+    if (o->format && strcmp(o->format, "png") && strcmp(o->format, "svg"))
+        return cli_die("--format must be png or svg, not '%s'", o->format);
+    const int svg = o->format ? !strcmp(o->format, "svg") : olen > 4 && !strcmp(o->out + olen - 4, ".svg");
     vo.token = -1;
     vo.hover_x = vo.hover_y = -1;
 
@@ -83,9 +89,21 @@ int cli_render(const cli_opts *o) {
     };
     if (!(r = bl_renderer_new(font, font_len, &e))) { rc = cli_die("%s", e.msg); goto done; }
     int w, h;
-    const uint8_t *px = bl_render(r, &in, &vo, &w, &h, &e);
-    if (!px) { rc = cli_die("render: %s", e.msg); goto done; }
-    if (bl_write_png(o->out, px, w, h, &e) != 0) { rc = cli_die("%s", e.msg); goto done; }
+    if (svg) {   /* the same draw calls as the PNG, as vector shapes and text */
+        size_t len;
+        char *doc = bl_render_svg(r, &in, &vo, &len, &e);
+        if (!doc) { rc = cli_die("render: %s", e.msg); goto done; }
+        FILE *f = fopen(o->out, "wb");
+        int bad = !f || fwrite(doc, 1, len, f) != len;
+        if (f && fclose(f) != 0) bad = 1;
+        free(doc);
+        if (bad) { rc = cli_die("cannot write %s", o->out); goto done; }
+        bl_render(r, &in, &vo, &w, &h, &e);   /* its size, for the JSON line */
+    } else {
+        const uint8_t *px = bl_render(r, &in, &vo, &w, &h, &e);
+        if (!px) { rc = cli_die("render: %s", e.msg); goto done; }
+        if (bl_write_png(o->out, px, w, h, &e) != 0) { rc = cli_die("%s", e.msg); goto done; }
+    }
     printf("{\"output\":");
     cli_json_str(stdout, o->out);
     printf(",\"width\":%d,\"height\":%d,\"view\":\"%s\",\"layer\":%d,\"head\":%d}\n", w, h, VIEWS[vo.view], vo.layer, vo.head);

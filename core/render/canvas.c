@@ -12,6 +12,7 @@ static inline void bl_blend_px(uint8_t *p, bl_rgba col, int a) {
 }
 
 void bl_fill_rect(bl_canvas *c, int x, int y, int w, int h, bl_rgba col) {
+    if (c->rec) bl_rec_rect(c, x, y, w, h, col);
     int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
     int x1 = x + w > c->w ? c->w : x + w, y1 = y + h > c->h ? c->h : y + h;
     if (x0 >= x1 || y0 >= y1) return;
@@ -45,6 +46,7 @@ void bl_stroke_rect(bl_canvas *c, int x, int y, int w, int h, int t, bl_rgba col
 void bl_draw_line(bl_canvas *c, float x0, float y0, float x1, float y1, float t, bl_rgba col) {
     int a0 = col & 255;
     if (a0 == 0) return;
+    if (c->rec) bl_rec_line(c, x0, y0, x1, y1, t, col);
     int steep = fabsf(y1 - y0) > fabsf(x1 - x0);
     if (steep) { float s; s = x0; x0 = y0; y0 = s; s = x1; x1 = y1; y1 = s; }
     if (x0 > x1) { float s; s = x0; x0 = x1; x1 = s; s = y0; y0 = y1; y1 = s; }

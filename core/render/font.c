@@ -243,6 +243,7 @@ static void bl_blit_glyph(bl_canvas *c, const bl_font *f, const bl_glyph *g, int
 /* Lay out and draw glyphs along the text direction starting at pen offset 0. */
 static float bl_draw_run(bl_font *f, bl_canvas *c, const char *s, int n, int ell, float x, float y, float px,
                          bl_rgba col, int rot) {
+    if (c->rec) bl_rec_text(c, s, n, ell, x, y, px, col, rot);
     float pen = 0;
     int by = (int)lroundf(y), bx = (int)lroundf(x);
     for (int i = 0, done = 0; !done;) {

@@ -1,6 +1,6 @@
 /* png.c — PNG output for `bertlens render` (and PNG export), via stb_image_write.
    The one translation unit holding stb_image_write's implementation. */
-#include "base/internal.h"
+#include "render/render_internal.h"
 #include <errno.h>
 #include <string.h>
 
@@ -34,4 +34,8 @@ int bl_write_png(const char *path, const uint8_t *rgba, int w, int h, bl_err *e)
     if (!ok) return bl_fail(e, "write_png: PNG encoding of %dx%d failed (out of memory?)", w, h);
     if (s.failed) return bl_fail(e, "cannot write %s: %s", path, strerror(errno));
     return 0;
+}
+
+uint8_t *bl_png_mem(const uint8_t *rgba, int w, int h, int *len) {
+    return stbi_write_png_to_mem(rgba, w * 4, w, h, 4, len);
 }

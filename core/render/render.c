@@ -119,6 +119,7 @@ int bl_canvas_begin(bl_renderer *r, int w, int h, bl_err *e) {
     }
     r->cv.w = w;
     r->cv.h = h;
+    if (r->cv.rec) bl_rec_clear(r->cv.rec);
     bl_fill_rect(&r->cv, 0, 0, w, h, r->th.bg);
     return 0;
 }

@@ -18,16 +18,33 @@ typedef uint32_t bl_rgba;
 #define BL_RGB(hex) ((bl_rgba)(((uint32_t)(hex) << 8) | 0xffu))
 #define BL_RGBA(hex, a) ((bl_rgba)(((uint32_t)(hex) << 8) | ((uint32_t)(a) & 0xffu)))
 
-/* Row-major RGBA pixels; every primitive clips to [0,w) x [0,h). */
+/* Row-major RGBA pixels; every primitive clips to [0,w) x [0,h). When rec is set, each
+   primitive is also recorded as a vector draw call (svg.c) in framebuffer coordinates: a canvas
+   that is a transposed layer of the framebuffer (the head view's lines) says so with swap and
+   its offset (ox, oy) in the framebuffer. */
+typedef struct bl_rec bl_rec;
 typedef struct {
     uint8_t *px;
     int w, h;
+    bl_rec *rec;
+    int swap, ox, oy;
 } bl_canvas;
 
 void bl_fill_rect(bl_canvas *c, int x, int y, int w, int h, bl_rgba col);
 void bl_stroke_rect(bl_canvas *c, int x, int y, int w, int h, int t, bl_rgba col);
 /* Antialiased line of thickness t (device px), alpha from col. */
 void bl_draw_line(bl_canvas *c, float x0, float y0, float x1, float y1, float t, bl_rgba col);
+
+/* ---------------------------------------------------------------- svg.c: the draw-call record */
+void bl_rec_clear(bl_rec *rec);   /* a new picture: forget what was recorded */
+void bl_rec_rect(bl_canvas *c, int x, int y, int w, int h, bl_rgba col);
+void bl_rec_line(bl_canvas *c, float x0, float y0, float x1, float y1, float t, bl_rgba col);
+/* text drawn with its left end (rot: bottom end) at x and baseline y; ell: "…" follows */
+void bl_rec_text(bl_canvas *c, const char *s, int n, int ell, float x, float y, float px, bl_rgba col, int rot);
+/* the canvas pixels of a rectangle drawn without primitives (thumbnails), kept as an image */
+void bl_rec_image(bl_canvas *c, int x, int y, int w, int h);
+/* png.c: w×h RGBA as a PNG in memory (malloc'd, *len bytes); NULL when out of memory */
+uint8_t *bl_png_mem(const uint8_t *rgba, int w, int h, int *len);
 
 /* ---------------------------------------------------------------- font.c */
 typedef struct bl_font bl_font;
@@ -96,6 +113,7 @@ struct bl_renderer {
     float *flow; size_t flow_cap; uint64_t flow_key; int flow_valid;
     /* word-level input (word_input.c): merged maps, word strings, cached by a key of the inputs */
     bl_render_input win;
+    bl_rec *rec;                  /* set while bl_render_svg records the draw calls */
     float *w_attn; size_t w_attn_cap;
     char *w_text; size_t w_text_cap;
     const char **w_tok; int *w_type, *w_of; size_t w_tok_cap;

@@ -213,7 +213,8 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
 
     int LW = g.rx - g.lx, AH = g.maxn * g.rh, cut, kept, total;
     uint64_t key = bl_head_key(r, in, o, &g);
-    int cached = r->lines_valid && r->lines_key == key && r->lbuf_cap >= (size_t)LW * AH * 4;
+    /* recording (SVG) draws the lines again so that they are recorded */
+    int cached = r->lines_valid && r->lines_key == key && r->lbuf_cap >= (size_t)LW * AH * 4 && !r->rec;
     if (cached) { cut = r->lines_cut; kept = r->lines_kept; total = r->lines_total; }
     else cut = bl_head_budget(r, in, o, &g, &kept, &total);
     if (kept < total) {
@@ -233,7 +234,7 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
             r->lbuf = p;
             r->lbuf_cap = need;
         }
-        bl_canvas tc = {r->lbuf, AH, LW};
+        bl_canvas tc = {r->lbuf, AH, LW, r->rec, 1, g.lx, g.top};
         if (!cached) {
             bl_fill_rect(&tc, 0, 0, AH, LW, r->th.bg);
             bl_head_draw_lines(r, in, o, &g, &tc, cut);

@@ -445,6 +445,7 @@ int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_view_opts 
             float *pool = r->pool + ((size_t)l * Hn + h) * tw * tw;
             if (!cached) bl_pool_map(r, in, ((size_t)l * Hn + h) * nn, nr, nc, tw, pool);
             bl_draw_thumb(r, o, pool, tw, x0, y0);
+            if (r->cv.rec) bl_rec_image(&r->cv, x0, y0, tw, tw);
             int hov = hx >= x0 && hx < x0 + pitch && hy >= y0 && hy < y0 + pitch;
             bl_thumb_frame(r, x0, y0, tw, l == o->layer && h == o->head, hov);
             bl_push_region(r, x0 - g.gap / 2, y0 - g.gap / 2, pitch, pitch,
