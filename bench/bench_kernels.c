@@ -5,7 +5,8 @@
    mismatch between the two outputs is reported and makes the exit status non-zero.
 
    Built by bench/run_native.sh (cc -O3, no CMake target) and bench/run_wasm.sh (emcc, node).
-   usage: bench_kernels [seconds per measurement, default 0.3] */
+   usage: bench_kernels [seconds per measurement, default 0.3] [only lines whose kernel or shape
+   contains this text, e.g. "30522" for the MLM decoder] */
 #include "kernels/kernels.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ static uint32_t rnd(void) {
 static float frand(void) { return (float)((double)rnd() / 4294967296.0 * 2.0 - 1.0); }
 
 static double budget = 0.3;
+static const char *only;   /* filter on "kernel shape", NULL for all */
 static int mismatches;
 static const bl_kernels *K;   /* the table being timed */
 
@@ -58,6 +60,7 @@ static void run_f32(void *a) { lin *l = a; K->linear_f32(l->y, l->x, &l->wf, l->
 
 static void report(const char *kernel, const char *shape, double macs, bench_fn fn, void *arg,
                    float *y, size_t ylen) {
+    if (only && !strstr(kernel, only) && !strstr(shape, only)) return;
     float *ref = malloc(ylen * sizeof(float));
     K = bl_kernels_scalar();
     double ts = best_time(fn, arg);
@@ -132,6 +135,7 @@ static void bench_attention(int n, int d, int hidden) {
 
 int main(int argc, char **argv) {
     if (argc > 1) budget = atof(argv[1]);
+    if (argc > 2) only = argv[2];
     printf("bench_kernels: optimised variant %s, best of >= %.2f s per measurement\n", bl_kernels_best()->name, budget);
     /* BERT-base layer shapes (hidden 768, intermediate 3072) and the default model (256, 1024) */
     bench_linear(128, 768, 768);
@@ -141,6 +145,8 @@ int main(int argc, char **argv) {
     bench_linear(512, 768, 768);
     bench_linear(128, 256, 1024);
     bench_linear(1, 768, 30522);     /* MLM decoder, one position */
+    bench_linear(1, 256, 30522);     /* the default model's MLM decoder */
+    bench_linear(3, 768, 768);       /* a pair and a lone token */
     bench_attention(128, 64, 768);
     bench_attention(512, 64, 768);
     if (mismatches) printf("bench_kernels: %d MISMATCHES between scalar and optimised\n", mismatches);
