@@ -13,10 +13,12 @@
        cannot hide behind the quantization.
    Also: the converter's reading of each config (family, embedding width, shared layers, head,
    labels, special ids), the task head's probabilities (softmax / sigmoid of the logits, checked
-   in double here), and the converter's message for an unsupported model_type. */
+   in double here), and the CLI end to end (BERTLENS_CLI): convert, then `attention --ids`,
+   `fill-mask --ids` and `classify --ids` against the same goldens. */
 #define _POSIX_C_SOURCE 200809L   /* mkstemp */
 #include "check.h"
 #include "bertlens.h"
+#include "base/json.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,8 +326,121 @@ static void check_distil_types(void) {
     free(b);
 }
 
+/* Run the CLI, return its stdout (malloc'd) or NULL. */
+static char *run_cli(const char *args) {
+    const char *cli = getenv("BERTLENS_CLI");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s 2>/dev/null", cli, args);
+    FILE *f = popen(cmd, "r");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *out = malloc(cap);
+    for (size_t r; out && (r = fread(out + n, 1, cap - n - 1, f)) > 0;) {
+        n += r;
+        if (n + 1 == cap) out = realloc(out, cap *= 2);
+    }
+    int st = pclose(f);
+    if (out) out[n] = 0;
+    if (st != 0) { free(out); return NULL; }
+    return out;
+}
+
+static void ids_arg(const gcase *c, char *buf, size_t n, int types) {
+    size_t o = 0;
+    for (int i = 0; i < c->n && o + 16 < n; i++) o += (size_t)snprintf(buf + o, n - o, "%s%d", i ? "," : "", types ? c->types[i] : c->ids[i]);
+}
+
+/* `bertlens convert` to F32, then the golden cases through `attention --ids --types --precision f32`
+   (every map), `classify --ids` (softmax / sigmoid of the golden head logits) and
+   `fill-mask --ids` (the golden logits' best token at the mask). */
+static void check_cli(const char *name) {
+    if (!getenv("BERTLENS_CLI")) { CHECK(0, "BERTLENS_CLI is not set (run through ctest)"); return; }
+    golden g;
+    if (load_golden(name, &g)) { CHECK(0, "%s: golden", name); return; }
+    char path[] = "/tmp/bl_families_cli_XXXXXX", args[4096], ids[1024], types[1024];
+    int fd = mkstemp(path);
+    if (fd < 0) { free_golden(&g); return; }
+    close(fd);
+    snprintf(args, sizeof args, "convert tests/model/families/%s -o %s --dtype f32", name, path);
+    char *out = run_cli(args);
+    CHECK(out != NULL, "%s: bertlens convert failed", name);
+    free(out);
+    double att = 0, head = 0;
+    int mlm_ok = 1, mlm_n = 0;
+    for (int k = 0; out && k < g.ncases; k++) {
+        const gcase *c = &g.c[k];
+        ids_arg(c, ids, sizeof ids, 0);
+        ids_arg(c, types, sizeof types, 1);
+        snprintf(args, sizeof args, "attention -m %s --precision f32 --ids %s --types %s", path, ids, types);
+        char *o = run_cli(args);
+        bl_json *j = o ? bl_json_parse(o, strlen(o), NULL) : NULL;
+        const bl_json *a = bl_json_get(j, "attentions");
+        CHECK(a && bl_json_len(a) == g.maps, "%s case %d: attention --ids output", name, k);
+        for (int l = 0; a && l < g.maps; l++)
+            for (int h = 0; h < g.heads; h++)
+                for (int r = 0; r < c->n; r++)
+                    for (int q = 0; q < c->n; q++) {
+                        const bl_json *v = bl_json_at(bl_json_at(bl_json_at(bl_json_at(a, l), h), r), q);
+                        float ref = c->att[(((size_t)l * g.heads + h) * c->n + r) * c->n + q];
+                        att = fmax(att, v ? fabs(v->num - ref) : INFINITY);
+                    }
+        bl_json_free(j);
+        free(o);
+        if (g.labels) {
+            snprintf(args, sizeof args, "classify -m %s --precision f32 --ids %s --types %s", path, ids, types);
+            o = run_cli(args);
+            j = o ? bl_json_parse(o, strlen(o), NULL) : NULL;
+            const int seq = !strcmp(g.headkind, "seq"), disc = !strcmp(g.headkind, "disc");
+            const bl_json *pr = seq ? bl_json_get(j, "prediction") : bl_json_get(j, "predictions");
+            CHECK(pr && (seq || bl_json_len(pr) == c->n), "%s case %d: classify output '%.200s'", name, k, o ? o : "");
+            for (int r = 0; pr && r < (seq ? 1 : c->n); r++) {
+                const float *l = c->head + (size_t)r * g.labels;
+                const bl_json *probs = bl_json_get(seq ? pr : bl_json_at(pr, r), "probs");
+                double mx = l[0], sum = 0;
+                for (int q = 1; q < g.labels; q++) mx = fmax(mx, l[q]);
+                for (int q = 0; q < g.labels; q++) sum += exp(l[q] - mx);
+                for (int q = 0; q < g.labels; q++) {
+                    double want = disc ? 1 / (1 + exp(-(double)l[q])) : exp(l[q] - mx) / sum;
+                    const bl_json *v = bl_json_at(probs, q);
+                    head = fmax(head, v ? fabs(v->num - want) : INFINITY);
+                }
+            }
+            bl_json_free(j);
+            free(o);
+        }
+        if (c->nmlm) {
+            snprintf(args, sizeof args, "fill-mask -m %s --precision f32 -k 1 --ids %s --types %s", path, ids, types);
+            o = run_cli(args);
+            j = o ? bl_json_parse(o, strlen(o), NULL) : NULL;
+            for (const bl_json *p = j ? j->child : NULL; p; p = p->next) {
+                int pos = (int)bl_json_get(p, "position")->i64, best = 0;
+                for (int m = 0; m < c->nmlm; m++)
+                    if (c->mlm_pos[m] == pos) {
+                        const float *l = c->logits + (size_t)m * g.vocab;
+                        for (int v = 1; v < g.vocab; v++) best = l[v] > l[best] ? v : best;
+                        const bl_json *id = bl_json_get(bl_json_at(bl_json_get(p, "top"), 0), "id");
+                        mlm_ok &= id && id->i64 == best;
+                        mlm_n++;
+                    }
+            }
+            CHECK(j != NULL, "%s case %d: fill-mask output", name, k);
+            bl_json_free(j);
+            free(o);
+        }
+    }
+    printf("%-20s CLI: attention --ids max error %.2e, classify probabilities %.2e, fill-mask positions checked %d\n",
+           name, att, head, mlm_n);
+    CHECK(att <= 1e-4 && head <= 1e-5 && mlm_ok, "%s: CLI attention %.3g, classify %.3g, fill-mask top-1 %s", name, att, head,
+          mlm_ok ? "ok" : "wrong");
+    unlink(path);
+    free_golden(&g);
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) check_family((int)i);
+    static const char *cli_models[] = {"roberta_mlm_f32", "xlmr_token_f16", "electra_disc_f32", "albert_seq_bf16",
+                                       "distil_mlm_f32", "electra_gen_f16"};
+    for (size_t i = 0; i < sizeof cli_models / sizeof cli_models[0]; i++) check_cli(cli_models[i]);
     check_roberta_limits();
     check_distil_types();
     return check_summary("test_families");

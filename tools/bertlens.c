@@ -19,6 +19,9 @@ static const char *USAGE =
     "  tokenize  [-m MODEL] [--pair TEXT_B] TEXT     (or --jsonl: below)\n"
     "            (or --vocab vocab.txt [--cased] [--max-len N] instead of a model)\n"
     "  attention [-m MODEL] [--pair TEXT_B] [--precision f32|native] TEXT\n"
+    "  classify  [-m MODEL] [--pair TEXT_B] [--precision f32|native] TEXT   the task head: labels with\n"
+    "            probabilities per token (token classification, ELECTRA \"replaced\") or for the text\n"
+    "--ids 0,31414,232,2 [--types 0,0,0,0] instead of TEXT (attention, fill-mask, classify): token ids\n"
     "  fill-mask [-m MODEL] [-k K] TEXT\n"
     "  convert   HF_DIR -o OUT [--dtype int8|f16|f32] [--shard-mb N]\n"
     "  export-hf [-m MODEL] -o DIR\n"
@@ -120,12 +123,57 @@ static int encode_with(const bl_vocab *v, const bl_tok_opts *o, int max_len, con
 }
 
 int cli_encode(const cli_model *cm, const cli_text *t, bl_encoding *enc) {
-    return encode_with(bl_model_vocab(cm->m), bl_model_tok_opts(cm->m), bl_model_config(cm->m)->max_pos, t, enc);
+    const bl_config *c = bl_model_config(cm->m);
+    /* the weights file holds a vocab, which is a WordPiece tokenizer only for these families */
+    if (c->family == BL_FAMILY_ROBERTA || c->family == BL_FAMILY_ALBERT)
+        return cli_die("tokenize: this %s model's tokenizer (%s) is not in its weights file; give token ids with --ids",
+                       bl_family_name(c->family), c->family == BL_FAMILY_ROBERTA ? "byte-level BPE or Unigram"
+                                                                                 : "SentencePiece Unigram");
+    return encode_with(bl_model_vocab(cm->m), bl_model_tok_opts(cm->m), bl_config_max_tokens(c), t, enc);
+}
+
+/* --ids (and --types) as an encoding: the ids as given, no special tokens added. */
+static int parse_id_list(const char *flag, const char *s, int **out, int *n) {
+    *n = 0;
+    *out = malloc(sizeof(int) * (strlen(s) / 2 + 2));
+    if (!*out) return cli_die("out of memory");
+    for (const char *p = s; *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 0 || v > 0x7fffffff || (*end && *end != ',')) {
+            free(*out);
+            return cli_die("%s expects comma-separated non-negative integers, not '%s'", flag, s);
+        }
+        (*out)[(*n)++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (!*n) { free(*out); return cli_die("%s: no ids", flag); }
+    return 0;
+}
+
+static int ids_encoding(const cli_opts *o, bl_encoding *enc) {
+    memset(enc, 0, sizeof *enc);
+    int nt = 0;
+    if (parse_id_list("--ids", o->ids, &enc->ids, &enc->n)) return 1;
+    if (o->types) {
+        if (parse_id_list("--types", o->types, &enc->type_ids, &nt)) { bl_encoding_free(enc); return 1; }
+        if (nt != enc->n) { bl_encoding_free(enc); return cli_die("--types needs one value per id (%d ids, %d types)", enc->n, nt); }
+    } else enc->type_ids = calloc((size_t)enc->n, sizeof(int));
+    enc->start = malloc(sizeof(int) * (size_t)enc->n);
+    enc->end = malloc(sizeof(int) * (size_t)enc->n);
+    if (!enc->type_ids || !enc->start || !enc->end) { bl_encoding_free(enc); return cli_die("out of memory"); }
+    for (int i = 0; i < enc->n; i++) enc->start[i] = enc->end[i] = -1;
+    enc->n_a = enc->n;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ text input */
 
 int cli_check_text(const cli_opts *o, const char *cmd) {
+    if (o->ids && (o->jsonl || o->nargs || o->pair))
+        return cli_die("%s: --ids replaces TEXT, --pair and --jsonl", cmd);
+    if (o->ids) return 0;
+    if (o->types) return cli_die("%s: --types goes with --ids", cmd);
     if (o->jsonl && (o->nargs || o->pair))
         return cli_die("%s: --jsonl takes the text from stdin, not TEXT or --pair", cmd);
     if (!o->jsonl && o->nargs != 1) return cli_die("%s: expected one TEXT argument (or --jsonl)", cmd);
@@ -150,6 +198,7 @@ int cli_input_next(cli_input *in, cli_text *t) {
     memset(t, 0, sizeof *t);
     if (!in->o->jsonl) {   /* argv: NUL-terminated by nature, so strlen is the whole text */
         if (in->count++) return 0;
+        if (in->o->ids) { t->a = ""; return 1; }   /* the ids are the input (run_model) */
         t->a = in->o->args[0];
         t->alen = strlen(t->a);
         t->b = in->o->pair;
@@ -297,7 +346,7 @@ bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o) {
 
 /* Tokenize the text and run the model; on success the caller owns enc and ctx. */
 static int run_model(cli_model *cm, const cli_opts *o, const cli_text *t, int prec, bl_encoding *enc, bl_ctx **ctx) {
-    if (cli_encode(cm, t, enc)) return 1;
+    if (o->ids ? ids_encoding(o, enc) : cli_encode(cm, t, enc)) return 1;
     bl_err e;
     *ctx = cli_ctx_new(cm, o);
     if (!*ctx) { bl_encoding_free(enc); return 1; }
@@ -394,11 +443,67 @@ static int cmd_fill_mask(const cli_opts *o) {
     cli_model cm;
     if (cli_load_model(o->model, &cm)) return 1;
     if (!bl_model_config(cm.m)->has_mlm) { cli_free_model(&cm); return cli_die("fill-mask: this model has no masked-LM head"); }
-    if (bl_vocab_id(bl_model_vocab(cm.m), "[MASK]", 6) < 0) { cli_free_model(&cm); return cli_die("fill-mask: the vocabulary has no [MASK] token"); }
+    if (bl_model_config(cm.m)->mask_id < 0) { cli_free_model(&cm); return cli_die("fill-mask: the vocabulary has no mask token"); }
     cli_input in;
     cli_text t;
     cli_input_init(&in, o, 0);
     while (!rc && (got = cli_input_next(&in, &t)) != 0) rc = got < 0 || fill_mask_one(&cm, o, &t, prec, o->k > 0 ? o->k : 5);
+    cli_input_free(&in);
+    cli_free_model(&cm);
+    return rc;
+}
+
+/* One line of `classify` output: the task head's labels and probabilities. */
+static int classify_one(cli_model *cm, const cli_opts *o, const cli_text *t, int prec) {
+    bl_encoding enc;
+    bl_ctx *ctx;
+    if (run_model(cm, o, t, prec, &enc, &ctx)) return 1;
+    const bl_config *c = bl_model_config(cm->m);
+    const int C = c->n_labels, size = bl_head_size(ctx);
+    float *p = malloc(sizeof(float) * (size_t)size);
+    bl_err e;
+    int rc = !p ? cli_die("out of memory") : bl_head_probs(ctx, p, &e) ? cli_die("classify: %s", e.msg) : 0;
+    if (!rc) {
+        fputs("{\"tokens\":", stdout);
+        cli_json_tokens(stdout, bl_model_vocab(cm->m), &enc);
+        fputs(",\"ids\":", stdout);
+        cli_json_ints(stdout, enc.ids, enc.n);
+        printf(",\"truncated\":%s,\"head\":\"%s\",\"labels\":[", enc.truncated ? "true" : "false", bl_head_name(c->head));
+        for (int j = 0; j < C; j++) { if (j) fputc(',', stdout); cli_json_str(stdout, bl_model_label(cm->m, j)); }
+        /* per row (token, or the text): the best label and every label's probability */
+        const int rows = size / C;
+        fputs(c->head == BL_HEAD_SEQ ? "],\"prediction\":" : "],\"predictions\":[", stdout);
+        for (int r = 0; r < rows; r++) {
+            const float *pr = p + (size_t)r * C;
+            int best = 0;
+            for (int j = 1; j < C; j++) best = pr[j] > pr[best] ? j : best;
+            printf("%s{\"label\":", r ? "," : "");
+            cli_json_str(stdout, bl_model_label(cm->m, best));
+            printf(",\"p\":%.9g,\"probs\":[", (double)pr[best]);
+            for (int j = 0; j < C; j++) printf(j ? ",%.9g" : "%.9g", (double)pr[j]);
+            fputs("]}", stdout);
+        }
+        fputs(c->head == BL_HEAD_SEQ ? "}\n" : "]}\n", stdout);
+    }
+    free(p);
+    bl_ctx_free(ctx);
+    bl_encoding_free(&enc);
+    return rc;
+}
+
+static int cmd_classify(const cli_opts *o) {
+    int prec, rc = 0, got;
+    if (cli_check_text(o, "classify") || parse_precision(o->precision, &prec)) return 1;
+    cli_model cm;
+    if (cli_load_model(o->model, &cm)) return 1;
+    if (bl_model_config(cm.m)->head == BL_HEAD_NONE) {
+        cli_free_model(&cm);
+        return cli_die("classify: this model has no task head (a token or sequence classifier, or ELECTRA's discriminator)");
+    }
+    cli_input in;
+    cli_text t;
+    cli_input_init(&in, o, 0);
+    while (!rc && (got = cli_input_next(&in, &t)) != 0) rc = got < 0 || classify_one(&cm, o, &t, prec);
     cli_input_free(&in);
     cli_free_model(&cm);
     return rc;
@@ -451,11 +556,11 @@ static int cmd_info(const cli_opts *o) {
     for (int i = 0; i < 32; i++) printf("%02x", sha[i]);
     printf("\",\"config\":{\"vocab_size\":%d,\"hidden\":%d,\"layers\":%d,\"heads\":%d,\"intermediate\":%d,"
            "\"max_pos\":%d,\"type_vocab\":%d,\"ln_eps\":%g,\"act\":\"%s\",\"lowercase\":%s,\"strip_accents\":%d,"
-           "\"chinese_chars\":%s,\"has_mlm\":%s}}\n",
+           "\"chinese_chars\":%s,\"has_mlm\":%s,\"family\":\"%s\",\"embed\":%d,\"head\":\"%s\",\"n_labels\":%d}}\n",
            c->vocab_size, c->hidden, c->layers, c->heads, c->intermediate, c->max_pos, c->type_vocab, c->ln_eps,
            c->act == BL_ACT_GELU ? "gelu" : c->act == BL_ACT_GELU_TANH ? "gelu_tanh" : "relu",
            c->lowercase ? "true" : "false", c->strip_accents, c->chinese_chars ? "true" : "false",
-           c->has_mlm ? "true" : "false");
+           c->has_mlm ? "true" : "false", bl_family_name(c->family), c->embed, bl_head_name(c->head), c->n_labels);
     cli_free_model(&cm);
     return 0;
 }
@@ -498,6 +603,8 @@ static int parse_opts(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--max-len")) TAKE_INT(max_len, 1, 1 << 20);
         else if (!strcmp(a, "--threads")) TAKE_INT(threads, 1, 16);
         else if (!strcmp(a, "--file")) TAKE(file);
+        else if (!strcmp(a, "--ids")) TAKE(ids);
+        else if (!strcmp(a, "--types")) TAKE(types);
         else if (!strcmp(a, "--format")) TAKE(format);
         else if (!strcmp(a, "--words")) o->words = 1;
         else if (!strcmp(a, "--value-norms")) o->value_norms = 1;
@@ -526,6 +633,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "tokenize")) return cmd_tokenize(&o);
     if (!strcmp(cmd, "attention")) return cmd_attention(&o);
     if (!strcmp(cmd, "fill-mask")) return cmd_fill_mask(&o);
+    if (!strcmp(cmd, "classify")) return cmd_classify(&o);
     if (!strcmp(cmd, "convert")) return cmd_convert(&o);
     if (!strcmp(cmd, "export-hf")) return cmd_export_hf(&o);
     if (!strcmp(cmd, "render")) return cli_render(&o);

@@ -19,6 +19,7 @@ typedef struct {
     const char *file;        /* stats --file SENTENCES.txt */
     const char *format;      /* render --format png|svg */
     int words, value_norms, lens;   /* --words, --value-norms, --lens */
+    const char *ids, *types; /* --ids 0,31414,2 [--types 0,0,0]: token ids instead of TEXT */
     int nargs;
     const char *args[8];
 } cli_opts;

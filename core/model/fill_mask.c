@@ -81,7 +81,7 @@ int bl_fill_mask(bl_ctx *c, const bl_model *m, const int *ids, int n, int k, bl_
     if (n != bl_ctx_n(c)) return bl_fail(e, "fill-mask: %d ids, but the last forward ran on %d tokens", n, bl_ctx_n(c));
     if (k > cfg->vocab_size) k = cfg->vocab_size;
     out->k = k;
-    const int mask = bl_vocab_id(v, "[MASK]", 6);
+    const int mask = cfg->mask_id;   /* the family's mask token ([MASK], <mask>) */
     int count = 0;
     for (int i = 0; mask >= 0 && i < n; i++) count += ids[i] == mask;
     if (!count) return 0;
