@@ -428,6 +428,11 @@ static void check_cli(const char *name) {
             free(o);
         }
     }
+    /* export-hf writes BERT's layout: another family (or a head) must be refused, not mislabelled */
+    snprintf(args, sizeof args, "export-hf -m %s -o %s.export", path, path);
+    out = run_cli(args);
+    CHECK(out == NULL, "%s: export-hf accepted a %s file", name, g.family);
+    free(out);
     printf("%-20s CLI: attention --ids max error %.2e, classify probabilities %.2e, fill-mask positions checked %d\n",
            name, att, head, mlm_n);
     CHECK(att <= 1e-4 && head <= 1e-5 && mlm_ok, "%s: CLI attention %.3g, classify %.3g, fill-mask top-1 %s", name, att, head,

@@ -256,8 +256,13 @@ static void bl_export_i8_row(const int8_t *q, float s, int n, float *out) {
 }
 
 int bl_export_hf(const bl_model *m, const char *dir, bl_err *e) {
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST) return bl_fail(e, "cannot create '%s': %s", dir, strerror(errno));
     const bl_config *c = &m->cfg;
+    /* the export writes BERT's config and key names: other families and task heads would come
+       back as something else */
+    if (c->family != BL_FAMILY_BERT || c->head != BL_HEAD_NONE)
+        return bl_fail(e, "only plain BERT files can be exported (this one is %s%s%s)",
+                       bl_family_name(c->family), c->head ? " with a " : "", c->head ? bl_head_name(c->head) : "");
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST) return bl_fail(e, "cannot create '%s': %s", dir, strerror(errno));
     char path[4096];
     int rc = -1;
     const char *prefix = c->has_mlm ? "bert." : "";
