@@ -76,6 +76,8 @@ int bl_zip_finish(bl_zip *z, bl_err *e);
 /* Bytes the zip reader holds right now (buffered entries). */
 size_t bl_zip_buffered(const bl_zip *z);
 
-uint32_t bl_crc32(uint32_t crc, const uint8_t *p, size_t n);
+typedef struct { uint32_t t[4][256]; } bl_crc_table;
+void bl_crc_init(bl_crc_table *t);
+uint32_t bl_crc32(const bl_crc_table *t, uint32_t crc, const uint8_t *p, size_t n);
 
 #endif

@@ -12,31 +12,26 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------- CRC-32 (slicing by 4) */
-static uint32_t bl_crc_tab[4][256];
-static int bl_crc_ready;
-
-static void bl_crc_init(void) {
-    /* written once with the same values by any thread that gets here first: benign */
+/* The tables live in each reader (4 KiB), not in a global: the core keeps no mutable state. */
+void bl_crc_init(bl_crc_table *t) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        bl_crc_tab[0][i] = c;
+        t->t[0][i] = c;
     }
     for (uint32_t i = 0; i < 256; i++)
-        for (int t = 1; t < 4; t++) bl_crc_tab[t][i] = (bl_crc_tab[t - 1][i] >> 8) ^ bl_crc_tab[0][bl_crc_tab[t - 1][i] & 0xff];
-    bl_crc_ready = 1;
+        for (int k = 1; k < 4; k++) t->t[k][i] = (t->t[k - 1][i] >> 8) ^ t->t[0][t->t[k - 1][i] & 0xff];
 }
 
-uint32_t bl_crc32(uint32_t crc, const uint8_t *p, size_t n) {
-    if (!bl_crc_ready) bl_crc_init();
+uint32_t bl_crc32(const bl_crc_table *t, uint32_t crc, const uint8_t *p, size_t n) {
     uint32_t c = ~crc;
     while (n >= 4) {
         c ^= (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-        c = bl_crc_tab[3][c & 0xff] ^ bl_crc_tab[2][(c >> 8) & 0xff] ^ bl_crc_tab[1][(c >> 16) & 0xff] ^ bl_crc_tab[0][c >> 24];
+        c = t->t[3][c & 0xff] ^ t->t[2][(c >> 8) & 0xff] ^ t->t[1][(c >> 16) & 0xff] ^ t->t[0][c >> 24];
         p += 4;
         n -= 4;
     }
-    while (n--) c = bl_crc_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
+    while (n--) c = t->t[0][(c ^ *p++) & 0xff] ^ (c >> 8);
     return ~c;
 }
 
@@ -52,6 +47,7 @@ enum { ZS_SIG, ZS_LFH, ZS_VAR, ZS_DATA, ZS_SCAN, ZS_DESC, ZS_CDH, ZS_Z64, ZS_LOC
 
 struct bl_zip {
     char name[256];
+    bl_crc_table crc_tab;
     bl_zip_cb cb;
     size_t max_buffer;
     int state;
@@ -86,6 +82,7 @@ bl_zip *bl_zip_new(const char *name, const bl_zip_cb *cb, size_t max_buffer, bl_
     z->max_buffer = max_buffer;
     z->state = ZS_SIG;
     z->want = 4;
+    bl_crc_init(&z->crc_tab);
     return z;
 }
 
@@ -269,7 +266,7 @@ int bl_zip_push(bl_zip *z, const uint8_t *p, size_t n, bl_err *e) {
         }
         case ZS_DATA: {
             size_t k = z->left < n ? (size_t)z->left : n;
-            z->crc = bl_crc32(z->crc, p, k);
+            z->crc = bl_crc32(&z->crc_tab, z->crc, p, k);
             if (z->buffering) { if (buf_add(z, p, k, e) < 0) return -1; }
             else if (z->cb.data && z->cb.data(z->cb.user, p, k, e) < 0) return -1;
             p += k;
@@ -288,7 +285,7 @@ int bl_zip_push(bl_zip *z, const uint8_t *p, size_t n, bl_err *e) {
                 int r = scan_at(z, z->scan, &dlen);
                 if (r < 0) break;
                 if (r == 0) {
-                    z->scan_crc = bl_crc32(z->scan_crc, z->buf + z->scan, 1);
+                    z->scan_crc = bl_crc32(&z->crc_tab, z->scan_crc, z->buf + z->scan, 1);
                     z->scan++;
                     continue;
                 }
