@@ -203,6 +203,11 @@ size_t bl_ctx_bytes_u16(const bl_model *m, int n);
    the memory: bert-base at n = 512 keeps 151 MB of maps as floats. The softmax and P·V still
    run in f32; only what is kept for the views is rounded. */
 void bl_ctx_set_attention_u16(bl_ctx *c, int on);
+/* 1: the next forwards compute only what the attention maps (and bl_query / bl_key) need: the
+   last layer stops after its softmax (no values, no context, no feed-forward), a fifth of the
+   default model's work. bl_hidden then returns NULL and bl_mlm_logits / bl_head_logits fail,
+   so set it only when nothing needs the last hidden state. 0 (the default): the whole encoder. */
+void bl_ctx_set_attention_only(bl_ctx *c, int on);
 /* Threads (threads.c): a pool of 1..16 threads, the caller included, that contexts borrow for
    their forwards; the work is split so that results are bit-identical for any count. One pool
    serves any number of contexts, one forward at a time, and must outlive them. Natively always

@@ -326,7 +326,9 @@ static void test_act(void) {
 }
 
 /* The whole forward through bert.c with the optimised kernels and with the scalar ones: every
-   attention map, the hidden state and MLM logits bit-identical, in both precisions. Head sizes
+   attention map, the hidden state and MLM logits bit-identical, in both precisions. An
+   attention-only forward (bl_ctx_set_attention_only) gives the same maps, queries and keys,
+   and no hidden state or MLM logits, which it did not compute. Head sizes
    64 (the vector paths) and 24 (tails everywhere); n up to 33 covers the 8-row blocks. */
 static void test_forward(int hidden, int heads, int inter) {
     bl_config cfg = {.vocab_size = 40, .hidden = hidden, .layers = 2, .heads = heads,
@@ -361,9 +363,11 @@ static void test_forward(int hidden, int heads, int inter) {
     CHECK(m != NULL, "load: %s", e.msg);
     if (m) {
         /* two contexts with different tables, used in turn: the choice is each context's own */
-        bl_ctx *c0 = bl_ctx_new(m, &e), *c1 = bl_ctx_new(m, &e);
+        bl_ctx *c0 = bl_ctx_new(m, &e), *c1 = bl_ctx_new(m, &e), *c2 = bl_ctx_new(m, &e);
         bl_ctx_set_kernels(c0, bl_kernels_scalar());
         bl_ctx_set_kernels(c1, K);
+        bl_ctx_set_kernels(c2, K);
+        bl_ctx_set_attention_only(c2, 1);
         const int ns[] = {1, 7, 33};
         for (int a = 0; a < 3; a++)
             for (int prec = 0; prec < 2; prec++) {
@@ -381,9 +385,23 @@ static void test_forward(int hidden, int heads, int inter) {
                 CHECK(bl_mlm_logits(c0, n / 2, l0, &e) == 0, "mlm: %s", e.msg);
                 CHECK(bl_mlm_logits(c1, n / 2, l1, &e) == 0, "mlm: %s", e.msg);
                 CHECK(first_diff(l0, l1, 40) < 0, "forward hidden=%d n=%d prec=%d: MLM logits differ", hidden, n, prec);
+                CHECK(bl_forward(c2, ids, NULL, n, prec, &e) == 0, "forward: %s", e.msg);
+                d = first_diff(bl_attention(c1), bl_attention(c2), na);
+                CHECK(d < 0, "attention only hidden=%d n=%d prec=%d: attention[%ld] differs", hidden, n, prec, d);
+                for (int l = 0; l < 2; l++)
+                    CHECK(first_diff(bl_query(c1, l), bl_query(c2, l), nh) < 0 &&
+                          first_diff(bl_key(c1, l), bl_key(c2, l), nh) < 0,
+                          "attention only hidden=%d n=%d prec=%d: layer %d queries or keys differ", hidden, n, prec, l);
+                CHECK(bl_hidden(c2) == NULL && bl_mlm_logits(c2, 0, l1, &e) != 0 && strstr(e.msg, "attention maps only"),
+                      "attention only: no hidden state, MLM refused (%s)", e.msg);
             }
+        /* switched off, the next forward is whole again */
+        bl_ctx_set_attention_only(c2, 0);
+        int ids[3] = {2, 7, 3};
+        CHECK(bl_forward(c2, ids, NULL, 3, 0, &e) == 0 && bl_hidden(c2) != NULL, "attention only off: hidden state back");
         bl_ctx_free(c0);
         bl_ctx_free(c1);
+        bl_ctx_free(c2);
         bl_model_free(m);
     }
     free(buf);

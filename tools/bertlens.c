@@ -344,12 +344,15 @@ bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o) {
     return c;
 }
 
-/* Tokenize the text and run the model; on success the caller owns enc and ctx. */
-static int run_model(cli_model *cm, const cli_opts *o, const cli_text *t, int prec, bl_encoding *enc, bl_ctx **ctx) {
+/* Tokenize the text and run the model (att_only: for the attention maps alone, see
+   bl_ctx_set_attention_only); on success the caller owns enc and ctx. */
+static int run_model(cli_model *cm, const cli_opts *o, const cli_text *t, int prec, int att_only,
+                     bl_encoding *enc, bl_ctx **ctx) {
     if (o->ids ? ids_encoding(o, enc) : cli_encode(cm, t, enc)) return 1;
     bl_err e;
     *ctx = cli_ctx_new(cm, o);
     if (!*ctx) { bl_encoding_free(enc); return 1; }
+    bl_ctx_set_attention_only(*ctx, att_only);
     if (bl_forward(*ctx, enc->ids, enc->type_ids, enc->n, prec, &e) != 0) {
         bl_ctx_free(*ctx);
         bl_encoding_free(enc);
@@ -362,7 +365,7 @@ static int run_model(cli_model *cm, const cli_opts *o, const cli_text *t, int pr
 static int attention_one(cli_model *cm, const cli_opts *o, const cli_text *t, int prec) {
     bl_encoding enc;
     bl_ctx *ctx;
-    if (run_model(cm, o, t, prec, &enc, &ctx)) return 1;
+    if (run_model(cm, o, t, prec, 1, &enc, &ctx)) return 1;   /* prints the maps only */
     const bl_config *c = bl_model_config(cm->m);
     const float *att = bl_attention(ctx);
     int n = enc.n;
@@ -412,7 +415,7 @@ static int cmd_attention(const cli_opts *o) {
 static int fill_mask_one(cli_model *cm, const cli_opts *o, const cli_text *t, int prec, int k) {
     bl_encoding enc;
     bl_ctx *ctx;
-    if (run_model(cm, o, t, prec, &enc, &ctx)) return 1;
+    if (run_model(cm, o, t, prec, 0, &enc, &ctx)) return 1;
     bl_mlm_top top;
     bl_err e;
     int rc = bl_fill_mask(ctx, cm->m, enc.ids, enc.n, k, &top, &e) != 0 ? cli_die("%s", e.msg) : 0;
@@ -457,7 +460,7 @@ static int cmd_fill_mask(const cli_opts *o) {
 static int classify_one(cli_model *cm, const cli_opts *o, const cli_text *t, int prec) {
     bl_encoding enc;
     bl_ctx *ctx;
-    if (run_model(cm, o, t, prec, &enc, &ctx)) return 1;
+    if (run_model(cm, o, t, prec, 0, &enc, &ctx)) return 1;
     const bl_config *c = bl_model_config(cm->m);
     const int C = c->n_labels, size = bl_head_size(ctx);
     float *p = malloc(sizeof(float) * (size_t)size);

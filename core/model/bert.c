@@ -51,6 +51,8 @@ struct bl_ctx {
     int n;          /* tokens of the last successful forward; 0 before the first */
     int int8;       /* the last forward ran the int8 path (bl_mlm_logits follows it) */
     int att_u16;    /* keep the maps as round(p·65535) (bl_ctx_set_attention_u16) */
+    int att_only;   /* the next forwards stop after the last layer's maps (bl_ctx_set_attention_only) */
+    int partial;    /* the last forward did: no last hidden state, no heads */
     int cap;        /* scratch is sized for up to cap tokens */
     size_t max_bytes; /* scratch ceiling (bl_ctx_set_max_bytes), 0 = none */
     bl_scratch s;
@@ -120,6 +122,8 @@ void bl_ctx_set_attention_u16(bl_ctx *c, int on) {
     c->cap = 0;   /* the maps' buffer was sized for the other element size: regrow */
     c->n = 0;     /* and what it holds is not in the new format */
 }
+
+void bl_ctx_set_attention_only(bl_ctx *c, int on) { if (c) c->att_only = !!on; }
 
 void bl_ctx_set_max_bytes(bl_ctx *c, size_t max_bytes) { if (c) c->max_bytes = max_bytes; }
 
@@ -307,7 +311,7 @@ static void bl_embed(bl_ctx *c, const int *ids, const int *type_ids, int n) {
    uint16 in u16 mode, where each block's probabilities live in pblk until they are rounded).
    Heads are split between threads (each writes its own columns of ctxv), each with its own
    transposed keys and probability block. */
-typedef struct { bl_ctx *c; const float *q, *k; void *att; int n, tasks; } bl_attend_job;
+typedef struct { bl_ctx *c; const float *q, *k; void *att; int n, tasks, pv; } bl_attend_job;
 
 static void bl_attend_task(void *arg, int task) {
     const bl_attend_job *j = arg;
@@ -328,17 +332,18 @@ static void bl_attend_task(void *arg, int task) {
             float *p = pblk ? pblk : (float *)j->att + head + (size_t)i0 * n;
             K->scores_rows(p, n, j->q + (size_t)i0 * H + (size_t)h * d, H, m, kt, n, d, scale);
             for (int i = 0; i < m; i++) K->softmax(p + (size_t)i * n, n);
-            K->pv_rows(s->ctxv + (size_t)i0 * H + (size_t)h * d, H, p, n, m, s->v + (size_t)h * d, H, n, d);
+            if (j->pv) K->pv_rows(s->ctxv + (size_t)i0 * H + (size_t)h * d, H, p, n, m, s->v + (size_t)h * d, H, n, d);
             if (pblk) K->to_u16((uint16_t *)j->att + head + (size_t)i0 * n, p, (size_t)m * n);
         }
     }
 }
 
-static void bl_attend(bl_ctx *c, const float *q, const float *k, void *att, int n) {
+/* pv = 0: the maps only (no values, no context). */
+static void bl_attend(bl_ctx *c, const float *q, const float *k, void *att, int n, int pv) {
     const int heads = c->m->cfg.heads;
-    memset(c->s.ctxv, 0, (size_t)n * c->m->cfg.hidden * sizeof(float));
-    const int tasks = bl_tasks(c, n, 2.0 * n * n * c->m->cfg.hidden);   /* Q·Kᵀ and P·V, all heads */
-    bl_attend_job j = {c, q, k, att, n, tasks < heads ? tasks : heads};
+    if (pv) memset(c->s.ctxv, 0, (size_t)n * c->m->cfg.hidden * sizeof(float));
+    const int tasks = bl_tasks(c, n, (1.0 + pv) * n * n * c->m->cfg.hidden);   /* Q·Kᵀ and P·V, all heads */
+    bl_attend_job j = {c, q, k, att, n, tasks < heads ? tasks : heads, pv};
     bl_pool_run(c->pool, j.tasks, bl_attend_task, &j);
 }
 
@@ -364,10 +369,13 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
         float *q = s->q + (size_t)l * nh, *k = s->k + (size_t)l * nh;
         const size_t maps = (size_t)l * cfg->heads * n * n;
         void *att = c->att_u16 ? (void *)((uint16_t *)s->att + maps) : (void *)((float *)s->att + maps);
-        /* self-attention */
+        /* self-attention; the last layer of an attention-only forward stops at the maps, which
+           need only Q and K (the default model: a fifth of the work at n = 128) */
+        const int full = !c->att_only || l + 1 < cfg->layers;
         const bl_proj qkv[3] = {{q, &ly->q_w, ly->q_b}, {k, &ly->k_w, ly->k_b}, {s->v, &ly->v_w, ly->v_b}};
-        bl_linear(c, s->x, n, qkv, 3);
-        bl_attend(c, q, k, att, n);
+        bl_linear(c, s->x, n, qkv, full ? 3 : 2);
+        bl_attend(c, q, k, att, n, full);
+        if (!full) break;
         bl_linear(c, s->ctxv, n, &(bl_proj){s->tmp, &ly->o_w, ly->o_b}, 1);
         bl_k_add(s->x, s->tmp, nh);
         K->layernorm(s->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
@@ -379,13 +387,14 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
         K->layernorm(s->x, ly->ln2_g, ly->ln2_b, n, H, cfg->ln_eps);
     }
     c->n = n;
+    c->partial = c->att_only;
     return 0;
 }
 
 int bl_ctx_n(const bl_ctx *c) { return c ? c->n : 0; }
 const float *bl_attention(const bl_ctx *c) { return c && c->n && !c->att_u16 ? c->s.att : NULL; }
 const uint16_t *bl_attention_u16(const bl_ctx *c) { return c && c->n && c->att_u16 ? c->s.att : NULL; }
-const float *bl_hidden(const bl_ctx *c) { return c && c->n ? c->s.x : NULL; }
+const float *bl_hidden(const bl_ctx *c) { return c && c->n && !c->partial ? c->s.x : NULL; }
 
 const float *bl_query(const bl_ctx *c, int layer) {
     if (!c || !c->n || layer < 0 || layer >= c->m->cfg.layers) return NULL;
@@ -405,6 +414,7 @@ int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
     const bl_weights *w = &c->m->w;
     if (!cfg->has_mlm) return bl_fail(e, "mlm: this model has no masked-LM head (cls.predictions)");
     if (!c->n) return bl_fail(e, "mlm: no forward has been run on this context");
+    if (c->partial) return bl_fail(e, "mlm: the last forward ran for the attention maps only (bl_ctx_set_attention_only)");
     if (pos < 0 || pos >= c->n)
         return bl_fail(e, "mlm: position %d is out of range (0..%d)", pos, c->n - 1);
     if (!logits) return bl_fail(e, "mlm: logits is NULL");
@@ -430,7 +440,7 @@ static void bl_head_activate(const bl_kernels *K, float *x, size_t n, int act) {
 }
 
 int bl_head_size(const bl_ctx *c) {
-    if (!c || !c->n || c->m->cfg.head == BL_HEAD_NONE) return 0;
+    if (!c || !c->n || c->partial || c->m->cfg.head == BL_HEAD_NONE) return 0;
     return c->m->cfg.n_labels * (c->m->cfg.head == BL_HEAD_SEQ ? 1 : c->n);
 }
 
@@ -440,6 +450,7 @@ int bl_head_logits(bl_ctx *c, float *logits, bl_err *e) {
     const bl_weights *w = &c->m->w;
     if (cfg->head == BL_HEAD_NONE) return bl_fail(e, "head: this model has no task head (classifier)");
     if (!c->n) return bl_fail(e, "head: no forward has been run on this context");
+    if (c->partial) return bl_fail(e, "head: the last forward ran for the attention maps only (bl_ctx_set_attention_only)");
     if (!logits) return bl_fail(e, "head: logits is NULL");
     const int n = c->n, H = cfg->hidden;
     const bl_proj out = {logits, &w->out_w, w->out_b};
