@@ -229,6 +229,17 @@ const float *bl_hidden(const bl_ctx *c);          /* [n][hidden], last hidden st
    [n][hidden], head h occupies columns [h*d, (h+1)*d). */
 const float *bl_query(const bl_ctx *c, int layer);
 const float *bl_key(const bl_ctx *c, int layer);
+/* Value-weighted attention (Kobayashi, Kuribayashi, Yokoi & Inui 2020, "Attention is Not Only a
+   Weight"): with bl_ctx_set_value_norms(c, 1) the next forwards also compute, per layer,
+   ‖α_ij f_h(x_j)‖ for every head, f_h(x) = (x W_V^h + b_V^h) W_O^h (the head's slice of the
+   output projection; its bias belongs to no token), and ‖Σ_h α^h_ij f_h(x_j)‖, in the forward's
+   precision (V as the forward computed it, W_O dequantized), summed in double. Costs n·hidden²
+   + n·heads²·hidden + n²·heads² per layer and (heads + 1)·n² floats per layer kept.
+   bl_value_norms: [layers][heads][n][n]; bl_value_norms_layer: [layers][n][n]; NULL unless the
+   last forward computed them. */
+void bl_ctx_set_value_norms(bl_ctx *c, int on);
+const float *bl_value_norms(const bl_ctx *c);
+const float *bl_value_norms_layer(const bl_ctx *c);
 /* MLM logits for one position of the last forward: logits[vocab_size]. Needs has_mlm. */
 int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e);
 /* The task head on the last forward (cfg.head != BL_HEAD_NONE), in its precision: TOKEN and

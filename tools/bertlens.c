@@ -18,7 +18,7 @@ static const char *USAGE =
     "usage: bertlens COMMAND [options]\n"
     "  tokenize  [-m MODEL] [--pair TEXT_B] TEXT     (or --jsonl: below)\n"
     "            (or --vocab vocab.txt [--cased] [--max-len N] instead of a model)\n"
-    "  attention [-m MODEL] [--pair TEXT_B] [--precision f32|native] TEXT\n"
+    "  attention [-m MODEL] [--pair TEXT_B] [--precision f32|native] [--value-norms] TEXT\n"
     "  classify  [-m MODEL] [--pair TEXT_B] [--precision f32|native] TEXT   the task head: labels with\n"
     "            probabilities per token (token classification, ELECTRA \"replaced\") or for the text\n"
     "--ids 0,31414,232,2 [--types 0,0,0,0] instead of TEXT (attention, fill-mask, classify): token ids\n"
@@ -341,6 +341,7 @@ bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o) {
     bl_ctx *c = bl_ctx_new(cm->m, &e);
     if (!c) { cli_die("%s", e.msg); return NULL; }
     bl_ctx_set_pool(c, cm->pool);
+    bl_ctx_set_value_norms(c, o->value_norms);   /* attention --value-norms */
     return c;
 }
 
@@ -365,7 +366,7 @@ static int run_model(cli_model *cm, const cli_opts *o, const cli_text *t, int pr
 static int attention_one(cli_model *cm, const cli_opts *o, const cli_text *t, int prec) {
     bl_encoding enc;
     bl_ctx *ctx;
-    if (run_model(cm, o, t, prec, 1, &enc, &ctx)) return 1;   /* prints the maps only */
+    if (run_model(cm, o, t, prec, !o->value_norms, &enc, &ctx)) return 1;   /* the maps only, unless norms */
     const bl_config *c = bl_model_config(cm->m);
     const float *att = bl_attention(ctx);
     int n = enc.n;
@@ -391,7 +392,14 @@ static int attention_one(cli_model *cm, const cli_opts *o, const cli_text *t, in
         }
         fputc(']', stdout);
     }
-    fputs("]}\n", stdout);
+    fputc(']', stdout);
+    if (o->value_norms) {   /* Kobayashi et al. 2020: ‖α f(x)‖ per head and per layer */
+        fputs(",\"norms\":", stdout);
+        cli_json_maps(stdout, bl_value_norms(ctx), c->layers, c->heads, n);
+        fputs(",\"norms_layer\":", stdout);
+        cli_json_maps(stdout, bl_value_norms_layer(ctx), c->layers, 0, n);
+    }
+    fputs("}\n", stdout);
     bl_ctx_free(ctx);
     bl_encoding_free(&enc);
     return 0;

@@ -73,6 +73,8 @@ bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o);
 void cli_json_str(FILE *f, const char *s);
 void cli_json_tokens(FILE *f, const bl_vocab *v, const bl_encoding *enc);
 void cli_json_ints(FILE *f, const int *v, int n);
+/* v as [outer][inner][n][n] (inner 0: [outer][n][n]), %.7g; null when v is NULL (cli_stats.c) */
+void cli_json_maps(FILE *f, const float *v, int outer, int inner, int n);
 
 
 int cli_render(const cli_opts *o);   /* cli_render.c */

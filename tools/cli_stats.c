@@ -208,3 +208,25 @@ int cli_stats(const cli_opts *o) {
     cli_free_model(&cm);
     return rc;
 }
+
+void cli_json_maps(FILE *f, const float *v, int outer, int inner, int n) {
+    if (!v) { fputs("null", f); return; }
+    const int in = inner > 0 ? inner : 1;
+    fputc('[', f);
+    for (int a = 0; a < outer; a++) {
+        fputs(a ? "," : "", f);
+        if (inner > 0) fputc('[', f);
+        for (int b = 0; b < in; b++) {
+            fputs(b ? ",[" : "[", f);
+            for (int i = 0; i < n; i++) {
+                fputs(i ? ",[" : "[", f);
+                const float *row = v + (((size_t)a * in + b) * n + i) * n;
+                for (int j = 0; j < n; j++) fprintf(f, j ? ",%.7g" : "%.7g", row[j]);
+                fputc(']', f);
+            }
+            fputc(']', f);
+        }
+        if (inner > 0) fputc(']', f);
+    }
+    fputc(']', f);
+}

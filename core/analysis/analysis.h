@@ -24,4 +24,28 @@ void bl_rollout_step(const float *a, float *R, float *tmp, int n);
    Returns 0, or -1 when out of memory. */
 int bl_attention_flow(const float *res, int layers, int n, int to, float *out);
 
+/* Value-weighted attention (Kobayashi, Kuribayashi, Yokoi & Inui 2020, "Attention is Not Only
+   a Weight"): ‖α_ij f_h(x_j)‖ with f_h(x) = (x W_V^h + b_V^h) W_O^h, the head's slice of the
+   output projection (its bias is not attributed to a token), and per layer ‖Σ_h α^h_ij f_h(x_j)‖.
+   The forward computes them when asked (bl_ctx_set_value_norms): after each layer's maps,
+   from that layer's values V = x W_Vᵀ + b_V, which the forward overwrites layer by layer. */
+#include <stddef.h>
+#include <stdint.h>
+typedef struct {
+    int on;
+    float *norms;     /* [layers][heads][n][n] */
+    float *layer;     /* [layers][n][n] */
+    size_t cap;       /* floats allocated in layer (n² · layers) */
+    float *wo;        /* [hidden][hidden] the layer's W_O as floats */
+    double *f, *g;    /* [heads][n][hidden] f_h(x_j); [n][heads][heads] their inner products (+ heads) */
+    size_t fcap, gcap;
+    int n;            /* tokens of the last forward whose every layer was computed; 0 none */
+} bl_vnorm;
+/* Layer l of a forward on n tokens: v[n][hidden] (head h in columns h·d…), wo[hidden][hidden]
+   (nn.Linear: [out][in]), the layer's maps as floats att or as u16 att16. Grows its buffers
+   for `layers` layers on l = 0. Returns 0, or -1 when out of memory. */
+int bl_vnorm_layer(bl_vnorm *vn, int layers, int heads, int hidden, int l, int n, const float *v,
+                   const float *att, const uint16_t *att16);
+void bl_vnorm_free(bl_vnorm *vn);
+
 #endif

@@ -19,6 +19,7 @@
    leaves the context usable for smaller n. */
 #include "base/internal.h"
 #include "kernels/kernels.h"
+#include "analysis/analysis.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct bl_ctx {
     int cap;        /* scratch is sized for up to cap tokens */
     size_t max_bytes; /* scratch ceiling (bl_ctx_set_max_bytes), 0 = none */
     bl_scratch s;
+    bl_vnorm vn;    /* value-weighted norms (bl_ctx_set_value_norms), analysis/norms.c */
 };
 
 /* a·b·c·d bytes, SIZE_MAX where the product overflows size_t */
@@ -183,6 +185,7 @@ void bl_ctx_free(bl_ctx *c) {
     bl_buf b[BL_NBUF];
     bl_scratch_list(&c->s, &c->m->cfg, 1, 0, 1, b);
     for (int i = 0; i < BL_NBUF; i++) free(*b[i].p);
+    bl_vnorm_free(&c->vn);
     free(c);
 }
 
@@ -349,6 +352,23 @@ static void bl_attend(bl_ctx *c, const float *q, const float *k, void *att, int 
 
 /* ---- the forward pass ---- */
 
+/* Value-weighted norms of layer l from its values (still in s.v) and W_O as floats. */
+static int bl_value_norms_step(bl_ctx *c, const bl_layer *ly, int l, const void *att, int n, bl_err *e) {
+    const bl_config *cfg = &c->m->cfg;
+    bl_vnorm *vn = &c->vn;
+    if (!vn->wo && !(vn->wo = malloc(sizeof(float) * (size_t)cfg->hidden * cfg->hidden)))
+        return bl_fail(e, "forward: out of memory (value norms)");
+    bl_tensor_to_f32(&ly->o_w, vn->wo);
+    if (bl_vnorm_layer(vn, cfg->layers, cfg->heads, cfg->hidden, l, n, c->s.v, c->att_u16 ? NULL : att,
+                       c->att_u16 ? att : NULL))
+        return bl_fail(e, "forward: out of memory (value norms)");
+    return 0;
+}
+
+void bl_ctx_set_value_norms(bl_ctx *c, int on) { if (c) c->vn.on = !!on; }
+const float *bl_value_norms(const bl_ctx *c) { return c && c->n && c->vn.on && c->vn.n == c->n ? c->vn.norms : NULL; }
+const float *bl_value_norms_layer(const bl_ctx *c) { return c && c->n && c->vn.on && c->vn.n == c->n ? c->vn.layer : NULL; }
+
 int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precision, bl_err *e) {
     if (!c) return bl_fail(e, "forward: context is NULL");
     if (precision != BL_PREC_NATIVE && precision != BL_PREC_F32)
@@ -376,6 +396,7 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
         bl_linear(c, s->x, n, qkv, full ? 3 : 2);
         bl_attend(c, q, k, att, n, full);
         if (!full) break;
+        if (c->vn.on && bl_value_norms_step(c, ly, l, att, n, e)) return -1;   /* needs this layer's V */
         bl_linear(c, s->ctxv, n, &(bl_proj){s->tmp, &ly->o_w, ly->o_b}, 1);
         bl_k_add(s->x, s->tmp, nh);
         K->layernorm(s->x, ly->ln1_g, ly->ln1_b, n, H, cfg->ln_eps);
