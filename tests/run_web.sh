@@ -61,6 +61,9 @@ node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test.int8.bin" --cl
 echo "== model list and shard manifest: web/sw.js's JS copy agrees with the core's C"
 node tests/e2e/manifest.test.mjs --site "$SITE" --shards "$TM/shards/test.json"
 
+echo "== streaming converter in WebAssembly vs the CLI's convert (any chunking, hostile inputs)"
+node tests/e2e/convert_stream.test.mjs --site "$SITE" --cli "$CLI"
+
 echo "== WASM API vs native (test model without an MLM head)"
 node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test-nomlm.int8.bin" --cli "$CLI" --font "$FONT"
 echo "== WASM API vs native (test model, the threaded core with 2 threads)"
