@@ -359,7 +359,7 @@ self.BLHub = (() => {
 
   /* ------------------------------------------------------------ the worker's side: messages
      hub-load, files-load, hub-cancel, save-bin, stored-list, stored-delete. api (from worker.js):
-     {M(), post, loadModel(ptr, len, name) → info (owns ptr; throws with a message), ceiling()
+     {M(), post, loadModel(ptr, len, name, fresh) → info (owns ptr; throws with a message), ceiling()
      (bytes a new model may take now), onLoaded(info, extra)}. Loads run outside the worker's
      message chain, so Cancel acts at once and the current model keeps answering meanwhile; one
      load at a time (a new one cancels the old). */
@@ -368,8 +368,9 @@ self.BLHub = (() => {
     let busy = null;        // {ac: AbortController} of the load in progress
     const now = () => performance.timeOrigin + performance.now();
 
-    function adopt(ptr, len, name, extra) {
-      const info = api.loadModel(ptr, len, name);
+    // fresh: the converter's output, checksummed as it was written (the worker skips re-hashing it)
+    function adopt(ptr, len, name, extra, fresh = false) {
+      const info = api.loadModel(ptr, len, name, fresh);
       current = { ptr, len, name };
       api.onLoaded(info, extra);
       return info;
@@ -433,7 +434,7 @@ self.BLHub = (() => {
         conv.free(); conv = null;
         const M = api.M(), heap = M.HEAPU8.buffer.byteLength;
         adopt(out.ptr, out.len, name, { source: 'hub', ref: { hub, id: ref.id, rev: ref.rev, commit: listing.commit },
-          t: { start: t0, lastByte: tLast, loaded: now() }, peakConv: peak, heap });
+          t: { start: t0, lastByte: tLast, loaded: now() }, peakConv: peak, heap }, true);
         // kept for next time after the model is in use (a copy: the core owns the buffer)
         const meta = { hub, id: ref.id, rev: ref.rev, commit: listing.commit, name };
         try {
@@ -469,7 +470,7 @@ self.BLHub = (() => {
         const t0 = now();
         const out = await convertFromHub(c, { files, commit: '', probed: false });
         conv.free(); conv = null;
-        adopt(out.ptr, out.len, name, { source: 'files', t: { start: t0, lastByte: now(), loaded: now() } });
+        adopt(out.ptr, out.len, name, { source: 'files', t: { start: t0, lastByte: now(), loaded: now() } }, true);
       } catch (e) {
         post({ type: 'model-error', source: 'files', kind: e.kind || 'error', cancelled: e.kind === 'cancel',
           message: e instanceof HubError ? (e.kind === 'cancel' ? `Converting ${name} was cancelled.` : e.message) : `Could not convert ${name}: ${e && e.message ? e.message : e}` });

@@ -169,8 +169,12 @@ function loadFont(b, url) {
 }
 
 /* Hands a _malloc'd buffer to the core (which owns it from then on). */
-function loadModelBytes(ptr, len, name) {
-  if (M._blw_model_load(ptr, len, 0) !== 0) {
+/* flags: BL_LOAD_SKIP_CHECKSUM (1) for a file the converter has just written into this very
+   buffer, whose payload SHA-256 it computed as it went: hashing 100 MB again would add ~0.5 s
+   before the first view and check nothing new. Downloaded and stored files are always verified. */
+const LOAD_SKIP_CHECKSUM = 1;
+function loadModelBytes(ptr, len, name, flags = 0) {
+  if (M._blw_model_load(ptr, len, flags) !== 0) {
     const why = coreError();
     throw new UserError(/checksum/i.test(why) ? `The model ${name} is corrupt (checksum mismatch): ${why}. Retry the download.`
       : `The model ${name} was rejected: ${why}`);
@@ -414,8 +418,8 @@ let chain = Promise.resolve();
 const HUB = BLHub.workerSide({
   M: () => M, post,
   ceiling: () => HEAP_MAX - M._blw_heap_used() - HEAP_MARGIN,
-  loadModel: (ptr, len, name) => {
-    try { return loadModelBytes(ptr, len, name); } catch (e) { throw new BLHub.HubError(e.message, 'corrupt'); }
+  loadModel: (ptr, len, name, fresh) => {
+    try { return loadModelBytes(ptr, len, name, fresh ? LOAD_SKIP_CHECKSUM : 0); } catch (e) { throw new BLHub.HubError(e.message, 'corrupt'); }
   },
   onLoaded: (info, extra) => {
     lastRun = null;
