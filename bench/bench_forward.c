@@ -9,9 +9,12 @@
 
    usage: bench_forward default|base|distilbert|roberta|albert [--prec native|f32] [--reps R] [--mode both|scalar|simd] [--att f32|u16] [--threads N]
                         [n ...]            (default n: 16 32 128 512)
-                        [--warmup SECONDS]
+                        [--warmup SECONDS] [--att-only 0|1|ab]
    Prints one line per n: best wall and CPU ms over R runs (after warm-up runs lasting SECONDS,
-   at least one) per mode, then the optimised mode's median and max wall ms. */
+   at least one) per mode, then the optimised mode's median and max wall ms.
+   --att-only 1 times forwards for the attention maps alone (bl_ctx_set_attention_only); ab
+   alternates a whole and an attention-only forward R times with the optimised table (host
+   drift then touches both alike) and prints both medians and their ratio. */
 #include "base/internal.h"
 #include "kernels/kernels.h"
 #include <stdint.h>
@@ -111,12 +114,40 @@ static timing time_forward(bl_ctx *c, const int *ids, int n, int prec, int reps,
     return out;
 }
 
+/* Whole and attention-only forwards alternated, reps of each after the warm-up. */
+static void compare_att_only(bl_ctx *c, const int *ids, int n, int prec, int reps, double warm_s) {
+    bl_ctx_set_kernels(c, bl_kernels_best());
+    const double w0 = now();
+    do {
+        for (int a = 0; a < 2; a++) { bl_ctx_set_attention_only(c, a); forward_or_die(c, ids, n, prec); }
+    } while (now() - w0 < warm_s);
+    double *t[2] = {malloc(sizeof(double) * (size_t)reps), malloc(sizeof(double) * (size_t)reps)};
+    for (int r = 0; r < reps; r++)
+        for (int a = 0; a < 2; a++) {
+            bl_ctx_set_attention_only(c, a);
+            const double t0 = now();
+            forward_or_die(c, ids, n, prec);
+            t[a][r] = (now() - t0) * 1e3;
+        }
+    double med[2];
+    for (int a = 0; a < 2; a++) {
+        qsort(t[a], (size_t)reps, sizeof(double), cmp_double);
+        med[a] = reps % 2 ? t[a][reps / 2] : 0.5 * (t[a][reps / 2 - 1] + t[a][reps / 2]);
+    }
+    printf("n=%-4d  whole: median %8.2f ms (best %8.2f)  attention only: median %8.2f ms (best %8.2f)  x%.2f\n",
+           n, med[0], t[0][0], med[1], t[1][0], med[0] / med[1]);
+    fflush(stdout);
+    bl_ctx_set_attention_only(c, 0);
+    free(t[0]);
+    free(t[1]);
+}
+
 int main(int argc, char **argv) {
     bl_config cfg = {.vocab_size = 30522, .hidden = 256, .layers = 4, .heads = 4, .intermediate = 1024,
                      .max_pos = 512, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
                      .lowercase = 1, .strip_accents = -1, .chinese_chars = 1, .has_mlm = 1};
     const char *shape = "default";
-    int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1, att_u16 = 0, threads = 1;
+    int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1, att_u16 = 0, threads = 1, att_only = 0;
     double warm_s = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "default")) shape = "default";
@@ -142,6 +173,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warm_s = atof(argv[++i]);
         else if (!strcmp(argv[i], "--att") && i + 1 < argc) att_u16 = !strcmp(argv[++i], "u16");
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--att-only") && i + 1 < argc) {
+            const char *a = argv[++i];
+            att_only = !strcmp(a, "ab") ? 2 : atoi(a) != 0;
+        }
         else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
             const char *m = argv[++i];
             do_scalar = strcmp(m, "simd") != 0;
@@ -156,6 +191,7 @@ int main(int argc, char **argv) {
     bl_ctx *c = bl_ctx_new(m, &e);
     if (!c) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
     bl_ctx_set_attention_u16(c, att_u16);
+    bl_ctx_set_attention_only(c, att_only == 1);
     bl_pool *pool = NULL;
     if (threads > 1 && !(pool = bl_pool_new(threads, &e))) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
     bl_ctx_set_pool(c, pool);
@@ -167,6 +203,11 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nn; i++) {
         int *ids = malloc(ns[i] * sizeof(int));
         for (int j = 0; j < ns[i]; j++) ids[j] = j == 0 ? 2 : j == ns[i] - 1 ? 3 : 5 + (int)((frand() + 1) * 10000);
+        if (att_only == 2) {
+            compare_att_only(c, ids, ns[i], prec, reps, warm_s);
+            free(ids);
+            continue;
+        }
         timing ts = {0}, tv = {0};
         if (do_scalar) { bl_ctx_set_kernels(c, bl_kernels_scalar()); ts = time_forward(c, ids, ns[i], prec, reps, warm_s); }
         if (do_simd) { bl_ctx_set_kernels(c, bl_kernels_best()); tv = time_forward(c, ids, ns[i], prec, reps, warm_s); }
