@@ -5,7 +5,7 @@
 # the site stays what a static host should serve.
 cmake_minimum_required(VERSION 3.19)   # string(JSON)
 
-foreach(f index.html app.js worker.js style.css favicon.svg offline.js)
+foreach(f index.html app.js worker.js hub.js cache.js style.css favicon.svg offline.js)
   file(COPY_FILE ${SRC}/web/${f} ${DST}/${f} ONLY_IF_DIFFERENT)
 endforeach()
 if(EXISTS ${SRC}/web/fonts)
