@@ -62,6 +62,10 @@ const worker = [
   text('bertlens_core.js'),
   // the core's wasm comes from the page, not from a fetch
   "BertlensCore = ((f) => (o) => f(Object.assign({ wasmBinary: self.__blSingleFile('bertlens_core.wasm') }, o)))(BertlensCore);",
+  // the Hub loader and the model store, which worker.js would importScripts (the prelude makes
+  // that a no-op for them): dropped Hugging Face directories convert here too; the Hub itself is
+  // out of reach (no network in this build: the prelude's fetch says so)
+  text('cache.js'), text('hub.js'),
   '(function () {', text('worker.js'), '})();',
 ].join('\n');
 

@@ -38,8 +38,9 @@
     if (path === 'weights/manifest.json') throw new TypeError('BL_SINGLE_NO_MODEL');
     return new Response(`${path} is not part of this single-file build`, { status: 404, statusText: 'Not Found' });
   };
-  // bertlens_core.js is already part of this script
+  // bertlens_core.js, cache.js and hub.js are already part of this script (tools/build_single.mjs)
+  const INLINED = new Set(['bertlens_core.js', 'cache.js', 'hub.js']);
   self.importScripts = (...urls) => {
-    for (const u of urls) if (u !== 'bertlens_core.js') throw new Error(`importScripts(${u}): not in the single-file build`);
+    for (const u of urls) if (!INLINED.has(u)) throw new Error(`importScripts(${u}): not in the single-file build`);
   };
 })();
