@@ -242,6 +242,13 @@ const float *bl_value_norms(const bl_ctx *c);
 const float *bl_value_norms_layer(const bl_ctx *c);
 /* MLM logits for one position of the last forward: logits[vocab_size]. Needs has_mlm. */
 int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e);
+/* Logit lens (nostalgebraist 2020, as ecco draws it for GPT-2; here for the masked LM): with
+   bl_ctx_set_keep_hidden(c, 1) the next full forwards keep every layer's output,
+   bl_hidden_at(c, l) = [n][hidden] after layer l (l = layers-1 is bl_hidden), NULL otherwise;
+   bl_mlm_logits_at applies the MLM head to that row, as bl_mlm_logits does to the last. */
+void bl_ctx_set_keep_hidden(bl_ctx *c, int on);
+const float *bl_hidden_at(const bl_ctx *c, int layer);
+int bl_mlm_logits_at(bl_ctx *c, int layer, int pos, float *logits, bl_err *e);
 /* The task head on the last forward (cfg.head != BL_HEAD_NONE), in its precision: TOKEN and
    DISC give [n][n_labels], SEQ gives [n_labels]; bl_head_size says how many floats. probs:
    softmax over each row's labels, or sigmoid of each logit when cfg.head_sigmoid (DISC always),
@@ -269,6 +276,11 @@ int bl_mlm_top_k(const float *logits, int vocab, int k, int *ids, float *p);
    count = 0. Needs has_mlm. Returns 0, or -1 with *out empty. Free with bl_mlm_top_free. */
 int bl_fill_mask(bl_ctx *c, const bl_model *m, const int *ids, int n, int k, bl_mlm_top *out, bl_err *e);
 void bl_mlm_top_free(bl_mlm_top *t);
+/* The logit lens at every [MASK] (core/analysis/lens.c), after a forward with
+   bl_ctx_set_keep_hidden(c, 1): out->count = masks × layers rows, row r is mask r / layers
+   after layer r % layers (pos[r] its position), each with its top-k as bl_fill_mask gives them;
+   the last layer's rows are bl_fill_mask's. Returns 0, or -1 with *out empty. */
+int bl_logit_lens(bl_ctx *c, const bl_model *m, const int *ids, int n, int k, bl_mlm_top *out, bl_err *e);
 
 /* ---------------------------------------------------------------- renderer (render.c, font.c, colormap.c)
    Views are drawn by the core into an RGBA framebuffer (row-major, 4 bytes/pixel, straight

@@ -22,7 +22,7 @@ static const char *USAGE =
     "  classify  [-m MODEL] [--pair TEXT_B] [--precision f32|native] TEXT   the task head: labels with\n"
     "            probabilities per token (token classification, ELECTRA \"replaced\") or for the text\n"
     "--ids 0,31414,232,2 [--types 0,0,0,0] instead of TEXT (attention, fill-mask, classify): token ids\n"
-    "  fill-mask [-m MODEL] [-k K] TEXT\n"
+    "  fill-mask [-m MODEL] [-k K] [--lens] TEXT   (--lens: top-k after every layer, the logit lens)\n"
     "  convert   HF_DIR -o OUT [--dtype int8|f16|f32] [--shard-mb N]\n"
     "  export-hf [-m MODEL] -o DIR\n"
     "  render    [-m MODEL] [--pair B] TEXT --view heatmap|model|head|neuron|rollout|flow|mlm\n"
@@ -101,6 +101,16 @@ int cli_load_model(const char *path, cli_model *cm) {
     int bad = !path && check_entry(cm, &ent);
     bl_model_entry_free(&ent);
     cm->m = bad ? NULL : bl_model_load(cm->buf, cm->len, 0, &e);
+    size_t tl;
+    const char *tj = cm->m ? bl_model_tokenizer_json(cm->m, &tl) : NULL;
+    if (tj && !(cm->tok = bl_tokenizer_from_json(tj, tl, &e))) {
+        bl_model_free(cm->m);
+        cm->m = NULL;
+        e.msg[sizeof e.msg - 1] = 0;
+        char msg[BL_ERR_MAX + 32];
+        snprintf(msg, sizeof msg, "tokenizer.json: %s", e.msg);
+        memcpy(e.msg, msg, sizeof e.msg - 1);
+    }
     if (!cm->m) {
         free(cm->buf);
         cm->buf = NULL;
@@ -111,6 +121,7 @@ int cli_load_model(const char *path, cli_model *cm) {
 
 void cli_free_model(cli_model *cm) {
     bl_pool_free(cm->pool);
+    bl_tokenizer_free(cm->tok);
     bl_model_free(cm->m);
     free(cm->buf);
     memset(cm, 0, sizeof *cm);
@@ -124,6 +135,12 @@ static int encode_with(const bl_vocab *v, const bl_tok_opts *o, int max_len, con
 
 int cli_encode(const cli_model *cm, const cli_text *t, bl_encoding *enc) {
     const bl_config *c = bl_model_config(cm->m);
+    if (cm->tok) {   /* the checkpoint's own tokenizer.json, as the tokenizers library runs it */
+        bl_err e;
+        if (bl_tokenizer_encode(cm->tok, t->a, t->alen, t->b, t->b ? t->blen : 0, bl_config_max_tokens(c), enc, &e))
+            return cli_die("tokenize: %s", e.msg);
+        return 0;
+    }
     /* the weights file holds a vocab, which is a WordPiece tokenizer only for these families */
     if (c->family == BL_FAMILY_ROBERTA || c->family == BL_FAMILY_ALBERT)
         return cli_die("tokenize: this %s model's tokenizer (%s) is not in its weights file; give token ids with --ids",
@@ -314,7 +331,7 @@ static int cmd_tokenize(const cli_opts *o) {
     cli_input_init(&in, o, 0);
     while (!rc && (got = cli_input_next(&in, &t)) != 0) {
         bl_encoding enc;
-        if (got < 0 || encode_with(ts.vocab, ts.opts, ts.max_len, &t, &enc)) rc = 1;
+        if (got < 0 || (cm.m ? cli_encode(&cm, &t, &enc) : encode_with(ts.vocab, ts.opts, ts.max_len, &t, &enc))) rc = 1;
         else { print_encoding(&ts, &enc); bl_encoding_free(&enc); }
     }
     cli_input_free(&in);
@@ -342,6 +359,7 @@ bl_ctx *cli_ctx_new(cli_model *cm, const cli_opts *o) {
     if (!c) { cli_die("%s", e.msg); return NULL; }
     bl_ctx_set_pool(c, cm->pool);
     bl_ctx_set_value_norms(c, o->value_norms);   /* attention --value-norms */
+    bl_ctx_set_keep_hidden(c, o->lens);           /* fill-mask --lens */
     return c;
 }
 
@@ -426,7 +444,9 @@ static int fill_mask_one(cli_model *cm, const cli_opts *o, const cli_text *t, in
     if (run_model(cm, o, t, prec, 0, &enc, &ctx)) return 1;
     bl_mlm_top top;
     bl_err e;
+    bl_mlm_top lens = {0};   /* --lens: the same top-k after every layer (lens.count = masks × layers) */
     int rc = bl_fill_mask(ctx, cm->m, enc.ids, enc.n, k, &top, &e) != 0 ? cli_die("%s", e.msg) : 0;
+    if (!rc && o->lens && bl_logit_lens(ctx, cm->m, enc.ids, enc.n, k, &lens, &e) != 0) rc = cli_die("%s", e.msg);
     if (!rc) {
         fputc('[', stdout);
         for (int i = 0; i < top.count; i++) {
@@ -438,11 +458,28 @@ static int fill_mask_one(cli_model *cm, const cli_opts *o, const cli_text *t, in
                 /* %.9g prints the float exactly: the page's numbers are the same floats */
                 printf(",\"id\":%d,\"p\":%.9g}", top.ids[at], (double)top.p[at]);
             }
-            fputs("]}", stdout);
+            fputc(']', stdout);
+            if (o->lens) {
+                const int L = top.count ? lens.count / top.count : 0;
+                fputs(",\"lens\":[", stdout);
+                for (int l = 0; l < L; l++) {
+                    fputs(l ? ",[" : "[", stdout);
+                    for (int r = 0; r < lens.k; r++) {
+                        const size_t at = ((size_t)i * L + l) * lens.k + r;
+                        printf("%s{\"token\":", r ? "," : "");
+                        cli_json_str(stdout, lens.tokens[at]);
+                        printf(",\"id\":%d,\"p\":%.9g}", lens.ids[at], (double)lens.p[at]);
+                    }
+                    fputc(']', stdout);
+                }
+                fputc(']', stdout);
+            }
+            fputc('}', stdout);
         }
         fputs("]\n", stdout);
     }
     bl_mlm_top_free(&top);
+    bl_mlm_top_free(&lens);
     bl_ctx_free(ctx);
     bl_encoding_free(&enc);
     return rc;

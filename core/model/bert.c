@@ -58,6 +58,10 @@ struct bl_ctx {
     size_t max_bytes; /* scratch ceiling (bl_ctx_set_max_bytes), 0 = none */
     bl_scratch s;
     bl_vnorm vn;    /* value-weighted norms (bl_ctx_set_value_norms), analysis/norms.c */
+    int keep_hidden;  /* bl_ctx_set_keep_hidden: every layer's output into hs */
+    float *hs;        /* [layers][n][hidden] */
+    size_t hs_cap;    /* floats in hs */
+    int hs_n;         /* n of the last forward that filled hs; 0 none */
 };
 
 /* a·b·c·d bytes, SIZE_MAX where the product overflows size_t */
@@ -186,6 +190,7 @@ void bl_ctx_free(bl_ctx *c) {
     bl_scratch_list(&c->s, &c->m->cfg, 1, 0, 1, b);
     for (int i = 0; i < BL_NBUF; i++) free(*b[i].p);
     bl_vnorm_free(&c->vn);
+    free(c->hs);
     free(c);
 }
 
@@ -365,6 +370,23 @@ static int bl_value_norms_step(bl_ctx *c, const bl_layer *ly, int l, const void 
     return 0;
 }
 
+static int bl_keep_hidden_reserve(bl_ctx *c, int n, bl_err *e) {
+    const size_t need = (size_t)c->m->cfg.layers * n * c->m->cfg.hidden;
+    if (need > c->hs_cap) {
+        float *p = realloc(c->hs, need * sizeof *p);
+        if (!p) return bl_fail(e, "forward: out of memory (hidden states of every layer)");
+        c->hs = p;
+        c->hs_cap = need;
+    }
+    return 0;
+}
+
+void bl_ctx_set_keep_hidden(bl_ctx *c, int on) { if (c) c->keep_hidden = !!on; }
+const float *bl_hidden_at(const bl_ctx *c, int layer) {
+    if (!c || !c->n || !c->keep_hidden || c->hs_n != c->n || layer < 0 || layer >= c->m->cfg.layers) return NULL;
+    return c->hs + (size_t)layer * c->n * c->m->cfg.hidden;
+}
+
 void bl_ctx_set_value_norms(bl_ctx *c, int on) { if (c) c->vn.on = !!on; }
 const float *bl_value_norms(const bl_ctx *c) { return c && c->n && c->vn.on && c->vn.n == c->n ? c->vn.norms : NULL; }
 const float *bl_value_norms_layer(const bl_ctx *c) { return c && c->n && c->vn.on && c->vn.n == c->n ? c->vn.layer : NULL; }
@@ -383,6 +405,8 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
     bl_scratch *s = &c->s;
     const int H = cfg->hidden;
     const size_t nh = (size_t)n * H;
+    c->hs_n = 0;
+    if (c->keep_hidden && bl_keep_hidden_reserve(c, n, e)) return -1;
     bl_embed(c, ids, type_ids, n);
     for (int l = 0; l < cfg->layers; l++) {
         const bl_layer *ly = &c->m->w.layers[bl_layer_for_step(cfg, l)];   /* ALBERT: shared */
@@ -406,8 +430,10 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
         bl_linear(c, s->ffn, n, &(bl_proj){s->tmp, &ly->f_w, ly->f_b}, 1);
         bl_k_add(s->x, s->tmp, nh);
         K->layernorm(s->x, ly->ln2_g, ly->ln2_b, n, H, cfg->ln_eps);
+        if (c->keep_hidden) memcpy(c->hs + (size_t)l * nh, s->x, nh * sizeof(float));   /* logit lens */
     }
     c->n = n;
+    if (c->keep_hidden && !c->att_only) c->hs_n = n;
     c->partial = c->att_only;
     return 0;
 }
@@ -429,27 +455,46 @@ const float *bl_key(const bl_ctx *c, int layer) {
 
 /* cls.predictions: LN(act(h·Wtᵀ + bt)) · decoderᵀ + bias, for one position, in the last
    forward's precision. The int8 path quantizes into mlm_q, leaving the forward's xq alone. */
+static void bl_mlm_row(bl_ctx *c, const float *row, float *logits);
+
 int bl_mlm_logits(bl_ctx *c, int pos, float *logits, bl_err *e) {
     if (!c) return bl_fail(e, "mlm: context is NULL");
     const bl_config *cfg = &c->m->cfg;
-    const bl_weights *w = &c->m->w;
     if (!cfg->has_mlm) return bl_fail(e, "mlm: this model has no masked-LM head (cls.predictions)");
     if (!c->n) return bl_fail(e, "mlm: no forward has been run on this context");
     if (c->partial) return bl_fail(e, "mlm: the last forward ran for the attention maps only (bl_ctx_set_attention_only)");
     if (pos < 0 || pos >= c->n)
         return bl_fail(e, "mlm: position %d is out of range (0..%d)", pos, c->n - 1);
     if (!logits) return bl_fail(e, "mlm: logits is NULL");
+    bl_mlm_row(c, c->s.x + (size_t)pos * cfg->hidden, logits);
+    return 0;
+}
+
+int bl_mlm_logits_at(bl_ctx *c, int layer, int pos, float *logits, bl_err *e) {
+    if (!c) return bl_fail(e, "mlm: context is NULL");
+    const bl_config *cfg = &c->m->cfg;
+    if (!cfg->has_mlm) return bl_fail(e, "mlm: this model has no masked-LM head (cls.predictions)");
+    const float *hs = bl_hidden_at(c, layer);
+    if (!hs) return bl_fail(e, "mlm: no hidden state of layer %d kept (bl_ctx_set_keep_hidden before the forward)", layer);
+    if (pos < 0 || pos >= c->n) return bl_fail(e, "mlm: position %d is out of range (0..%d)", pos, c->n - 1);
+    if (!logits) return bl_fail(e, "mlm: logits is NULL");
+    bl_mlm_row(c, hs + (size_t)pos * cfg->hidden, logits);
+    return 0;
+}
+
+/* The MLM head on one hidden-state row, in the last forward's precision. */
+static void bl_mlm_row(bl_ctx *c, const float *row, float *logits) {
+    const bl_config *cfg = &c->m->cfg;
+    const bl_weights *w = &c->m->w;
     const bl_kernels *K = c->k;
-    const int H = cfg->hidden, E = cfg->embed;
+    const int E = cfg->embed;
     float scale;
     /* ALBERT and the ELECTRA generator map hidden down to the embedding width first */
-    bl_linear_rows(K, c->int8, &(bl_proj){c->s.mlm, &w->mlm_w, w->mlm_b}, 1,
-                   c->s.x + (size_t)pos * H, c->s.mlm_q, &scale, 0, 1);
+    bl_linear_rows(K, c->int8, &(bl_proj){c->s.mlm, &w->mlm_w, w->mlm_b}, 1, row, c->s.mlm_q, &scale, 0, 1);
     K->act(c->s.mlm, (size_t)E, bl_mlm_act(cfg));
     K->layernorm(c->s.mlm, w->mlm_ln_g, w->mlm_ln_b, 1, E, cfg->ln_eps);
     bl_linear_rows(K, c->int8, &(bl_proj){logits, &w->decoder, w->decoder_b}, 1,
                    c->s.mlm, c->s.mlm_q, &scale, 0, 1);
-    return 0;
 }
 
 /* ---- task heads ---- */
