@@ -178,6 +178,10 @@ int bl_model_tensor_count(const bl_model *m);
 int bl_model_tensor_info(const bl_model *m, int i, const char **name, int *dtype,
                          int *rows, int *cols);
 const char *bl_dtype_name(int dtype);             /* "f32", "f16", "int8"; "?" otherwise */
+/* The tokenizer.json stored with the model (version 2 files of families whose vocab is not a
+   WordPiece vocab.txt: RoBERTa/XLM-R/CamemBERT, ALBERT), for bl_tokenizer_from_json; NULL when
+   the file has none (then bl_tokenize with the vocab is the tokenizer). */
+const char *bl_model_tokenizer_json(const bl_model *m, size_t *len);
 /* Label i of the task head (config.id2label), NUL-terminated; NULL out of range or no head. */
 const char *bl_model_label(const bl_model *m, int i);
 

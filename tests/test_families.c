@@ -441,7 +441,44 @@ static void check_cli(const char *name) {
     free_golden(&g);
 }
 
+/* Text through the tokenizer.json the converter stored (ALBERT, XLM-R): `bertlens tokenize`
+   gives the ids the Rust tokenizers library gives (tests/model/families_tok.mjs). */
+static void check_tokenizer_json(void) {
+    char *txt = check_read_file("tests/model/golden_families/tokenize.txt", NULL);
+    CHECK(txt != NULL, "tokenize.txt");
+    int cases = 0;
+    for (char *line = txt; line && *line;) {
+        char *nl = strchr(line, '\n'), *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (nl) *nl = 0;
+        if (!t1 || !t2) break;
+        *t1 = *t2 = 0;
+        char path[] = "/tmp/bl_families_tok_XXXXXX", args[1024];
+        int fd = mkstemp(path);
+        if (fd < 0) break;
+        close(fd);
+        snprintf(args, sizeof args, "convert tests/model/families/%s -o %s --dtype f32", line, path);
+        char *o = run_cli(args);
+        free(o);
+        snprintf(args, sizeof args, "tokenize -m %s '%s'", path, t1 + 1);
+        o = run_cli(args);
+        bl_json *j = o ? bl_json_parse(o, strlen(o), NULL) : NULL;
+        const bl_json *ids = bl_json_get(j, "ids");
+        char got[512] = "";
+        for (int i = 0; ids && i < bl_json_len(ids); i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? "," : "", bl_json_at(ids, i)->i64);
+        CHECK(!strcmp(got, t2 + 1), "%s: tokenize '%s' gave [%s], the tokenizers library [%s]", line, t1 + 1, got, t2 + 1);
+        bl_json_free(j);
+        free(o);
+        unlink(path);
+        cases++;
+        line = nl ? nl + 1 : NULL;
+    }
+    CHECK(cases >= 4, "tokenize.txt: %d cases", cases);
+    free(txt);
+}
+
 int main(void) {
+    check_tokenizer_json();
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) check_family((int)i);
     static const char *cli_models[] = {"roberta_mlm_f32", "xlmr_token_f16", "electra_disc_f32", "albert_seq_bf16",
                                        "distil_mlm_f32", "electra_gen_f16"};

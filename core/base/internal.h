@@ -55,6 +55,8 @@ struct bl_model {
     int checksum_ok;           /* 1 when the payload SHA-256 was verified at load */
     char *label_text;          /* the labels section, each '\n' made a NUL (owned) */
     const char **labels;       /* [n_labels] into label_text */
+    const char *tok_json;      /* the stored tokenizer.json (version 2, optional), into buf */
+    size_t tok_json_len;
 };
 
 /* Canonical tensor names in the weights file (HF names without the "bert." prefix; LayerNorm
@@ -89,11 +91,11 @@ int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t
                       uint8_t **out, size_t *out_len, bl_err *e);
 /* Header bytes (192 for version 1, 256 for version 2) for a config, and the header itself:
    fixed header, config and family blocks, section offsets (vocab right after the header,
-   labels right after the vocab). The SHA-256 is left for the caller. Shared by the writer
+   labels right after the vocab, a stored tokenizer.json right after the labels). The SHA-256 is left for the caller. Shared by the writer
    and the streaming converter so that both lay files out the same way. */
 uint64_t bl_header_size(const bl_config *cfg);
 void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t file_size, uint64_t vocab_len,
-                   uint64_t labels_len, uint64_t table_off, uint64_t data_off);
+                   uint64_t labels_len, uint64_t tok_len, uint64_t table_off, uint64_t data_off);
 /* Stored layer for attention step a (ALBERT shares layers; identity otherwise). */
 int bl_layer_for_step(const bl_config *cfg, int a);
 int bl_stored_layers(const bl_config *cfg);

@@ -66,6 +66,8 @@ struct bl_conv {
     size_t vlen;
     char *labels;               /* the task head's labels, each followed by '\n' (family.c) */
     size_t llen;
+    uint8_t *tok;               /* tokenizer.json kept for the file (RoBERTa, ALBERT families) */
+    size_t tlen;
     int prepared;
     /* the index: tensor name -> file */
     int have_index;
@@ -198,6 +200,7 @@ void bl_conv_free(bl_conv *c) {
     for (int i = 0; i < 3; i++) { free(c->tf[i]); free(c->tfn[i]); }
     free(c->vocab);
     free(c->labels);
+    free(c->tok);
     free(c->index_name);
     for (int i = 0; i < c->ninv; i++) free(c->inv[i]);
     free(c->inv);
@@ -454,6 +457,12 @@ have_vocab:
     if (count != cf->vocab_size)
         return bl_fail(e, "%s has %d tokens, config.json vocab_size is %d", vname, count, cf->vocab_size);
     if (special_ids(c, e) < 0) return -1;
+    /* these families' vocab is no WordPiece vocab: the file keeps tokenizer.json, verbatim */
+    if ((cf->family == BL_FAMILY_ROBERTA || cf->family == BL_FAMILY_ALBERT) && c->tf[1]) {
+        c->tok = c->tf[1];
+        c->tlen = c->tfl[1];
+        c->tf[1] = NULL;
+    }
     for (int k = 0; k < 3; k++) { free(c->tf[k]); c->tf[k] = NULL; }
     c->prepared = 1;
     return 0;
@@ -528,7 +537,7 @@ static int inv_lookup(const bl_conv *c, const char *canon) {
 }
 
 static void put_header(bl_conv *c, int nt, uint64_t size) {
-    bl_header_put(c->out, &c->cfg, c->o.dtype, nt, size, c->vlen, c->llen, c->toff, c->doff);
+    bl_header_put(c->out, &c->cfg, c->o.dtype, nt, size, c->vlen, c->llen, c->tlen, c->toff, c->doff);
 }
 
 /* The inventory of names is known: choose each canonical tensor's source and place it. */
@@ -569,7 +578,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
         c->nslots++;
     }
     /* the same layout as bl_model_write */
-    c->toff = align64(bl_header_size(cf) + c->vlen + c->llen);
+    c->toff = align64(bl_header_size(cf) + c->vlen + c->llen + c->tlen);
     c->doff = align64(c->toff + (uint64_t)c->nslots * BL_ENTRY);
     uint64_t pos = c->doff;
     size_t maxrow = 0;
@@ -601,6 +610,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     put_header(c, c->nslots, pos);
     if (c->vlen) memcpy(c->out + bl_header_size(cf), c->vocab, c->vlen);
     if (c->llen) memcpy(c->out + bl_header_size(cf) + c->vlen, c->labels, c->llen);
+    if (c->tlen) memcpy(c->out + bl_header_size(cf) + c->vlen + c->llen, c->tok, c->tlen);
     for (int i = 0; i < c->nslots; i++) {
         const bl_cslot *s = &c->slots[i];
         uint8_t *te = c->out + c->toff + (size_t)i * BL_ENTRY;

@@ -293,7 +293,7 @@ static void bl_read_family(const uint8_t *p, bl_config *c) {
 uint64_t bl_header_size(const bl_config *cfg) { return bl_config_needs_v2(cfg) ? BL_HDR_SIZE2 : BL_HDR_SIZE; }
 
 void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t file_size, uint64_t vocab_len,
-                   uint64_t labels_len, uint64_t table_off, uint64_t data_off) {
+                   uint64_t labels_len, uint64_t tok_len, uint64_t table_off, uint64_t data_off) {
     const int v2 = bl_config_needs_v2(cfg);
     const uint64_t hdr = v2 ? BL_HDR_SIZE2 : BL_HDR_SIZE;
     memcpy(b, BL_MAGIC, 8);
@@ -313,6 +313,8 @@ void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t
     if (!v2) return;
     wr64(b + 160, labels_len ? hdr + vocab_len : 0);
     wr64(b + 168, labels_len);
+    wr64(b + 176, tok_len ? hdr + vocab_len + labels_len : 0);
+    wr64(b + 184, tok_len);
     const int f[FF_RESERVED] = {cfg->family, cfg->embed ? cfg->embed : cfg->hidden, cfg->emb_proj, cfg->pos_offset,
         cfg->groups, cfg->groups ? cfg->inner : 0, cfg->sinusoidal, cfg->head, cfg->n_labels, cfg->head_sigmoid,
         cfg->cls_id, cfg->sep_id, cfg->pad_id, cfg->mask_id, cfg->unk_id};
@@ -399,13 +401,15 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     memset(&cfg, 0, sizeof cfg);
     const uint8_t *cb = b + BL_HDR_FIXED;
     bl_read_config(cb, &cfg);
-    uint64_t loff = 0, llen = 0;
+    uint64_t loff = 0, llen = 0, koff = 0, klen = 0;
     if (version >= 2) {
         bl_read_family(b + BL_HDR_SIZE, &cfg);
         if (rd32(b + BL_HDR_SIZE + 4 * FF_RESERVED))
             return bl_fail(e, "weights: reserved family field is not zero"), NULL;
         loff = rd64(b + 160);
         llen = rd64(b + 168);
+        koff = rd64(b + 176);
+        klen = rd64(b + 184);
     } else {
         /* a version-1 file is BERT; its special tokens are looked up in the vocab below */
         cfg.cls_id = cfg.sep_id = cfg.pad_id = cfg.mask_id = cfg.unk_id = -1;
@@ -416,8 +420,8 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     if (dtype > BL_DT_I8) return bl_fail(e, "bad config: matrix dtype %u", dtype), NULL;
     for (int i = 4 * CF_RESERVED; i < 4 * CF_RESERVED + 4; i++)
         if (cb[i]) return bl_fail(e, "weights: reserved config field is not zero"), NULL;
-    for (int i = version >= 2 ? 176 : 160; i < BL_HDR_SIZE; i++)
-        if (b[i]) return bl_fail(e, "weights: reserved bytes %d..191 are not zero", version >= 2 ? 176 : 160), NULL;
+    for (int i = 160; version < 2 && i < BL_HDR_SIZE; i++)
+        if (b[i]) return bl_fail(e, "weights: reserved bytes 160..191 are not zero"), NULL;
     int nslots = BL_NTOP_SLOTS + bl_stored_layers(&cfg) * BL_NLAYER_SLOTS;
     if (nt < 1 || nt > (uint32_t)nslots)
         return bl_fail(e, "weights: %u tensors in the table (this config has at most %d)", nt, nslots), NULL;
@@ -430,6 +434,11 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
                           "%d labels", (unsigned long long)loff, (unsigned long long)llen, cfg.n_labels), NULL;
     if (llen && (!bl_in(toff, (uint64_t)nt * BL_TENSOR_ENTRY, loff + llen, len)))
         return bl_fail(e, "weights: tensor table at %llu overlaps the labels", (unsigned long long)toff), NULL;
+    if (klen ? !bl_in(koff, klen, llen ? loff + llen : voff + vlen, len) ||
+                   !bl_in(toff, (uint64_t)nt * BL_TENSOR_ENTRY, koff + klen, len)
+             : koff != 0)
+        return bl_fail(e, "weights: the tokenizer section [%llu, +%llu) lies outside the file or overlaps another",
+                       (unsigned long long)koff, (unsigned long long)klen), NULL;
     if (!bl_in(toff, (uint64_t)nt * BL_TENSOR_ENTRY, voff + vlen, len))
         return bl_fail(e, "weights: tensor table at %llu (%u entries) lies outside the file (%zu bytes) or overlaps the vocab",
                        (unsigned long long)toff, nt, len), NULL;
@@ -448,6 +457,8 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     m->n_tensors = (int)nt;
     m->table = b + toff;
     m->checksum_ok = checked;
+    m->tok_json = klen ? (const char *)b + koff : NULL;
+    m->tok_json_len = (size_t)klen;
     memcpy(m->sha256, b + 24, 32);
     m->tok.lowercase = cfg.lowercase;
     m->tok.strip_accents = cfg.strip_accents;
@@ -588,6 +599,11 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
 }
 
 const bl_config *bl_model_config(const bl_model *m) { return &m->cfg; }
+const char *bl_model_tokenizer_json(const bl_model *m, size_t *len) {
+    if (len) *len = m ? m->tok_json_len : 0;
+    return m ? m->tok_json : NULL;
+}
+
 const char *bl_model_label(const bl_model *m, int i) {
     return m && m->labels && i >= 0 && i < m->cfg.n_labels ? m->labels[i] : NULL;
 }
@@ -721,7 +737,7 @@ int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t
     uint8_t *b = calloc(1, (size_t)pos);
     if (!b) { free(offs); return bl_fail(e, "write: out of memory (%llu bytes)", (unsigned long long)pos); }
 
-    bl_header_put(b, cfg, dtype, nt, pos, vocab_len, labels_len, toff, doff);
+    bl_header_put(b, cfg, dtype, nt, pos, vocab_len, labels_len, 0, toff, doff);
     if (vocab_len) memcpy(b + voff, vocab, vocab_len);
     if (labels_len) memcpy(b + voff + vocab_len, labels, labels_len);
 
