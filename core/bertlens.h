@@ -531,6 +531,15 @@ int bl_word_attention(const float *a, const uint16_t *a16, int n, const int *wor
    SentencePiece "▁"), every unmarked token continues the word before it. Returns nw, or -1. */
 int bl_word_ids(const char *const *tokens, int n, int *word_of);
 
+/* Compare mode (two inputs, or two models on one input), aligned by token position over the
+   first n = min(na, nb) positions: out[maps][n][n] = A − B (rows not renormalised); returns n,
+   or -1. bl_entropy_change: out[l·heads + h] = entropy(A) − entropy(B) of each head (each over
+   its own full map). bl_compare_tokens: the aligned positions whose tokens differ into
+   differ[min(na, nb)]; returns their count. */
+int bl_attention_diff(const float *a, int na, const float *b, int nb, int maps, float *out);
+int bl_entropy_change(const float *a, int na, const float *b, int nb, int layers, int heads, float *out, bl_err *e);
+int bl_compare_tokens(const char *const *ta, int na, const char *const *tb, int nb, int *differ);
+
 /* ---------------------------------------------------------------- utilities */
 typedef struct { uint32_t h[8]; uint64_t len; uint8_t buf[64]; size_t nbuf; } bl_sha256_ctx;
 void bl_sha256_init(bl_sha256_ctx *s);

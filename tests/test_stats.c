@@ -271,11 +271,61 @@ static void test_cli(void) {
     bl_json_free(j1); bl_json_free(j2); free(out1); free(out2); free(err2); free(gold);
 }
 
+/* Compare mode: A − B on unequal lengths by hand; identical inputs give an all-zero difference
+   and no entropy change (CLI, also two loads of one model); a minimal pair's difference is the
+   two `attention` outputs subtracted, and the differing position is named. */
+static void test_compare(void) {
+    /* a: 2 tokens, b: 3 tokens, one map: the first 2×2 of each */
+    const float a[4] = {0.5f, 0.5f, 0.25f, 0.75f}, b[9] = {0.2f, 0.3f, 0.5f, 0.1f, 0.8f, 0.1f, 0.3f, 0.3f, 0.4f};
+    float d[4];
+    CHECK(bl_attention_diff(a, 2, b, 3, 1, d) == 2 && fabsf(d[0] - 0.3f) < 1e-7f && fabsf(d[1] - 0.2f) < 1e-7f &&
+          fabsf(d[2] - 0.15f) < 1e-7f && fabsf(d[3] + 0.05f) < 1e-7f, "diff by hand: %g %g %g %g", d[0], d[1], d[2], d[3]);
+    const char *ta[] = {"[CLS]", "she", "[SEP]"}, *tb[] = {"[CLS]", "he", "[SEP]", "x"};
+    int differ[3];
+    CHECK(bl_compare_tokens(ta, 3, tb, 4, differ) == 1 && differ[0] == 1, "token 1 differs");
+    if (!getenv("BERTLENS_CLI")) return;
+    bl_json *j = cli_json("compare 'The doctor said she was late.' 'The doctor said she was late.'");
+    CHECK(j != NULL, "bertlens compare runs");
+    double mx = 0;
+    const bl_json *diff = bl_json_get(j, "diff"), *ent = bl_json_get(j, "entropy_change");
+    for (const bl_json *l = diff ? diff->child : NULL; l; l = l->next)
+        for (const bl_json *h = l->child; h; h = h->next)
+            for (const bl_json *r = h->child; r; r = r->next)
+                for (const bl_json *v = r->child; v; v = v->next) mx = fmax(mx, fabs(v->num));
+    for (const bl_json *l = ent ? ent->child : NULL; l; l = l->next)
+        for (const bl_json *v = l->child; v; v = v->next) mx = fmax(mx, fabs(v->num));
+    CHECK(j && bl_json_len(diff) == 4 && mx == 0 && bl_json_len(bl_json_get(j, "tokens_differ")) == 0,
+          "identical inputs: all-zero difference and entropy change (max %g)", mx);
+    bl_json_free(j);
+    j = cli_json("compare 'The doctor said she was late.' 'The doctor said he was late.'");
+    bl_json *ja = cli_json("attention 'The doctor said she was late.'");
+    bl_json *jb = cli_json("attention 'The doctor said he was late.'");
+    const bl_json *td = bl_json_get(j, "tokens_differ");
+    CHECK(j && ja && jb && bl_json_len(td) == 1 && bl_json_at(td, 0)->num == 4, "minimal pair: position 4 differs");
+    double err = 0, big = 0;
+    diff = bl_json_get(j, "diff");
+    const bl_json *aa = bl_json_get(ja, "attentions"), *ab = bl_json_get(jb, "attentions");
+    for (int l = 0; j && ja && jb && l < 4; l++)
+        for (int h = 0; h < 4; h++)
+            for (int r = 0; r < 9; r++)
+                for (int c = 0; c < 9; c++) {
+                    const bl_json *x = bl_json_at(bl_json_at(bl_json_at(bl_json_at(diff, l), h), r), c);
+                    const bl_json *y = bl_json_at(bl_json_at(bl_json_at(bl_json_at(aa, l), h), r), c);
+                    const bl_json *z = bl_json_at(bl_json_at(bl_json_at(bl_json_at(ab, l), h), r), c);
+                    if (!x || !y || !z) { err = 1; continue; }
+                    err = fmax(err, fabs(x->num - (y->num - z->num)));
+                    big = fmax(big, fabs(x->num));
+                }
+    CHECK(err < 1e-6 && big > 1e-3, "minimal pair: diff = attention(A) - attention(B) within %g (largest %g)", err, big);
+    bl_json_free(j); bl_json_free(ja); bl_json_free(jb);
+}
+
 int main(void) {
     test_token_kind();
     test_known();
     test_mds_plane();
     test_golden();
     test_cli();
+    test_compare();
     return check_summary("test_stats");
 }

@@ -32,6 +32,8 @@ static const char *USAGE =
     "  info      [-m MODEL]\n"
     "  stats     [-m MODEL] [--pair B] TEXT      per-head statistics, distances and MDS (JSON)\n"
     "            [-m MODEL] --file SENTENCES.txt  their mean and sd over one sentence per line\n"
+    "  compare   [-m MODEL] [--model-b MODEL_B] TEXT_A [TEXT_B]   A − B of every map (aligned by\n"
+    "            position) and each head's entropy change\n"
     "attention, fill-mask and render take --threads N (default: the CPUs, at most 8).\n"
     "--jsonl instead of TEXT [--pair B] (tokenize, attention, fill-mask, render): the text comes\n"
     "from stdin as JSON {\"a\": TEXT, \"b\": B} (b optional or null), used with its full length,\n"
@@ -651,6 +653,7 @@ static int parse_opts(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--max-len")) TAKE_INT(max_len, 1, 1 << 20);
         else if (!strcmp(a, "--threads")) TAKE_INT(threads, 1, 16);
         else if (!strcmp(a, "--file")) TAKE(file);
+        else if (!strcmp(a, "--model-b")) TAKE(model_b);
         else if (!strcmp(a, "--ids")) TAKE(ids);
         else if (!strcmp(a, "--types")) TAKE(types);
         else if (!strcmp(a, "--format")) TAKE(format);
@@ -687,6 +690,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "render")) return cli_render(&o);
     if (!strcmp(cmd, "info")) return cmd_info(&o);
     if (!strcmp(cmd, "stats")) return cli_stats(&o);
+    if (!strcmp(cmd, "compare")) return cli_compare(&o);
     cli_die("unknown command '%s'", cmd);
     fputs(USAGE, stderr);
     return 2;

@@ -17,6 +17,7 @@ typedef struct {
     int layer, k, shard_mb, jsonl, width, scale, dark;
     int threads;             /* --threads; 0 = the CPUs online, at most 8 */
     const char *file;        /* stats --file SENTENCES.txt */
+    const char *model_b;     /* compare --model-b */
     const char *format;      /* render --format png|svg */
     int words, value_norms, lens;   /* --words, --value-norms, --lens */
     const char *ids, *types; /* --ids 0,31414,2 [--types 0,0,0]: token ids instead of TEXT */
@@ -80,4 +81,5 @@ void cli_json_maps(FILE *f, const float *v, int outer, int inner, int n);
 
 int cli_render(const cli_opts *o);   /* cli_render.c */
 int cli_stats(const cli_opts *o);    /* cli_stats.c */
+int cli_compare(const cli_opts *o);  /* cli_stats.c */
 #endif

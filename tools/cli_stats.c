@@ -230,3 +230,77 @@ void cli_json_maps(FILE *f, const float *v, int outer, int inner, int n) {
     }
     fputc(']', f);
 }
+
+/* ------------------------------------------------------------------ compare */
+/* `bertlens compare [-m MODEL] [--model-b MODEL_B] TEXT_A [TEXT_B]`: A − B of every map over
+   the aligned positions and each head's entropy change; TEXT_B defaults to TEXT_A (two models
+   on one input). The tokens that differ at aligned positions are listed: alignment is by
+   position, so they are where the comparison is between unlike tokens. */
+typedef struct { bl_encoding enc; bl_ctx *ctx; const char **tok; } cmp_side;
+
+static int cmp_run(cli_model *cm, const cli_opts *o, const char *text, int prec, cmp_side *s) {
+    cli_text t = {text, NULL, strlen(text), 0};
+    bl_err e;
+    if (cli_encode(cm, &t, &s->enc)) return 1;
+    if (!(s->ctx = cli_ctx_new(cm, o))) return 1;
+    if (bl_forward(s->ctx, s->enc.ids, s->enc.type_ids, s->enc.n, prec, &e) != 0) return cli_die("forward: %s", e.msg);
+    if (!(s->tok = malloc(sizeof(char *) * (size_t)s->enc.n))) return cli_die("out of memory");
+    for (int i = 0; i < s->enc.n; i++) s->tok[i] = bl_vocab_token(bl_model_vocab(cm->m), s->enc.ids[i]);
+    return 0;
+}
+
+int cli_compare(const cli_opts *o) {
+    int prec = BL_PREC_NATIVE;
+    if (o->nargs < 1 || o->nargs > 2 || o->jsonl)
+        return cli_die("compare: usage: bertlens compare [-m MODEL] [--model-b MODEL_B] TEXT_A [TEXT_B]");
+    if (cli_precision(o, &prec)) return 1;
+    cli_model ma = {0}, mb = {0};
+    cmp_side a = {0}, b = {0};
+    int rc = cli_load_model(o->model, &ma);
+    cli_model *mbp = &ma;
+    if (!rc && o->model_b) { rc = cli_load_model(o->model_b, &mb); mbp = &mb; }
+    const bl_config *ca = rc ? NULL : bl_model_config(ma.m), *cb = rc ? NULL : bl_model_config(mbp->m);
+    if (!rc && (ca->layers != cb->layers || ca->heads != cb->heads))
+        rc = cli_die("compare: the models differ in shape (%d×%d and %d×%d layers × heads)", ca->layers, ca->heads,
+                     cb->layers, cb->heads);
+    if (!rc) rc = cmp_run(&ma, o, o->args[0], prec, &a) || cmp_run(mbp, o, o->args[o->nargs - 1], prec, &b);
+    float *diff = NULL, *dent = NULL;
+    int *differ = NULL;
+    if (!rc) {
+        const int L = ca->layers, H = ca->heads, na = a.enc.n, nb = b.enc.n, n = na < nb ? na : nb;
+        diff = malloc(sizeof(float) * (size_t)L * H * n * n);
+        dent = malloc(sizeof(float) * (size_t)L * H);
+        differ = malloc(sizeof(int) * (size_t)n);
+        bl_err e;
+        if (!diff || !dent || !differ) rc = cli_die("out of memory");
+        else if (bl_attention_diff(bl_attention(a.ctx), na, bl_attention(b.ctx), nb, L * H, diff) != n ||
+                 bl_entropy_change(bl_attention(a.ctx), na, bl_attention(b.ctx), nb, L, H, dent, &e) != 0)
+            rc = cli_die("compare: %s", e.msg);
+        if (!rc) {
+            const int nd = bl_compare_tokens(a.tok, na, b.tok, nb, differ);
+            fputs("{\"tokens_a\":", stdout);
+            cli_json_tokens(stdout, bl_model_vocab(ma.m), &a.enc);
+            fputs(",\"tokens_b\":", stdout);
+            cli_json_tokens(stdout, bl_model_vocab(mbp->m), &b.enc);
+            printf(",\"n\":%d,\"tokens_differ\":", n);
+            cli_json_ints(stdout, differ, nd);
+            printf(",\"layers\":%d,\"heads\":%d,\"entropy_change\":[", L, H);
+            for (int l = 0; l < L; l++) {
+                fputs(l ? ",[" : "[", stdout);
+                for (int h = 0; h < H; h++) printf(h ? ",%.7g" : "%.7g", dent[l * H + h]);
+                fputc(']', stdout);
+            }
+            fputs("],\"diff\":", stdout);
+            cli_json_maps(stdout, diff, L, H, n);
+            fputs("}\n", stdout);
+        }
+    }
+    free(diff); free(dent); free(differ);
+    bl_ctx_free(a.ctx); bl_ctx_free(b.ctx);
+    if (a.enc.ids) bl_encoding_free(&a.enc);
+    if (b.enc.ids) bl_encoding_free(&b.enc);
+    free(a.tok); free(b.tok);
+    if (mb.m) cli_free_model(&mb);
+    if (ma.m) cli_free_model(&ma);
+    return rc;
+}
