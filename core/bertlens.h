@@ -311,6 +311,9 @@ typedef struct {
     const char *const *mlm_tokens; /* [mlm_count*mlm_k] */
     const float *mlm_p;            /* [mlm_count*mlm_k] */
     const int *word_of;            /* [n] word of each token for opts.words; NULL: bl_word_ids(tokens) */
+    const float *attn_b;           /* compare mode: a second set of maps at the same n (aligned by
+                                      position, e.g. bl_attention_diff's first n); the heatmap then
+                                      shows A − B with diverging colours. Floats only. */
 } bl_render_input;
 
 typedef struct {

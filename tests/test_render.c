@@ -1303,6 +1303,57 @@ static void test_svg(bl_renderer *r) {
     synth_free(&s);
 }
 
+/* Compare mode: the heatmap of A against B reads back A − B in every cell (one head and the mean
+   of the heads), an all-zero difference when B = A (cells the background colour), and the
+   diverging picture leaves the plain heatmap's pixels alone. */
+static void test_compare_heatmap(bl_renderer *r) {
+    synth s, t;
+    synth_make(&s, 8, 2, 3, 0);
+    synth_make(&t, 8, 2, 3, 0);
+    fill_random_attention(&t, 77);
+    bl_render_input in = synth_input(&s);
+    bl_err e;
+    int w, h;
+    bl_view_opts o = opts(BL_VIEW_HEATMAP);
+    const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+    uint8_t *plain = px ? malloc((size_t)w * h * 4) : NULL;
+    if (plain) memcpy(plain, px, (size_t)w * h * 4);
+    for (int pass = 0; pass < 3; pass++) {
+        in.attn_b = pass == 0 ? s.attn : t.attn;
+        o.layer = 1;
+        o.head = pass == 2 ? -1 : 2;
+        CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "compare heatmap renders: %s", e.msg);
+        double err = 0;
+        int cells = 0, bgcells = 0;
+        for (int a = 0; a < r->nr; a++)
+            for (int b = 0; b < r->nc; b++) {
+                bl_hit hit = bl_hit_test(r, r->mat.x + b * r->cell + 1, r->mat.y + a * r->cell + 1);
+                if (hit.kind != BL_HIT_CELL) continue;
+                cells++;
+                double want = 0;
+                for (int hh = 0; hh < s.H; hh++) {
+                    if (o.head >= 0 && hh != o.head) continue;
+                    const size_t k = (((size_t)1 * s.H + hh) * s.n + hit.from) * s.n + hit.to;
+                    want += (double)s.attn[k] - (double)in.attn_b[k];
+                }
+                if (o.head < 0) want /= s.H;
+                err = fmax(err, fabs(hit.value - want));
+                const uint8_t *p = r->cv.px + ((size_t)(r->mat.y + a * r->cell + 1) * r->cv.w + r->mat.x + b * r->cell + 1) * 4;
+                bgcells += p[0] == 255 && p[1] == 255 && p[2] == 255;
+            }
+        CHECK(cells == s.n * s.n && err < 1e-6, "compare pass %d: %d cells read back A - B within %g", pass, cells, err);
+        if (pass == 0) CHECK(bgcells == cells, "B = A: every cell is the background (%d of %d)", bgcells, cells);
+        else CHECK(bgcells < cells / 2, "B != A: coloured cells (%d of %d plain)", bgcells, cells);
+    }
+    in.attn_b = NULL;
+    o.layer = 0; o.head = 0;
+    px = bl_render(r, &in, &o, &w, &h, &e);
+    CHECK(plain && px && !memcmp(plain, px, (size_t)w * h * 4), "without attn_b the heatmap is unchanged");
+    free(plain);
+    synth_free(&s);
+    synth_free(&t);
+}
+
 int main(void) {
     dump_dir = getenv("BL_RENDER_DUMP");
     size_t len;
@@ -1331,6 +1382,7 @@ int main(void) {
         test_random(r);
         test_words(r);
         test_svg(r);
+        test_compare_heatmap(r);
     }
     bl_renderer_free(r);
     free(ttf);

@@ -249,10 +249,62 @@ static int cmp_run(cli_model *cm, const cli_opts *o, const char *text, int prec,
     return 0;
 }
 
+#ifndef BL_FONT_FILE
+#define BL_FONT_FILE "web/fonts/DejaVuSans-subset.ttf"
+#endif
+
+/* maps[L·H][n0][n0] cut to their first n positions */
+static float *cut_maps(const float *maps, int count, int n0, int n) {
+    float *out = malloc(sizeof(float) * (size_t)count * n * n);
+    for (int m = 0; out && m < count; m++)
+        for (int i = 0; i < n; i++)
+            memcpy(out + ((size_t)m * n + i) * n, maps + ((size_t)m * n0 + i) * n0, sizeof(float) * (size_t)n);
+    return out;
+}
+
+/* -o OUT.png|OUT.svg: the heatmap of A − B at --layer / --head (default layer 0, the mean of the heads) */
+static int compare_picture(const cli_opts *o, const bl_config *c, cmp_side *a, cmp_side *b, int n) {
+    size_t flen;
+    uint8_t *font = (uint8_t *)cli_read_file(BL_FONT_FILE, &flen);
+    if (!font) return cli_die("cannot read the font %s", BL_FONT_FILE);
+    const int maps = c->layers * c->heads;
+    float *ma = cut_maps(bl_attention(a->ctx), maps, a->enc.n, n), *mb = cut_maps(bl_attention(b->ctx), maps, b->enc.n, n);
+    bl_err e;
+    bl_renderer *r = ma && mb ? bl_renderer_new(font, flen, &e) : NULL;
+    int rc = !ma || !mb ? cli_die("out of memory") : !r ? cli_die("%s", e.msg) : 0;
+    bl_view_opts vo = {.view = BL_VIEW_HEATMAP, .layer = o->layer >= 0 ? o->layer : 0, .head = -1, .scale = (float)o->scale,
+                       .width = o->width ? o->width : 900, .dark = o->dark, .token = -1, .hover_x = -1, .hover_y = -1};
+    if (o->head && strcmp(o->head, "mean")) vo.head = atoi(o->head);
+    if (!rc && (vo.layer >= c->layers || vo.head >= c->heads)) rc = cli_die("compare: --layer/--head out of range");
+    const size_t olen = strlen(o->out);
+    const int svg = o->format ? !strcmp(o->format, "svg") : olen > 4 && !strcmp(o->out + olen - 4, ".svg");
+    if (!rc) {
+        bl_render_input in = {.n = n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
+                              .tokens = a->tok, .type_ids = a->enc.type_ids, .attn = ma, .attn_b = mb};
+        int w, h;
+        if (svg) {
+            size_t len;
+            char *doc = bl_render_svg(r, &in, &vo, &len, &e);
+            FILE *f = doc ? fopen(o->out, "wb") : NULL;
+            int bad = !doc ? cli_die("render: %s", e.msg) : !f || fwrite(doc, 1, len, f) != len ? cli_die("cannot write %s", o->out) : 0;
+            if (f && fclose(f) != 0 && !bad) bad = cli_die("cannot write %s", o->out);
+            free(doc);
+            rc = bad;
+        } else {
+            const uint8_t *px = bl_render(r, &in, &vo, &w, &h, &e);
+            rc = !px ? cli_die("render: %s", e.msg) : bl_write_png(o->out, px, w, h, &e) != 0 ? cli_die("%s", e.msg) : 0;
+        }
+    }
+    bl_renderer_free(r);
+    free(ma); free(mb); free(font);
+    return rc;
+}
+
 int cli_compare(const cli_opts *o) {
     int prec = BL_PREC_NATIVE;
     if (o->nargs < 1 || o->nargs > 2 || o->jsonl)
-        return cli_die("compare: usage: bertlens compare [-m MODEL] [--model-b MODEL_B] TEXT_A [TEXT_B]");
+        return cli_die("compare: usage: bertlens compare [-m MODEL] [--model-b MODEL_B] TEXT_A [TEXT_B] "
+                       "[-o DIFF.png|DIFF.svg [--layer L] [--head H|mean]]");
     if (cli_precision(o, &prec)) return 1;
     cli_model ma = {0}, mb = {0};
     cmp_side a = {0}, b = {0};
@@ -293,6 +345,7 @@ int cli_compare(const cli_opts *o) {
             fputs("],\"diff\":", stdout);
             cli_json_maps(stdout, diff, L, H, n);
             fputs("}\n", stdout);
+            if (o->out) rc = compare_picture(o, ca, &a, &b, n);
         }
     }
     free(diff); free(dent); free(differ);

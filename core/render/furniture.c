@@ -142,3 +142,34 @@ float bl_max_label_w(bl_renderer *r, const bl_render_input *in, const int *idx, 
     }
     return w;
 }
+
+/* Signed values (compare mode): orange for positive, blue for negative, mixed into the
+   background by |v| / maxabs, opaque (so the text colour on it can be chosen). */
+bl_rgba bl_diverging_on(bl_rgba bg, float v, float maxabs) {
+    float t = maxabs > 0 ? fminf(fabsf(v) / maxabs, 1.0f) : 0;
+    uint32_t c = v >= 0 ? 0xe8590c : 0x1c7ed6;
+    int out[3];
+    for (int k = 0; k < 3; k++) {
+        int cb = (int)((bg >> (24 - 8 * k)) & 255), cc = (int)((c >> (16 - 8 * k)) & 255);
+        out[k] = (int)lroundf(cb + (cc - cb) * t);
+    }
+    return (bl_rgba)out[0] << 24 | (bl_rgba)out[1] << 16 | (bl_rgba)out[2] << 8 | 255u;
+}
+
+/* Colour bar for signed values: +vmax at the top, 0 in the middle, -vmax at the bottom. */
+void bl_colour_bar_div(bl_renderer *r, int x, int y, int w, int h, float vmax, int tick_len, float tick_fs) {
+    float S = r->S;
+    for (int k = 0; k < h; k++) bl_fill_rect(&r->cv, x, y + k, w, 1, bl_diverging_on(r->th.bg, vmax * (1.0f - 2.0f * (k + 0.5f) / h), vmax));
+    bl_stroke_rect(&r->cv, x - 1, y - 1, w + 2, h + 2, 1, r->th.axis);
+    bl_font_metrics km = bl_font_metrics_at(r->font, tick_fs);
+    const float ticks[3] = {vmax, 0, -vmax};
+    for (int k = 0; k < 3; k++) {
+        int ty = y + (int)lroundf((0.5f - 0.5f * ticks[k] / vmax) * (h - 1));
+        bl_fill_rect(&r->cv, x + w, ty, tick_len, S >= 2 ? 2 : 1, r->th.muted);
+        char t[24];
+        snprintf(t, sizeof t, "%+.2f", ticks[k]);
+        if (k == 1) snprintf(t, sizeof t, "0");
+        bl_draw_text(r->font, &r->cv, t, (int)strlen(t), (float)(x + w + tick_len + 3 * S), ty + (km.ascent - km.descent) * 0.5f,
+                     tick_fs, r->th.muted, BL_ALIGN_LEFT, 0);
+    }
+}

@@ -161,6 +161,10 @@ bl_rgba bl_cmap_rgba(int cmap, float v);
 /* head h's colour (bertviz's palette) with alpha a */
 bl_rgba bl_head_color(int h, int a);
 extern const uint32_t BL_HEAD_COLORS[20];
+/* Signed values: orange (+) / blue (-) mixed into bg by |v|/maxabs, opaque; and its colour bar
+   (+vmax top, 0 middle, -vmax bottom). Compare mode's heatmap. */
+bl_rgba bl_diverging_on(bl_rgba bg, float v, float maxabs);
+void bl_colour_bar_div(bl_renderer *r, int x, int y, int w, int h, float vmax, int tick_len, float tick_fs);
 /* Vertical colour bar at (x, y), w x h, scale 0..vmax with ticks labelled at tick_fs. */
 void bl_colour_bar(bl_renderer *r, int cmap, int x, int y, int w, int h, float vmax, int tick_len, float tick_fs);
 /* Which tokens are rows and columns under hide_special / pair_filter (the sentence-pair

@@ -29,6 +29,7 @@ typedef struct {
     int header, readout;     /* heights above and below */
     int mx, my, mw, mh, cb_h;
     int hr, hc;              /* hovered row / column (index into rows / cols), -1 none */
+    int div;                 /* signed values (compare mode): diverging colours, scale -vmax..vmax */
 } bl_mat;
 
 /* opts.vmax, or the largest value shown (1 when everything is 0) */
@@ -37,7 +38,10 @@ static float bl_matrix_vmax(const bl_renderer *r, const bl_view_opts *o, const f
     if (!(vmax > 0)) {
         vmax = 0;
         for (int a = 0; a < g->nr; a++)
-            for (int b = 0; b < g->nc; b++) vmax = fmaxf(vmax, m[(size_t)r->rows[a] * g->n + r->cols[b]]);
+            for (int b = 0; b < g->nc; b++) {
+                const float v = m[(size_t)r->rows[a] * g->n + r->cols[b]];
+                vmax = fmaxf(vmax, g->div ? fabsf(v) : v);
+            }
         if (!(vmax > 0)) vmax = 1;
     }
     return vmax;
@@ -94,7 +98,7 @@ static void bl_matrix_cells(bl_renderer *r, const bl_view_opts *o, const float *
     float S = r->S;
     int cell = g->cell, nc = g->nc;
     float vf = fminf(11 * S, cell * 0.36f);
-    float vw = bl_text_width(r->font, "0.00", 4, vf);
+    float vw = bl_text_width(r->font, g->div ? "-0.00" : "0.00", g->div ? 5 : 4, vf);
     int values = vf >= 7 * S && vw + 4 * S <= cell;
     bl_font_metrics vm = bl_font_metrics_at(r->font, vf);
     float inv = 1.0f / g->vmax;
@@ -103,11 +107,11 @@ static void bl_matrix_cells(bl_renderer *r, const bl_view_opts *o, const float *
         for (int b = 0; b < nc; b++) {
             float v = row[r->cols[b]];
             r->vals[(size_t)a * nc + b] = v;
-            float shown = v < o->threshold ? 0 : v;
-            bl_rgba col = bl_cmap_rgba(o->colormap, shown * inv);
+            float shown = (g->div ? fabsf(v) : v) < o->threshold ? 0 : v;
+            bl_rgba col = g->div ? bl_diverging_on(r->th.bg, shown, g->vmax) : bl_cmap_rgba(o->colormap, shown * inv);
             int x = g->mx + b * cell, y = g->my + a * cell;
             bl_fill_rect(&r->cv, x, y, cell, cell, col);
-            if (values && shown >= 0.005f) {   /* "0.00" everywhere is noise: leave those cells plain */
+            if (values && fabsf(shown) >= 0.005f) {   /* "0.00" everywhere is noise: leave those cells plain */
                 char t[16];
                 snprintf(t, sizeof t, "%.2f", v);
                 bl_draw_text(r->font, &r->cv, t, (int)strlen(t), x + cell * 0.5f, bl_centred_baseline(y, cell, vm), vf,
@@ -222,9 +226,9 @@ static int bl_matrix_place(bl_renderer *r, int W, const char *title, const char 
 }
 
 /* The matrix view. m: full n×n matrix (row = from/query token, column = to/key token). */
-static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const float *m,
+static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const float *m, int div,
                           const char *title, const char *sub0, bl_err *e) {
-    bl_mat g = {.n = in->n};
+    bl_mat g = {.n = in->n, .div = div};
     if (bl_index_lists(r, (size_t)in->n)) return bl_fail(e, "render: out of memory");
     bl_select_tokens(in, o, r->rows, &g.nr, r->cols, &g.nc);
     char sub[320];
@@ -253,7 +257,8 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     bl_matrix_highlight(r, &g);
     if (g.labels) bl_matrix_labels(r, in, &g);
     bl_stroke_rect(&r->cv, g.mx - 1, g.my - 1, g.mw + 2, g.mh + 2, 1, r->th.axis);
-    bl_colour_bar(r, o->colormap, g.mx + g.mw + g.cb_gap, g.my, g.cb_w, g.cb_h, g.vmax, g.tick_len, g.tick_fs);
+    if (div) bl_colour_bar_div(r, g.mx + g.mw + g.cb_gap, g.my, g.cb_w, g.cb_h, g.vmax, g.tick_len, g.tick_fs);
+    else bl_colour_bar(r, o->colormap, g.mx + g.mw + g.cb_gap, g.my, g.cb_w, g.cb_h, g.vmax, g.tick_len, g.tick_fs);
     bl_matrix_readout(r, in, &g);
     bl_matrix_regions(r, &g);
     return 0;
@@ -280,6 +285,31 @@ static const float *bl_layer_map(bl_renderer *r, const bl_render_input *in, int 
     return s;
 }
 
+/* Compare mode: A − B of the map the heatmap shows, B's maps (attn_b, the same n) taken the same
+   way (one head or the mean of the layer's), drawn with diverging colours around 0. */
+static int bl_view_diff(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const float *ma,
+                        const char *title0, bl_err *e) {
+    const size_t nn = (size_t)in->n * in->n, base = (size_t)o->layer * in->heads * nn;
+    float *d = malloc(nn * sizeof *d);
+    if (!d) return bl_fail(e, "render: out of memory");
+    for (size_t k = 0; k < nn; k++) {
+        float b = 0;
+        if (o->head >= 0) b = in->attn_b[base + (size_t)o->head * nn + k];
+        else {
+            for (int h = 0; h < in->heads; h++) b += in->attn_b[base + (size_t)h * nn + k];
+            b /= (float)in->heads;
+        }
+        d[k] = ma[k] - b;
+    }
+    char title[128], sub[200];
+    snprintf(title, sizeof title, "%s \xc2\xb7 A \xe2\x88\x92 B", title0);
+    snprintf(sub, sizeof sub, "difference of two attention sets aligned by position \xc2\xb7 orange: A more, blue: B "
+             "more \xc2\xb7 0-based \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
+    int rc = bl_matrix_view(r, in, o, d, 1, title, sub, e);
+    free(d);
+    return rc;
+}
+
 int bl_view_heatmap(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e) {
     const float *m = bl_layer_map(r, in, o->layer, o->head);
     if (!m) return bl_fail(e, "render: out of memory");
@@ -289,7 +319,8 @@ int bl_view_heatmap(bl_renderer *r, const bl_render_input *in, const bl_view_opt
     snprintf(sub, sizeof sub, "attention weights \xc2\xb7 0-based layer/head \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
     r->mat_layer = o->layer;
     r->mat_head = o->head;
-    return bl_matrix_view(r, in, o, m, title, sub, e);
+    if (in->attn_b) return bl_view_diff(r, in, o, m, title, e);
+    return bl_matrix_view(r, in, o, m, 0, title, sub, e);
 }
 
 int bl_view_rollout(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e) {
@@ -304,7 +335,7 @@ int bl_view_rollout(bl_renderer *r, const bl_render_input *in, const bl_view_opt
              "renormalised \xc2\xb7 0-based \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
     r->mat_layer = upto;
     r->mat_head = -1;
-    int rc = bl_matrix_view(r, in, o, out, title, sub, e);
+    int rc = bl_matrix_view(r, in, o, out, 0, title, sub, e);
     free(out);
     return rc;
 }
