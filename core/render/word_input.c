@@ -19,12 +19,16 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem) {
 const bl_render_input *bl_word_input(bl_renderer *r, const bl_render_input *in, bl_err *e) {
     const int n = in->n;
     const size_t maps = (size_t)in->layers * in->heads, nn = (size_t)n * n;
+    /* realloc may move a buffer even when the size is unchanged: the cached r->win points into
+       these, so a move invalidates it */
+    const void *was_tok = r->w_tok, *was_type = r->w_type, *was_of = r->w_of;
     if (grow((void **)&r->w_tok, &r->w_tok_cap, (size_t)n, sizeof(char *)) ||
         !(r->w_type = realloc(r->w_type, sizeof(int) * (size_t)n)) || !(r->w_of = realloc(r->w_of, sizeof(int) * (size_t)n))) {
         r->w_valid = 0;
         bl_fail(e, "render: out of memory (words)");
         return NULL;
     }
+    if (was_tok != r->w_tok || was_type != r->w_type || was_of != r->w_of) r->w_valid = 0;
     int nw = 0;
     if (in->word_of) {
         memcpy(r->w_of, in->word_of, sizeof(int) * (size_t)n);
