@@ -184,6 +184,14 @@ const char *bl_dtype_name(int dtype);             /* "f32", "f16", "int8"; "?" o
 const char *bl_model_tokenizer_json(const bl_model *m, size_t *len);
 /* Label i of the task head (config.id2label), NUL-terminated; NULL out of range or no head. */
 const char *bl_model_label(const bl_model *m, int i);
+/* The tokenizer a model's text goes through (model_tokenizer.c), the one the CLI and the page
+   share: its stored tokenizer.json, else its vocab as a BertTokenizer (the families whose vocab
+   is a vocab.txt); NULL with a message for a RoBERTa/ALBERT file without a tokenizer.json.
+   Free with bl_tokenizer_free. */
+bl_tokenizer *bl_model_tokenizer(const bl_model *m, bl_err *e);
+/* bl_tokenizer_display, except that a bare word-start marker (▁ alone) shows as itself rather
+   than as nothing. Returns the length or -1. */
+int bl_model_token_display(const bl_tokenizer *t, int id, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------- inference (bert.c) */
 typedef struct bl_ctx bl_ctx;

@@ -5,6 +5,7 @@
 #   1. tests/e2e/wasm_api.test.mjs  the WASM exports against the native CLI (tokens, attention,
 #                                   fill-mask, rendered pixels) on a small random test model
 #                                   and, when weights/manifest.json exists, the default model
+#      tests/e2e/wasm_families.test.mjs  the same per family (tokenizer.json, readable tokens, heads)
 #      tests/e2e/manifest.test.mjs  the model list / shard manifest rules: sw.js's copy = the C
 #   2. tests/e2e/page.test.mjs      the page in headless Chromium served by ./serve.sh
 #   3. tests/e2e/hosting.test.mjs   the tools/build_site.sh artifact under /bertlens/, offline
@@ -57,6 +58,9 @@ echo "$TM/test.int8.bin"
 FONT=web/fonts/DejaVuSans-subset.ttf
 echo "== WASM API vs native (test model)"
 node tests/e2e/wasm_api.test.mjs --site "$SITE" --model "$TM/test.int8.bin" --cli "$CLI" --font "$FONT"
+
+echo "== WASM API vs native on every family's test checkpoint (tokenizers, readable tokens, task heads)"
+node tests/e2e/wasm_families.test.mjs --site "$SITE" --cli "$CLI"
 
 echo "== model list and shard manifest: web/sw.js's JS copy agrees with the core's C"
 node tests/e2e/manifest.test.mjs --site "$SITE" --shards "$TM/shards/test.json"

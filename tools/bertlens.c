@@ -103,15 +103,11 @@ int cli_load_model(const char *path, cli_model *cm) {
     int bad = !path && check_entry(cm, &ent);
     bl_model_entry_free(&ent);
     cm->m = bad ? NULL : bl_model_load(cm->buf, cm->len, 0, &e);
-    size_t tl;
-    const char *tj = cm->m ? bl_model_tokenizer_json(cm->m, &tl) : NULL;
-    if (tj && !(cm->tok = bl_tokenizer_from_json(tj, tl, &e))) {
+    /* the core's choice (the page makes the same): a stored tokenizer.json that does not parse
+       rejects the file; a RoBERTa/ALBERT file without one loads for --ids (cli_encode says why) */
+    if (cm->m && !(cm->tok = bl_model_tokenizer(cm->m, &e)) && bl_model_tokenizer_json(cm->m, NULL)) {
         bl_model_free(cm->m);
         cm->m = NULL;
-        e.msg[sizeof e.msg - 1] = 0;
-        char msg[BL_ERR_MAX + 32];
-        snprintf(msg, sizeof msg, "tokenizer.json: %s", e.msg);
-        memcpy(e.msg, msg, sizeof e.msg - 1);
     }
     if (!cm->m) {
         free(cm->buf);
@@ -137,13 +133,13 @@ static int encode_with(const bl_vocab *v, const bl_tok_opts *o, int max_len, con
 
 int cli_encode(const cli_model *cm, const cli_text *t, bl_encoding *enc) {
     const bl_config *c = bl_model_config(cm->m);
-    if (cm->tok) {   /* the checkpoint's own tokenizer.json, as the tokenizers library runs it */
+    if (cm->tok) {   /* bl_model_tokenizer: the stored tokenizer.json, or the vocab as a BertTokenizer */
         bl_err e;
         if (bl_tokenizer_encode(cm->tok, t->a, t->alen, t->b, t->b ? t->blen : 0, bl_config_max_tokens(c), enc, &e))
             return cli_die("tokenize: %s", e.msg);
         return 0;
     }
-    /* the weights file holds a vocab, which is a WordPiece tokenizer only for these families */
+    /* no tokenizer (bl_model_tokenizer): the weights file's vocab is not a WordPiece vocab.txt */
     if (c->family == BL_FAMILY_ROBERTA || c->family == BL_FAMILY_ALBERT)
         return cli_die("tokenize: this %s model's tokenizer (%s) is not in its weights file; give token ids with --ids",
                        bl_family_name(c->family), c->family == BL_FAMILY_ROBERTA ? "byte-level BPE or Unigram"

@@ -31,7 +31,7 @@ typedef struct {
     size_t len;
     bl_model *m;
     bl_pool *pool;           /* made by cli_ctx_new for its contexts */
-    bl_tokenizer *tok;       /* from the file's tokenizer.json (RoBERTa, ALBERT); NULL: the vocab's */
+    bl_tokenizer *tok;       /* bl_model_tokenizer: the stored tokenizer.json or the vocab; NULL: none */
     char path[1024];
 } cli_model;
 

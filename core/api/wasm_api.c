@@ -65,9 +65,16 @@ typedef struct {
     bl_ctx *ctx;
     uint8_t *font;           /* owned: the renderer borrows it */
     bl_renderer *r;
+    bl_tokenizer *tok;       /* bl_model_tokenizer: the CLI's choice; NULL when the file lacks it */
+    bl_err tok_err;          /* why tok is NULL */
     bl_encoding enc;
     int have_enc, ran;       /* ran: the last forward matches enc */
-    const char **tokens;     /* [n] borrowed from the vocab */
+    const char **tokens;     /* [n] borrowed from the vocab: the pieces as the CLI prints them */
+    char **shown;            /* [n] owned: their readable forms (bl_model_token_display), drawn */
+    int *word_of;            /* [n] words from the pieces' own markers (Ġ, ▁, ##) */
+    char **mlm_shown;        /* [mlm.count × k] owned: readable forms of the masked-LM choices */
+    float *head_p;           /* [bl_head_size] the task head's probabilities, NULL without one */
+    int head_size;
     const float **q, **k;    /* [layers] borrowed from ctx */
     int mlm_k;               /* k asked of the last run */
     bl_mlm_top mlm;          /* bl_fill_mask's top-k at every [MASK] of the last run */
@@ -90,19 +97,37 @@ static int fail(const char *msg) {
     return -1;
 }
 
+static void free_strs(char **v, int n) {
+    for (int i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+}
+
 static void clear_run(void) {
+    free_strs(S.shown, S.have_enc ? S.enc.n : 0);
+    free_strs(S.mlm_shown, S.mlm.count * S.mlm.k);
     if (S.have_enc) bl_encoding_free(&S.enc);
     S.have_enc = S.ran = 0;
-    free(S.tokens);
-    S.tokens = NULL;
+    free(S.tokens); free(S.word_of); free(S.head_p);
+    S.tokens = NULL; S.shown = NULL; S.word_of = NULL; S.mlm_shown = NULL; S.head_p = NULL;
+    S.head_size = 0;
     bl_mlm_top_free(&S.mlm);
+}
+
+/* The readable form of token id (a malloc'd string, NULL when out of memory). */
+static char *shown_token(int id) {
+    char buf[512];
+    if (bl_model_token_display(S.tok, id, buf, sizeof buf) < 0) {
+        const char *raw = bl_vocab_token(bl_model_vocab(S.m), id);
+        snprintf(buf, sizeof buf, "%s", raw ? raw : "");
+    }
+    return strdup(buf);
 }
 
 static void clear_model(void) {
     clear_run();
-    bl_ctx_free(S.ctx); bl_model_free(S.m); free(S.model_buf);
+    bl_ctx_free(S.ctx); bl_tokenizer_free(S.tok); bl_model_free(S.m); free(S.model_buf);
     free(S.q); free(S.k);
-    S.ctx = NULL; S.m = NULL; S.model_buf = NULL; S.q = S.k = NULL;
+    S.ctx = NULL; S.tok = NULL; S.m = NULL; S.model_buf = NULL; S.q = S.k = NULL;
 }
 
 EMSCRIPTEN_KEEPALIVE const char *blw_error(void) { return S.err.msg; }
@@ -117,17 +142,22 @@ EMSCRIPTEN_KEEPALIVE int blw_model_load(uint8_t *buf, size_t len, int flags) {
     bl_err e = {{0}};
     bl_model *m = bl_model_load(buf, len, flags, &e);
     if (!m) { free(buf); return fail(e.msg[0] ? e.msg : "the model file was rejected"); }
+    /* a stored tokenizer.json that does not parse rejects the file, as in the CLI; a file
+       without the tokenizer its family needs still loads (it has attention to show for ids) */
+    bl_err te = {{0}};
+    bl_tokenizer *tok = bl_model_tokenizer(m, &te);
+    if (!tok && bl_model_tokenizer_json(m, NULL)) { bl_model_free(m); free(buf); return fail(te.msg); }
     bl_ctx *ctx = bl_ctx_new(m, &e);
     const bl_config *c = bl_model_config(m);
     const float **q = calloc((size_t)c->layers, sizeof *q), **k = calloc((size_t)c->layers, sizeof *k);
     if (!ctx || !q || !k) {
-        bl_ctx_free(ctx); bl_model_free(m); free(buf); free(q); free(k);
+        bl_ctx_free(ctx); bl_tokenizer_free(tok); bl_model_free(m); free(buf); free(q); free(k);
         return fail(ctx ? "out of memory" : e.msg);
     }
     clear_model();
     bl_ctx_set_pool(ctx, S.pool);
     bl_ctx_set_max_bytes(ctx, S.max_bytes);
-    S.model_buf = buf; S.m = m; S.ctx = ctx; S.q = q; S.k = k;
+    S.model_buf = buf; S.m = m; S.ctx = ctx; S.q = q; S.k = k; S.tok = tok; S.tok_err = te;
     return 0;
 }
 
@@ -205,7 +235,9 @@ EMSCRIPTEN_KEEPALIVE const char *blw_abi(void) {
 }
 
 /* The loaded model as JSON: {"config": {bl_config's fields}, "dtype": "int8", "has_mlm": true,
-   "bytes": the file's size, "tensors": their count}; NULL without a model. The name is the
+   "bytes": the file's size, "tensors": their count, "family": "roberta", "head": bl_head_name,
+   "head_sigmoid": bool, "labels": [config.id2label], "mask_token": "<mask>" or null,
+   "tokenizer": "tokenizer.json" or "vocab.txt" (null: none, "tokenizer_error" says why)}; NULL without a model. The name is the
    caller's (a file name, or the model list's). */
 EMSCRIPTEN_KEEPALIVE const char *blw_model_info(void) {
     if (!S.m) { fail("no model loaded"); return NULL; }
@@ -213,12 +245,30 @@ EMSCRIPTEN_KEEPALIVE const char *blw_model_info(void) {
     blw_buf b = {0};
     put(&b, "{\"config\":{\"vocab_size\":%d,\"hidden\":%d,\"layers\":%d,\"heads\":%d,\"intermediate\":%d,"
             "\"max_pos\":%d,\"type_vocab\":%d,\"ln_eps\":%.9g,\"act\":\"%s\",\"lowercase\":%s,\"strip_accents\":%d,"
-            "\"chinese_chars\":%s,\"has_mlm\":%s},",
+            "\"chinese_chars\":%s,\"has_mlm\":%s,\"family\":\"%s\",\"embed\":%d,\"head\":\"%s\",\"n_labels\":%d},",
         c->vocab_size, c->hidden, c->layers, c->heads, c->intermediate, c->max_pos, c->type_vocab, (double)c->ln_eps,
         c->act == BL_ACT_GELU ? "gelu" : c->act == BL_ACT_GELU_TANH ? "gelu_tanh" : "relu",
-        c->lowercase ? "true" : "false", c->strip_accents, c->chinese_chars ? "true" : "false", c->has_mlm ? "true" : "false");
-    put(&b, "\"dtype\":\"%s\",\"has_mlm\":%s,\"bytes\":%zu,\"tensors\":%d}", bl_dtype_name(bl_model_dtype(S.m)),
+        c->lowercase ? "true" : "false", c->strip_accents, c->chinese_chars ? "true" : "false", c->has_mlm ? "true" : "false",
+        bl_family_name(c->family), c->embed, bl_head_name(c->head), c->n_labels);
+    put(&b, "\"dtype\":\"%s\",\"has_mlm\":%s,\"bytes\":%zu,\"tensors\":%d,", bl_dtype_name(bl_model_dtype(S.m)),
         c->has_mlm ? "true" : "false", bl_model_file_size(S.m), bl_model_tensor_count(S.m));
+    put(&b, "\"family\":\"%s\",\"head\":\"%s\",\"head_sigmoid\":%s,\"labels\":[", bl_family_name(c->family),
+        bl_head_name(c->head), c->head_sigmoid || c->head == BL_HEAD_DISC ? "true" : "false");
+    for (int i = 0; i < c->n_labels; i++) {
+        const char *l = bl_model_label(S.m, i);
+        put(&b, "%s", i ? "," : "");
+        if (l) put_str(&b, l, strlen(l)); else put(&b, "null");
+    }
+    put(&b, "],\"mask_token\":");
+    const char *mt = c->mask_id >= 0 ? bl_vocab_token(bl_model_vocab(S.m), c->mask_id) : NULL;
+    if (mt) put_str(&b, mt, strlen(mt)); else put(&b, "null");
+    put(&b, ",\"tokenizer\":");
+    if (S.tok) put(&b, "\"%s\",\"tokenizer_error\":null", bl_model_tokenizer_json(S.m, NULL) ? "tokenizer.json" : "vocab.txt");
+    else {
+        put(&b, "null,\"tokenizer_error\":");
+        put_str(&b, S.tok_err.msg, strlen(S.tok_err.msg));
+    }
+    put(&b, "}");
     return finish(&b);
 }
 
@@ -312,13 +362,23 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
     if (mlm_k > BLW_MAX_K) mlm_k = BLW_MAX_K;
     clear_run();
     const bl_config *c = bl_model_config(S.m);
-    if (bl_tokenize(bl_model_vocab(S.m), bl_model_tok_opts(S.m), a, (size_t)alen, blen >= 0 ? b : NULL,
-                    blen >= 0 ? (size_t)blen : 0, c->max_pos, &S.enc, &S.err) != 0)
+    if (!S.tok) { snprintf(S.err.msg, sizeof S.err.msg, "tokenize: %s", S.tok_err.msg); return -1; }
+    if (bl_tokenizer_encode(S.tok, a, (size_t)alen, blen >= 0 ? b : NULL, blen >= 0 ? (size_t)blen : 0,
+                            bl_config_max_tokens(c), &S.enc, &S.err) != 0)
         return -1;
     S.have_enc = 1;
     int n = S.enc.n;
-    if (!(S.tokens = malloc(sizeof(char *) * (size_t)n))) return fail("out of memory");
-    for (int i = 0; i < n; i++) S.tokens[i] = bl_vocab_token(bl_model_vocab(S.m), S.enc.ids[i]);
+    S.tokens = malloc(sizeof(char *) * (size_t)n);
+    S.shown = calloc((size_t)n, sizeof(char *));
+    S.word_of = malloc(sizeof(int) * (size_t)n);
+    if (!S.tokens || !S.shown || !S.word_of) return fail("out of memory");
+    for (int i = 0; i < n; i++) {
+        S.tokens[i] = bl_vocab_token(bl_model_vocab(S.m), S.enc.ids[i]);
+        if (!S.tokens[i]) S.tokens[i] = "";
+        if (!(S.shown[i] = shown_token(S.enc.ids[i]))) return fail("out of memory");
+    }
+    /* words from the pieces as the tokenizer wrote them: the readable forms drop the markers */
+    if (bl_word_ids(S.tokens, n, S.word_of) < 0) return fail("word ids: bad tokens");
     const double f32_maps = (double)c->layers * c->heads * n * n * sizeof(float);
     bl_ctx_set_attention_u16(S.ctx, S.att_mode == 2 || (S.att_mode == 0 && f32_maps > BLW_U16_ABOVE));
     if (bl_forward(S.ctx, S.enc.ids, S.enc.type_ids, n, BL_PREC_NATIVE, &S.err) != 0) return -1;
@@ -326,6 +386,16 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
     S.mlm_k = mlm_k;
     if (mlm_k > 0 && bl_model_config(S.m)->has_mlm &&
         bl_fill_mask(S.ctx, S.m, S.enc.ids, n, mlm_k, &S.mlm, &S.err) != 0) return -1;
+    if (S.mlm.count > 0) {
+        const int nm = S.mlm.count * S.mlm.k;
+        if (!(S.mlm_shown = calloc((size_t)nm, sizeof(char *)))) return fail("out of memory");
+        for (int i = 0; i < nm; i++) if (!(S.mlm_shown[i] = shown_token(S.mlm.ids[i]))) return fail("out of memory");
+    }
+    if (c->head != BL_HEAD_NONE) {
+        S.head_size = bl_head_size(S.ctx);
+        if (!(S.head_p = malloc(sizeof(float) * (size_t)(S.head_size > 0 ? S.head_size : 1)))) return fail("out of memory");
+        if (bl_head_probs(S.ctx, S.head_p, &S.err) != 0) return -1;
+    }
     S.ran = 1;
     return n;
 }
@@ -339,6 +409,12 @@ EMSCRIPTEN_KEEPALIVE const int *blw_type_ids(void) { return S.have_enc ? S.enc.t
 EMSCRIPTEN_KEEPALIVE const int *blw_starts(void) { return S.have_enc ? S.enc.start : NULL; }
 EMSCRIPTEN_KEEPALIVE const int *blw_ends(void) { return S.have_enc ? S.enc.end : NULL; }
 EMSCRIPTEN_KEEPALIVE const char *blw_token(int i) { return S.have_enc && i >= 0 && i < S.enc.n ? S.tokens[i] : NULL; }
+/* Its readable form (Ġ/▁ dropped from word starts, byte-level pieces decoded): what the views draw. */
+EMSCRIPTEN_KEEPALIVE const char *blw_token_shown(int i) { return S.have_enc && i >= 0 && i < S.enc.n ? S.shown[i] : NULL; }
+/* The task head's probabilities of the last run (bl_head_probs): token classification and the
+   ELECTRA discriminator [n][n_labels], sequence classification [n_labels]; NULL without a head. */
+EMSCRIPTEN_KEEPALIVE int blw_head_size(void) { return S.ran ? S.head_size : 0; }
+EMSCRIPTEN_KEEPALIVE const float *blw_head_probs(void) { return S.ran ? S.head_p : NULL; }
 /* Exactly one of these is non-NULL after a run: the maps as floats, or × 65535 as uint16. */
 EMSCRIPTEN_KEEPALIVE const float *blw_attention(void) { return S.ran ? bl_attention(S.ctx) : NULL; }
 EMSCRIPTEN_KEEPALIVE const uint16_t *blw_attention_u16(void) { return S.ran ? bl_attention_u16(S.ctx) : NULL; }
@@ -362,10 +438,10 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
     const bl_config *c = bl_model_config(S.m);
     bl_render_input in = {
         .n = S.enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
-        .tokens = S.tokens, .type_ids = S.enc.type_ids, .attn = bl_attention(S.ctx),
+        .tokens = (const char *const *)S.shown, .word_of = S.word_of, .type_ids = S.enc.type_ids, .attn = bl_attention(S.ctx),
         .attn16 = bl_attention_u16(S.ctx),
         .query = S.q, .key = S.k,
-        .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = S.mlm.tokens, .mlm_p = S.mlm.p,
+        .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = (const char *const *)S.mlm_shown, .mlm_p = S.mlm.p,
     };
     const uint8_t *px = bl_render(S.r, &in, &S.opts, &S.fb_w, &S.fb_h, &S.err);
     if (!px) S.fb_w = S.fb_h = 0;
