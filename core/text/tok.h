@@ -36,8 +36,12 @@ int tk_push(tk_str *b, uint32_t cp, int32_t s, int32_t e);
 int tk_words_add(tk_words *w, const tk_ch *a, size_t n, int32_t orig);
 void tk_words_clear(tk_words *w);
 void tk_words_free(tk_words *w);
-size_t tk_utf8_next(const uint8_t *s, size_t n, uint32_t *cp);
-size_t tk_utf8_put(uint32_t c, char *o);
+/* The core's decoder, stepping over an invalid sequence one byte at a time (bl_utf8_decode
+   answers 0 with U+FFFD there), so each bad byte reads as one U+FFFD. n must be at least 1. */
+static inline size_t tk_utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
+    size_t l = bl_utf8_decode(s, n, cp);
+    return l ? l : 1;
+}
 int tk_is_ws(uint32_t c);          /* Rust char::is_whitespace (White_Space) */
 int tk_is_alnum_w(uint32_t c);     /* Rust regex \w */
 int tk_is_letter(uint32_t c);      /* \p{L} */

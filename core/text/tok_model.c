@@ -405,7 +405,7 @@ int tk_model_tokenize(const tk_model *m, const tk_ch *wc, size_t n, tk_pieces *o
     e->msg[0] = 0;
     if (!w || !cpos) { bl_fail(e, "tokenize: out of memory"); goto done; }
     cpos[0] = 0;
-    for (size_t i = 0; i < n; i++) cpos[i + 1] = cpos[i] + tk_utf8_put(wc[i].cp, w + cpos[i]);
+    for (size_t i = 0; i < n; i++) cpos[i + 1] = cpos[i] + bl_utf8_encode(wc[i].cp, w + cpos[i]);
     switch (m->type) {
     case MD_WORDPIECE: rc = wordpiece(m, w, nb, cpos, n, out, e); break;
     case MD_BPE: rc = bpe(m, w, nb, cpos, n, out, e); break;

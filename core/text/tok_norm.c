@@ -49,36 +49,6 @@ int tk_words_add(tk_words *w, const tk_ch *a, size_t n, int32_t orig) {
 void tk_words_clear(tk_words *w) { w->s.n = 0; w->n = 0; }
 void tk_words_free(tk_words *w) { free(w->s.a); free(w->b); free(w->o); memset(w, 0, sizeof *w); }
 
-size_t tk_utf8_next(const uint8_t *s, size_t n, uint32_t *cp) {
-    uint8_t c = s[0];
-    if (c < 0x80) { *cp = c; return 1; }
-    size_t len; uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; v = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; v = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; v = c & 0x07; min = 0x10000; }
-    else { *cp = 0xFFFD; return 1; }
-    if (len > n) { *cp = 0xFFFD; return 1; }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) { *cp = 0xFFFD; return 1; }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) { *cp = 0xFFFD; return 1; }
-    *cp = v;
-    return len;
-}
-
-size_t tk_utf8_put(uint32_t c, char *o) {
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) { o[0] = (char)(0xC0 | (c >> 6)); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | (c >> 12)); o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F)); return 3;
-    }
-    o[0] = (char)(0xF0 | (c >> 18)); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 static size_t utf8_len(uint32_t c) { return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; }
 
 /* Unicode White_Space (Rust char::is_whitespace, regex \s) */
@@ -364,7 +334,7 @@ static int precompiled(const tk_norm *nm, const tk_str *in, tk_str *out, int32_t
         const char *rep; size_t rl;
         if (bytes < 6) {
             char g[8]; size_t gl = 0;
-            for (size_t k = i; k < j; k++) gl += tk_utf8_put(in->a[k].cp, g + gl);
+            for (size_t k = i; k < j; k++) gl += bl_utf8_encode(in->a[k].cp, g + gl);
             if (pc_lookup(nm, (const uint8_t *)g, gl, &rep, &rl)) {
                 modified = 1;
                 if (pc_replace(&t, j - i, rep, rl)) goto oom;
@@ -373,7 +343,7 @@ static int precompiled(const tk_norm *nm, const tk_str *in, tk_str *out, int32_t
             }
         }
         for (size_t k = i; k < j; k++) {
-            size_t l = tk_utf8_put(in->a[k].cp, buf);
+            size_t l = bl_utf8_encode(in->a[k].cp, buf);
             if (pc_lookup(nm, (const uint8_t *)buf, l, &rep, &rl)) {
                 modified = 1;
                 if (pc_replace(&t, 1, rep, rl)) goto oom;
@@ -616,7 +586,7 @@ static int pretok_word(const tk_pretok *p, const tk_ch *a, size_t n, int32_t ori
             bytes.n = 0;
             for (size_t k = i; k < j; k++) {
                 char u[4];
-                size_t l = tk_utf8_put(tmp->a[k].cp, u);
+                size_t l = bl_utf8_encode(tmp->a[k].cp, u);
                 for (size_t q = 0; q < l; q++)
                     if (tk_push(&bytes, tk_byte_char((uint8_t)u[q]), tmp->a[k].s, tmp->a[k].e)) { free(bytes.a); return -1; }
             }
