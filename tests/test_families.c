@@ -17,6 +17,7 @@
    `fill-mask --ids` and `classify --ids` against the same goldens. */
 #define _POSIX_C_SOURCE 200809L   /* mkstemp */
 #include "check.h"
+#include "golden.h"
 #include "bertlens.h"
 #include "base/json.h"
 #include <math.h>
@@ -38,25 +39,6 @@ typedef struct {
     gcase c[MAXCASES];
     float *blob;
 } golden;
-
-static int read_ints(char **p, const char *word, int *vals, int count) {
-    char *s = *p;
-    while (*s == '#') { s = strchr(s, '\n'); if (!s) return -1; s++; }
-    size_t wl = strlen(word);
-    if (strncmp(s, word, wl) != 0) return -1;
-    s += wl;
-    for (int i = 0; i < count; i++) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s) return -1;
-        vals[i] = (int)v;
-        s = end;
-    }
-    while (*s == ' ' || *s == '\r') s++;
-    if (*s != '\n') return -1;
-    *p = s + 1;
-    return 0;
-}
 
 static int load_golden(const char *name, golden *g) {
     char path[512];
@@ -98,21 +80,6 @@ static int load_golden(const char *name, golden *g) {
 static void free_golden(golden *g) {
     for (int i = 0; i < g->ncases; i++) { free(g->c[i].ids); free(g->c[i].types); free(g->c[i].mlm_pos); }
     free(g->blob);
-}
-
-static double maxdiff(const float *a, const float *b, size_t n) {
-    double m = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        if (!(d <= m)) m = d;   /* NaN counts as a failure */
-    }
-    return m;
-}
-
-static double maxabs(const float *a, size_t n) {
-    double m = 0;
-    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(a[i]));
-    return m;
 }
 
 typedef struct { double att, hid, mlm, head; } diffs;
