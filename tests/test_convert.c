@@ -8,6 +8,7 @@
 #include "base/internal.h"
 #include "base/json.h"
 #include "check.h"
+#include "hf_expected.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,54 +23,6 @@ static char *path_of(const char *a, const char *b) {
     return p;
 }
 
-static int file_exists(const char *p) {
-    FILE *f = fopen(p, "rb");
-    if (f) fclose(f);
-    return f != NULL;
-}
-
-typedef struct {
-    int cfg[15];      /* V H L NH I P T (eps separately) act lower strip chinese has_mlm tied */
-    float eps;
-    int n;
-    char names[64][96];
-    int rows[64], cols[64];
-    float *vals[64];
-} expected;
-
-static int read_expected(const char *path, expected *x) {
-    uint8_t *b; size_t len; bl_err e;
-    memset(x, 0, sizeof *x);
-    if (bl_read_whole_file(path, &b, &len, &e) < 0) { CHECK(0, "%s", e.msg); return -1; }
-    char *s = realloc(b, len + 1);
-    s[len] = 0;
-    char *line = strtok(s, "\n");
-    char eps[64];
-    int *c = x->cfg;
-    if (!line || sscanf(line, "config %d %d %d %d %d %d %d %63s %d %d %d %d %d %d", &c[0], &c[1], &c[2], &c[3],
-                        &c[4], &c[5], &c[6], eps, &c[7], &c[8], &c[9], &c[10], &c[11], &c[12]) != 14) {
-        free(s);
-        CHECK(0, "bad expected.txt header");
-        return -1;
-    }
-    x->eps = strtof(eps, NULL);
-    while ((line = strtok(NULL, "\n")) && x->n < 64) {
-        int i = x->n;
-        if (sscanf(line, "tensor %95s %d %d", x->names[i], &x->rows[i], &x->cols[i]) != 3) break;
-        char *v = strtok(NULL, "\n");
-        size_t n = (size_t)x->rows[i] * x->cols[i];
-        x->vals[i] = malloc(sizeof(float) * n);
-        char *p = v;
-        for (size_t k = 0; k < n; k++) x->vals[i][k] = strtof(p, &p);   /* C99 hex floats */
-        x->n++;
-    }
-    free(s);
-    return 0;
-}
-
-static void free_expected(expected *x) { for (int i = 0; i < x->n; i++) free(x->vals[i]); }
-
-/* Load a converted file through bl_read_model_file (works for .bin and manifests). */
 static bl_model *load(const char *path, uint8_t **buf) {
     size_t len; bl_err e = {{0}};
     if (bl_read_model_file(path, buf, &len, &e) < 0) { CHECK(0, "read %s: %s", path, e.msg); return NULL; }

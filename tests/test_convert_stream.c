@@ -17,6 +17,7 @@
 #include "base/internal.h"
 #include "model/convert_stream.h"
 #include "check.h"
+#include "hf_expected.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,6 @@ static char *path_of(const char *a, const char *b) {
     char *p = buf[k++ % 8];
     snprintf(p, 1024, "%s/hf/%s%s%s", tmp, a, b ? "/" : "", b ? b : "");
     return p;
-}
-
-static int file_exists(const char *p) {
-    FILE *f = fopen(p, "rb");
-    if (f) fclose(f);
-    return f != NULL;
 }
 
 /* chunk sizes: a fixed size, or (size 0) pseudo-random 1..9000 from a seed */
@@ -122,43 +117,30 @@ static uint8_t *cli_convert(const char *dir, int dtype, size_t *len) {
 static uint8_t *golden_write(const char *dir, int dtype, size_t *len) {
     char p[1024];
     snprintf(p, sizeof p, "%s/expected.txt", dir);
-    uint8_t *b; size_t n; bl_err e = {{0}};
-    if (bl_read_whole_file(p, &b, &n, &e) < 0) { CHECK(0, "%s", e.msg); return NULL; }
-    char *s = (char *)b, *line = strtok(s, "\n");
+    expected x;
+    if (read_expected(p, &x) < 0) return NULL;
     bl_config c;
     memset(&c, 0, sizeof c);
-    char eps[64];
-    int tied = 0;
-    if (!line || sscanf(line, "config %d %d %d %d %d %d %d %63s %d %d %d %d %d %d", &c.vocab_size, &c.hidden, &c.layers,
-                        &c.heads, &c.intermediate, &c.max_pos, &c.type_vocab, eps, &c.act, &c.lowercase,
-                        &c.strip_accents, &c.chinese_chars, &c.has_mlm, &tied) != 14) {
-        free(b);
-        CHECK(0, "%s: bad header", p);
-        return NULL;
-    }
-    c.ln_eps = strtof(eps, NULL);
+    const int *k = x.cfg;
+    c.vocab_size = k[0]; c.hidden = k[1]; c.layers = k[2]; c.heads = k[3]; c.intermediate = k[4];
+    c.max_pos = k[5]; c.type_vocab = k[6]; c.act = k[7]; c.lowercase = k[8]; c.strip_accents = k[9];
+    c.chinese_chars = k[10]; c.has_mlm = k[11];
+    c.ln_eps = x.eps;
     bl_wtensor t[64];
-    char names[64][96];
-    int nt = 0;
-    while ((line = strtok(NULL, "\n")) && nt < 64) {
-        if (sscanf(line, "tensor %95s %d %d", names[nt], &t[nt].rows, &t[nt].cols) != 3) break;
-        char *v = strtok(NULL, "\n");
-        size_t cnt = (size_t)t[nt].rows * t[nt].cols;
-        float *d = malloc(sizeof(float) * cnt);
-        for (size_t k = 0; k < cnt; k++) d[k] = strtof(v, &v);
-        t[nt].name = names[nt];
-        t[nt].data = d;
-        nt++;
+    for (int i = 0; i < x.n; i++) {
+        t[i].name = x.names[i];
+        t[i].rows = x.rows[i];
+        t[i].cols = x.cols[i];
+        t[i].data = x.vals[i];
     }
-    uint8_t *vb; size_t vl;
+    uint8_t *vb; size_t vl; bl_err e = {{0}};
     snprintf(p, sizeof p, "%s/vocab_expected.txt", dir);
     uint8_t *out = NULL;
     if (bl_read_whole_file(p, &vb, &vl, &e) == 0) {
-        if (bl_model_write(&c, dtype, (const char *)vb, vl, t, nt, &out, len, &e) < 0) CHECK(0, "write: %s", e.msg);
+        if (bl_model_write(&c, dtype, (const char *)vb, vl, t, x.n, &out, len, &e) < 0) CHECK(0, "write: %s", e.msg);
         free(vb);
     } else CHECK(0, "%s", e.msg);
-    for (int i = 0; i < nt; i++) free((void *)t[i].data);
-    free(b);
+    free_expected(&x);
     return out;
 }
 
