@@ -8,6 +8,7 @@
                                              web/fonts/DejaVuSans-subset.ttf) */
 #define _POSIX_C_SOURCE 199309L   /* clock_gettime */
 #include "bertlens.h"
+#include "../tests/synthetic.h"   /* the inputs test_render.c checks */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,76 +22,6 @@ static double now_ms(clockid_t clk) {
 #endif
     clock_gettime(clk, &t);
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-/* Synthetic model output: per head a recognisable pattern, rows summing to 1 (as test_render.c's:
-   diagonal + [CLS], previous token, to the last [SEP], uniform), q/k from sines. */
-typedef struct {
-    int n, L, H, d;
-    float *attn, *q, *k;
-    const float **qs, **ks;
-    char **tok;
-    int *type;
-} synth;
-
-static void synth_make(synth *s, int n, int L, int H) {
-    static const char *words[] = {"the", "cat", "sat", "on", "mat", "##s", "ελληνικά", "кошка", "naïve",
-                                  "\xe4\xb8\x80", "supercalifragilisticexpialidocious", "!", "[MASK]", "a"};
-    s->n = n; s->L = L; s->H = H; s->d = 8;
-    int n_a = n >= 4 ? n / 2 : n;
-    s->attn = malloc(sizeof(float) * (size_t)L * H * n * n);
-    s->q = malloc(sizeof(float) * (size_t)n * H * s->d * L);
-    s->k = malloc(sizeof(float) * (size_t)n * H * s->d * L);
-    s->qs = malloc(sizeof(float *) * L);
-    s->ks = malloc(sizeof(float *) * L);
-    s->tok = malloc(sizeof(char *) * n);
-    s->type = malloc(sizeof(int) * n);
-    if (!s->attn || !s->q || !s->k || !s->qs || !s->ks || !s->tok || !s->type) { fprintf(stderr, "out of memory\n"); exit(1); }
-    for (int i = 0; i < n; i++) {
-        const char *w = i == 0 ? "[CLS]" : (i == n - 1 || i == n_a - 1) ? "[SEP]" : words[(i - 1) % 14];
-        s->tok[i] = malloc(strlen(w) + 1);
-        strcpy(s->tok[i], w);
-        s->type[i] = i >= n_a;
-    }
-    for (int l = 0; l < L; l++)
-        for (int h = 0; h < H; h++)
-            for (int i = 0; i < n; i++) {
-                float *row = s->attn + (((size_t)l * H + h) * n + i) * n, sum = 0;
-                for (int j = 0; j < n; j++) {
-                    float v;
-                    switch ((h + l) % 4) {
-                    case 0: v = (i == j ? 0.6f : 0) + (j == 0 ? 0.3f : 0) + 0.1f / n; break;
-                    case 1: v = (j == (i > 0 ? i - 1 : 0) ? 0.8f : 0) + 0.2f / n; break;
-                    case 2: v = (j == n - 1 ? 0.7f : 0) + 0.3f / n; break;
-                    default: v = 1.0f;
-                    }
-                    row[j] = v;
-                    sum += v;
-                }
-                for (int j = 0; j < n; j++) row[j] /= sum;
-            }
-    for (int l = 0; l < L; l++) {
-        float *q = s->q + (size_t)l * n * H * s->d, *k = s->k + (size_t)l * n * H * s->d;
-        for (int t = 0; t < n * H * s->d; t++) { q[t] = sinf(t * 0.37f + l); k[t] = cosf(t * 0.21f - l); }
-        s->qs[l] = q;
-        s->ks[l] = k;
-    }
-}
-
-static void synth_free(synth *s) {
-    for (int i = 0; i < s->n; i++) free(s->tok[i]);
-    free(s->tok); free(s->type); free(s->attn); free(s->q); free(s->k); free(s->qs); free(s->ks);
-}
-
-static bl_render_input synth_input(const synth *s) {
-    bl_render_input in = {0};
-    in.n = s->n; in.layers = s->L; in.heads = s->H; in.head_dim = s->d;
-    in.tokens = (const char *const *)s->tok;
-    in.type_ids = s->type;
-    in.attn = s->attn;
-    in.query = s->qs;
-    in.key = s->ks;
-    return in;
 }
 
 static int failures;
@@ -140,7 +71,7 @@ int main(int argc, char **argv) {
     if (!r) { fprintf(stderr, "bench_render: %s\n", e.msg); return 1; }
 
     synth s;
-    synth_make(&s, 64, 12, 12);
+    synth_make(&s, 64, 12, 12, 1);
     bl_render_input in = synth_input(&s);
     printf("bl_render, best of %d re-renders with the pointer moving (width 900 CSS px)\n", reps);
     struct { int view; float scale; int head; const char *what; } cases[] = {
@@ -161,7 +92,7 @@ int main(int argc, char **argv) {
     }
     synth_free(&s);
 
-    synth_make(&s, 256, 12, 2);
+    synth_make(&s, 256, 12, 2, 1);
     in = synth_input(&s);
     bl_view_opts o = opts(BL_VIEW_ROLLOUT);
     o.layer = 11;
