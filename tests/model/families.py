@@ -56,34 +56,22 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from gen_models import to_bytes, write_safetensors  # noqa: E402  (the hand-written safetensors writer)
-from reference import read_safetensors  # noqa: E402
+from reference import activation, linear, parse_ints, read_safetensors  # noqa: E402
+from reference import layer_norm as layer_norm_gb  # noqa: E402
 
 VOCAB_SIZE = 200
 
 
 # ================================================================ the restatement (float64)
 def act_fn(name):
-    if name == "gelu":
-        return lambda x: 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
-    if name in ("gelu_new", "gelu_pytorch_tanh"):
-        return lambda x: 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
-    if name == "relu":
-        return lambda x: torch.clamp(x, min=0.0)
-    if name == "tanh":
-        return torch.tanh
-    raise ValueError("unsupported activation %r" % name)
+    """reference.py's activations, plus tanh (an activation the families' configs may name)."""
+    return torch.tanh if name == "tanh" else activation(name)
 
 
 def layer_norm(x, w, name, eps):
     g = w[name + ".weight"] if name + ".weight" in w else w[name + ".gamma"]
     b = w[name + ".bias"] if name + ".bias" in w else w[name + ".beta"]
-    mu = x.mean(-1, keepdim=True)
-    var = ((x - mu) ** 2).mean(-1, keepdim=True)
-    return (x - mu) / torch.sqrt(var + eps) * g + b
-
-
-def linear(x, w, name):
-    return x @ w[name + ".weight"].T + w[name + ".bias"]
+    return layer_norm_gb(x, g, b, eps)
 
 
 def strip(w, prefix):
@@ -715,10 +703,6 @@ def write_golden(name, root, gold):
     with open(os.path.join(gold, name + ".bin"), "wb") as f:
         f.write(blob)
     print("%-20s golden %6d bytes, max attention %.3f" % (name, len(blob), peak))
-
-
-def parse_ints(s):
-    return [int(t) for t in s.replace(",", " ").split()] if s else []
 
 
 def main():
