@@ -8,13 +8,11 @@
 // to the hub and never to its CDN; a reload with the hub unreachable opens the model from the
 // cache; a stored model is deleted from the list; every error case shows its message while the
 // previous model keeps working; #model= in a link opens that model.
-import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, existsSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { args, check, summary, cli, cliJson, ROOT } from './lib.mjs';
+import { args, check, summary, cli, cliJson, startServe } from './lib.mjs';
 import { startMockHub } from './mock_hub.mjs';
 
 const A = args();
@@ -25,27 +23,9 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'bl-hub-'));
 const TEXT = 'the cat sat on the mat .';
 const TIME = 60000;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-    s.on('error', reject);
-  });
-}
 async function startServer() {
   if (A.base) return { proc: null, base: A.base.endsWith('/') ? A.base : A.base + '/' };
-  const port = await freePort();
-  const proc = spawn(path.join(ROOT, 'serve.sh'), [String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  const base = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 600; i++) {
-    if (proc.exitCode !== null) throw new Error(`serve.sh exited: ${log}`);
-    try { if ((await fetch(base)).ok) return { proc, base }; } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  proc.kill();
-  throw new Error(`serve.sh did not answer on ${base}: ${log}`);
+  return startServe();
 }
 
 // What the CLI makes of each repository: the bytes the page must produce.

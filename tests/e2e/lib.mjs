@@ -1,8 +1,9 @@
 // lib.mjs — shared helpers of the web tests: a tiny test harness, the WASM core loaded in node
 // through the same exports the worker uses, and the native CLI.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -27,6 +28,31 @@ export function args(argv = process.argv.slice(2)) {
     o[k] = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : true;
   }
   return o;
+}
+
+/* A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on('error', reject);
+  });
+}
+
+/* ./serve.sh on a free port, once it answers: { proc, base, port }; the caller kills proc. */
+export async function startServe() {
+  const port = await freePort();
+  const proc = spawn(path.join(ROOT, 'serve.sh'), [String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const base = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 600; i++) {   // the build may run first (up to a few minutes on a cold tree)
+    if (proc.exitCode !== null) throw new Error(`serve.sh exited: ${log}`);
+    try { if ((await fetch(base)).ok) return { proc, base, port }; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  proc.kill();
+  throw new Error(`serve.sh did not answer on ${base}: ${log}`);
 }
 
 export function cli(bin, ...a) {

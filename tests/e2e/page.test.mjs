@@ -7,11 +7,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { args, check, summary, cli, ROOT } from './lib.mjs';
+import { args, check, summary, cli, freePort, startServe, ROOT } from './lib.mjs';
 import { decodePng, comparePixels } from './png.mjs';
 
 const A = args();
@@ -20,30 +19,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 const SENTENCE = 'The cat sat on the mat because it was tired.';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bl-page-'));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-    s.on('error', reject);
-  });
-}
-
-async function startServer() {
-  const port = await freePort();
-  const proc = spawn(path.join(ROOT, 'serve.sh'), [String(port)], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  const base = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 600; i++) {   // the build may run first (up to a few minutes on a cold tree)
-    if (proc.exitCode !== null) throw new Error(`serve.sh exited: ${log}`);
-    try { if ((await fetch(base)).ok) return { proc, base, port }; } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  proc.kill();
-  throw new Error(`serve.sh did not answer on ${base}: ${log}`);
-}
-
-const server = await startServer();
+const server = await startServe();
 const site = cli(path.join(ROOT, 'serve.sh'), '--print-root').trim().split('\n').pop();
 const hasDefault = existsSync(path.join(site, 'weights', 'manifest.json'));
 const testModel = A['test-model'] && readFileSync(A['test-model']);
