@@ -3,6 +3,7 @@
    float outputs with them; shared by test_bert.c and test_families.c. */
 #ifndef BL_GOLDEN_H
 #define BL_GOLDEN_H
+#include "check.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,31 @@ static inline int read_ints(char **p, const char *word, int *vals, int count) {
     if (*s != '\n') return -1;
     *p = s + 1;
     return 0;
+}
+
+/* DIR/NAME.txt (returned, NUL-terminated; free() it) and DIR/NAME.bin (*blob, *blen bytes);
+   NULL when either cannot be read. */
+static inline char *read_golden_files(const char *dir, const char *name, float **blob, size_t *blen) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.txt", dir, name);
+    char *txt = check_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
+    *blob = (float *)check_read_file(path, blen);
+    if (!txt || !*blob) { free(txt); return NULL; }
+    return txt;
+}
+
+/* One case's "case N NMLM", "ids", "types" and "mlm" lines; the three arrays are malloc'd (the
+   caller frees them). 1: no "case" line (the end of the cases), 0: read, -1: malformed. */
+static inline int read_case(char **p, int *n, int *nmlm, int **ids, int **types, int **mlm_pos) {
+    int nm[2];
+    if (read_ints(p, "case", nm, 2)) return 1;
+    *n = nm[0]; *nmlm = nm[1];
+    *ids = malloc(sizeof(int) * *n);
+    *types = malloc(sizeof(int) * *n);
+    *mlm_pos = malloc(sizeof(int) * (*nmlm + 1));
+    return read_ints(p, "ids", *ids, *n) || read_ints(p, "types", *types, *n) ||
+           read_ints(p, "mlm", *mlm_pos, *nmlm) ? -1 : 0;
 }
 
 static inline double maxdiff(const float *a, const float *b, size_t n) {

@@ -41,14 +41,10 @@ typedef struct {
 } golden;
 
 static int load_golden(const char *name, golden *g) {
-    char path[512];
     memset(g, 0, sizeof *g);
-    snprintf(path, sizeof path, "tests/model/golden_families/%s.txt", name);
-    char *txt = check_read_file(path, NULL), *p = txt;
     size_t blen = 0;
-    snprintf(path, sizeof path, "tests/model/golden_families/%s.bin", name);
-    g->blob = (float *)check_read_file(path, &blen);
-    if (!txt || !g->blob) { free(txt); return -1; }
+    char *txt = read_golden_files("tests/model/golden_families", name, &g->blob, &blen), *p = txt;
+    if (!txt) return -1;
     while (*p == '#') p = strchr(p, '\n') + 1;
     int used = 0;
     if (sscanf(p, "model %31s %d %d %d %d %15s %d%n", g->family, &g->maps, &g->heads, &g->hidden, &g->vocab,
@@ -57,14 +53,9 @@ static int load_golden(const char *name, golden *g) {
     size_t off = 0;
     while (*p && g->ncases < MAXCASES) {
         gcase *c = &g->c[g->ncases];
-        int nm[2];
-        if (read_ints(&p, "case", nm, 2)) break;
-        c->n = nm[0]; c->nmlm = nm[1];
-        c->ids = malloc(sizeof(int) * c->n);
-        c->types = malloc(sizeof(int) * c->n);
-        c->mlm_pos = malloc(sizeof(int) * (c->nmlm + 1));
-        if (read_ints(&p, "ids", c->ids, c->n) || read_ints(&p, "types", c->types, c->n) ||
-            read_ints(&p, "mlm", c->mlm_pos, c->nmlm)) { free(txt); return -1; }
+        int rc = read_case(&p, &c->n, &c->nmlm, &c->ids, &c->types, &c->mlm_pos);
+        if (rc > 0) break;
+        if (rc < 0) { free(txt); return -1; }
         c->att = g->blob + off;    off += (size_t)g->maps * g->heads * c->n * c->n;
         c->hidden = g->blob + off; off += (size_t)c->n * g->hidden;
         c->logits = g->blob + off; off += (size_t)c->nmlm * g->vocab;
