@@ -300,7 +300,7 @@ int bl_logit_lens(bl_ctx *c, const bl_model *m, const int *ids, int n, int k, bl
 typedef struct bl_renderer bl_renderer;
 
 enum { BL_VIEW_HEATMAP = 0, BL_VIEW_MODEL = 1, BL_VIEW_HEAD = 2, BL_VIEW_NEURON = 3,
-       BL_VIEW_ROLLOUT = 4, BL_VIEW_FLOW = 5, BL_VIEW_MLM = 6, BL_VIEW_COUNT = 7 };
+       BL_VIEW_ROLLOUT = 4, BL_VIEW_FLOW = 5, BL_VIEW_MLM = 6, BL_VIEW_TASK = 7, BL_VIEW_COUNT = 8 };
 enum { BL_CMAP_YLGNBU = 0, BL_CMAP_VIRIDIS = 1, BL_CMAP_MAGMA = 2, BL_CMAP_GREYS = 3, BL_CMAP_COUNT = 4 };
 enum { BL_PAIR_ALL = 0, BL_PAIR_AA = 1, BL_PAIR_AB = 2, BL_PAIR_BA = 3, BL_PAIR_BB = 4 };
 
@@ -322,6 +322,11 @@ typedef struct {
     const float *attn_b;           /* compare mode: a second set of maps at the same n (aligned by
                                       position, e.g. bl_attention_diff's first n); the heatmap then
                                       shows A − B with diverging colours. Floats only. */
+    /* task head (prediction view): cfg.head, its n_labels labels (config.id2label) and
+       bl_head_probs' output: TOKEN and DISC [n][n_labels], SEQ [n_labels]; head_p NULL: none */
+    int head, n_labels;
+    const char *const *labels;     /* [n_labels], may be NULL (drawn as "?") */
+    const float *head_p;
 } bl_render_input;
 
 typedef struct {
@@ -350,9 +355,11 @@ typedef struct {
      3 BL_HIT_HEAD, a thumbnail or head swatch (model view, head view): layer, head
      4 BL_HIT_MLM, a masked-LM choice: from = the [MASK] position, to = rank (0 = best), head = index into
        the mlm_* arrays, value = probability
+     5 BL_HIT_LABEL, the prediction view: from = token (-1: a sequence label's bar), to = label
+       (the token's best; -1 for a sequence classifier's token), value = its probability
    Unused fields are -1 (value 0). */
 enum { BL_HIT_NONE = 0, BL_HIT_CELL = 1, BL_HIT_TOKEN = 2, BL_HIT_HEAD = 3 /* thumbnail or head swatch */,
-       BL_HIT_MLM = 4, BL_HIT_COUNT = 5 };
+       BL_HIT_MLM = 4, BL_HIT_LABEL = 5, BL_HIT_COUNT = 6 };
 typedef struct {
     int kind;          /* BL_HIT_* */
     int from, to, layer, head;
@@ -377,6 +384,9 @@ void bl_renderer_free(bl_renderer *r);
      FLOW     max-flow to [CLS] through layers 0..layer; exact for n <= 64, else rollout's
               [CLS] row (the title says which)
      MLM      mlm_* arrays; works with mlm_count = 0 (tells the user to click a token)
+     TASK     the task head's prediction (head, labels, head_p): token labels under the tokens,
+              the discriminator's "replaced" score, or the sequence labels as bars; a note
+              when there is no head
    The geometry never depends on hover_x/hover_y, so hovering can re-render freely. */
 const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
                          int *w, int *h, bl_err *e);

@@ -8,7 +8,7 @@
 #define BL_FONT_FILE "web/fonts/DejaVuSans-subset.ttf"
 #endif
 
-static const char *VIEWS[BL_VIEW_COUNT] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm"};
+static const char *VIEWS[BL_VIEW_COUNT] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm", "task"};
 static const char *CMAPS[BL_CMAP_COUNT] = {"ylgnbu", "viridis", "magma", "greys"};
 
 static int lookup(const char *what, const char *s, const char *const *names, int count) {
@@ -65,7 +65,10 @@ int cli_render(const cli_opts *o) {
     bl_ctx *ctx = NULL;
     bl_renderer *r = NULL;
     bl_mlm_top mt = {0};   /* the masked-LM view's predictions: the same as `fill-mask` */
-    const char **toks = NULL;
+    const char **toks = NULL, **labels = NULL;
+    char **shown = NULL;   /* readable pieces (bl_model_token_display), as the page draws them */
+    int *word_of = NULL;
+    float *head_p = NULL;  /* the task head's probabilities: the same as `classify` */
     const float **qs = NULL, **ks = NULL;
     bl_err e;
     cli_input input;
@@ -77,15 +80,35 @@ int cli_render(const cli_opts *o) {
     if (vo.view == BL_VIEW_MLM && bl_model_config(cm.m)->has_mlm &&
         bl_fill_mask(ctx, cm.m, enc.ids, enc.n, o->k > 0 ? o->k : 5, &mt, &e) != 0) { rc = cli_die("%s", e.msg); goto done; }
     toks = malloc(sizeof(char *) * (size_t)enc.n);
+    shown = calloc((size_t)enc.n, sizeof(char *));
+    word_of = malloc(sizeof(int) * (size_t)enc.n);
     qs = malloc(sizeof(float *) * (size_t)c->layers);
     ks = malloc(sizeof(float *) * (size_t)c->layers);
-    if (!toks || !qs || !ks) { rc = cli_die("out of memory"); goto done; }
-    for (int i = 0; i < enc.n; i++) toks[i] = bl_vocab_token(bl_model_vocab(cm.m), enc.ids[i]);
+    if (!toks || !shown || !word_of || !qs || !ks) { rc = cli_die("out of memory"); goto done; }
+    for (int i = 0; i < enc.n; i++) {
+        const char *raw = bl_vocab_token(bl_model_vocab(cm.m), enc.ids[i]);
+        char buf[512];
+        toks[i] = raw ? raw : "";
+        if (cm.tok && bl_model_token_display(cm.tok, enc.ids[i], buf, sizeof buf) >= 0) shown[i] = strdup(buf);
+        else shown[i] = strdup(toks[i]);
+        if (!shown[i]) { rc = cli_die("out of memory"); goto done; }
+    }
+    /* words from the pieces as the tokenizer wrote them (the readable forms drop the markers) */
+    if (bl_word_ids(toks, enc.n, word_of) < 0) { rc = cli_die("render: bad tokens"); goto done; }
+    if (c->head != BL_HEAD_NONE && vo.view == BL_VIEW_TASK) {
+        head_p = malloc(sizeof(float) * (size_t)bl_head_size(ctx));
+        labels = malloc(sizeof(char *) * (size_t)c->n_labels);
+        if (!head_p || !labels) { rc = cli_die("out of memory"); goto done; }
+        if (bl_head_probs(ctx, head_p, &e)) { rc = cli_die("render: %s", e.msg); goto done; }
+        for (int j = 0; j < c->n_labels; j++) labels[j] = bl_model_label(cm.m, j);
+    }
     for (int l = 0; l < c->layers; l++) { qs[l] = bl_query(ctx, l); ks[l] = bl_key(ctx, l); }
     bl_render_input in = {
         .n = enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
-        .tokens = toks, .type_ids = enc.type_ids, .attn = bl_attention(ctx), .query = qs, .key = ks,
+        .tokens = (const char *const *)shown, .word_of = word_of, .type_ids = enc.type_ids, .attn = bl_attention(ctx),
+        .query = qs, .key = ks,
         .mlm_count = mt.count, .mlm_k = mt.k, .mlm_pos = mt.pos, .mlm_tokens = mt.tokens, .mlm_p = mt.p,
+        .head = c->head, .n_labels = c->n_labels, .labels = labels, .head_p = head_p,
     };
     if (!(r = bl_renderer_new(font, font_len, &e))) { rc = cli_die("%s", e.msg); goto done; }
     int w, h;
@@ -108,6 +131,7 @@ int cli_render(const cli_opts *o) {
     cli_json_str(stdout, o->out);
     printf(",\"width\":%d,\"height\":%d,\"view\":\"%s\",\"layer\":%d,\"head\":%d}\n", w, h, VIEWS[vo.view], vo.layer, vo.head);
 done:
+    for (int i = 0; shown && i < enc.n; i++) free(shown[i]);
     bl_encoding_free(&enc);
 done_enc:
     cli_input_free(&input);
@@ -115,6 +139,10 @@ done_enc:
     bl_ctx_free(ctx);
     bl_mlm_top_free(&mt);
     free(toks);
+    free(shown);
+    free(word_of);
+    free(head_p);
+    free(labels);
     free(qs);
     free(ks);
     free(font);

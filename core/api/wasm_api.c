@@ -52,12 +52,12 @@ static const blw_field HIT_FIELDS[] = {
     BLW_I32(bl_hit, head), BLW_F32(bl_hit, value), BLW_I32(bl_hit, side),
 };
 /* bl_hit.kind by name, indexed by BL_HIT_* */
-static const char *const HIT_KINDS[BL_HIT_COUNT] = {"none", "cell", "token", "head", "mlm"};
+static const char *const HIT_KINDS[BL_HIT_COUNT] = {"none", "cell", "token", "head", "mlm", "label"};
 _Static_assert(sizeof(int) == 4 && sizeof(float) == 4, "int32 and float32 fields");
 _Static_assert(sizeof(bl_view_opts) == sizeof VIEW_FIELDS / sizeof VIEW_FIELDS[0] * 4, "every bl_view_opts field is in VIEW_FIELDS");
 _Static_assert(sizeof(bl_hit) == sizeof HIT_FIELDS / sizeof HIT_FIELDS[0] * 4, "every bl_hit field is in HIT_FIELDS");
 _Static_assert(BL_HIT_NONE == 0 && BL_HIT_CELL == 1 && BL_HIT_TOKEN == 2 && BL_HIT_HEAD == 3 && BL_HIT_MLM == 4 &&
-               BL_HIT_COUNT == 5, "HIT_KINDS follows BL_HIT_*");
+               BL_HIT_LABEL == 5 && BL_HIT_COUNT == 6, "HIT_KINDS follows BL_HIT_*");
 
 typedef struct {
     uint8_t *model_buf;      /* owned: the model points into it (no copy of the arrays) */
@@ -74,6 +74,7 @@ typedef struct {
     int *word_of;            /* [n] words from the pieces' own markers (Ġ, ▁, ##) */
     char **mlm_shown;        /* [mlm.count × k] owned: readable forms of the masked-LM choices */
     float *head_p;           /* [bl_head_size] the task head's probabilities, NULL without one */
+    const char **labels;     /* [n_labels] borrowed from the model (config.id2label) */
     int head_size;
     const float **q, **k;    /* [layers] borrowed from ctx */
     int mlm_k;               /* k asked of the last run */
@@ -126,7 +127,8 @@ static char *shown_token(int id) {
 static void clear_model(void) {
     clear_run();
     bl_ctx_free(S.ctx); bl_tokenizer_free(S.tok); bl_model_free(S.m); free(S.model_buf);
-    free(S.q); free(S.k);
+    free(S.q); free(S.k); free(S.labels);
+    S.labels = NULL;
     S.ctx = NULL; S.tok = NULL; S.m = NULL; S.model_buf = NULL; S.q = S.k = NULL;
 }
 
@@ -158,6 +160,8 @@ EMSCRIPTEN_KEEPALIVE int blw_model_load(uint8_t *buf, size_t len, int flags) {
     bl_ctx_set_pool(ctx, S.pool);
     bl_ctx_set_max_bytes(ctx, S.max_bytes);
     S.model_buf = buf; S.m = m; S.ctx = ctx; S.q = q; S.k = k; S.tok = tok; S.tok_err = te;
+    if (c->n_labels > 0 && (S.labels = malloc(sizeof(char *) * (size_t)c->n_labels)))
+        for (int i = 0; i < c->n_labels; i++) S.labels[i] = bl_model_label(m, i);
     return 0;
 }
 
@@ -221,7 +225,7 @@ static void put_fields(blw_buf *b, const char *name, size_t size, const blw_fiel
 
 /* The layouts JS uses to write bl_view_opts and read bl_hit, and the hit kinds by name:
    {"view_opts": {"size": 56, "fields": {"view": [0, "i32"], …}}, "hit": {…},
-    "hit_kinds": ["none", "cell", "token", "head", "mlm"]} */
+    "hit_kinds": ["none", "cell", "token", "head", "mlm", "label"]} */
 EMSCRIPTEN_KEEPALIVE const char *blw_abi(void) {
     blw_buf b = {0};
     put(&b, "{");
@@ -442,6 +446,7 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
         .attn16 = bl_attention_u16(S.ctx),
         .query = S.q, .key = S.k,
         .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = (const char *const *)S.mlm_shown, .mlm_p = S.mlm.p,
+        .head = c->head, .n_labels = c->n_labels, .labels = S.labels, .head_p = S.head_p,
     };
     const uint8_t *px = bl_render(S.r, &in, &S.opts, &S.fb_w, &S.fb_h, &S.err);
     if (!px) S.fb_w = S.fb_h = 0;

@@ -151,6 +151,8 @@ static int bl_check_input(const bl_render_input *in, const bl_view_opts *o, bl_e
     if (o->head < -1 || o->head >= in->heads) return bl_fail(e, "render: head %d outside -1..%d", o->head, in->heads - 1);
     if (in->mlm_count < 0 || (in->mlm_count > 0 && (in->mlm_k < 1 || !in->mlm_pos || !in->mlm_tokens || !in->mlm_p)))
         return bl_fail(e, "render: inconsistent masked-LM input (count %d, k %d)", in->mlm_count, in->mlm_k);
+    if (in->head_p && (in->head <= BL_HEAD_NONE || in->head >= BL_HEAD_COUNT || in->n_labels < 1))
+        return bl_fail(e, "render: inconsistent task head input (head %d, %d labels)", in->head, in->n_labels);
     return 0;
 }
 
@@ -167,9 +169,10 @@ const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_vie
     r->has_mat = 0;
     r->cv.w = (int)lroundf(o->width * o->scale);   /* requested width; views may need more */
     int rc;
-    if (o->words && o->view != BL_VIEW_NEURON && o->view != BL_VIEW_MLM) {
-        /* the neuron view shows one query token's vectors and the masked-LM view positions:
-           both are about tokens, so they ignore the word switch */
+    if (o->words && o->view != BL_VIEW_NEURON && o->view != BL_VIEW_MLM && o->view != BL_VIEW_TASK) {
+        /* the neuron view shows one query token's vectors, the masked-LM view positions and the
+           prediction view the head's per-token output: all about tokens, so they ignore the word
+           switch */
         if (!(in = bl_word_input(r, in, e))) return NULL;
         if (o->token >= in->n) oo.token = -1;
     }
@@ -180,6 +183,7 @@ const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_vie
     case BL_VIEW_NEURON: rc = bl_view_neuron(r, in, o, e); break;
     case BL_VIEW_ROLLOUT: rc = bl_view_rollout(r, in, o, e); break;
     case BL_VIEW_FLOW: rc = bl_view_flow(r, in, o, e); break;
+    case BL_VIEW_TASK: rc = bl_view_task(r, in, o, e); break;
     default: rc = bl_view_mlm(r, in, o, e); break;
     }
     if (rc) { r->has_mat = 0; r->nreg = 0; return NULL; }

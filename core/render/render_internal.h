@@ -200,5 +200,6 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
 int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 int bl_view_flow(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 int bl_view_mlm(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
+int bl_view_task(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 
 #endif

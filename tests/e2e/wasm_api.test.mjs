@@ -66,7 +66,7 @@ if (bin) {   // the same model as `bertlens info` sees it
     check(want.every((k) => st.fields[k]) && Object.keys(st.fields).length * 4 === st.size, `blw_abi ${sname}: fields ${Object.keys(st.fields)}`);
     check(offs.every((o, i) => o % 4 === 0 && o + 4 <= st.size && (i === 0 || o >= offs[i - 1] + 4)), `blw_abi ${sname}: offsets ${offs}`);
   }
-  check(JSON.stringify(abi.hit_kinds) === '["none","cell","token","head","mlm"]', `blw_abi hit kinds ${abi.hit_kinds}`);
+  check(JSON.stringify(abi.hit_kinds) === '["none","cell","token","head","mlm","label"]', `blw_abi hit kinds ${abi.hit_kinds}`);
 }
 
 // --- tokenize + forward against the native CLI

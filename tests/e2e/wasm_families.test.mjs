@@ -22,6 +22,8 @@ const bin = A.cli || path.join(ROOT, 'build/bertlens');
 const ATT_TOL = 1e-6, P_TOL = 1e-6;
 const core = new Core(await loadCore(site));
 const M = core.M;
+const VIEW_TASK = 7;   // BL_VIEW_TASK
+check(core.loadFont(readFileSync(path.join(ROOT, 'web/fonts/DejaVuSans-subset.ttf'))) === 0, `font: ${core.error()}`);
 let rust = null;   // npm @anush008/tokenizers: the Rust library (tests/model/families_tok.mjs)
 try { rust = createRequire(import.meta.url)(path.join(ROOT, 'node_modules/@anush008/tokenizers')); } catch { console.log('(no @anush008/tokenizers: ids checked against the CLI only)'); }
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bl-wasm-families-'));
@@ -160,6 +162,19 @@ for (const [name, texts, mask] of CASES) {
       rows.forEach((r, i) => r.probs.forEach((q, j) => { dp = Math.max(dp, Math.abs(q - probs[i * C + j])); }));
       worstP = Math.max(worstP, dp);
       check(dp <= P_TOL, `${label}: ${cl.head} probabilities max |WASM - classify| ${dp.toExponential(2)}`);
+      // the prediction view: every token cell (or label bar) hit says the CLI's label and probability
+      const pic = core.render({ view: VIEW_TASK, width: 700 });
+      if (check(pic, `${label}: prediction view renders: ${core.error()}`)) {
+        const seen = new Map();
+        for (let y = 0; y < pic.h; y += 3) for (let x = 0; x < pic.w; x += 3) {
+          const t = core.hit(x, y);
+          if (t.kind === 'label') seen.set(`${t.from}/${t.to}`, t.value);
+        }
+        const want = cl.prediction ? cl.labels.map((_, j) => [`-1/${j}`, cl.prediction.probs[j]])
+          : cl.predictions.map((r, i) => [`${i}/${r.probs.indexOf(Math.max(...r.probs))}`, r.p]);
+        const ok = want.every(([k, v]) => seen.has(k) && Math.abs(seen.get(k) - v) <= P_TOL);
+        check(ok, `${label}: prediction view hits carry classify's labels and probabilities (${want.length} of them)`);
+      }
     } else check(M._blw_head_size() === 0 && M._blw_head_probs() === 0, `${label}: no task head, no probabilities`);
 
     if (mask && a.includes(mask)) {
