@@ -1,7 +1,7 @@
 /* hf_expected.h — the golden values tests/data/make_hf.py writes beside each Hugging Face
    directory (expected.txt: a "config ..." line, then "tensor NAME ROWS COLS" lines each followed
-   by the values as C99 hex floats), read by test_convert.c and test_convert_stream.c. Include
-   after check.h. */
+   by the values as C99 hex floats), made and read by test_convert.c and test_convert_stream.c.
+   Include after check.h, with _POSIX_C_SOURCE 200809L (mkdtemp). */
 #ifndef BL_HF_EXPECTED_H
 #define BL_HF_EXPECTED_H
 #include <stdio.h>
@@ -12,6 +12,22 @@ static inline int file_exists(const char *p) {
     FILE *f = fopen(p, "rb");
     if (f) fclose(f);
     return f != NULL;
+}
+
+/* The python that runs make_hf.py (it needs numpy): /usr/bin/python3 when there is one. */
+static inline const char *hf_python(void) {
+    return file_exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
+
+/* mkdtemp(dir) (a template ending in XXXXXX), then make_hf.py writes its directories under
+   dir/hf; 0 on success, else -1 after a failed CHECK. */
+static inline int make_hf_dirs(char *dir) {
+    if (!mkdtemp(dir)) { CHECK(0, "mkdtemp failed"); return -1; }
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s tests/data/make_hf.py %s/hf", hf_python(), dir);
+    int gen = system(cmd);
+    CHECK(gen == 0, "'%s' failed (needs python3 with numpy): the golden HF directories are missing", cmd);
+    return gen == 0 ? 0 : -1;
 }
 
 typedef struct {

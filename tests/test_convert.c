@@ -90,13 +90,9 @@ static void expect_convert_error(const char *dir, const char *want1, const char 
 
 int main(void) {
     snprintf(tmp, sizeof tmp, "/tmp/bertlens_convert_XXXXXX");
-    if (!mkdtemp(tmp)) { CHECK(0, "mkdtemp failed"); return check_summary("test_convert"); }
+    if (make_hf_dirs(tmp)) return check_summary("test_convert");
     char cmd[4096];
-    const char *py = file_exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    snprintf(cmd, sizeof cmd, "%s tests/data/make_hf.py %s/hf", py, tmp);
-    int gen = system(cmd);
-    CHECK(gen == 0, "'%s' failed (needs python3 with numpy): the golden HF directories are missing", cmd);
-    if (gen != 0) return check_summary("test_convert");
+    const char *py = hf_python();
 
     const char *good[] = {"f32_prefix", "f16_plain_gamma", "bf16_untied", "f32_explicit_tied"};
     const char *dtn[] = {"f32", "f16", "int8"};

@@ -175,13 +175,8 @@ static int pickle_error(const char *pkl, size_t n, const char *want) {
 
 int main(void) {
     snprintf(tmp, sizeof tmp, "/tmp/bertlens_stream_XXXXXX");
-    if (!mkdtemp(tmp)) { CHECK(0, "mkdtemp failed"); return check_summary("test_convert_stream"); }
+    if (make_hf_dirs(tmp)) return check_summary("test_convert_stream");
     char cmd[2048];
-    const char *py = file_exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    snprintf(cmd, sizeof cmd, "%s tests/data/make_hf.py %s/hf", py, tmp);
-    int gen = system(cmd);
-    CHECK(gen == 0, "'%s' failed (needs python3 with numpy)", cmd);
-    if (gen != 0) return check_summary("test_convert_stream");
     have_torch = file_exists(path_of("pt_f32", "pytorch_model.bin"));
     CHECK(have_torch || getenv("BL_NO_TORCH"), "no pytorch_model.bin cases: install python3-torch (or set BL_NO_TORCH=1)");
 
