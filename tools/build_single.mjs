@@ -83,19 +83,21 @@ const css = text('style.css') + `
 if (/<\/style/i.test(css)) die('style.css contains </style');
 replaceOnce(/<link rel="stylesheet" href="style.css">/, `<style>${css}</style>`, 'the stylesheet link');
 replaceOnce(/href="favicon.svg"/, `href="data:image/svg+xml;base64,${b64(site('favicon.svg'))}"`, 'the favicon link');
-// external scripts: app.js is inlined (after the body, since it no longer defers); offline.js is
-// dropped (no service worker from file://)
+// external scripts: cache.js and app.js are inlined (after the body, since they no longer
+// defer); offline.js is dropped (no service worker from file://)
 const scripts = [];
 html = html.replace(/<script src="([^"]+)"( defer)?><\/script>\n?/g, (_, src) => { scripts.push(src); return ''; });
 if (!scripts.includes('app.js')) die('index.html: no <script src="app.js">');
-for (const s of scripts) if (!['app.js', 'offline.js'].includes(s)) die(`index.html: unexpected script ${s}`);
+for (const s of scripts) if (!['cache.js', 'app.js', 'offline.js'].includes(s)) die(`index.html: unexpected script ${s}`);
 replaceOnce(/<section id="inputs">/, `<section id="choose-model" hidden>
   <p>This is bertlens as a single file, without a model. Choose a <code>.bin</code> made by
   <code>bertlens convert</code> with “your own model…” above, or drop it on the page.</p>
 </section>
 
 <section id="inputs">`, 'section#inputs');
-const inline = readFileSync(path.join(ROOT, 'web/single/page-prelude.js'), 'utf8') + '\n' + text('app.js');
+// cache.js (the stored-models list) before app.js, as index.html orders them
+const inline = readFileSync(path.join(ROOT, 'web/single/page-prelude.js'), 'utf8') + '\n' +
+  (scripts.includes('cache.js') ? text('cache.js') + '\n' : '') + text('app.js');
 if (/<\/script|<!--/i.test(inline)) die('the inline script contains </script or <!--');
 const blocks = Object.entries({ 'worker.js': Buffer.from(worker, 'utf8'), ...files }).map(([p, b]) =>
   `<script type="application/octet-stream" data-path="${p}">${b64(b)}</script>`).join('\n');
