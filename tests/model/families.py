@@ -56,7 +56,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from gen_models import to_bytes, write_safetensors  # noqa: E402  (the hand-written safetensors writer)
-from reference import activation, linear, parse_ints, read_safetensors  # noqa: E402
+from reference import activation, linear, parse_ints, read_safetensors, write_json  # noqa: E402
 from reference import layer_norm as layer_norm_gb  # noqa: E402
 
 VOCAB_SIZE = 200
@@ -726,12 +726,7 @@ def main():
              "attentions": res["attentions"].tolist(), "hidden": res["hidden"].tolist(),
              "mlm": {str(p): res["mlm"](p).tolist() for p in parse_ints(args.mlm)},
              "head": res["head"]().tolist() if res["head"] is not None else None, "head_kind": res["head_kind"]}
-        text = json.dumps(o)
-        if args.json:
-            with open(args.json, "w") as f:
-                f.write(text)
-        else:
-            print(text)
+        write_json(o, args.json)
         return 0
     root, gold = os.path.join(HERE, "families"), os.path.join(HERE, "golden_families")
     for spec in SPECS:

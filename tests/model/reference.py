@@ -292,6 +292,16 @@ def write_golden(name, hf_dir=None, cases=None):
           % (name, len(blob), peak, " ".join("%.2f" % v for v in row_max[0].tolist())))
 
 
+def write_json(obj, path):
+    """The --json output: obj as JSON into path, or on stdout without one."""
+    text = json.dumps(obj)
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+    else:
+        print(text)
+
+
 def parse_ints(s):
     return [int(t) for t in s.replace(",", " ").split()] if s else []
 
@@ -328,12 +338,7 @@ def main():
         if not has_mlm(w):
             ap.error("this checkpoint has no MLM head")
         res["mlm"][str(p)] = mlm_logits(cfg, w, hid[p]).tolist()
-    text = json.dumps(res)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text)
-    else:
-        print(text)
+    write_json(res, args.json)
     return 0
 
 
