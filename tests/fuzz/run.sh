@@ -21,13 +21,14 @@ CFLAGS=(-std=c11 -g -O1 -Wall -Wextra -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -Icore -I/usr/include/stb)
 mapfile -t CORE < <(tools/core_sources.sh)
+HDR=$(ls -t core/*.h core/*/*.h | head -n 1)   # the newest core header: any change rebuilds every object
 
 # the core once as objects (fuzzer-no-link instrumentation), then one binary per target
 OBJ="$OUT/obj"
 mkdir -p "$OBJ"
 for f in "${CORE[@]}"; do
   o="$OBJ/$(basename "${f%.c}").o"
-  if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ core/bertlens.h -nt "$o" ] || [ core/base/internal.h -nt "$o" ] || [ "$0" -nt "$o" ]; then
+  if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ "$HDR" -nt "$o" ] || [ "$0" -nt "$o" ]; then
     "$CC" "${CFLAGS[@]/-fsanitize=fuzzer,address,undefined/-fsanitize=fuzzer-no-link,address,undefined}" -c "$f" -o "$o"
   fi
 done
