@@ -2,7 +2,7 @@
    framebuffer the core draws in worker.js. No drawing happens here beyond putImageData. */
 'use strict';
 (() => {
-  const VIEWS = ['heatmap', 'model', 'head', 'neuron', 'rollout', 'flow', 'mlm'];   // BL_VIEW_* order
+  const VIEWS = ['heatmap', 'model', 'head', 'neuron', 'rollout', 'flow', 'mlm', 'task'];   // BL_VIEW_* order
   const CMAPS = ['ylgnbu', 'viridis', 'magma', 'greys'];                             // BL_CMAP_* order
   const PAIRS = ['all', 'aa', 'ab', 'ba', 'bb'];                                     // BL_PAIR_* order
   const MAX_TEXT = 2000;       // characters kept from the URL hash or the text boxes
@@ -81,6 +81,7 @@
     if (!model) return;
     st.layer = Math.min(Math.max(st.layer, 0), model.layers - 1);
     st.head = st.head < 0 ? -1 : Math.min(st.head, model.heads - 1);
+    if ((st.view === 'mlm' && !model.hasMlm) || (st.view === 'task' && !model.hasHead)) st.view = 'heatmap';
   }
 
   /* ------------------------------------------------------------------ controls */
@@ -100,9 +101,14 @@
     $('threshold-value').textContent = st.threshold.toFixed(2);
     $('colormap').value = String(st.colormap);
     // controls a view ignores are disabled, so nobody wonders why they do nothing
-    $('head').disabled = ['rollout', 'flow', 'mlm'].includes(st.view);
-    $('layer').disabled = st.view === 'mlm';
-    for (const id of ['pair-filter', 'hide-special', 'threshold']) $(id).disabled = st.view === 'mlm';
+    $('head').disabled = ['rollout', 'flow', 'mlm', 'task'].includes(st.view);
+    $('layer').disabled = st.view === 'mlm' || st.view === 'task';
+    for (const id of ['pair-filter', 'hide-special', 'threshold']) $(id).disabled = st.view === 'mlm' || st.view === 'task';
+    // views the model has no head for are hidden, with a note saying why
+    const lacks = { mlm: !!model && !model.hasMlm, task: !!model && !model.hasHead };
+    for (const b of document.querySelectorAll('#views button')) b.hidden = !!lacks[b.dataset.view];
+    const note = [lacks.mlm ? 'no masked-LM head' : '', lacks.task ? 'no task head' : ''].filter(Boolean);
+    $('views-note').textContent = note.length ? `(this model has ${note.join(' and ')})` : '';
     $('dark').checked = st.dark;
     body.classList.toggle('dark', st.dark);
   }
@@ -190,8 +196,9 @@
 
   // What a hit is (the worker names bl_hit's kind by the core's own names: BL_HIT_* in
   // core/bertlens.h, listed by blw_abi); null is nothing.
-  const HIT = Object.freeze({ CELL: 'cell', TOKEN: 'token', HEAD: 'head', MLM: 'mlm' });
-  function tokenLabel(i) { return run && i >= 0 && i < run.tokens.length ? run.tokens[i] : '?'; }
+  const HIT = Object.freeze({ CELL: 'cell', TOKEN: 'token', HEAD: 'head', MLM: 'mlm', LABEL: 'label' });
+  function tokenLabel(i) { return run && i >= 0 && i < run.tokens.length ? (run.shown || run.tokens)[i] : '?'; }
+  function headLabel(j) { return model && model.labels[j] !== undefined ? model.labels[j] : '?'; }
   function describe(h) {
     if (!h || !h.kind) return '';
     switch (h.kind) {
@@ -201,6 +208,9 @@
         return h.value ? `${tokenLabel(h.from)}: ${h.value.toFixed(3)}` : tokenLabel(h.from);
       case HIT.HEAD: return st.view === 'model' ? `layer ${h.layer}, head ${h.head} (click to open)` : `head ${h.head} (click to show only this head)`;
       case HIT.MLM: return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
+      case HIT.LABEL:
+        if (h.to < 0) return tokenLabel(h.from);
+        return `${h.from >= 0 ? tokenLabel(h.from) + ': ' : ''}${headLabel(h.to)} p = ${h.value.toFixed(3)}`;
       default: return '';
     }
   }
@@ -235,7 +245,7 @@
     if (h.kind === HIT.HEAD && st.view === 'model') { st.view = 'heatmap'; st.layer = h.layer; st.head = h.head; changed(false); return; }
     if (h.kind === HIT.HEAD) { st.head = st.head === h.head ? -1 : h.head; changed(false); return; }   // head-view swatch
     if (h.kind === HIT.TOKEN && st.view === 'mlm') {
-      if (maskToken(h.from, '[MASK]')) { st.token = -1; changed(true); }
+      if (maskToken(h.from, model.maskToken)) { st.token = -1; changed(true); }
       return;
     }
     if (h.kind === HIT.MLM) {

@@ -21,7 +21,7 @@ function singleThread(why) {
 try { importScripts(CORE); } catch (e) { if (THREADS === 1) throw e; singleThread(e.message); }
 importScripts('cache.js', 'hub.js');   // models from the Hugging Face Hub, converted here and kept (web/hub.js)
 
-const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6 };
+const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6, task: 7 };
 const utf8 = new TextEncoder();
 let M = null;              // the Emscripten module
 let modelInfo = null;
@@ -153,7 +153,10 @@ async function download(model) {
 function info(name, bytes) {
   const j = coreJson(M._blw_model_info(), 'model info'), c = j.config;
   return { name, bytes, vocab: c.vocab_size, hidden: c.hidden, layers: c.layers, heads: c.heads, maxPos: c.max_pos,
-    hasMlm: j.has_mlm, dtype: j.dtype, threads: THREADS };
+    hasMlm: j.has_mlm, dtype: j.dtype, threads: THREADS,
+    // the family, its task head (labels from config.id2label: untrusted text, drawn by the core
+    // and shown with textContent only) and its mask token ([MASK], <mask>)
+    family: j.family, head: j.head, hasHead: j.head !== 'none', labels: j.labels || [], maskToken: j.mask_token || '[MASK]' };
 }
 
 async function fetchBytes(url, what) {
@@ -228,7 +231,13 @@ function runText(a, b, k) {
     : withString(b, (pb, lb) => M._blw_run(pa, la, pb, lb, k))));
   if (n < 0) throw new UserError(coreError());
   const tokens = [];
-  for (let i = 0; i < n; i++) tokens.push(M.UTF8ToString(M._blw_token(i)));
+  const shown = [];   // the readable pieces the views draw (Ġ/▁ dropped, bytes decoded)
+  for (let i = 0; i < n; i++) {
+    tokens.push(M.UTF8ToString(M._blw_token(i)));
+    shown.push(M.UTF8ToString(M._blw_token_shown(i)));
+  }
+  const hs = M._blw_head_size(), hp = M._blw_head_probs() >> 2;
+  const headProbs = hs && hp ? Array.from(M.HEAPF32.subarray(hp, hp + hs)) : null;
   const mc = M._blw_mlm_count(), mk = M._blw_mlm_k();
   const mlmPos = i32(M._blw_mlm_pos(), mc), mlmIds = i32(M._blw_mlm_ids(), mc * mk);
   const mlmP = mc ? Array.from(M.HEAPF32.subarray(M._blw_mlm_p() >> 2, (M._blw_mlm_p() >> 2) + mc * mk)) : [];
@@ -237,7 +246,7 @@ function runText(a, b, k) {
     top: mlmIds.slice(i * mk, (i + 1) * mk).map((id, r) => ({ token: M.UTF8ToString(M._blw_vocab_token(id)), id, p: mlmP[i * mk + r] })),
   }));
   return {
-    n, tokens, nA: M._blw_n_a(), truncated: M._blw_truncated() === 1,
+    n, tokens, shown, headProbs, nA: M._blw_n_a(), truncated: M._blw_truncated() === 1,
     ids: i32(M._blw_ids(), n), typeIds: i32(M._blw_type_ids(), n),
     starts: i32(M._blw_starts(), n), ends: i32(M._blw_ends(), n), mlm,
     att16: M._blw_attention_u16() !== 0,   // maps kept as round(p·65535): shown in the status line
