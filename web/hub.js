@@ -9,9 +9,9 @@
 self.BLHub = (() => {
   const DEFAULT_HUB = 'https://huggingface.co';
   // The families the converter reads (core/model/convert_stream.c, config.json's model_type).
-  const SUPPORTED = ['bert'];
-  const SUPPORTED_TEXT = 'BERT models (model_type "bert": BertModel, BertForMaskedLM, BertForTokenClassification, ' +
-    'BertForSequenceClassification, …)';
+  const SUPPORTED = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'camembert', 'electra', 'albert'];
+  const SUPPORTED_TEXT = 'the BERT family (model_type "bert", "distilbert", "roberta", "xlm-roberta", "camembert", ' +
+    '"electra", "albert": their base models, masked LMs and token or sequence classifiers)';
   const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
   // in the converter's order of preference (bl_convert_hf does the same on a directory)
   const WEIGHTS = [['model.safetensors', false], ['model.safetensors.index.json', true],

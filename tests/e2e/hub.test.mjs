@@ -133,7 +133,7 @@ try {
   check(tinyReq.some((r) => r.origin === 'cdn' && r.url.includes('model.safetensors')), 'the weights came through the CDN redirect');
 
   // ------------------------------------------------------------ other layouts: the CLI's bytes
-  for (const id of ['bl-test/f16-tokenizer-json', 'bl-test/bf16', 'bl-test/sharded', 'bl-test/pt']) {
+  for (const id of ['bl-test/f16-tokenizer-json', 'bl-test/bf16', 'bl-test/sharded', 'bl-test/pt', 'bl-test/roberta']) {
     phase(id);
     err = await pick(p, id);
     check(!err && await modelName(p) === id, `${id} loads (${err})`);
@@ -141,6 +141,37 @@ try {
       const b = await saveBin(p);
       check(Buffer.compare(b, readFileSync(cliConvert(id))) === 0, `${id}: the page's conversion equals the CLI's byte for byte`);
     }
+  }
+
+  // RoBERTa: its tokenizer.json and family run in the page as in the CLI
+  await setText(p, 'w4 w5 w7');
+  {
+    const jr = await exportJson(p), rr = cliJson(A.cli, 'attention', '-m', cliConvert('bl-test/roberta'), 'w4 w5 w7');
+    const dr = maxDiff(jr.attentions, rr.attentions);
+    check(await modelName(p) === 'bl-test/roberta' && JSON.stringify(jr.tokens) === JSON.stringify(rr.tokens) && dr <= 2e-6,
+      `bl-test/roberta shows attention: tokens ${jr.tokens.join(' ')} and maps as the CLI's (max |diff| ${dr})`);
+    const v = await p.evaluate(() => ({ task: document.querySelector('#views button[data-view="task"]').hidden,
+      mlm: document.querySelector('#views button[data-view="mlm"]').hidden, note: document.getElementById('views-note').textContent }));
+    check(v.task && !v.mlm && /no task head/.test(v.note), `a masked LM without a task head: prediction view hidden, with a note ("${v.note}")`);
+  }
+
+  // A token classifier: the prediction view, its probabilities as \`bertlens classify\`'s
+  phase('bl-test/bert-ner');
+  err = await pick(p, 'bl-test/bert-ner');
+  check(!err && await modelName(p) === 'bl-test/bert-ner', `bl-test/bert-ner loads (${err})`);
+  if (!err) {
+    await setText(p, 'the cat sat');
+    const v = await p.evaluate(() => ({ task: document.querySelector('#views button[data-view="task"]').hidden,
+      mlm: document.querySelector('#views button[data-view="mlm"]').hidden, note: document.getElementById('views-note').textContent }));
+    check(!v.task && v.mlm && /no masked-LM head/.test(v.note), `a token classifier: prediction view shown, masked LM hidden ("${v.note}")`);
+    const f = await frames(p);
+    await p.click('#views button[data-view="task"]');
+    await p.waitForFunction((k) => window.__bertlens.metrics.frames > k, f, { timeout: TIME });
+    const run = await p.evaluate(() => window.__bertlens.run);
+    const cl = cliJson(A.cli, 'classify', '-m', cliConvert('bl-test/bert-ner'), 'the cat sat');
+    const want = cl.predictions.flatMap((r) => r.probs);
+    const dp = run.headProbs && run.headProbs.length === want.length ? Math.max(...want.map((q, i) => Math.abs(q - run.headProbs[i]))) : Infinity;
+    check(dp <= 1e-5, `the page's head probabilities are classify's on the same int8 file (max |diff| ${dp})`);
   }
 
   // ------------------------------------------------------------ errors: message, previous model kept
@@ -156,7 +187,7 @@ try {
     ['bl-test/truncated', {}, /truncated|broke off/i],
     ['bl-test/bad-sha', {}, /corrupt: its SHA-256 is [0-9a-f]{64}, the hub says 0{64}/i],
     ['bl-test/pickle-calls-system', {}, /refused: .*pickle.*never runs its code/i],
-    ['bl-test/roberta', {}, /"roberta" \(RobertaForMaskedLM\).*not support.*BERT models/i],
+    ['bl-test/gpt2', {}, /"gpt2" \(GPT2LMHeadModel\).*not support.*BERT family/i],
     ['bl-test/huge', {}, /too large.*Nothing was downloaded/i],
     ['bl-test/tiny-bert', { rev: 'v9' }, /no revision "v9"/i],
   ];

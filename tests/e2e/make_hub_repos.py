@@ -105,7 +105,8 @@ def main():
     make_hf.make(h, "bf16", "BF16", prefix=True, untied=True, seed=3)
     make_hf.make(h, "sharded", "F32", prefix=True, weights="sharded")
     make_hf.make(h, "f32", "F32", prefix=True)
-    make_hf.make(h, "roberta", config_patch=lambda c: c.update(model_type="roberta", architectures=["RobertaForMaskedLM"]),
+    # an architecture the converter does not read (a decoder), for the "unsupported" message
+    make_hf.make(h, "gpt2", config_patch=lambda c: c.update(model_type="gpt2", architectures=["GPT2LMHeadModel"]),
                  expect=False)
     make_hf.make(h, "huge", config_patch=lambda c: c.update(hidden_size=4096, num_hidden_layers=48, num_attention_heads=32,
                                                             intermediate_size=16384, vocab_size=250000), expect=False)
@@ -125,7 +126,10 @@ def main():
     repo(out, "bl-test/sharded", r("sharded"), {"lfs_min": 1024})
     repo(out, "bl-test/pt", r("pt"), {"lfs_min": 1024})
     repo(out, "bl-test/pickle-calls-system", r("pt_system"), {"lfs_min": 1024})
-    repo(out, "bl-test/roberta", r("roberta"))
+    # RoBERTa in its own key layout with its tokenizer.json (tests/model/families.py's checkpoint)
+    repo(out, "bl-test/roberta", os.path.join(ROOT, "tests", "model", "families", "roberta_mlm_f32"))
+    repo(out, "bl-test/gpt2", r("gpt2"))
+    repo(out, "bl-test/bert-ner", os.path.join(ROOT, "tests", "model", "families", "bert_token_f32"))
     repo(out, "bl-test/huge", r("huge"))
     repo(out, "bl-test/gated", r("f32"), {"gated": True, "token": "hf_testtoken_gated"})
     repo(out, "bl-test/private", r("f32"), {"private": True, "token": "hf_testtoken_private"})
