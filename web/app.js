@@ -207,7 +207,7 @@
         if (st.view === 'mlm') return `${tokenLabel(h.from)} (click to mask)`;
         return h.value ? `${tokenLabel(h.from)}: ${h.value.toFixed(3)}` : tokenLabel(h.from);
       case HIT.HEAD: return st.view === 'model' ? `layer ${h.layer}, head ${h.head} (click to open)` : `head ${h.head} (click to show only this head)`;
-      case HIT.MLM: return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
+      case HIT.MLM: return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).shown || mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
       case HIT.LABEL:
         if (h.to < 0) return tokenLabel(h.from);
         return `${h.from >= 0 ? tokenLabel(h.from) + ': ' : ''}${headLabel(h.to)} p = ${h.value.toFixed(3)}`;
@@ -237,7 +237,9 @@
     const bytes = new TextEncoder().encode(st[seg]), dec = new TextDecoder();
     const s = run.starts[i], e = run.ends[i];
     if (e > bytes.length || s > e) return false;
-    st[seg] = (dec.decode(bytes.subarray(0, s)) + replacement + dec.decode(bytes.subarray(e))).slice(0, MAX_TEXT);
+    // a mask token that takes the space before it (RoBERTa's <mask> lstrip) keeps that space
+    const lead = /^\s/.test(dec.decode(bytes.subarray(s, e))) && !/^\s/.test(replacement) ? ' ' : '';
+    st[seg] = (dec.decode(bytes.subarray(0, s)) + lead + replacement + dec.decode(bytes.subarray(e))).slice(0, MAX_TEXT);
     return true;
   }
   function onClick(h) {
@@ -250,7 +252,7 @@
     }
     if (h.kind === HIT.MLM) {
       const c = mlmChoice(h);
-      if (c && !c.token.startsWith('##') && maskToken(h.from, c.token)) changed(true);
+      if (c && !c.token.startsWith('##') && maskToken(h.from, c.shown || c.token)) changed(true);
       return;
     }
     if (h.kind === HIT.TOKEN || h.kind === HIT.CELL) { st.token = st.token === h.from ? -1 : h.from; changed(false); }

@@ -243,7 +243,9 @@ function runText(a, b, k) {
   const mlmP = mc ? Array.from(M.HEAPF32.subarray(M._blw_mlm_p() >> 2, (M._blw_mlm_p() >> 2) + mc * mk)) : [];
   const mlm = mlmPos.map((pos, i) => ({
     position: pos,
-    top: mlmIds.slice(i * mk, (i + 1) * mk).map((id, r) => ({ token: M.UTF8ToString(M._blw_vocab_token(id)), id, p: mlmP[i * mk + r] })),
+    // token: the vocab's piece; shown: its readable form (Ġ/▁ dropped, bytes decoded)
+    top: mlmIds.slice(i * mk, (i + 1) * mk).map((id, r) => ({ token: M.UTF8ToString(M._blw_vocab_token(id)), id, p: mlmP[i * mk + r],
+      shown: M.UTF8ToString(M._blw_mlm_shown(i * mk + r)) })),
   }));
   return {
     n, tokens, shown, headProbs, nA: M._blw_n_a(), truncated: M._blw_truncated() === 1,

@@ -429,6 +429,11 @@ EMSCRIPTEN_KEEPALIVE int blw_mlm_k(void) { return S.mlm.k ? S.mlm.k : S.mlm_k; }
 EMSCRIPTEN_KEEPALIVE const int *blw_mlm_pos(void) { return S.mlm.pos; }
 EMSCRIPTEN_KEEPALIVE const int *blw_mlm_ids(void) { return S.mlm.ids; }
 EMSCRIPTEN_KEEPALIVE const float *blw_mlm_p(void) { return S.mlm.p; }
+/* Choice i's readable form (as blw_token_shown): what the view draws and what a click puts in
+   the text in place of the mask token. */
+EMSCRIPTEN_KEEPALIVE const char *blw_mlm_shown(int i) {
+    return S.ran && S.mlm_shown && i >= 0 && i < S.mlm.count * S.mlm.k ? S.mlm_shown[i] : NULL;
+}
 
 /* The view options blw_render draws with: JS writes the fields by name at the offsets blw_abi()
    gives (sizes and hover coordinates in CSS pixels, scale the dpr). Kept between renders. */

@@ -44,7 +44,7 @@ static void bl_draw_chips(bl_renderer *r, const bl_render_input *in, const bl_ml
         int tl = (int)strlen(t);
         int cw = bl_chip_w(r, g, t, tl);
         bl_chip_place(r, g, cw, &x, &y);
-        int is_mask = !strcmp(t, "[MASK]"), hov = hx >= x && hx < x + cw && hy >= y && hy < y + chip_h;
+        int is_mask = !strcmp(t, "[MASK]") || !strcmp(t, "<mask>"), hov = hx >= x && hx < x + cw && hy >= y && hy < y + chip_h;
         bl_rgba bg = is_mask ? r->th.accent : hov ? r->th.hover : r->th.panel;
         bl_fill_rect(&r->cv, x, y, cw, chip_h, bg);
         if (hov) bl_stroke_rect(&r->cv, x, y, cw, chip_h, 1, r->th.accent);

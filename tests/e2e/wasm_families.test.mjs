@@ -181,6 +181,9 @@ for (const [name, texts, mask] of CASES) {
       const mine = core.mlm(), fm = cliJson(bin, 'fill-mask', '-m', file, '-k', '5', a);
       check(mine.length === 1 && fm.length === 1 && mine[0].position === fm[0].position &&
         fm[0].top.every((t, r) => t.id === mine[0].top[r].id), `${label}: fill-mask at ${mask}: the CLI's top-5 ids`);
+      const shownTop = mine[0].top.map((t, r) => M.UTF8ToString(M._blw_mlm_shown(r)));
+      check(JSON.stringify(shownTop) === JSON.stringify(mine[0].top.map((t) => readable(t.token, tj))),
+        `${label}: the choices' readable forms ${JSON.stringify(shownTop)}`);
     }
   }
 }
