@@ -415,7 +415,7 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
         void *att = c->att_u16 ? (void *)((uint16_t *)s->att + maps) : (void *)((float *)s->att + maps);
         /* self-attention; the last layer of an attention-only forward stops at the maps, which
            need only Q and K (the default model: a fifth of the work at n = 128) */
-        const int full = !c->att_only || l + 1 < cfg->layers;
+        const int full = !c->att_only || l + 1 < cfg->layers || c->vn.on;   /* value norms need V */
         const bl_proj qkv[3] = {{q, &ly->q_w, ly->q_b}, {k, &ly->k_w, ly->k_b}, {s->v, &ly->v_w, ly->v_b}};
         bl_linear(c, s->x, n, qkv, full ? 3 : 2);
         bl_attend(c, q, k, att, n, full);
