@@ -20,7 +20,7 @@ tools/deps.sh bench   # Debian packages (emcc, chromium, torch, onnx, ...) and p
 # The CPU goes with every figure: the int8 kernels' speed depends on its vector units (AVX2,
 # AVX-VNNI, AVX-512 VNNI, 128/256/512-bit data paths), and so do the ratios against ORT.
 CPU_MODEL=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^[^:]*: //')
-CPU_ID=$(awk -F': ' '/^cpu family/{f=$2} /^model\t/{m=$2} END{print "family " f " model " m}' /proc/cpuinfo 2>/dev/null)
+CPU_ID="family $(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1) model $(sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)"
 CPU_SIMD=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | tr ' ' '\n' | grep -E '^(sse4_2|avx|avx2|fma|avx512f|avx512bw|avx512_vnni|avx_vnni|avx_vnni_int8|amx_int8)$' | tr '\n' ' ')
 echo "run.sh: CPU $CPU_MODEL ($CPU_ID), $(nproc) CPUs; SIMD flags: $CPU_SIMD; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 mkdir -p "$OUT/www"

@@ -71,7 +71,8 @@ MODE_OF = [
     (r"tests/(test_kernels_simd|test_kernels|test_bert)\.c$", {"test", "web-test"}),
     # tests/data/'s generators also make the checkpoints of tests/e2e/convert_stream.test.mjs
     (r"tests/data/", {"test", "web-test"}),
-    (r"tests/(test_\w+\.c|check\.h|run\.sh|test_deps\.sh|fuzz/.*)$", {"test"}),
+    (r"tests/synthetic\.h$", {"test", "bench"}),                  # also bench/bench_render.c's input
+    (r"tests/(test_\w+\.c|check\.h|golden\.h|hf_expected\.h|run\.sh|test_deps\.sh|fuzz/.*)$", {"test"}),
     (r"tests/(run_web\.sh|run_wasm_units\.sh|e2e/.*)$", {"web-test"}),
     (r"tests/(model|golden)/", {"golden"}),
     (r"bench/bench_(page\.html|worker\.js)$", set()),        # runs in the browser page
