@@ -1,4 +1,4 @@
-/* test_hostile.c — hostile inputs to the native core (issue 6): the tokenizer on invalid UTF-8,
+/* test_hostile.c — hostile inputs to the native core: the tokenizer on invalid UTF-8,
    overlong encodings, surrogates, NUL bytes, huge texts, endless combining marks, giant words,
    only whitespace/controls (no crash, linear time, truncation reported); the weights loader on
    every truncation length and every flipped byte of a real converted model; forward memory
