@@ -327,6 +327,12 @@ typedef struct {
     int head, n_labels;
     const char *const *labels;     /* [n_labels], may be NULL (drawn as "?") */
     const float *head_p;
+    /* masked-LM view, the logit lens (bl_logit_lens): for each of the mlm_count positions,
+       lens_layers rows (after layer 0, 1, …) of mlm_k choices, [mlm_count][lens_layers][mlm_k],
+       drawn as a layer × rank table under the predictions; lens_tokens NULL: no table */
+    int lens_layers;
+    const char *const *lens_tokens;
+    const float *lens_p;
 } bl_render_input;
 
 typedef struct {
@@ -354,7 +360,8 @@ typedef struct {
        the token's flow, neuron: softmax weight), layer/head where meaningful
      3 BL_HIT_HEAD, a thumbnail or head swatch (model view, head view): layer, head
      4 BL_HIT_MLM, a masked-LM choice: from = the [MASK] position, to = rank (0 = best), head = index into
-       the mlm_* arrays, value = probability
+       the mlm_* arrays, value = probability; layer = -1, or in the logit lens table the layer
+       whose hidden state the row is from (its choices are the lens_* arrays')
      5 BL_HIT_LABEL, the prediction view: from = token (-1: a sequence label's bar), to = label
        (the token's best; -1 for a sequence classifier's token), value = its probability
    Unused fields are -1 (value 0). */
