@@ -333,6 +333,9 @@ typedef struct {
     int lens_layers;
     const char *const *lens_tokens;
     const float *lens_p;
+    /* value-weighted attention (opts.value_weighted): bl_value_norms [layers][heads][n][n] and
+       bl_value_norms_layer [layers][n][n] of the same forward; NULL: none */
+    const float *norms, *norms_layer;
 } bl_render_input;
 
 typedef struct {
@@ -350,6 +353,10 @@ typedef struct {
     float vmax;        /* top of the colour scale; <= 0: auto (largest value shown) */
     int words;         /* 1: word-level attention (bl_word_attention) in the heatmap, model, head,
                           rollout and flow views; token indices (token, hits) are then words */
+    int value_weighted;/* 1: the heatmap, model, head, rollout and flow views draw ‖α f(x)‖
+                          (in->norms; head -1 / all heads: in->norms_layer, the norm of the sum
+                          over heads) on an auto scale; rollout and flow use norms_layer with
+                          each row normalised to sum 1 (Kobayashi et al. 2020) */
 } bl_view_opts;
 
 /* What is under a point of the last render (for tooltips and clicks). Per kind:

@@ -39,6 +39,7 @@ int cli_render(const cli_opts *o) {
     vo.width = o->width ? o->width : 900;
     vo.dark = o->dark;
     vo.words = o->words;   /* word pieces merged into words (Clark et al. 2019) */
+    vo.value_weighted = o->value_norms;   /* ‖α f(x)‖ (Kobayashi et al. 2020); the context computes them */
     /* --format png|svg; without it the output name decides (.svg), else PNG */
     const size_t olen = o->out ? strlen(o->out) : 0;
     if (o->format && strcmp(o->format, "png") && strcmp(o->format, "svg"))
@@ -109,6 +110,7 @@ int cli_render(const cli_opts *o) {
         .query = qs, .key = ks,
         .mlm_count = mt.count, .mlm_k = mt.k, .mlm_pos = mt.pos, .mlm_tokens = mt.tokens, .mlm_p = mt.p,
         .head = c->head, .n_labels = c->n_labels, .labels = labels, .head_p = head_p,
+        .norms = bl_value_norms(ctx), .norms_layer = bl_value_norms_layer(ctx),
     };
     if (!(r = bl_renderer_new(font, font_len, &e))) { rc = cli_die("%s", e.msg); goto done; }
     int w, h;

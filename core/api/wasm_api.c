@@ -46,6 +46,7 @@ static const blw_field VIEW_FIELDS[] = {
     BLW_I32(bl_view_opts, width), BLW_I32(bl_view_opts, hide_special), BLW_I32(bl_view_opts, pair_filter),
     BLW_F32(bl_view_opts, threshold), BLW_I32(bl_view_opts, token), BLW_I32(bl_view_opts, hover_x),
     BLW_I32(bl_view_opts, hover_y), BLW_F32(bl_view_opts, vmax), BLW_I32(bl_view_opts, words),
+    BLW_I32(bl_view_opts, value_weighted),
 };
 static const blw_field HIT_FIELDS[] = {
     BLW_I32(bl_hit, kind), BLW_I32(bl_hit, from), BLW_I32(bl_hit, to), BLW_I32(bl_hit, layer),
@@ -85,6 +86,8 @@ typedef struct {
     char *json;              /* the last JSON answer (blw_abi, blw_model_info, blw_model_list, …) */
     size_t max_bytes;        /* scratch ceiling applied to every context (0 = none) */
     int att_mode;            /* blw_set_attention_mode: 0 auto, 1 floats, 2 uint16 */
+    int value_norms;         /* blw_set_value_norms: runs compute ‖α f(x)‖ (value-weighted views) */
+    int *groups;             /* [n] blw_set_groups: word_of for the views (words, selections), NULL: words */
     bl_pool *pool;           /* blw_set_threads: made once, lent to every context, never freed
                                 (its Web Workers would only return to Emscripten's pool through
                                 the event loop, and a new pool would wait for them forever) */
@@ -108,7 +111,8 @@ static void clear_run(void) {
     free_strs(S.mlm_shown, S.mlm.count * S.mlm.k);
     if (S.have_enc) bl_encoding_free(&S.enc);
     S.have_enc = S.ran = 0;
-    free(S.tokens); free(S.word_of); free(S.head_p);
+    free(S.tokens); free(S.word_of); free(S.head_p); free(S.groups);
+    S.groups = NULL;
     S.tokens = NULL; S.shown = NULL; S.word_of = NULL; S.mlm_shown = NULL; S.head_p = NULL;
     S.head_size = 0;
     bl_mlm_top_free(&S.mlm);
@@ -137,6 +141,13 @@ EMSCRIPTEN_KEEPALIVE const char *blw_version(void) { return BL_VERSION_STRING; }
 
 /* SHA-256 of bytes already in WASM memory (the page checks the manifest's file hash). */
 EMSCRIPTEN_KEEPALIVE void blw_sha256(const uint8_t *data, size_t len, uint8_t *out32) { bl_sha256(data, len, out32); }
+/* The loaded model's payload SHA-256 as its file stores it (bl_model_checksum, what `bertlens
+   info` prints): the page's view export names the model by it. 0, or -1 without a model. */
+EMSCRIPTEN_KEEPALIVE int blw_model_checksum(uint8_t *out32) {
+    if (!S.m) return fail("no model loaded");
+    bl_model_checksum(S.m, out32);
+    return 0;
+}
 
 /* Takes ownership of buf (allocated with _malloc). The current model stays usable when the new
    one is rejected, so a bad drag-and-drop never breaks the page. */
@@ -385,6 +396,7 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
     if (bl_word_ids(S.tokens, n, S.word_of) < 0) return fail("word ids: bad tokens");
     const double f32_maps = (double)c->layers * c->heads * n * n * sizeof(float);
     bl_ctx_set_attention_u16(S.ctx, S.att_mode == 2 || (S.att_mode == 0 && f32_maps > BLW_U16_ABOVE));
+    bl_ctx_set_value_norms(S.ctx, S.value_norms);
     if (bl_forward(S.ctx, S.enc.ids, S.enc.type_ids, n, BL_PREC_NATIVE, &S.err) != 0) return -1;
     for (int l = 0; l < c->layers; l++) { S.q[l] = bl_query(S.ctx, l); S.k[l] = bl_key(S.ctx, l); }
     S.mlm_k = mlm_k;
@@ -439,6 +451,43 @@ EMSCRIPTEN_KEEPALIVE const char *blw_mlm_shown(int i) {
    gives (sizes and hover coordinates in CSS pixels, scale the dpr). Kept between renders. */
 EMSCRIPTEN_KEEPALIVE bl_view_opts *blw_view_opts(void) { return &S.opts; }
 
+/* Value-weighted attention: 1 makes the next runs compute ‖α f(x)‖ (bl_ctx_set_value_norms:
+   (heads + 1)·layers·n² more floats), which the views draw with opts.value_weighted. */
+EMSCRIPTEN_KEEPALIVE void blw_set_value_norms(int on) { S.value_norms = on ? 1 : 0; }
+/* The last run's norms, [layers][heads][n][n] and [layers][n][n]; NULL unless it computed them. */
+EMSCRIPTEN_KEEPALIVE const float *blw_value_norms(void) { return S.ran ? bl_value_norms(S.ctx) : NULL; }
+EMSCRIPTEN_KEEPALIVE const float *blw_value_norms_layer(void) { return S.ran ? bl_value_norms_layer(S.ctx) : NULL; }
+/* The word of each token of the last run (bl_word_ids on the pieces): [n]. */
+EMSCRIPTEN_KEEPALIVE const int *blw_word_of(void) { return S.ran ? S.word_of : NULL; }
+/* What the views merge with opts.words until the next run: groups[n] (0..count-1, each used),
+   e.g. the words with a selection of tokens as one group; copied. n = 0 goes back to the words.
+   Returns 0, or -1 (n is not the run's, or a group is out of range or empty). */
+EMSCRIPTEN_KEEPALIVE int blw_set_groups(const int *groups, int n) {
+    free(S.groups);
+    S.groups = NULL;
+    if (n == 0) return 0;
+    if (!S.ran || n != S.enc.n) return fail("groups: not one per token of the last run");
+    int *g = malloc(sizeof(int) * (size_t)n), *used = calloc((size_t)n, sizeof(int));
+    if (!g || !used) { free(g); free(used); return fail("out of memory"); }
+    int count = 0, ok = 1;
+    for (int i = 0; i < n; i++) {
+        if (groups[i] < 0 || groups[i] >= n) { ok = 0; break; }
+        g[i] = groups[i];
+        if (!used[g[i]]++) count = g[i] + 1 > count ? g[i] + 1 : count;
+    }
+    for (int k = 0; ok && k < count; k++) ok = used[k] > 0;
+    free(used);
+    if (!ok) { free(g); return fail("groups: every group 0..count-1 needs a token"); }
+    S.groups = g;
+    return 0;
+}
+/* The render input's value-weighted norms and groups, shared by blw_render and blw_render_svg. */
+static void blw_render_extras(bl_render_input *in) {
+    in->norms = bl_value_norms(S.ctx);
+    in->norms_layer = bl_value_norms_layer(S.ctx);
+    if (S.groups) in->word_of = S.groups;
+}
+
 /* Draw a view of the last run with blw_view_opts(). Returns the RGBA framebuffer (blw_fb_width ×
    blw_fb_height device pixels), or NULL. */
 EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
@@ -453,11 +502,31 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
         .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = (const char *const *)S.mlm_shown, .mlm_p = S.mlm.p,
         .head = c->head, .n_labels = c->n_labels, .labels = S.labels, .head_p = S.head_p,
     };
+    blw_render_extras(&in);
     const uint8_t *px = bl_render(S.r, &in, &S.opts, &S.fb_w, &S.fb_h, &S.err);
     if (!px) S.fb_w = S.fb_h = 0;
     return px;
 }
 EMSCRIPTEN_KEEPALIVE int blw_fb_width(void) { return S.fb_w; }
+/* The same view as an SVG document (bl_render_svg), NUL-terminated, kept until the next JSON or
+   SVG answer; NULL on failure. */
+EMSCRIPTEN_KEEPALIVE const char *blw_render_svg(void) {
+    if (!S.r) { fail("no font loaded"); return NULL; }
+    if (!S.ran) { fail("nothing to draw: no text has been run"); return NULL; }
+    const bl_config *c = bl_model_config(S.m);
+    bl_render_input in = {
+        .n = S.enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
+        .tokens = (const char *const *)S.shown, .word_of = S.word_of, .type_ids = S.enc.type_ids, .attn = bl_attention(S.ctx),
+        .attn16 = bl_attention_u16(S.ctx), .query = S.q, .key = S.k,
+        .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = (const char *const *)S.mlm_shown, .mlm_p = S.mlm.p,
+        .head = c->head, .n_labels = c->n_labels, .labels = S.labels, .head_p = S.head_p,
+    };
+    blw_render_extras(&in);
+    size_t len = 0;
+    char *svg = bl_render_svg(S.r, &in, &S.opts, &len, &S.err);
+    if (!svg) return NULL;
+    return answer(svg);
+}
 EMSCRIPTEN_KEEPALIVE int blw_fb_height(void) { return S.fb_h; }
 
 /* Hit test of the last render at CSS pixel (x, y). Returns a pointer to a bl_hit (fields at

@@ -15,6 +15,24 @@ void bl_residual_layer(const bl_render_input *in, int l, float *out) {
     bl_residual_attention(out, in->n, in->heads);
 }
 
+void bl_residual_layer_vw(const bl_render_input *in, int l, float *out) {
+    const int n = in->n;
+    const float *m = in->norms_layer + (size_t)l * n * n;
+    for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int j = 0; j < n; j++) s += m[(size_t)i * n + j];
+        const float inv = s > 0 ? (float)(1.0 / s) : 0;
+        for (int j = 0; j < n; j++) out[(size_t)i * n + j] = m[(size_t)i * n + j] * inv;
+    }
+    bl_residual_attention(out, n, 1);
+}
+
+/* A'_l of this render: of the weights, or of the value-weighted norms */
+static void bl_layer_a(const bl_renderer *r, const bl_render_input *in, int l, float *out) {
+    if (r->vw) bl_residual_layer_vw(in, l, out);
+    else bl_residual_layer(in, l, out);
+}
+
 /* a cache key for "same A' as last time": FNV-1a over the floats' bits */
 static uint64_t bl_hash_floats(uint64_t h, const float *p, size_t cnt) {
     for (size_t k = 0; k < cnt; k++) {
@@ -52,16 +70,16 @@ int bl_render_rollout(bl_renderer *r, const bl_render_input *in, int upto, float
     float *a = s, *tmp = s + nn;
     uint64_t key = bl_aggregate_seed(n, upto);
     for (int l = 0; l <= upto; l++) {
-        bl_residual_layer(in, l, a);
+        bl_layer_a(r, in, l, a);
         key = bl_hash_floats(key, a, nn);
     }
     if (r->roll_valid && r->roll_key == key && r->roll_cap >= nn) {
         memcpy(out, r->roll, nn * sizeof *out);
         return 0;
     }
-    bl_residual_layer(in, 0, out);
+    bl_layer_a(r, in, 0, out);
     for (int l = 1; l <= upto; l++) {
-        bl_residual_layer(in, l, a);
+        bl_layer_a(r, in, l, a);
         bl_rollout_step(a, out, tmp, n);
     }
     bl_cache_store(&r->roll, &r->roll_cap, &r->roll_key, &r->roll_valid, out, nn, key);
@@ -73,7 +91,7 @@ int bl_render_flow(bl_renderer *r, const bl_render_input *in, int upto, float *o
     size_t nn = (size_t)n * n, ne = (size_t)layers * nn;
     float *res = malloc(ne * sizeof *res);
     if (!res) return -1;
-    for (int l = 0; l < layers; l++) bl_residual_layer(in, l, res + (size_t)l * nn);
+    for (int l = 0; l < layers; l++) bl_layer_a(r, in, l, res + (size_t)l * nn);
     uint64_t key = bl_hash_floats(bl_aggregate_seed(n, upto), res, ne);
     int rc = 0;
     if (r->flow_valid && r->flow_key == key && r->flow_cap >= (size_t)n)

@@ -65,6 +65,7 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->w_tok);
     free(r->w_type);
     free(r->w_of);
+    free(r->w_norms);
     free(r);
 }
 
@@ -169,6 +170,22 @@ const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_vie
     r->has_mat = 0;
     r->cv.w = (int)lroundf(o->width * o->scale);   /* requested width; views may need more */
     int rc;
+    /* value-weighted views read the norms where the maps were: per head in->norms, the layer's
+       ‖Σ_h α f_h(x)‖ in in->norms_layer (views check r->vw for it) */
+    bl_render_input vin;
+    r->vw = o->value_weighted && (o->view == BL_VIEW_HEATMAP || o->view == BL_VIEW_MODEL || o->view == BL_VIEW_HEAD ||
+                                  o->view == BL_VIEW_ROLLOUT || o->view == BL_VIEW_FLOW);
+    if (r->vw) {
+        if (!in->norms || !in->norms_layer) {
+            bl_fail(e, "render: value-weighted attention needs the value norms (bl_ctx_set_value_norms before the forward)");
+            return NULL;
+        }
+        vin = *in;
+        vin.attn = in->norms;
+        vin.attn16 = NULL;
+        vin.attn_b = NULL;   /* compare mode differences are of weights */
+        in = &vin;
+    }
     if (o->words && o->view != BL_VIEW_NEURON && o->view != BL_VIEW_MLM && o->view != BL_VIEW_TASK) {
         /* the neuron view shows one query token's vectors, the masked-LM view positions and the
            prediction view the head's per-token output: all about tokens, so they ignore the word

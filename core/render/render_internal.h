@@ -118,6 +118,9 @@ struct bl_renderer {
     char *w_text; size_t w_text_cap;
     const char **w_tok; int *w_type, *w_of; size_t w_tok_cap;
     uint64_t w_key; int w_valid;
+    float *w_norms; size_t w_norms_cap;   /* norms_layer merged into words (value-weighted) */
+    int vw;                       /* this render draws ‖α f(x)‖: attn holds the per-head norms,
+                                     norms_layer the layer's (opts.value_weighted) */
 };
 
 /* scratch floats (grow-only); NULL on OOM */
@@ -182,6 +185,8 @@ static inline float bl_centred_baseline(float y, float h, bl_font_metrics m) {
 /* ---------------------------------------------------------------- aggregate.c */
 /* A'_l from the maps (any storage) into out[n*n] */
 void bl_residual_layer(const bl_render_input *in, int l, float *out);
+/* value-weighted: norms_layer[l] with rows normalised to sum 1, then the same residual mix */
+void bl_residual_layer_vw(const bl_render_input *in, int l, float *out);
 /* out[n*n] = rollout through layers 0..upto, cached across renders. 0 or -1 (OOM). */
 int bl_render_rollout(bl_renderer *r, const bl_render_input *in, int upto, float *out);
 /* out[n] = attention flow of each input token into [CLS] after layer `upto`, cached. 0 or -1. */

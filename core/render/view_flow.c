@@ -108,6 +108,12 @@ int bl_view_flow(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
         snprintf(sub, sizeof sub, "[CLS] row of attention rollout, shown instead of max-flow for %d tokens \xc2\xb7 0-based", n);
     }
     if (rc) { free(v); return bl_fail(e, "render: out of memory"); }
+    if (r->vw) {   /* A' from ‖Σ_h α f_h(x)‖ with rows normalised instead of the mean weights */
+        char t[200];
+        snprintf(t, sizeof t, "\xe2\x80\x96\xce\xa3 \xce\xb1" "f(x)\xe2\x80\x96 (rows normalised) \xc2\xb7 %s", title);
+        memcpy(title, t, sizeof title - 1);   /* cut at the title's size, like the other titles */
+        title[sizeof title - 1] = 0;
+    }
     rc = bl_bar_chart(r, in, o, v, title, sub, e);
     free(v);
     return rc;

@@ -18,19 +18,29 @@ typedef struct {
     int lw, linew;            /* label column width; width between the columns */
     int x0, lx, rx;           /* left labels, line start, right labels */
     int iso_side, iso;        /* the isolated token (side 0 left, 1 right), -1 none */
+    float vinv;               /* value-weighted: 1 / the largest norm shown (opacity = norm · vinv) */
+    const float *lmap;        /* value-weighted, all heads: the layer's ‖Σ_h α f_h(x)‖, one colour */
 } bl_head_geo;
 
 /* The line i -> j: heads sharing its geometry are composited into one colour ("over", in head
    order) so it is rasterised once, 12× less work for the all-heads view. Exact for fully
    covered pixels; at antialiased edges the difference is below one level of 255. Returns the
    alpha (0 = not drawn) and sets *col. */
-static int bl_head_line(const bl_render_input *in, const bl_view_opts *o, int i, int j, bl_rgba *col) {
+static int bl_head_line(const bl_head_geo *g, const bl_render_input *in, const bl_view_opts *o, int i, int j,
+                        bl_rgba *col) {
     size_t nn = (size_t)in->n * in->n;
+    if (g->lmap) {
+        float w = fminf(g->lmap[(size_t)o->layer * nn + (size_t)i * in->n + j] * g->vinv, 1.0f);
+        int alpha = (int)(w * 255 + 0.5f);
+        if (w < o->threshold || alpha < 3) return 0;
+        *col = BL_RGBA(0x4c6ef5, alpha);
+        return alpha;
+    }
     const size_t base = (size_t)o->layer * in->heads * nn + (size_t)i * in->n + j;
     float cr = 0, cg = 0, cb = 0, ca = 0;   /* premultiplied */
     for (int h = 0; h < in->heads; h++) {
         if (o->head >= 0 && h != o->head) continue;
-        float w = bl_attk(in, base + (size_t)h * nn);
+        float w = bl_attk(in, base + (size_t)h * nn) * g->vinv;
         if (w < o->threshold || w * 255 < 2.5f) continue;   /* invisible on its own */
         float al = fminf(w, 1.0f);
         uint32_t c = BL_HEAD_COLORS[h % 20];
@@ -102,8 +112,8 @@ static void bl_head_isolation(const bl_renderer *r, const bl_render_input *in, c
    layer's attention (a new forward pass changes it). */
 static uint64_t bl_head_key(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const bl_head_geo *g) {
     uint64_t key = BL_FNV_BASIS;
-    int geo[10] = {in->n, in->heads, o->layer, o->head, g->iso_side, g->iso, g->nr, g->nc, g->rh, g->rx - g->lx};
-    for (int k = 0; k < 10; k++) key = bl_fnv(key, (uint32_t)geo[k]);
+    int geo[11] = {in->n, in->heads, o->layer, o->head, g->iso_side, g->iso, g->nr, g->nc, g->rh, g->rx - g->lx, r->vw};
+    for (int k = 0; k < 11; k++) key = bl_fnv(key, (uint32_t)geo[k]);
     for (int k = 0; k < g->nr; k++) key = bl_fnv(key, (uint64_t)r->rows[k]);
     for (int k = 0; k < g->nc; k++) key = bl_fnv(key, (uint64_t)r->cols[k] << 16);
     uint32_t bits[3];
@@ -127,7 +137,7 @@ static int bl_head_budget(const bl_renderer *r, const bl_render_input *in, const
         for (int b = 0; b < g->nc; b++) {
             if (g->iso_side == 1 && r->cols[b] != g->iso) continue;
             bl_rgba c;
-            int al = bl_head_line(in, o, r->rows[a], r->cols[b], &c);
+            int al = bl_head_line(g, in, o, r->rows[a], r->cols[b], &c);
             if (al) { hist[al]++; (*total)++; }
         }
     }
@@ -178,7 +188,7 @@ static void bl_head_draw_lines(const bl_renderer *r, const bl_render_input *in, 
             int j = r->cols[b];
             if (g->iso_side == 1 && j != g->iso) continue;
             bl_rgba col;
-            if (bl_head_line(in, o, i, j, &col) < cut) continue;
+            if (bl_head_line(g, in, o, i, j, &col) < cut) continue;
             /* transposed coordinates: (token axis, line axis) */
             bl_draw_line(tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, col);
         }
@@ -205,6 +215,24 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
     else snprintf(title, sizeof title, "Head view \xc2\xb7 Layer %d \xc2\xb7 all %d heads", l, in->heads);
     snprintf(sub, sizeof sub, "line opacity = attention weight, colour = head \xc2\xb7 hover a token to isolate its lines "
              "\xc2\xb7 0-based");
+    g.vinv = 1;
+    if (r->vw) {   /* norms: opacity relative to the largest shown, per head or of the layer's sum */
+        const size_t nn = (size_t)n * n;
+        g.lmap = o->head < 0 ? in->norms_layer : NULL;
+        float vmax = o->vmax;
+        for (int h = 0; h < in->heads && !(o->vmax > 0); h++) {
+            if (o->head >= 0 && h != o->head) continue;
+            const float *m = g.lmap ? g.lmap + (size_t)l * nn : in->attn + ((size_t)l * in->heads + h) * nn;
+            for (int a = 0; a < g.nr; a++)
+                for (int b = 0; b < g.nc; b++) vmax = fmaxf(vmax, m[(size_t)r->rows[a] * n + r->cols[b]]);
+            if (g.lmap) break;
+        }
+        g.vinv = vmax > 0 ? 1.0f / vmax : 1.0f;
+        if (o->head >= 0) snprintf(title, sizeof title, "Head view \xc2\xb7 Layer %d \xc2\xb7 Head %d \xc2\xb7 \xe2\x80\x96\xce\xb1" "f(x)\xe2\x80\x96", l, o->head);
+        else snprintf(title, sizeof title, "Head view \xc2\xb7 Layer %d \xc2\xb7 \xe2\x80\x96\xce\xa3 \xce\xb1" "f(x)\xe2\x80\x96", l);
+        snprintf(sub, sizeof sub, "line opacity = value-weighted \xe2\x80\x96\xce\xb1" "f(x)\xe2\x80\x96 / %.3g (its largest shown) "
+                 "\xc2\xb7 hover a token to isolate its lines \xc2\xb7 0-based", (double)vmax);
+    }
     int W = bl_head_fit(r, in, &g, e);
     if (W < 0) return -1;
     if (bl_canvas_begin(r, W, g.top + g.maxn * g.rh + M, e)) return -1;

@@ -270,6 +270,7 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
 static const float *bl_layer_map(bl_renderer *r, const bl_render_input *in, int layer, int head) {
     size_t nn = (size_t)in->n * in->n;
     if (head >= 0 && in->attn) return in->attn + ((size_t)layer * in->heads + head) * nn;
+    if (head < 0 && r->vw) return in->norms_layer + (size_t)layer * nn;   /* ‖Σ_h α f_h(x)‖, not a mean */
     float *s = bl_scratch(r, nn);
     if (!s) return NULL;
     if (head >= 0) {   /* 16-bit maps: this head widened */
@@ -317,6 +318,12 @@ int bl_view_heatmap(bl_renderer *r, const bl_render_input *in, const bl_view_opt
     if (o->head >= 0) snprintf(title, sizeof title, "Layer %d \xc2\xb7 Head %d", o->layer, o->head);
     else snprintf(title, sizeof title, "Layer %d \xc2\xb7 mean of %d heads", o->layer, in->heads);
     snprintf(sub, sizeof sub, "attention weights \xc2\xb7 0-based layer/head \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
+    if (r->vw) {   /* Kobayashi et al. 2020: what each token adds, not only how much it is looked at */
+        if (o->head >= 0) snprintf(title, sizeof title, "Layer %d \xc2\xb7 Head %d \xc2\xb7 \xe2\x80\x96\xce\xb1" "f(x)\xe2\x80\x96", o->layer, o->head);
+        else snprintf(title, sizeof title, "Layer %d \xc2\xb7 \xe2\x80\x96\xce\xa3 \xce\xb1" "f(x)\xe2\x80\x96 over %d heads", o->layer, in->heads);
+        snprintf(sub, sizeof sub, "value-weighted \xe2\x80\x96\xce\xb1" "f(x)\xe2\x80\x96 (Kobayashi et al. 2020) \xc2\xb7 auto scale \xc2\xb7 "
+                 "0-based layer/head \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
+    }
     r->mat_layer = o->layer;
     r->mat_head = o->head;
     if (in->attn_b) return bl_view_diff(r, in, o, m, title, e);
@@ -333,6 +340,11 @@ int bl_view_rollout(bl_renderer *r, const bl_render_input *in, const bl_view_opt
     snprintf(title, sizeof title, "Attention rollout \xc2\xb7 layers 0\xe2\x80\x93%d", upto);
     snprintf(sub, sizeof sub, "Abnar & Zuidema 2020: \xe2\x88\x8f (0.5\xc2\xb7mean_heads(A) + 0.5\xc2\xb7I), rows "
              "renormalised \xc2\xb7 0-based \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
+    if (r->vw) {
+        snprintf(title, sizeof title, "Rollout of \xe2\x80\x96\xce\xb1" "f(x)\xe2\x80\x96 \xc2\xb7 layers 0\xe2\x80\x93%d", upto);
+        snprintf(sub, sizeof sub, "\xe2\x88\x8f (0.5\xc2\xb7N + 0.5\xc2\xb7I), N = \xe2\x80\x96\xce\xa3 \xce\xb1" "f(x)\xe2\x80\x96 "
+                 "with rows normalised (Kobayashi et al. 2020) \xc2\xb7 0-based \xc2\xb7 %d %s", in->n, o->words ? "words" : "tokens");
+    }
     r->mat_layer = upto;
     r->mat_head = -1;
     int rc = bl_matrix_view(r, in, o, out, 0, title, sub, e);
@@ -434,15 +446,41 @@ int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_view_opts 
     int M = bl_margin(r), W = r->cv.w, L = in->layers, Hn = in->heads, n = in->n, nr, nc;
     if (bl_index_lists(r, (size_t)n)) return bl_fail(e, "render: out of memory");
     bl_select_tokens(in, o, r->rows, &nr, r->cols, &nc);
+    const char *title = r->vw ? "Model view \xc2\xb7 \xe2\x80\x96\xce\xb1" "f(x)\xe2\x80\x96 of every layer and head"
+                              : "Model view \xc2\xb7 every layer and head";
     char sub[320];
-    snprintf(sub, sizeof sub, "click a head to open it \xc2\xb7 rows: layers, columns: heads (0-based) \xc2\xb7 "
-             "colour 0\xe2\x80\x93%.2f", o->vmax > 0 ? o->vmax : 1.0f);
-    bl_filter_note(o, sub, sizeof sub);
-    const char *title = "Model view \xc2\xb7 every layer and head";
-    if (nr == 0 || nc == 0) return bl_message_view(r, title, sub, "No tokens left to show with this filter.", e);
+    if (nr == 0 || nc == 0) {
+        snprintf(sub, sizeof sub, "click a head to open it");
+        bl_filter_note(o, sub, sizeof sub);
+        return bl_message_view(r, title, sub, "No tokens left to show with this filter.", e);
+    }
     bl_grid g = {0};
     bl_model_fit(r, L, Hn, W, &g);
     int pitch = g.pitch, tw = g.tw;
+    /* the pooled thumbnails first: a value-weighted grid's scale is their largest value */
+    size_t psz = (size_t)L * Hn * tw * tw, nn = (size_t)n * n;
+    uint64_t key = bl_fnv(bl_model_key(r, in, tw, nr, nc), (uint64_t)r->vw);
+    if (psz > r->pool_cap) {
+        float *p = realloc(r->pool, psz * sizeof *p);
+        if (!p) return bl_fail(e, "render: out of memory");
+        r->pool = p;
+        r->pool_cap = psz;
+        r->pool_valid = 0;
+    }
+    if (!(r->pool_valid && r->pool_key == key))
+        for (size_t m = 0; m < (size_t)L * Hn; m++) bl_pool_map(r, in, m * nn, nr, nc, tw, r->pool + m * tw * tw);
+    r->pool_key = key;
+    r->pool_valid = 1;
+    bl_view_opts oo = *o;
+    if (r->vw && !(o->vmax > 0)) {   /* norms are not probabilities: auto scale, as the heatmap */
+        float vmax = 0;
+        for (size_t k = 0; k < psz; k++) vmax = fmaxf(vmax, r->pool[k]);
+        oo.vmax = vmax > 0 ? vmax : 1;
+    }
+    o = &oo;
+    snprintf(sub, sizeof sub, "click a head to open it \xc2\xb7 rows: layers, columns: heads (0-based) \xc2\xb7 "
+             "colour 0\xe2\x80\x93%.2f%s", o->vmax > 0 ? o->vmax : 1.0f, r->vw ? " (auto)" : "");
+    bl_filter_note(o, sub, sizeof sub);
     int need_w = 2 * M + g.rl + Hn * pitch, H = g.gy + L * pitch + M;
     if (need_w > W) W = need_w;
     if (bl_canvas_begin(r, W, H, e)) return -1;
@@ -454,18 +492,6 @@ int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_view_opts 
         bl_draw_text(r->font, &r->cv, t, (int)strlen(t), g.gx + h * pitch + tw * 0.5f, g.gy - fm.descent - 4 * S, g.fs,
                      r->th.muted, BL_ALIGN_CENTER, 0);
     }
-    size_t psz = (size_t)L * Hn * tw * tw, nn = (size_t)n * n;
-    uint64_t key = bl_model_key(r, in, tw, nr, nc);
-    if (psz > r->pool_cap) {
-        float *p = realloc(r->pool, psz * sizeof *p);
-        if (!p) return bl_fail(e, "render: out of memory");
-        r->pool = p;
-        r->pool_cap = psz;
-        r->pool_valid = 0;
-    }
-    int cached = r->pool_valid && r->pool_key == key;
-    r->pool_key = key;
-    r->pool_valid = 1;
     int hx = bl_hover_dev(r, o->hover_x), hy = bl_hover_dev(r, o->hover_y);
     for (int l = 0; l < L; l++) {
         snprintf(t, sizeof t, "L%d", l);
@@ -473,8 +499,7 @@ int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_view_opts 
                      r->th.muted, BL_ALIGN_RIGHT, 0);
         for (int h = 0; h < Hn; h++) {
             int x0 = g.gx + h * pitch, y0 = g.gy + l * pitch;
-            float *pool = r->pool + ((size_t)l * Hn + h) * tw * tw;
-            if (!cached) bl_pool_map(r, in, ((size_t)l * Hn + h) * nn, nr, nc, tw, pool);
+            const float *pool = r->pool + ((size_t)l * Hn + h) * tw * tw;
             bl_draw_thumb(r, o, pool, tw, x0, y0);
             if (r->cv.rec) bl_rec_image(&r->cv, x0, y0, tw, tw);
             int hov = hx >= x0 && hx < x0 + pitch && hy >= y0 && hy < y0 + pitch;

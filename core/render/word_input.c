@@ -37,11 +37,12 @@ const bl_render_input *bl_word_input(bl_renderer *r, const bl_render_input *in, 
     uint64_t key = bl_fnv_maps(BL_FNV_BASIS, in, 0, maps * nn);
     key = bl_fnv(bl_fnv(bl_fnv(key, (uint64_t)n), (uint64_t)maps), (uint64_t)(uintptr_t)in->tokens);
     for (int i = 0; i < n; i++) key = bl_fnv(bl_fnv(key, (uint64_t)r->w_of[i]), (uint64_t)(uintptr_t)in->tokens[i]);
+    key = bl_fnv(bl_fnv(key, (uint64_t)r->vw), (uint64_t)(uintptr_t)in->norms_layer);
     if (r->w_valid && r->w_key == key) return &r->win;
     r->w_valid = 0;
     if (nw < 1 || nw > n) { bl_fail(e, "render: word_of gives %d words for %d tokens", nw, n); return NULL; }
     size_t text = 0;
-    for (int i = 0; i < n; i++) text += strlen(bl_tok(in, i)) + 1;
+    for (int i = 0; i < n; i++) text += strlen(bl_tok(in, i)) + 2;   /* + a "+" or the NUL */
     if (grow((void **)&r->w_attn, &r->w_attn_cap, maps * nw * nw, sizeof(float)) ||
         grow((void **)&r->w_text, &r->w_text_cap, text, 1)) {
         bl_fail(e, "render: out of memory (words)");
@@ -53,15 +54,27 @@ const bl_render_input *bl_word_input(bl_renderer *r, const bl_render_input *in, 
             bl_fail(e, "render: word_of is not a grouping of the tokens into words 0..%d", nw - 1);
             return NULL;
         }
+    /* value-weighted: the layer's norms merged the same way (to summed, from averaged: an upper
+       bound of the norm of the summed vectors, by the triangle inequality, not that norm) */
+    if (r->vw && in->norms_layer) {
+        if (grow((void **)&r->w_norms, &r->w_norms_cap, (size_t)in->layers * nw * nw, sizeof(float))) {
+            bl_fail(e, "render: out of memory (words)");
+            return NULL;
+        }
+        for (int l = 0; l < in->layers; l++)
+            bl_word_attention(in->norms_layer + (size_t)l * nn, NULL, n, r->w_of, nw, r->w_norms + (size_t)l * nw * nw);
+    }
     /* labels: pieces joined in token order (a word's pieces need not be adjacent) */
     size_t at = 0;
     for (int w = 0; w < nw; w++) {
         r->w_tok[w] = r->w_text + at;
-        int first = 1;
+        int first = 1, last = -2;
         for (int i = 0; i < n; i++) {
             if (r->w_of[i] != w) continue;
             const char *t = bl_tok(in, i);
             if (!first && t[0] == '#' && t[1] == '#' && t[2]) t += 2;
+            if (!first && i != last + 1) r->w_text[at++] = '+';   /* pieces apart (a selection of tokens) */
+            last = i;
             if (first) r->w_type[w] = in->type_ids ? in->type_ids[i] : 0;
             size_t l = strlen(t);
             memcpy(r->w_text + at, t, l);
@@ -73,6 +86,7 @@ const bl_render_input *bl_word_input(bl_renderer *r, const bl_render_input *in, 
     r->win = (bl_render_input){
         .n = nw, .layers = in->layers, .heads = in->heads, .head_dim = in->head_dim,
         .tokens = r->w_tok, .type_ids = r->w_type, .attn = r->w_attn,
+        .norms = r->vw ? r->w_attn : NULL, .norms_layer = r->vw ? r->w_norms : NULL,
     };
     r->w_key = key;
     r->w_valid = 1;
