@@ -58,6 +58,7 @@
     if (h.has('thr') && /^(0(\.\d{1,3})?|1(\.0{1,3})?)$/.test(h.get('thr'))) st.threshold = Math.min(0.5, Number(h.get('thr')));
     if (h.has('token')) st.token = clampInt(h.get('token'), -1, 4096, -1);
     wantModel = h.has('model') ? h.get('model').slice(0, 330) : '';
+    readHashC(h);
   }
   let wantModel = '';          // the hash's model= (loaded when it differs from st.model)
   function writeHash() {
@@ -74,6 +75,7 @@
     if (st.token >= 0) h.set('token', String(st.token));
     h.set('dark', st.dark ? '1' : '0');
     if (st.model) h.set('model', st.model);
+    writeHashC(h);
     const s = '#' + h.toString();
     if (s !== location.hash) history.replaceState(null, '', s);
   }
@@ -111,6 +113,7 @@
     $('views-note').textContent = note.length ? `(this model has ${note.join(' and ')})` : '';
     $('dark').checked = st.dark;
     body.classList.toggle('dark', st.dark);
+    syncControlsC();
   }
   function changed(rerun) {
     clampToModel();
@@ -207,7 +210,8 @@
         if (st.view === 'mlm') return `${tokenLabel(h.from)} (click to mask)`;
         return h.value ? `${tokenLabel(h.from)}: ${h.value.toFixed(3)}` : tokenLabel(h.from);
       case HIT.HEAD: return st.view === 'model' ? `layer ${h.layer}, head ${h.head} (click to open)` : `head ${h.head} (click to show only this head)`;
-      case HIT.MLM: return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).shown || mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
+      case HIT.MLM: if (h.layer >= 0) return describeLens(h);
+        return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).shown || mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
       case HIT.LABEL:
         if (h.to < 0) return tokenLabel(h.from);
         return `${h.from >= 0 ? tokenLabel(h.from) + ': ' : ''}${headLabel(h.to)} p = ${h.value.toFixed(3)}`;
@@ -258,6 +262,219 @@
     if (h.kind === HIT.TOKEN || h.kind === HIT.CELL) { st.token = st.token === h.from ? -1 : h.from; changed(false); }
   }
 
+  /* ------------------------------------------------------------------ logit lens and compare mode */
+  // lens: the masked-LM view adds a layer × rank table (the core's bl_logit_lens); compare: a
+  // second text B on the same model, A − B in the heatmap, A and B beside it, each head's entropy
+  // change and the positions whose tokens differ (tokens are aligned by position).
+  Object.assign(st, { lens: false, compare: false, compareB: '' });
+  let cmp = null;              // the worker's last comparison (B's tokens, differ, entropy, maxAbs)
+  function readHashC(h) {
+    if (h.has('lens')) st.lens = h.get('lens') === '1';
+    if (h.has('cmp')) st.compare = h.get('cmp') === '1';
+    if (h.has('textb')) st.compareB = h.get('textb').slice(0, MAX_TEXT);
+  }
+  function writeHashC(h) {
+    if (st.lens) h.set('lens', '1');
+    if (st.compare) { h.set('cmp', '1'); h.set('textb', st.compareB); }
+  }
+  function syncControlsC() {
+    $('lens').checked = st.lens;
+    $('lens').disabled = st.view !== 'mlm';
+    $('compare-on').checked = st.compare;
+    $('compare-text').disabled = !st.compare;
+    if ($('compare-text').value !== st.compareB) $('compare-text').value = st.compareB;
+    $('compare-panel').hidden = !st.compare;
+  }
+  $('lens').addEventListener('change', (e) => { st.lens = e.target.checked; changed(true); });
+  $('compare-on').addEventListener('change', (e) => {
+    st.compare = e.target.checked;
+    if (st.compare && !st.compareB) st.compareB = st.text;   // start from A: edit it into the minimal pair
+    changed(false);
+  });
+  let compareTimer = 0;
+  $('compare-text').addEventListener('input', () => {
+    clearTimeout(compareTimer);
+    compareTimer = setTimeout(() => { st.compareB = $('compare-text').value.slice(0, MAX_TEXT); changed(false); }, DEBOUNCE_MS);
+  });
+  function describeLens(h) {
+    const m = run && run.mlm.find((x) => x.position === h.from);
+    const c = m && m.lens && m.lens[h.layer] && m.lens[h.layer][h.to];
+    return `${tokenLabel(h.from)} after layer ${h.layer}, rank ${h.to + 1}: ${c ? c.shown : '?'} p = ${h.value.toFixed(3)}`;
+  }
+  function blit(c, f) {
+    const dpr = window.devicePixelRatio || 1;
+    if (c.width !== f.w || c.height !== f.h) { c.width = f.w; c.height = f.h; }
+    c.style.width = `${f.w / dpr}px`;
+    c.style.height = `${f.h / dpr}px`;
+    c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(f.pixels.buffer), f.w, f.h), 0, 0);
+  }
+  function onFrameC(m) {
+    if (m.compare !== undefined) cmp = m.compare;
+    else if (m.run) cmp = m.run.compare || null;
+    if (!st.compare) cmp = null;
+    if (m.panels) { blit($('compare-a'), m.panels[0]); blit($('compare-b'), m.panels[1]); }
+    if (m.compare !== undefined || m.run) showCompare();
+  }
+  function showCompare() {
+    const note = $('compare-note'), table = $('compare-entropy');
+    if (!cmp || !run || !model) { note.textContent = ''; $('compare-differ').textContent = ''; table.replaceChildren(); return; }
+    const pos = cmp.differ.map((i) => `${i} (${tokenLabel(i)} ≠ ${cmp.shown[i]})`);   // text only: tokens are untrusted
+    note.textContent = `A has ${run.n} tokens, B ${cmp.nb}: compared position by position over the first ${cmp.n}` +
+      (st.view === 'heatmap' ? '; the heatmap shows A − B (orange: A attends more, blue: B).' : '; open the heatmap for A − B.') +
+      (cmp.differ.length ? ` Tokens differ at ${cmp.differ.length === 1 ? 'position' : 'positions'} ${pos.join(', ')}.`
+        : ' The tokens are the same at every aligned position.');
+    $('compare-differ').textContent = cmp.differ.join(',');
+    const max = Math.max(1e-9, ...cmp.entropy.map(Math.abs));
+    const head = document.createElement('tr');
+    head.append(document.createElement('th'), ...Array.from({ length: model.heads }, (_, h) => {
+      const th = document.createElement('th');
+      th.textContent = `h${h}`;
+      return th;
+    }));
+    const rows = Array.from({ length: model.layers }, (_, l) => {
+      const tr = document.createElement('tr'), th = document.createElement('th');
+      th.textContent = `layer ${l}`;
+      tr.append(th);
+      for (let h = 0; h < model.heads; h++) {
+        const v = cmp.entropy[l * model.heads + h], td = document.createElement('td'), a = Math.min(1, Math.abs(v) / max);
+        td.textContent = `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
+        td.dataset.layer = String(l);
+        td.dataset.head = String(h);
+        td.dataset.value = String(v);
+        td.title = `layer ${l}, head ${h}: entropy of A − entropy of B = ${v.toFixed(4)} nats`;
+        td.style.background = v >= 0 ? `rgba(230, 120, 30, ${(0.85 * a).toFixed(3)})` : `rgba(40, 110, 200, ${(0.85 * a).toFixed(3)})`;
+        tr.append(td);
+      }
+      return tr;
+    });
+    const cap = document.createElement('caption');
+    cap.textContent = 'entropy change per head: entropy(A) − entropy(B), nats (+: A spreads its attention more)';
+    table.replaceChildren(cap, head, ...rows);
+  }
+  // tests and scripts: every distinct hit of the main view on a grid of CSS pixels
+  const gridWaiters = new Map();
+  function onHitGrid(m) {
+    const w = gridWaiters.get(m.id);
+    gridWaiters.delete(m.id);
+    if (w) w(m.hits);
+  }
+  window.__bertlens.hitGrid = (step = 2) => new Promise((resolve) => {
+    const id = ++reqId;
+    gridWaiters.set(id, resolve);
+    worker.postMessage({ type: 'hit-grid', id, step, w: Math.ceil(canvas.clientWidth), h: Math.ceil(canvas.clientHeight) });
+  });
+  window.__bertlens.compare = () => cmp;
+
+  /* ------------------------------------------------------------------ head statistics, head finder */
+  // Every head's statistics (the core's bl_head_stats, the numbers `bertlens stats` prints) in a
+  // sortable table and as bars under the model view's thumbnails; "find heads": a click on a
+  // heatmap cell (with "find heads" on, or shift-click) ranks every head by that weight in the
+  // model view; the head map view places the heads by MDS. Table cells are text only.
+  const STATS = ['entropy', 'cls', 'sep', 'punct', 'prev', 'next', 'self'];   // BL_STAT_* order
+  const STAT_TITLES = { entropy: 'entropy', cls: '[CLS]', sep: '[SEP]', punct: 'punct', prev: 'prev', next: 'next', self: 'self' };
+  Object.assign(st, { statBar: 0, rank: null });   // statBar: 1 + BL_STAT_*, 0 none; rank: {from, to, text, pair}
+  let headStats = null, statsFor = null, statsSort = { key: 'layer', dir: 1 };
+  function readHashB(h) {
+    if (h.has('bar')) st.statBar = STATS.indexOf(h.get('bar')) + 1;
+    const r = h.get('rank');
+    st.rank = r && /^\d{1,4}-\d{1,4}$/.test(r) ? { from: Number(r.split('-')[0]), to: Number(r.split('-')[1]), text: st.text, pair: st.pair } : null;
+  }
+  function writeHashB(h) {
+    if (st.statBar > 0) h.set('bar', STATS[st.statBar - 1]);
+    if (rankNow()) h.set('rank', `${st.rank.from}-${st.rank.to}`);
+  }
+  // the ranking belongs to the text it was made on: a new text clears it
+  function rankNow() {
+    if (st.rank && (st.rank.text !== st.text || st.rank.pair !== st.pair)) st.rank = null;
+    return st.rank && st.view === 'model' ? { from: st.rank.from, to: st.rank.to } : null;
+  }
+  function syncControlsB() {
+    $('stat-bar').value = String(st.statBar);
+    const r = rankNow();
+    $('rank-clear').hidden = !r;
+    $('rank-note').textContent = r ? `heads ranked by attention from ‘${tokenLabel(r.from)}’ (${r.from}) to ‘${tokenLabel(r.to)}’ (${r.to})` : '';
+    markHeadRow();
+  }
+  function describeHeadB(h) {
+    if (st.view === 'model' && rankNow()) return `layer ${h.layer}, head ${h.head}: ${h.value.toFixed(3)} (click to open)`;
+    if (st.view === 'model' && st.statBar) return `layer ${h.layer}, head ${h.head}: ${STAT_TITLES[STATS[st.statBar - 1]]} ${h.value.toFixed(3)} (click to open)`;
+    return `layer ${h.layer}, head ${h.head} (click to open)`;
+  }
+  function onClickB(h, e) {
+    if (h.kind === HIT.CELL && st.view === 'heatmap' && ($('find-heads').checked || (e && e.shiftKey))) {
+      st.rank = { from: h.from, to: h.to, text: st.text, pair: st.pair };
+      st.view = 'model';
+      changed(false);
+      return true;
+    }
+    if (h.kind === HIT.HEAD && st.view === 'headmap') { openHead(h.layer, h.head); return true; }
+    return false;
+  }
+  function openHead(l, h) { st.view = 'heatmap'; st.layer = l; st.head = h; changed(false); }
+  $('stat-bar').addEventListener('change', (e) => { st.statBar = Number(e.target.value); changed(false); });
+  $('rank-clear').addEventListener('click', () => { st.rank = null; changed(false); });
+  $('head-stats').addEventListener('toggle', () => requestStats());
+  function requestStats() {
+    if (!$('head-stats').open || !worker || !run || statsFor === run) return;
+    statsFor = run;
+    worker.postMessage({ type: 'head-stats', id: ++reqId });
+  }
+  function onFrameB(m) {
+    if (m.run) requestStats();
+    if (m.run && st.rank) syncControlsB();   // the note names the new run's tokens
+  }
+  function onHeadStats(m) {
+    if (m.error) { notice(`Head statistics: ${m.error}`); statsFor = null; return; }
+    headStats = m.stats;
+    buildHeadTable();
+  }
+  function buildHeadTable() {
+    if (!headStats) return;
+    const { layers: L, heads: H, stats } = headStats;
+    const cols = ['layer', 'head', ...STATS];
+    const headRow = document.createElement('tr');
+    for (const k of cols) {
+      const th = document.createElement('th'), b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.key = k;
+      b.textContent = (STAT_TITLES[k] || k) + (statsSort.key === k ? (statsSort.dir > 0 ? ' ▲' : ' ▼') : '');
+      b.addEventListener('click', () => {
+        statsSort = statsSort.key === k ? { key: k, dir: -statsSort.dir } : { key: k, dir: k === 'layer' || k === 'head' ? 1 : -1 };
+        buildHeadTable();
+      });
+      th.setAttribute('aria-sort', statsSort.key === k ? (statsSort.dir > 0 ? 'ascending' : 'descending') : 'none');
+      th.append(b);
+      headRow.append(th);
+    }
+    const rows = [];
+    for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) rows.push({ layer: l, head: h, ...Object.fromEntries(STATS.map((s) => [s, stats[s][l][h]])) });
+    const { key, dir } = statsSort;
+    rows.sort((a, b) => (a[key] - b[key]) * dir || a.layer - b.layer || a.head - b.head);
+    $('head-table').tHead.replaceChildren(headRow);
+    $('head-table').tBodies[0].replaceChildren(...rows.map((r) => {
+      const tr = document.createElement('tr');
+      tr.dataset.layer = String(r.layer);
+      tr.dataset.head = String(r.head);
+      tr.tabIndex = 0;
+      for (const k of cols) {
+        const td = document.createElement('td');
+        td.textContent = k === 'layer' || k === 'head' ? String(r[k]) : r[k].toFixed(3);
+        td.dataset.value = String(r[k]);
+        tr.append(td);
+      }
+      tr.addEventListener('click', () => openHead(r.layer, r.head));
+      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') openHead(r.layer, r.head); });
+      return tr;
+    }));
+    markHeadRow();
+  }
+  function markHeadRow() {
+    for (const tr of $('head-table').tBodies[0].rows)
+      tr.classList.toggle('current', Number(tr.dataset.layer) === st.layer && Number(tr.dataset.head) === st.head);
+  }
+  window.__bertlens.headStats = () => headStats;
+  window.__bertlens.hitAt = (x, y) => requestHit({ x, y });   // tests: what a click at (x, y) CSS px would hit
+
   /* ------------------------------------------------------------------ worker protocol */
   const hitWaiters = new Map();
   function requestHit(p) {
@@ -273,6 +490,7 @@
       scale: window.devicePixelRatio || 1, width: Math.max(200, Math.floor(stage.clientWidth)),
       hideSpecial: st.hideSpecial, pairFilter: st.pairFilter, threshold: st.threshold,
       token: run && st.token < run.n ? st.token : -1,   // a token from an old text or link may be gone
+      compare: st.compare ? { b: st.compareB, pair: st.pair || null } : null,   // compare mode's second text
     };
   }
 
@@ -282,7 +500,7 @@
   function pump() {
     if (!worker || !model || inFlight || (!needRun && !needRender)) return;
     const msg = { type: 'update', id: ++reqId, render: viewOpts(), hover: hover ? { x: hover.x, y: hover.y } : null };
-    if (needRun) msg.run = { a: st.text, b: st.pair || null, k: MLM_K };
+    if (needRun) msg.run = { a: st.text, b: st.pair || null, k: MLM_K, lens: st.lens };
     needRun = needRender = false;
     inFlight = true;
     sentAt = performance.now();
@@ -297,6 +515,7 @@
       run = m.run;
       $('notice').textContent = run.truncated ? `The text was truncated to ${model.maxPos} tokens.` : '';
     }
+    onFrameC(m);
     if (!m.same) {   // same: the pointer stayed on the same cell/token, the pixels are current
       const dpr = window.devicePixelRatio || 1;
       if (canvas.width !== m.w || canvas.height !== m.h) { canvas.width = m.w; canvas.height = m.h; }
@@ -385,6 +604,7 @@
         changed(true);
         break;
       case 'frame': onFrame(m); break;
+      case 'hit-grid': onHitGrid(m); break;
       case 'frame-error':
         inFlight = false;
         notice(m.message);

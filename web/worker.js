@@ -247,6 +247,7 @@ function runText(a, b, k) {
     top: mlmIds.slice(i * mk, (i + 1) * mk).map((id, r) => ({ token: M.UTF8ToString(M._blw_vocab_token(id)), id, p: mlmP[i * mk + r],
       shown: M.UTF8ToString(M._blw_mlm_shown(i * mk + r)) })),
   }));
+  attachLens(mlm, mk);
   return {
     n, tokens, shown, headProbs, nA: M._blw_n_a(), truncated: M._blw_truncated() === 1,
     ids: i32(M._blw_ids(), n), typeIds: i32(M._blw_type_ids(), n),
@@ -279,11 +280,12 @@ function render(o, hover) {
     width: Math.max(1, Math.round(o.width)), hide_special: o.hideSpecial ? 1 : 0, pair_filter: o.pairFilter,
     threshold: o.threshold, vmax: o.vmax || 0, token: o.token, hover_x: hx, hover_y: hy,
   });
-  const p = M._blw_render();
+  const panels = comparePanels(o);   // compare mode: A and B beside the difference (drawn first: hits are the main view's)
+  const p = compareShown(o) ? M._blw_compare_render(2, 0) : M._blw_render();
   if (!p) throw new UserError(`Drawing failed: ${coreError()}`);
   const w = M._blw_fb_width(), h = M._blw_fb_height();
   const pixels = M.HEAPU8.slice(p, p + w * h * 4);   // a copy we can transfer
-  return { w, h, pixels, hit: hover ? hitAt(hx, hy) : null };
+  return { w, h, pixels, hit: hover ? hitAt(hx, hy) : null, panels };
 }
 
 /* What is under (x, y): bl_hit with its kind by name ('cell', 'token', 'head', 'mlm'; null for
@@ -292,6 +294,75 @@ function hitAt(x, y) {
   const h = readStruct(M._blw_hit(Math.round(x), Math.round(y)), ABI.hit);
   h.kind = h.kind > 0 ? ABI.hit_kinds[h.kind] : null;
   return h;
+}
+
+/* ---------------------------------------------------------------- logit lens and compare mode */
+/* run.mlm[i].lens[layer][rank] = {id, p, shown}: the MLM head on the hidden state after each
+   layer (blw_set_lens before the run; the core's bl_logit_lens), [] without it. */
+function attachLens(mlm, k) {
+  const L = M._blw_lens_layers();
+  if (!L) { for (const m of mlm) m.lens = []; return; }
+  const ids = i32(M._blw_lens_ids(), mlm.length * L * k), pp = M._blw_lens_p() >> 2;
+  const p = Array.from(M.HEAPF32.subarray(pp, pp + mlm.length * L * k));
+  mlm.forEach((m, q) => {
+    m.lens = Array.from({ length: L }, (_, l) => Array.from({ length: k }, (_, r) => {
+      const at = (q * L + l) * k + r;
+      return { id: ids[at], p: p[at], shown: M.UTF8ToString(M._blw_lens_shown(at)) };
+    }));
+  });
+}
+
+/* Compare mode (o.compare = {b, pair}): B run on the same model whenever A re-ran or B changed;
+   the result (B's tokens, the differing positions, each head's entropy change A − B, max |A − B|)
+   rides on the frame as out.compare and stays on lastRun.compare. */
+let compareB = null;
+function compareStep(o, out) {
+  const c = o && o.compare;
+  if (!c) { if (lastRun) lastRun.compare = null; compareB = null; return; }
+  const key = JSON.stringify([c.b, c.pair || null]);
+  if (lastRun.compare && compareB === key) return;
+  const n = withString(c.b, (pb, lb) => (c.pair
+    ? withString(c.pair, (pp, lp) => M._blw_compare_run(pb, lb, pp, lp)) : M._blw_compare_run(pb, lb, 0, -1)));
+  if (n < 0) throw new UserError(`Compare: ${coreError()}`);
+  const nb = M._blw_compare_nb(), LH = modelInfo.layers * modelInfo.heads, ep = M._blw_compare_entropy() >> 2;
+  const tokens = [], shown = [];
+  for (let i = 0; i < nb; i++) { tokens.push(M.UTF8ToString(M._blw_compare_token(i))); shown.push(M.UTF8ToString(M._blw_compare_shown(i))); }
+  lastRun.compare = out.compare = {
+    n, nb, tokens, shown, differ: i32(M._blw_compare_differ(), M._blw_compare_ndiffer()),
+    entropy: Array.from(M.HEAPF32.subarray(ep, ep + LH)), maxAbs: M._blw_compare_max_abs(),
+  };
+  compareB = key;
+  panelKey = '';
+}
+const compareShown = (o) => !!(o.compare && lastRun && lastRun.compare && o.view === 'heatmap');
+/* A's and B's heatmaps, each half the width, when anything but the pointer changed */
+let panelKey = '';
+function comparePanels(o) {
+  if (!o.compare || !lastRun || !lastRun.compare) { panelKey = ''; return undefined; }
+  const key = JSON.stringify(o);
+  if (key === panelKey) return undefined;   // the page keeps the ones it has
+  const width = Math.max(160, Math.floor(o.width / 2) - 12);
+  const panels = [0, 1].map((which) => {
+    const p = M._blw_compare_render(which, width);
+    if (!p) throw new UserError(`Drawing failed: ${coreError()}`);
+    const w = M._blw_fb_width(), h = M._blw_fb_height();
+    return { w, h, pixels: M.HEAPU8.slice(p, p + w * h * 4) };
+  });
+  panelKey = key;
+  return panels;
+}
+/* Every distinct hit of the last render on a grid of CSS pixels w × h, step apart, with the
+   point where it was first met. */
+function hitGrid(w, h, step) {
+  const seen = new Map();
+  for (let y = 0; y < h; y += step)
+    for (let x = 0; x < w; x += step) {
+      const t = hitAt(x, y);
+      if (!t.kind) continue;
+      const k = `${t.kind}:${t.from}:${t.to}:${t.layer}:${t.head}:${t.side}`;
+      if (!seen.has(k)) seen.set(k, { ...t, x, y });
+    }
+  return Array.from(seen.values());
 }
 
 /* All attention maps of the last run as the CLI's `attention` JSON, as a list of string pieces
@@ -381,6 +452,7 @@ async function handle(msg) {
     case 'update': {
       const out = { type: 'frame', id: msg.id, ms: {} };
       try {
+        if (msg.run) M._blw_set_lens(msg.run.lens ? 1 : 0);   // the logit lens: kept hidden states
         if (msg.run) {
           const t = performance.now();
           lastRun = runText(msg.run.a, msg.run.b, msg.run.k);
@@ -389,6 +461,7 @@ async function handle(msg) {
           out.ms.run = performance.now() - t;
         }
         if (!lastRun) throw new UserError('No text has been run yet');
+        compareStep(msg.render, out);
         const t = performance.now();
         const key = JSON.stringify(msg.render);
         // Pointer moves within the same cell/token need no new pixels (the renderer's geometry
@@ -412,6 +485,9 @@ async function handle(msg) {
     }
     case 'hit':
       post({ type: 'hit', id: msg.id, hit: hitAt(msg.x, msg.y) });
+      break;
+    case 'hit-grid':   // every distinct hit of the main view on a grid of CSS pixels (tests, checks)
+      post({ type: 'hit-grid', id: msg.id, hits: hitGrid(msg.w, msg.h, msg.step || 2) });
       break;
     case 'export-json':
       try {

@@ -96,6 +96,33 @@ typedef struct {
 
 static blw_session S;
 
+/* The logit lens and compare mode: their state beside the session's, cleared with its run
+   (lens, the comparison) and its model (B's context). The functions are at the end. */
+typedef struct {
+    int on;                  /* blw_set_lens: the next full runs keep every layer's hidden state */
+    int layers;              /* rows per [MASK] of the last run's lens (0: none) */
+    bl_mlm_top top;          /* bl_logit_lens: [masks × layers][k] */
+    char **shown;            /* [top.count × k] readable forms of its choices */
+} blw_lens;
+static blw_lens LENS;
+typedef struct {
+    bl_ctx *ctx;             /* B's forward, on the session's model */
+    bl_encoding enc;         /* B's tokens */
+    int have_enc;
+    const char **tokens;     /* [nb] borrowed from the vocab, as the CLI prints them */
+    char **shown;            /* [nb] readable forms */
+    int *word_of;            /* [nb] */
+    int n;                   /* aligned positions min(nA, nB); 0: no comparison */
+    float *a, *b;            /* [layers·heads][n][n] A's and B's maps on those positions, floats */
+    float *dent;             /* [layers·heads] entropy(A) − entropy(B) (each over its whole map) */
+    int *differ, ndiffer;    /* aligned positions whose tokens differ */
+    float max_abs;           /* max |A − B| over every map (bl_attention_diff) */
+} blw_compare;
+static blw_compare CMP;
+static void lens_clear(void);
+static void compare_clear(int with_ctx);
+static int lens_after_run(void);
+
 static int fail(const char *msg) {
     snprintf(S.err.msg, sizeof S.err.msg, "%s", msg);
     return -1;
@@ -116,6 +143,8 @@ static void clear_run(void) {
     S.tokens = NULL; S.shown = NULL; S.word_of = NULL; S.mlm_shown = NULL; S.head_p = NULL;
     S.head_size = 0;
     bl_mlm_top_free(&S.mlm);
+    lens_clear();
+    compare_clear(0);
 }
 
 /* The readable form of token id (a malloc'd string, NULL when out of memory). */
@@ -130,6 +159,7 @@ static char *shown_token(int id) {
 
 static void clear_model(void) {
     clear_run();
+    compare_clear(1);   /* B's context belongs to the model */
     bl_ctx_free(S.ctx); bl_tokenizer_free(S.tok); bl_model_free(S.m); free(S.model_buf);
     free(S.q); free(S.k); free(S.labels);
     S.labels = NULL;
@@ -397,6 +427,7 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
     const double f32_maps = (double)c->layers * c->heads * n * n * sizeof(float);
     bl_ctx_set_attention_u16(S.ctx, S.att_mode == 2 || (S.att_mode == 0 && f32_maps > BLW_U16_ABOVE));
     bl_ctx_set_value_norms(S.ctx, S.value_norms);
+    bl_ctx_set_keep_hidden(S.ctx, LENS.on && mlm_k > 0 && c->has_mlm);   /* the logit lens */
     if (bl_forward(S.ctx, S.enc.ids, S.enc.type_ids, n, BL_PREC_NATIVE, &S.err) != 0) return -1;
     for (int l = 0; l < c->layers; l++) { S.q[l] = bl_query(S.ctx, l); S.k[l] = bl_key(S.ctx, l); }
     S.mlm_k = mlm_k;
@@ -407,6 +438,7 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
         if (!(S.mlm_shown = calloc((size_t)nm, sizeof(char *)))) return fail("out of memory");
         for (int i = 0; i < nm; i++) if (!(S.mlm_shown[i] = shown_token(S.mlm.ids[i]))) return fail("out of memory");
     }
+    if (lens_after_run() != 0) return -1;
     if (c->head != BL_HEAD_NONE) {
         S.head_size = bl_head_size(S.ctx);
         if (!(S.head_p = malloc(sizeof(float) * (size_t)(S.head_size > 0 ? S.head_size : 1)))) return fail("out of memory");
@@ -501,6 +533,7 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
         .query = S.q, .key = S.k,
         .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = (const char *const *)S.mlm_shown, .mlm_p = S.mlm.p,
         .head = c->head, .n_labels = c->n_labels, .labels = S.labels, .head_p = S.head_p,
+        .lens_layers = LENS.layers, .lens_tokens = LENS.layers ? (const char *const *)LENS.shown : NULL, .lens_p = LENS.top.p,
     };
     blw_render_extras(&in);
     const uint8_t *px = bl_render(S.r, &in, &S.opts, &S.fb_w, &S.fb_h, &S.err);
@@ -520,6 +553,7 @@ EMSCRIPTEN_KEEPALIVE const char *blw_render_svg(void) {
         .attn16 = bl_attention_u16(S.ctx), .query = S.q, .key = S.k,
         .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = (const char *const *)S.mlm_shown, .mlm_p = S.mlm.p,
         .head = c->head, .n_labels = c->n_labels, .labels = S.labels, .head_p = S.head_p,
+        .lens_layers = LENS.layers, .lens_tokens = LENS.layers ? (const char *const *)LENS.shown : NULL, .lens_p = LENS.top.p,
     };
     blw_render_extras(&in);
     size_t len = 0;
@@ -545,4 +579,165 @@ EMSCRIPTEN_KEEPALIVE void blw_reset(void) {
     free(S.font);
     free(S.json);
     S.r = NULL; S.font = NULL; S.json = NULL;
+}
+
+/* ---------------------------------------------------------------- logit lens
+   blw_set_lens(1): the next full runs keep every layer's hidden state and compute bl_logit_lens
+   at every [MASK] with blw_run's k; the masked-LM view then draws the layer × rank table. */
+EMSCRIPTEN_KEEPALIVE void blw_set_lens(int on) { LENS.on = on ? 1 : 0; }
+
+static void lens_clear(void) {
+    free_strs(LENS.shown, LENS.top.count * LENS.top.k);
+    bl_mlm_top_free(&LENS.top);
+    LENS.shown = NULL;
+    LENS.layers = 0;
+}
+
+static int lens_after_run(void) {
+    if (!LENS.on || S.mlm.count == 0 || !bl_hidden_at(S.ctx, 0)) return 0;
+    if (bl_logit_lens(S.ctx, S.m, S.enc.ids, S.enc.n, S.mlm.k, &LENS.top, &S.err) != 0) return -1;
+    const int nm = LENS.top.count * LENS.top.k;
+    if (!(LENS.shown = calloc((size_t)nm, sizeof(char *)))) return fail("out of memory");
+    for (int i = 0; i < nm; i++) if (!(LENS.shown[i] = shown_token(LENS.top.ids[i]))) return fail("out of memory");
+    LENS.layers = LENS.top.count / S.mlm.count;
+    return 0;
+}
+
+/* The last run's lens: layers per [MASK] (0: none), then [masks][layers][k] ids, probabilities
+   and readable forms (k = blw_mlm_k). */
+EMSCRIPTEN_KEEPALIVE int blw_lens_layers(void) { return S.ran ? LENS.layers : 0; }
+EMSCRIPTEN_KEEPALIVE const int *blw_lens_ids(void) { return LENS.layers ? LENS.top.ids : NULL; }
+EMSCRIPTEN_KEEPALIVE const float *blw_lens_p(void) { return LENS.layers ? LENS.top.p : NULL; }
+EMSCRIPTEN_KEEPALIVE const char *blw_lens_shown(int i) {
+    return LENS.layers && i >= 0 && i < LENS.top.count * LENS.top.k ? LENS.shown[i] : NULL;
+}
+
+/* ---------------------------------------------------------------- compare mode
+   A is the session's last run; blw_compare_run runs B (a second text) on the same model in a
+   context of its own, aligns the two by token position over n = min(nA, nB) and computes what
+   `bertlens compare` prints: each head's entropy change (bl_entropy_change), the positions whose
+   tokens differ (bl_compare_tokens) and, for the zero check, max |A − B| (bl_attention_diff).
+   blw_compare_render draws A's or B's heatmap, or A − B (attn_b) with the diverging colours. */
+static void compare_clear(int with_ctx) {
+    if (CMP.have_enc) { free_strs(CMP.shown, CMP.enc.n); bl_encoding_free(&CMP.enc); }
+    free(CMP.tokens); free(CMP.word_of); free(CMP.a); free(CMP.b); free(CMP.dent); free(CMP.differ);
+    bl_ctx *ctx = CMP.ctx;
+    memset(&CMP, 0, sizeof CMP);
+    if (with_ctx) bl_ctx_free(ctx); else CMP.ctx = ctx;
+}
+
+/* maps [maps][n0][n0] (floats or × 65535) cut to their first n positions, as floats */
+static float *cut_maps(const float *f, const uint16_t *u, int maps, int n0, int n) {
+    float *out = malloc(sizeof(float) * (size_t)maps * n * n);
+    for (int m = 0; out && m < maps; m++)
+        for (int i = 0; i < n; i++) {
+            const size_t from = ((size_t)m * n0 + i) * n0;
+            float *o = out + ((size_t)m * n + i) * n;
+            for (int j = 0; j < n; j++) o[j] = f ? f[from + j] : (float)u[from + j] * (1.0f / 65535.0f);
+        }
+    return out;
+}
+
+/* Each head's entropy(A) − entropy(B): bl_entropy_change on float maps, the same statistics
+   from the 16-bit maps otherwise. */
+static int entropy_change(const bl_ctx *ca, const bl_ctx *cb, int L, int H, float *out) {
+    const float *fa = bl_attention(ca), *fb = bl_attention(cb);
+    if (fa && fb) return bl_entropy_change(fa, bl_ctx_n(ca), fb, bl_ctx_n(cb), L, H, out, &S.err);
+    const int na = bl_ctx_n(ca), nb = bl_ctx_n(cb), M = L * H;
+    uint8_t *kinds = calloc((size_t)(na > nb ? na : nb), 1);
+    float *sa = malloc(sizeof(float) * (size_t)M * BL_STAT_COUNT), *sb = malloc(sizeof(float) * (size_t)M * BL_STAT_COUNT);
+    int rc = !kinds || !sa || !sb ? fail("out of memory")
+             : bl_head_stats(fa, fa ? NULL : bl_attention_u16(ca), L, H, na, kinds, sa, &S.err) != 0 ||
+                   bl_head_stats(fb, fb ? NULL : bl_attention_u16(cb), L, H, nb, kinds, sb, &S.err) != 0 ? -1 : 0;
+    for (int m = 0; !rc && m < M; m++) out[m] = sa[m * BL_STAT_COUNT + BL_STAT_ENTROPY] - sb[m * BL_STAT_COUNT + BL_STAT_ENTROPY];
+    free(kinds); free(sa); free(sb);
+    return rc;
+}
+
+/* B = b (with the pair text when plen >= 0, as A's run had it). Returns n (the aligned
+   positions), or -1. */
+EMSCRIPTEN_KEEPALIVE int blw_compare_run(const char *b, int blen, const char *pair, int plen) {
+    if (!S.ran) return fail("compare: run the first text before the second");
+    if (blen < 0) return fail("bad text length");
+    if (!S.tok) { snprintf(S.err.msg, sizeof S.err.msg, "tokenize: %s", S.tok_err.msg); return -1; }
+    compare_clear(0);
+    const bl_config *c = bl_model_config(S.m);
+    if (!CMP.ctx) {
+        if (!(CMP.ctx = bl_ctx_new(S.m, &S.err))) return -1;
+        bl_ctx_set_pool(CMP.ctx, S.pool);
+        bl_ctx_set_max_bytes(CMP.ctx, S.max_bytes);
+    }
+    if (bl_tokenizer_encode(S.tok, b, (size_t)blen, plen >= 0 ? pair : NULL, plen >= 0 ? (size_t)plen : 0,
+                            bl_config_max_tokens(c), &CMP.enc, &S.err) != 0)
+        return -1;
+    CMP.have_enc = 1;
+    const int nb = CMP.enc.n, na = S.enc.n, n = na < nb ? na : nb, L = c->layers, H = c->heads;
+    CMP.tokens = malloc(sizeof(char *) * (size_t)nb);
+    CMP.shown = calloc((size_t)nb, sizeof(char *));
+    CMP.word_of = malloc(sizeof(int) * (size_t)nb);
+    if (!CMP.tokens || !CMP.shown || !CMP.word_of) return fail("out of memory");
+    for (int i = 0; i < nb; i++) {
+        CMP.tokens[i] = bl_vocab_token(bl_model_vocab(S.m), CMP.enc.ids[i]);
+        if (!CMP.tokens[i]) CMP.tokens[i] = "";
+        if (!(CMP.shown[i] = shown_token(CMP.enc.ids[i]))) return fail("out of memory");
+    }
+    if (bl_word_ids(CMP.tokens, nb, CMP.word_of) < 0) return fail("word ids: bad tokens");
+    /* B's maps kept as A's are (floats, or 16-bit when A's are) */
+    bl_ctx_set_attention_u16(CMP.ctx, bl_attention_u16(S.ctx) != NULL);
+    bl_ctx_set_attention_only(CMP.ctx, 1);   /* the maps are all compare mode reads */
+    if (bl_forward(CMP.ctx, CMP.enc.ids, CMP.enc.type_ids, nb, BL_PREC_NATIVE, &S.err) != 0) return -1;
+    CMP.a = cut_maps(bl_attention(S.ctx), bl_attention_u16(S.ctx), L * H, na, n);
+    CMP.b = cut_maps(bl_attention(CMP.ctx), bl_attention_u16(CMP.ctx), L * H, nb, n);
+    CMP.dent = malloc(sizeof(float) * (size_t)L * H);
+    CMP.differ = malloc(sizeof(int) * (size_t)n);
+    float *d = malloc(sizeof(float) * (size_t)L * H * n * n);
+    if (!CMP.a || !CMP.b || !CMP.dent || !CMP.differ || !d) { free(d); return fail("compare: out of memory"); }
+    bl_attention_diff(CMP.a, n, CMP.b, n, L * H, d);
+    for (size_t k = 0; k < (size_t)L * H * n * n; k++) {
+        const float v = d[k] < 0 ? -d[k] : d[k];
+        if (v > CMP.max_abs) CMP.max_abs = v;
+    }
+    free(d);
+    if (entropy_change(S.ctx, CMP.ctx, L, H, CMP.dent) != 0) return -1;
+    CMP.ndiffer = bl_compare_tokens(S.tokens, na, CMP.tokens, nb, CMP.differ);
+    CMP.n = n;
+    return n;
+}
+
+/* The last comparison: aligned positions (0: none), B's tokens, the differing positions,
+   each head's entropy change [layers·heads] and max |A − B|. */
+EMSCRIPTEN_KEEPALIVE int blw_compare_n(void) { return CMP.n; }
+EMSCRIPTEN_KEEPALIVE int blw_compare_nb(void) { return CMP.n ? CMP.enc.n : 0; }
+EMSCRIPTEN_KEEPALIVE const char *blw_compare_token(int i) { return CMP.n && i >= 0 && i < CMP.enc.n ? CMP.tokens[i] : NULL; }
+EMSCRIPTEN_KEEPALIVE const char *blw_compare_shown(int i) { return CMP.n && i >= 0 && i < CMP.enc.n ? CMP.shown[i] : NULL; }
+EMSCRIPTEN_KEEPALIVE int blw_compare_ndiffer(void) { return CMP.n ? CMP.ndiffer : 0; }
+EMSCRIPTEN_KEEPALIVE const int *blw_compare_differ(void) { return CMP.n ? CMP.differ : NULL; }
+EMSCRIPTEN_KEEPALIVE const float *blw_compare_entropy(void) { return CMP.n ? CMP.dent : NULL; }
+EMSCRIPTEN_KEEPALIVE double blw_compare_max_abs(void) { return CMP.n ? CMP.max_abs : -1; }
+
+/* which 0: A's heatmap, 1: B's, 2: A − B over the aligned positions; drawn with blw_view_opts()
+   at width CSS pixels (layer, head, colours; no hover for A and B). The framebuffer as
+   blw_render's; the hit regions are this picture's. */
+EMSCRIPTEN_KEEPALIVE const uint8_t *blw_compare_render(int which, int width) {
+    if (!S.r) { fail("no font loaded"); return NULL; }
+    if (!CMP.n) { fail("compare: no second text has been run"); return NULL; }
+    const bl_config *c = bl_model_config(S.m);
+    bl_view_opts o = S.opts;
+    o.view = BL_VIEW_HEATMAP;
+    if (width > 0) o.width = width;
+    if (which != 2) o.hover_x = o.hover_y = -1;
+    bl_render_input in = {.layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads};
+    if (which == 0) {
+        in.n = S.enc.n; in.tokens = (const char *const *)S.shown; in.word_of = S.word_of; in.type_ids = S.enc.type_ids;
+        in.attn = bl_attention(S.ctx); in.attn16 = bl_attention_u16(S.ctx);
+    } else if (which == 1) {
+        in.n = CMP.enc.n; in.tokens = (const char *const *)CMP.shown; in.word_of = CMP.word_of; in.type_ids = CMP.enc.type_ids;
+        in.attn = bl_attention(CMP.ctx); in.attn16 = bl_attention_u16(CMP.ctx);
+    } else {
+        in.n = CMP.n; in.tokens = (const char *const *)S.shown; in.word_of = S.word_of; in.type_ids = S.enc.type_ids;
+        in.attn = CMP.a; in.attn_b = CMP.b;
+    }
+    const uint8_t *px = bl_render(S.r, &in, &o, &S.fb_w, &S.fb_h, &S.err);
+    if (!px) S.fb_w = S.fb_h = 0;
+    return px;
 }
