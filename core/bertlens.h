@@ -300,7 +300,8 @@ int bl_logit_lens(bl_ctx *c, const bl_model *m, const int *ids, int n, int k, bl
 typedef struct bl_renderer bl_renderer;
 
 enum { BL_VIEW_HEATMAP = 0, BL_VIEW_MODEL = 1, BL_VIEW_HEAD = 2, BL_VIEW_NEURON = 3,
-       BL_VIEW_ROLLOUT = 4, BL_VIEW_FLOW = 5, BL_VIEW_MLM = 6, BL_VIEW_TASK = 7, BL_VIEW_COUNT = 8 };
+       BL_VIEW_ROLLOUT = 4, BL_VIEW_FLOW = 5, BL_VIEW_MLM = 6, BL_VIEW_TASK = 7,
+       BL_VIEW_HEAD_MAP = 8, BL_VIEW_COUNT = 9 };
 enum { BL_CMAP_YLGNBU = 0, BL_CMAP_VIRIDIS = 1, BL_CMAP_MAGMA = 2, BL_CMAP_GREYS = 3, BL_CMAP_COUNT = 4 };
 enum { BL_PAIR_ALL = 0, BL_PAIR_AA = 1, BL_PAIR_AB = 2, BL_PAIR_BA = 3, BL_PAIR_BB = 4 };
 
@@ -357,6 +358,10 @@ typedef struct {
                           (in->norms; head -1 / all heads: in->norms_layer, the norm of the sum
                           over heads) on an auto scale; rollout and flow use norms_layer with
                           each row normalised to sum 1 (Kobayashi et al. 2020) */
+    int stat_bar;      /* model view: a bar under each thumbnail showing statistic stat_bar - 1
+                          (BL_STAT_*; entropy as a share of ln n); 0 = none */
+    int rank, rank_from, rank_to; /* model view, rank = 1: thumbnails ordered by α[rank_from][rank_to]
+                          (tokens, or words with `words`), largest first ("find heads") */
 } bl_view_opts;
 
 /* What is under a point of the last render (for tooltips and clicks). Per kind:
@@ -401,6 +406,8 @@ void bl_renderer_free(bl_renderer *r);
      TASK     the task head's prediction (head, labels, head_p): token labels under the tokens,
               the discriminator's "replaced" score, or the sequence labels as bars; a note
               when there is no head
+     HEAD_MAP every head as a dot at its classical MDS position (bl_mds2 of bl_head_distances on
+              these maps), coloured by layer; layer/head mark the selected one; hits BL_HIT_HEAD
    The geometry never depends on hover_x/hover_y, so hovering can re-render freely. */
 const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
                          int *w, int *h, bl_err *e);
@@ -549,6 +556,11 @@ int bl_head_stats(const float *attn, const uint16_t *attn16, int layers, int hea
    Jensen–Shannon divergence (bits) of their row i, a metric in [0, 1]. dist[M×M], M = L·H. */
 int bl_head_distances(const float *attn, const uint16_t *attn16, int layers, int heads, int n,
                       float *dist, bl_err *e);
+/* The same distance over the query rows rows[0..nrows) only (each in 0..n-1): what the head map
+   view uses on long inputs, where every row would cost O(L²H²n²). With every row it equals
+   bl_head_distances up to rounding (head_dist.c sums each pair with one logarithm per term). */
+int bl_head_distances_rows(const float *attn, const uint16_t *attn16, int layers, int heads, int n, const int *rows,
+                           int nrows, float *dist, bl_err *e);
 /* Classical (Torgerson) MDS of a symmetric m×m distance matrix to 2-D: xy[m][2], the two
    leading eigenvectors of -½·J·D²·J scaled by sqrt(eigenvalue), each signed so that its
    largest-magnitude component is positive. Returns 0 or -1. */

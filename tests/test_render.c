@@ -273,7 +273,7 @@ static void test_filters(bl_renderer *r) {
 
 static void test_views(bl_renderer *r) {
     static const int ns[] = {1, 7, 64};
-    static const char *names[] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm", "task"};
+    static const char *names[] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm", "task", "headmap"};
     for (int v = 0; v < BL_VIEW_COUNT; v++)
         for (int a = 0; a < 3; a++)
             for (int sc = 1; sc <= 2; sc++)
@@ -330,7 +330,7 @@ static void test_views(bl_renderer *r) {
    runs) draw the same pixels in every view: the floats here are exactly what bl_attk widens
    the 16-bit values to. Also the hit value under the pointer. */
 static void test_u16_views(bl_renderer *r) {
-    static const char *names[] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm", "task"};
+    static const char *names[] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm", "task", "headmap"};
     static const int ns[] = {7, 64};
     for (int a = 0; a < 2; a++) {
         synth s;
@@ -1202,7 +1202,7 @@ static void test_svg(bl_renderer *r) {
         snprintf(dims, sizeof dims, "viewBox=\"0 0 %d %d\"", w, h);
         CHECK(strstr(svg, dims) != NULL, "view %d: viewBox is the framebuffer %dx%d", v, w, h);
         /* (the prediction view without a task head is a note: test_render_task.c draws heads) */
-        if (v != BL_VIEW_MLM && v != BL_VIEW_NEURON && v != BL_VIEW_MODEL && v != BL_VIEW_TASK) {
+        if (v != BL_VIEW_MLM && v != BL_VIEW_NEURON && v != BL_VIEW_MODEL && v != BL_VIEW_TASK && v != BL_VIEW_HEAD_MAP) {
             int missing = 0;
             for (int i = 0; i < s.n; i++) missing += !has_text(ts, s.tok[i]) && strlen(s.tok[i]) < 12;
             CHECK(missing == 0 && has_text(ts, "a<b&\"c'>"), "view %d: %d tokens missing as <text>", v, missing);

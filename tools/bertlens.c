@@ -25,7 +25,7 @@ static const char *USAGE =
     "  fill-mask [-m MODEL] [-k K] [--lens] TEXT   (--lens: top-k after every layer, the logit lens)\n"
     "  convert   HF_DIR -o OUT [--dtype int8|f16|f32] [--shard-mb N]\n"
     "  export-hf [-m MODEL] -o DIR\n"
-    "  render    [-m MODEL] [--pair B] TEXT --view heatmap|model|head|neuron|rollout|flow|mlm|task\n"
+    "  render    [-m MODEL] [--pair B] TEXT --view heatmap|model|head|neuron|rollout|flow|mlm|task|headmap\n"
     "            [--layer L] [--head H|mean] [--colormap NAME] [--width PX] [--scale S] [--dark]\n"
     "            [--words] [--value-norms] [--format png|svg] -o OUT.png|OUT.svg\n"
     "            (--words: attention between words, word pieces merged; svg: vector, text as text)\n"

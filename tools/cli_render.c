@@ -8,7 +8,7 @@
 #define BL_FONT_FILE "web/fonts/DejaVuSans-subset.ttf"
 #endif
 
-static const char *VIEWS[BL_VIEW_COUNT] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm", "task"};
+static const char *VIEWS[BL_VIEW_COUNT] = {"heatmap", "model", "head", "neuron", "rollout", "flow", "mlm", "task", "headmap"};
 static const char *CMAPS[BL_CMAP_COUNT] = {"ylgnbu", "viridis", "magma", "greys"};
 
 static int lookup(const char *what, const char *s, const char *const *names, int count) {

@@ -46,6 +46,8 @@ static const blw_field VIEW_FIELDS[] = {
     BLW_I32(bl_view_opts, width), BLW_I32(bl_view_opts, hide_special), BLW_I32(bl_view_opts, pair_filter),
     BLW_F32(bl_view_opts, threshold), BLW_I32(bl_view_opts, token), BLW_I32(bl_view_opts, hover_x),
     BLW_I32(bl_view_opts, hover_y), BLW_F32(bl_view_opts, vmax), BLW_I32(bl_view_opts, words),
+    BLW_I32(bl_view_opts, stat_bar), BLW_I32(bl_view_opts, rank), BLW_I32(bl_view_opts, rank_from),
+    BLW_I32(bl_view_opts, rank_to),
     BLW_I32(bl_view_opts, value_weighted),
 };
 static const blw_field HIT_FIELDS[] = {
@@ -477,6 +479,38 @@ EMSCRIPTEN_KEEPALIVE const float *blw_mlm_p(void) { return S.mlm.p; }
    the text in place of the mask token. */
 EMSCRIPTEN_KEEPALIVE const char *blw_mlm_shown(int i) {
     return S.ran && S.mlm_shown && i >= 0 && i < S.mlm.count * S.mlm.k ? S.mlm_shown[i] : NULL;
+}
+
+/* Head statistics of the last run's maps (bl_head_stats, Clark et al. 2019), shaped as
+   `bertlens stats` prints them: {"layers":L,"heads":H,"stats":{"entropy":[L][H],"cls":…,…}},
+   token kinds from the tokens as the vocabulary spells them, as the CLI does. NULL before a
+   run or when out of memory (blw_error says why). */
+EMSCRIPTEN_KEEPALIVE const char *blw_head_stats(void) {
+    if (!S.ran) { fail("no run yet"); return NULL; }
+    const bl_config *c = bl_model_config(S.m);
+    const int L = c->layers, H = c->heads, n = S.enc.n;
+    float *st = malloc(sizeof(float) * (size_t)L * H * BL_STAT_COUNT);
+    uint8_t *kinds = malloc((size_t)n);
+    if (!st || !kinds) { free(st); free(kinds); fail("out of memory"); return NULL; }
+    for (int i = 0; i < n; i++) kinds[i] = (uint8_t)bl_token_kind(S.tokens[i]);
+    const float *a = bl_attention(S.ctx);
+    const uint16_t *a16 = a ? NULL : bl_attention_u16(S.ctx);
+    if (bl_head_stats(a, a16, L, H, n, kinds, st, &S.err) != 0) { free(st); free(kinds); return NULL; }
+    blw_buf b = {0};
+    put(&b, "{\"layers\":%d,\"heads\":%d,\"stats\":{", L, H);
+    for (int s = 0; s < BL_STAT_COUNT; s++) {
+        put(&b, "%s\"%s\":[", s ? "," : "", bl_stat_name(s));
+        for (int l = 0; l < L; l++) {
+            put(&b, l ? ",[" : "[");
+            for (int h = 0; h < H; h++) put(&b, h ? ",%.6g" : "%.6g", (double)st[((size_t)l * H + h) * BL_STAT_COUNT + s]);
+            put(&b, "]");
+        }
+        put(&b, "]");
+    }
+    put(&b, "}}");
+    free(st);
+    free(kinds);
+    return finish(&b);
 }
 
 /* The view options blw_render draws with: JS writes the fields by name at the offsets blw_abi()

@@ -65,6 +65,9 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->w_tok);
     free(r->w_type);
     free(r->w_of);
+    free(r->hs);
+    free(r->hm);
+    free(r->hord);
     free(r->w_norms);
     free(r);
 }
@@ -144,6 +147,7 @@ static int bl_check_input(const bl_render_input *in, const bl_view_opts *o, bl_e
     if (!(o->scale >= 0.5f && o->scale <= 4.0f)) return bl_fail(e, "render: scale %g outside 0.5..4", (double)o->scale);
     if (o->width < 1 || o->width > BL_FB_MAX) return bl_fail(e, "render: width %d outside 1..%d", o->width, BL_FB_MAX);
     if (o->pair_filter < 0 || o->pair_filter > BL_PAIR_BB) return bl_fail(e, "render: unknown pair filter %d", o->pair_filter);
+    if (o->stat_bar < 0 || o->stat_bar > BL_STAT_COUNT) return bl_fail(e, "render: unknown statistic bar %d", o->stat_bar);
     if (in->n < 1 || in->n > BL_FB_MAX) return bl_fail(e, "render: n = %d tokens (need 1..%d)", in->n, BL_FB_MAX);
     if (in->layers < 1 || in->heads < 1) return bl_fail(e, "render: %d layers x %d heads", in->layers, in->heads);
     if (!in->tokens || (!in->attn && !in->attn16)) return bl_fail(e, "render: tokens and attention are required");
@@ -201,6 +205,7 @@ const uint8_t *bl_render(bl_renderer *r, const bl_render_input *in, const bl_vie
     case BL_VIEW_ROLLOUT: rc = bl_view_rollout(r, in, o, e); break;
     case BL_VIEW_FLOW: rc = bl_view_flow(r, in, o, e); break;
     case BL_VIEW_TASK: rc = bl_view_task(r, in, o, e); break;
+    case BL_VIEW_HEAD_MAP: rc = bl_view_head_map(r, in, o, e); break;
     default: rc = bl_view_mlm(r, in, o, e); break;
     }
     if (rc) { r->has_mat = 0; r->nreg = 0; return NULL; }

@@ -6,7 +6,7 @@
      aggregate.c  rollout and flow read from the maps and cached (the maths is core/analysis/)
      word_input.c the word-level input (word pieces merged) the views draw when opts.words
      view_*.c     one file per view family: matrix (heatmap, rollout, model), head, neuron,
-                  flow, mlm */
+                  flow, mlm, heads (the head map; the model view's statistic bars and ranking) */
 #ifndef BL_RENDER_INTERNAL_H
 #define BL_RENDER_INTERNAL_H
 
@@ -121,6 +121,10 @@ struct bl_renderer {
     float *w_norms; size_t w_norms_cap;   /* norms_layer merged into words (value-weighted) */
     int vw;                       /* this render draws ‖α f(x)‖: attn holds the per-head norms,
                                      norms_layer the layer's (opts.value_weighted) */
+    /* head statistics and the head map (view_heads.c), cached by a key of the maps */
+    float *hs; size_t hs_cap; uint64_t hs_key; int hs_valid;       /* [L·H][BL_STAT_COUNT] */
+    float *hm; size_t hm_cap; uint64_t hm_key; int hm_valid;       /* MDS [L·H][2] */
+    int *hord; size_t hord_cap;                                    /* ranked model view's order */
 };
 
 /* scratch floats (grow-only); NULL on OOM */
@@ -206,5 +210,29 @@ int bl_view_neuron(bl_renderer *r, const bl_render_input *in, const bl_view_opts
 int bl_view_flow(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 int bl_view_mlm(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
 int bl_view_task(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
+int bl_view_head_map(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, bl_err *e);
+
+/* ---------------------------------------------------------------- view_heads.c: what the model
+   view adds for head statistics and the head finder */
+/* bl_head_stats of the input's maps, cached; NULL with e set on failure */
+const float *bl_render_head_stats(bl_renderer *r, const bl_render_input *in, bl_err *e);
+/* order[0..L·H) = head indices (l·H + h) by α[from][to] descending, ties by index; in r->hord.
+   NULL with e set (bad tokens, out of memory). */
+const int *bl_rank_heads(bl_renderer *r, const bl_render_input *in, int from, int to, bl_err *e);
+/* the stat_bar value of head m scaled to 0..1 (entropy over ln n) */
+float bl_stat_bar_value(const float *stats, int m, int stat, int n);
+/* height the model view adds under each thumbnail for opts.stat_bar and opts.rank */
+int bl_model_extra_h(bl_renderer *r, const bl_view_opts *o);
+/* the ranked order (opts.rank, else NULL) and the statistics (opts.stat_bar, else NULL) */
+int bl_model_prep(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const int **order,
+                  const float **stats, bl_err *e);
+/* the ranked model view's title, into buf */
+const char *bl_model_rank_title(const bl_render_input *in, const bl_view_opts *o, char *buf, size_t cap);
+/* appends what the ranking and the bars mean to the subtitle */
+void bl_model_sub_note(const bl_renderer *r, const bl_view_opts *o, int n, char *sub, size_t cap);
+/* draws head m's bar and caption under its thumbnail at (x0, y0); returns the hit value (the
+   ranking weight, else the statistic, else 0) */
+float bl_model_extras(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const float *stats, int m,
+                      int x0, int y0, int tw);
 
 #endif

@@ -358,6 +358,7 @@ typedef struct {
     int rl, colh;      /* row-label width, column-label height */
     int pitch, gap, tw;   /* thumbnail pitch, gap, side */
     int gx, gy;        /* grid origin */
+    int extra;         /* rows' height under the thumbnails (statistic bars, ranking captions) */
 } bl_grid;
 
 /* Thumbnail size: as wide as the width allows (at most 160 CSS px), as tall as BL_FB_MAX allows. */
@@ -372,7 +373,7 @@ static void bl_model_fit(bl_renderer *r, int L, int Hn, int W, bl_grid *g) {
     g->colh = (int)ceilf(g->fs * 1.8f);
     int pitch = (W - 2 * M - g->rl) / Hn;
     if (pitch > (int)(160 * S)) pitch = (int)(160 * S);
-    int maxp = (BL_FB_MAX - header - g->colh - M) / L;
+    int maxp = (BL_FB_MAX - header - g->colh - M - L * g->extra) / L;
     if (pitch > maxp) pitch = maxp;
     int gap = pitch / 10 > (int)(2 * S) ? pitch / 10 : (int)(2 * S);
     int tw = pitch - gap;
@@ -454,7 +455,12 @@ int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_view_opts 
         bl_filter_note(o, sub, sizeof sub);
         return bl_message_view(r, title, sub, "No tokens left to show with this filter.", e);
     }
-    bl_grid g = {0};
+    const int *order;      /* ranked ("find heads"): position k shows head order[k] */
+    const float *stats;    /* statistic bars */
+    if (bl_model_prep(r, in, o, &order, &stats, e)) return -1;
+    char rank_title[200];
+    if (order) title = bl_model_rank_title(in, o, rank_title, sizeof rank_title);
+    bl_grid g = {.extra = bl_model_extra_h(r, o)};
     bl_model_fit(r, L, Hn, W, &g);
     int pitch = g.pitch, tw = g.tw;
     /* the pooled thumbnails first: a value-weighted grid's scale is their largest value */
@@ -481,31 +487,35 @@ int bl_view_model(bl_renderer *r, const bl_render_input *in, const bl_view_opts 
     snprintf(sub, sizeof sub, "click a head to open it \xc2\xb7 rows: layers, columns: heads (0-based) \xc2\xb7 "
              "colour 0\xe2\x80\x93%.2f%s", o->vmax > 0 ? o->vmax : 1.0f, r->vw ? " (auto)" : "");
     bl_filter_note(o, sub, sizeof sub);
-    int need_w = 2 * M + g.rl + Hn * pitch, H = g.gy + L * pitch + M;
+    bl_model_sub_note(r, o, n, sub, sizeof sub);
+    int need_w = 2 * M + g.rl + Hn * pitch, H = g.gy + L * (pitch + g.extra) + M;
     if (need_w > W) W = need_w;
     if (bl_canvas_begin(r, W, H, e)) return -1;
     bl_draw_header(r, title, sub);
     bl_font_metrics fm = bl_font_metrics_at(r->font, g.fs);
     char t[16];
-    for (int h = 0; h < Hn; h++) {
+    for (int h = 0; h < Hn && !order; h++) {   /* ranked: columns are no heads */
         snprintf(t, sizeof t, "%d", h);
         bl_draw_text(r->font, &r->cv, t, (int)strlen(t), g.gx + h * pitch + tw * 0.5f, g.gy - fm.descent - 4 * S, g.fs,
                      r->th.muted, BL_ALIGN_CENTER, 0);
     }
     int hx = bl_hover_dev(r, o->hover_x), hy = bl_hover_dev(r, o->hover_y);
     for (int l = 0; l < L; l++) {
-        snprintf(t, sizeof t, "L%d", l);
-        bl_draw_text(r->font, &r->cv, t, (int)strlen(t), g.gx - 6 * S, g.gy + l * pitch + tw * 0.5f + fm.ascent * 0.4f, g.fs,
+        if (order) snprintf(t, sizeof t, "#%d", l * Hn + 1);   /* rank of the row's first head, 1 = largest */
+        else snprintf(t, sizeof t, "L%d", l);
+        bl_draw_text(r->font, &r->cv, t, (int)strlen(t), g.gx - 6 * S, g.gy + l * (pitch + g.extra) + tw * 0.5f + fm.ascent * 0.4f, g.fs,
                      r->th.muted, BL_ALIGN_RIGHT, 0);
         for (int h = 0; h < Hn; h++) {
-            int x0 = g.gx + h * pitch, y0 = g.gy + l * pitch;
-            const float *pool = r->pool + ((size_t)l * Hn + h) * tw * tw;
+            const int m = order ? order[l * Hn + h] : l * Hn + h, ml = m / Hn, mh = m % Hn;
+            int x0 = g.gx + h * pitch, y0 = g.gy + l * (pitch + g.extra);
+            const float *pool = r->pool + (size_t)m * tw * tw;
             bl_draw_thumb(r, o, pool, tw, x0, y0);
             if (r->cv.rec) bl_rec_image(&r->cv, x0, y0, tw, tw);
-            int hov = hx >= x0 && hx < x0 + pitch && hy >= y0 && hy < y0 + pitch;
-            bl_thumb_frame(r, x0, y0, tw, l == o->layer && h == o->head, hov);
-            bl_push_region(r, x0 - g.gap / 2, y0 - g.gap / 2, pitch, pitch,
-                           (bl_hit){.kind = 3, .layer = l, .head = h, .from = -1, .to = -1});
+            int hov = hx >= x0 && hx < x0 + pitch && hy >= y0 && hy < y0 + pitch + g.extra;
+            bl_thumb_frame(r, x0, y0, tw, ml == o->layer && mh == o->head, hov);
+            float v = g.extra ? bl_model_extras(r, in, o, stats, m, x0, y0, tw) : 0;
+            bl_push_region(r, x0 - g.gap / 2, y0 - g.gap / 2, pitch, pitch + g.extra,
+                           (bl_hit){.kind = 3, .layer = ml, .head = mh, .from = -1, .to = -1, .value = v});
         }
     }
     return 0;
