@@ -266,22 +266,34 @@
   // lens: the masked-LM view adds a layer × rank table (the core's bl_logit_lens); compare: a
   // second text B on the same model, A − B in the heatmap, A and B beside it, each head's entropy
   // change and the positions whose tokens differ (tokens are aligned by position).
-  Object.assign(st, { lens: false, compare: false, compareB: '' });
+  Object.assign(st, { lens: false, compare: false, compareB: '', compareKind: 'text' });
   let cmp = null;              // the worker's last comparison (B's tokens, differ, entropy, maxAbs)
+  let modelB = '';             // name of compare mode's second model (a file: not in the hash)
+  function compareOpts() {
+    if (!st.compare) return null;
+    if (st.compareKind === 'model') return modelB ? { b: st.text, pair: st.pair || null, model: true } : null;
+    return { b: st.compareB, pair: st.pair || null };
+  }
   function readHashC(h) {
     if (h.has('lens')) st.lens = h.get('lens') === '1';
     if (h.has('cmp')) st.compare = h.get('cmp') === '1';
     if (h.has('textb')) st.compareB = h.get('textb').slice(0, MAX_TEXT);
+    st.compareKind = h.get('cmpk') === 'model' ? 'model' : 'text';
   }
   function writeHashC(h) {
     if (st.lens) h.set('lens', '1');
-    if (st.compare) { h.set('cmp', '1'); h.set('textb', st.compareB); }
+    if (st.compare) { h.set('cmp', '1'); if (st.compareKind === 'model') h.set('cmpk', 'model'); else h.set('textb', st.compareB); }
   }
   function syncControlsC() {
     $('lens').checked = st.lens;
     $('lens').disabled = st.view !== 'mlm';
     $('compare-on').checked = st.compare;
     $('compare-text').disabled = !st.compare;
+    $('compare-kind').disabled = !st.compare;
+    $('compare-kind').value = st.compareKind;
+    $('compare-text').hidden = st.compareKind === 'model';
+    $('compare-model-label').hidden = st.compareKind !== 'model' || !st.compare;
+    $('compare-model-name').textContent = st.compare && st.compareKind === 'model' ? (modelB ? `B: ${modelB} on text A` : 'choose model B (same layers × heads)') : '';
     if ($('compare-text').value !== st.compareB) $('compare-text').value = st.compareB;
     $('compare-panel').hidden = !st.compare;
   }
@@ -291,6 +303,20 @@
     if (st.compare && !st.compareB) st.compareB = st.text;   // start from A: edit it into the minimal pair
     changed(false);
   });
+  $('compare-kind').addEventListener('change', (e) => { st.compareKind = e.target.value === 'model' ? 'model' : 'text'; changed(false); });
+  $('compare-model-file').addEventListener('change', async (e) => {
+    const f = e.target.files[0];
+    e.target.value = '';
+    if (!f || !worker || !coreReady) return;
+    let buf;
+    try { buf = await f.arrayBuffer(); } catch (err) { notice(`Could not read ${f.name}: ${err.message}`); return; }
+    worker.postMessage({ type: 'compare-load', buffer: buf, name: f.name }, [buf]);
+  });
+  function onCompareModel(m) {
+    if (!m.name) { notice(m.message); return; }
+    modelB = m.name;
+    changed(false);
+  }
   let compareTimer = 0;
   $('compare-text').addEventListener('input', () => {
     clearTimeout(compareTimer);
@@ -319,7 +345,8 @@
     const note = $('compare-note'), table = $('compare-entropy');
     if (!cmp || !run || !model) { note.textContent = ''; $('compare-differ').textContent = ''; table.replaceChildren(); return; }
     const pos = cmp.differ.map((i) => `${i} (${tokenLabel(i)} ≠ ${cmp.shown[i]})`);   // text only: tokens are untrusted
-    note.textContent = `A has ${run.n} tokens, B ${cmp.nb}: compared position by position over the first ${cmp.n}` +
+    note.textContent = (cmp.model ? `A: ${model.name}, B: ${modelB}, on the same text. ` : '') +
+      `A has ${run.n} tokens, B ${cmp.nb}: compared position by position over the first ${cmp.n}` +
       (st.view === 'heatmap' ? '; the heatmap shows A − B (orange: A attends more, blue: B).' : '; open the heatmap for A − B.') +
       (cmp.differ.length ? ` Tokens differ at ${cmp.differ.length === 1 ? 'position' : 'positions'} ${pos.join(', ')}.`
         : ' The tokens are the same at every aligned position.');
@@ -490,7 +517,7 @@
       scale: window.devicePixelRatio || 1, width: Math.max(200, Math.floor(stage.clientWidth)),
       hideSpecial: st.hideSpecial, pairFilter: st.pairFilter, threshold: st.threshold,
       token: run && st.token < run.n ? st.token : -1,   // a token from an old text or link may be gone
-      compare: st.compare ? { b: st.compareB, pair: st.pair || null } : null,   // compare mode's second text
+      compare: compareOpts(),   // compare mode's second text or model
     };
   }
 
@@ -605,6 +632,7 @@
         break;
       case 'frame': onFrame(m); break;
       case 'hit-grid': onHitGrid(m); break;
+      case 'compare-model': onCompareModel(m); break;
       case 'frame-error':
         inFlight = false;
         notice(m.message);

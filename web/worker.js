@@ -312,24 +312,41 @@ function attachLens(mlm, k) {
   });
 }
 
-/* Compare mode (o.compare = {b, pair}): B run on the same model whenever A re-ran or B changed;
+/* Compare mode (o.compare = {b, pair, model}): B run on the same model, or with model: on the
+   second model (compare-load) with A's text, whenever A re-ran or B changed;
    the result (B's tokens, the differing positions, each head's entropy change A − B, max |A − B|)
    rides on the frame as out.compare and stays on lastRun.compare. */
-let compareB = null;
+let compareB = null, modelBGen = 0;
+/* compare mode's second model from a .bin (as load-bytes); failures leave the one there was */
+function compareLoad(msg) {
+  try {
+    if (!M) throw new UserError('The core is not ready yet');
+    const b = new Uint8Array(msg.buffer);
+    const p = M._malloc(b.length);
+    if (!p) throw new UserError(`Not enough memory for ${msg.name} (${(b.length / 1048576).toFixed(1)} MB)`);
+    M.HEAPU8.set(b, p);
+    if (M._blw_compare_model_load(p, b.length, 0) !== 0) throw new UserError(`Model B (${msg.name}): ${coreError()}`);
+    modelBGen++;
+    post({ type: 'compare-model', name: msg.name });
+  } catch (e) {
+    post({ type: 'compare-model', name: null, message: e instanceof UserError ? e.message : String(e) });
+  }
+}
 function compareStep(o, out) {
   const c = o && o.compare;
   if (!c) { if (lastRun) lastRun.compare = null; compareB = null; return; }
-  const key = JSON.stringify([c.b, c.pair || null]);
+  const mb = c.model ? 1 : 0;
+  const key = JSON.stringify([c.b, c.pair || null, mb, modelBGen]);
   if (lastRun.compare && compareB === key) return;
   const n = withString(c.b, (pb, lb) => (c.pair
-    ? withString(c.pair, (pp, lp) => M._blw_compare_run(pb, lb, pp, lp)) : M._blw_compare_run(pb, lb, 0, -1)));
+    ? withString(c.pair, (pp, lp) => M._blw_compare_run(pb, lb, pp, lp, mb)) : M._blw_compare_run(pb, lb, 0, -1, mb)));
   if (n < 0) throw new UserError(`Compare: ${coreError()}`);
   const nb = M._blw_compare_nb(), LH = modelInfo.layers * modelInfo.heads, ep = M._blw_compare_entropy() >> 2;
   const tokens = [], shown = [];
   for (let i = 0; i < nb; i++) { tokens.push(M.UTF8ToString(M._blw_compare_token(i))); shown.push(M.UTF8ToString(M._blw_compare_shown(i))); }
   lastRun.compare = out.compare = {
     n, nb, tokens, shown, differ: i32(M._blw_compare_differ(), M._blw_compare_ndiffer()),
-    entropy: Array.from(M.HEAPF32.subarray(ep, ep + LH)), maxAbs: M._blw_compare_max_abs(),
+    entropy: Array.from(M.HEAPF32.subarray(ep, ep + LH)), maxAbs: M._blw_compare_max_abs(), model: !!mb,
   };
   compareB = key;
   panelKey = '';
@@ -486,6 +503,7 @@ async function handle(msg) {
     case 'hit':
       post({ type: 'hit', id: msg.id, hit: hitAt(msg.x, msg.y) });
       break;
+    case 'compare-load': compareLoad(msg); break;
     case 'hit-grid':   // every distinct hit of the main view on a grid of CSS pixels (tests, checks)
       post({ type: 'hit-grid', id: msg.id, hits: hitGrid(msg.w, msg.h, msg.step || 2) });
       break;

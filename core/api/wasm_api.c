@@ -119,10 +119,19 @@ typedef struct {
     float *dent;             /* [layers·heads] entropy(A) − entropy(B) (each over its whole map) */
     int *differ, ndiffer;    /* aligned positions whose tokens differ */
     float max_abs;           /* max |A − B| over every map (bl_attention_diff) */
+    int model_b;             /* B ran on the second model (MB) */
 } blw_compare;
 static blw_compare CMP;
+typedef struct {             /* compare mode's second model (blw_compare_model_load), kept across runs */
+    uint8_t *buf;            /* owned: the model points into it */
+    bl_model *m;
+    bl_tokenizer *tok;
+    bl_ctx *ctx;
+} blw_model_b;
+static blw_model_b MB;
 static void lens_clear(void);
 static void compare_clear(int with_ctx);
+static void compare_model_free(void);
 static int lens_after_run(void);
 
 static int fail(const char *msg) {
@@ -609,6 +618,7 @@ EMSCRIPTEN_KEEPALIVE const bl_hit *blw_hit(int x, int y) {
 /* Free everything (tests check for leaks by calling it and reloading). */
 EMSCRIPTEN_KEEPALIVE void blw_reset(void) {
     clear_model();
+    compare_model_free();
     bl_renderer_free(S.r);
     free(S.font);
     free(S.json);
@@ -688,21 +698,64 @@ static int entropy_change(const bl_ctx *ca, const bl_ctx *cb, int L, int H, floa
     return rc;
 }
 
-/* B = b (with the pair text when plen >= 0, as A's run had it). Returns n (the aligned
-   positions), or -1. */
-EMSCRIPTEN_KEEPALIVE int blw_compare_run(const char *b, int blen, const char *pair, int plen) {
+/* compare mode's second model: a weights file as blw_model_load takes it (ownership of buf);
+   the current one stays when it is rejected. Returns 0, or -1. */
+EMSCRIPTEN_KEEPALIVE int blw_compare_model_load(uint8_t *buf, size_t len, int flags) {
+    bl_err e = {{0}};
+    bl_model *m = bl_model_load(buf, len, flags, &e);
+    if (!m) { free(buf); return fail(e.msg[0] ? e.msg : "model B was rejected"); }
+    bl_tokenizer *tok = bl_model_tokenizer(m, &e);
+    bl_ctx *ctx = tok ? bl_ctx_new(m, &e) : NULL;
+    if (!ctx) { bl_tokenizer_free(tok); bl_model_free(m); free(buf); return fail(e.msg); }
+    compare_model_free();
+    bl_ctx_set_pool(ctx, S.pool);
+    bl_ctx_set_max_bytes(ctx, S.max_bytes);
+    MB.buf = buf; MB.m = m; MB.tok = tok; MB.ctx = ctx;
+    return 0;
+}
+static void compare_model_free(void) {
+    if (CMP.model_b) compare_clear(0);   /* its tokens are model B's */
+    bl_ctx_free(MB.ctx); bl_tokenizer_free(MB.tok); bl_model_free(MB.m); free(MB.buf);
+    memset(&MB, 0, sizeof MB);
+}
+EMSCRIPTEN_KEEPALIVE int blw_compare_model_loaded(void) { return MB.m != NULL; }
+
+/* The readable form of token id in model m with tokenizer t (malloc'd; NULL out of memory). */
+static char *shown_token_of(const bl_model *m, const bl_tokenizer *t, int id) {
+    char buf[512];
+    if (bl_model_token_display(t, id, buf, sizeof buf) < 0) {
+        const char *raw = bl_vocab_token(bl_model_vocab(m), id);
+        snprintf(buf, sizeof buf, "%s", raw ? raw : "");
+    }
+    return strdup(buf);
+}
+
+/* B = b (with the pair text when plen >= 0, as A's run had it) on the session's model, or on
+   model B (blw_compare_model_load) when model_b: two models on one input, as `bertlens compare
+   --model-b`. Returns n (the aligned positions), or -1. */
+EMSCRIPTEN_KEEPALIVE int blw_compare_run(const char *b, int blen, const char *pair, int plen, int model_b) {
     if (!S.ran) return fail("compare: run the first text before the second");
     if (blen < 0) return fail("bad text length");
-    if (!S.tok) { snprintf(S.err.msg, sizeof S.err.msg, "tokenize: %s", S.tok_err.msg); return -1; }
+    if (model_b && !MB.m) return fail("compare: no second model loaded");
+    const bl_model *m = model_b ? MB.m : S.m;
+    const bl_tokenizer *tok = model_b ? MB.tok : S.tok;
+    if (!tok) { snprintf(S.err.msg, sizeof S.err.msg, "tokenize: %s", S.tok_err.msg); return -1; }
     compare_clear(0);
-    const bl_config *c = bl_model_config(S.m);
-    if (!CMP.ctx) {
+    const bl_config *c = bl_model_config(S.m), *cb = bl_model_config(m);
+    if (cb->layers != c->layers || cb->heads != c->heads) {
+        snprintf(S.err.msg, sizeof S.err.msg, "compare: the models differ in shape (%d×%d and %d×%d layers × heads)", c->layers,
+                 c->heads, cb->layers, cb->heads);
+        return -1;
+    }
+    if (!model_b && !CMP.ctx) {
         if (!(CMP.ctx = bl_ctx_new(S.m, &S.err))) return -1;
         bl_ctx_set_pool(CMP.ctx, S.pool);
         bl_ctx_set_max_bytes(CMP.ctx, S.max_bytes);
     }
-    if (bl_tokenizer_encode(S.tok, b, (size_t)blen, plen >= 0 ? pair : NULL, plen >= 0 ? (size_t)plen : 0,
-                            bl_config_max_tokens(c), &CMP.enc, &S.err) != 0)
+    bl_ctx *ctx = model_b ? MB.ctx : CMP.ctx;
+    CMP.model_b = model_b ? 1 : 0;
+    if (bl_tokenizer_encode(tok, b, (size_t)blen, plen >= 0 ? pair : NULL, plen >= 0 ? (size_t)plen : 0,
+                            bl_config_max_tokens(cb), &CMP.enc, &S.err) != 0)
         return -1;
     CMP.have_enc = 1;
     const int nb = CMP.enc.n, na = S.enc.n, n = na < nb ? na : nb, L = c->layers, H = c->heads;
@@ -711,17 +764,17 @@ EMSCRIPTEN_KEEPALIVE int blw_compare_run(const char *b, int blen, const char *pa
     CMP.word_of = malloc(sizeof(int) * (size_t)nb);
     if (!CMP.tokens || !CMP.shown || !CMP.word_of) return fail("out of memory");
     for (int i = 0; i < nb; i++) {
-        CMP.tokens[i] = bl_vocab_token(bl_model_vocab(S.m), CMP.enc.ids[i]);
+        CMP.tokens[i] = bl_vocab_token(bl_model_vocab(m), CMP.enc.ids[i]);
         if (!CMP.tokens[i]) CMP.tokens[i] = "";
-        if (!(CMP.shown[i] = shown_token(CMP.enc.ids[i]))) return fail("out of memory");
+        if (!(CMP.shown[i] = shown_token_of(m, tok, CMP.enc.ids[i]))) return fail("out of memory");
     }
     if (bl_word_ids(CMP.tokens, nb, CMP.word_of) < 0) return fail("word ids: bad tokens");
     /* B's maps kept as A's are (floats, or 16-bit when A's are) */
-    bl_ctx_set_attention_u16(CMP.ctx, bl_attention_u16(S.ctx) != NULL);
-    bl_ctx_set_attention_only(CMP.ctx, 1);   /* the maps are all compare mode reads */
-    if (bl_forward(CMP.ctx, CMP.enc.ids, CMP.enc.type_ids, nb, BL_PREC_NATIVE, &S.err) != 0) return -1;
+    bl_ctx_set_attention_u16(ctx, bl_attention_u16(S.ctx) != NULL);
+    bl_ctx_set_attention_only(ctx, 1);   /* the maps are all compare mode reads */
+    if (bl_forward(ctx, CMP.enc.ids, CMP.enc.type_ids, nb, BL_PREC_NATIVE, &S.err) != 0) return -1;
     CMP.a = cut_maps(bl_attention(S.ctx), bl_attention_u16(S.ctx), L * H, na, n);
-    CMP.b = cut_maps(bl_attention(CMP.ctx), bl_attention_u16(CMP.ctx), L * H, nb, n);
+    CMP.b = cut_maps(bl_attention(ctx), bl_attention_u16(ctx), L * H, nb, n);
     CMP.dent = malloc(sizeof(float) * (size_t)L * H);
     CMP.differ = malloc(sizeof(int) * (size_t)n);
     float *d = malloc(sizeof(float) * (size_t)L * H * n * n);
@@ -732,7 +785,7 @@ EMSCRIPTEN_KEEPALIVE int blw_compare_run(const char *b, int blen, const char *pa
         if (v > CMP.max_abs) CMP.max_abs = v;
     }
     free(d);
-    if (entropy_change(S.ctx, CMP.ctx, L, H, CMP.dent) != 0) return -1;
+    if (entropy_change(S.ctx, ctx, L, H, CMP.dent) != 0) return -1;
     CMP.ndiffer = bl_compare_tokens(S.tokens, na, CMP.tokens, nb, CMP.differ);
     CMP.n = n;
     return n;
@@ -766,7 +819,8 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_compare_render(int which, int width) {
         in.attn = bl_attention(S.ctx); in.attn16 = bl_attention_u16(S.ctx);
     } else if (which == 1) {
         in.n = CMP.enc.n; in.tokens = (const char *const *)CMP.shown; in.word_of = CMP.word_of; in.type_ids = CMP.enc.type_ids;
-        in.attn = bl_attention(CMP.ctx); in.attn16 = bl_attention_u16(CMP.ctx);
+        const bl_ctx *cb = CMP.model_b ? MB.ctx : CMP.ctx;
+        in.attn = bl_attention(cb); in.attn16 = bl_attention_u16(cb);
     } else {
         in.n = CMP.n; in.tokens = (const char *const *)S.shown; in.word_of = S.word_of; in.type_ids = S.enc.type_ids;
         in.attn = CMP.a; in.attn_b = CMP.b;

@@ -6,8 +6,11 @@
 //   testing the drawn view says its layer, rank and that probability.
 // Compare mode: a minimal pair gives `bertlens compare`'s numbers (A − B in every drawn cell of the
 //   heatmap, each head's entropy change in the table, the differing positions in the note);
-//   identical texts give an all-zero difference; the state survives a reload through the hash.
-import { readFileSync, existsSync } from 'node:fs';
+//   identical texts give an all-zero difference; the state is in the hash. Two models on one
+//   input: the model as f32 (export-hf + convert) as model B gives `compare --model-b`'s numbers,
+//   the same file as B an all-zero difference.
+import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { args, check, summary, cliJson, cli, startServe, ROOT } from './lib.mjs';
@@ -183,6 +186,42 @@ try {
       'compare: unchecked, the panel hides and the heatmap shows A\'s attention');
     check(p.errors.length === 0, `compare: no console errors (${p.errors.join(' | ')})`);
     await p.context().close();
+  }
+
+  // ------------------------------------------------------------ compare mode: two models, one input
+  {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'bl-cmp-'));
+    try {
+      const TA = 'The nurse said that the patient was asleep.', LAYER = 2, HEAD = 1;
+      cli(A.cli, 'export-hf', '-m', modelFile, '-o', path.join(tmp, 'hf'));
+      const f32 = path.join(tmp, 'model-f32.bin');
+      cli(A.cli, 'convert', path.join(tmp, 'hf'), '-o', f32, '--dtype', 'f32');
+      const ref = cliJson(A.cli, 'compare', '-m', modelFile, '--model-b', f32, TA);
+      const p = await openPage();
+      await p.goto(server.base + hashOf({ text: TA, view: 'heatmap', layer: LAYER, head: HEAD, cmp: '1', cmpk: 'model' }));
+      check(await ready(p) === 'ready', `two models: page ready (${await p.textContent('#error-msg')})`);
+      check(/choose model B/.test(await p.textContent('#compare-model-name')), 'two models: the page asks for model B');
+      await p.setInputFiles('#compare-model-file', f32);
+      await settle(p, () => { const c = window.__bertlens.compare(); return c && c.model; });
+      const cmp = await p.evaluate(() => window.__bertlens.compare());
+      check(cmp.n === ref.n && cmp.differ.length === 0 && JSON.stringify(cmp.tokens) === JSON.stringify(ref.tokens_b), `two models: same tokens, n ${cmp.n}`);
+      const hits = (await p.evaluate(() => window.__bertlens.hitGrid(2))).filter((h) => h.kind === 'cell');
+      let dok = 0, nonzero = 0;
+      for (const h of hits) { dok += near(h.value, ref.diff[LAYER][HEAD][h.from][h.to], 1e-6); nonzero += h.value !== 0; }
+      check(hits.length === ref.n * ref.n && dok === hits.length && nonzero > 0,
+        `two models: every drawn cell is \`compare --model-b\`'s int8 − f32 (${dok} of ${hits.length}, ${nonzero} non-zero)`);
+      const cellsE = await p.$$eval('#compare-entropy td', (tds) => tds.map((t) => [Number(t.dataset.layer), Number(t.dataset.head), Number(t.dataset.value)]));
+      check(cellsE.length > 0 && cellsE.every(([l, h, v]) => near(v, ref.entropy_change[l][h], 1e-6 + 1e-6 * Math.abs(v))), 'two models: entropy change per head = the CLI\'s');
+      check(/cmpk=model/.test(await p.evaluate(() => location.hash)) && /model-f32\.bin/.test(await p.textContent('#compare-note')),
+        'two models: the hash says cmpk=model and the note names model B');
+      // the same file as model B: nothing differs
+      await p.setInputFiles('#compare-model-file', modelFile);
+      await settle(p, () => { const c = window.__bertlens.compare(); return c && c.model && c.maxAbs === 0; });
+      const z = await p.evaluate(() => window.__bertlens.compare());
+      check(z.maxAbs === 0 && z.entropy.every((v) => v === 0), `two models: the same file twice gives max |A − B| = ${z.maxAbs}`);
+      check(p.errors.length === 0, `two models: no console errors (${p.errors.join(' | ')})`);
+      await p.context().close();
+    } finally { rmSync(tmp, { recursive: true, force: true }); }
   }
 } finally {
   await browser.close();
