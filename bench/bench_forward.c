@@ -9,12 +9,15 @@
 
    usage: bench_forward default|base|distilbert|roberta|albert [--prec native|f32] [--reps R] [--mode both|scalar|simd] [--att f32|u16] [--threads N]
                         [n ...]            (default n: 16 32 128 512)
-                        [--warmup SECONDS] [--att-only 0|1|ab]
+                        [--warmup SECONDS] [--att-only 0|1|ab] [--dtype int8|int16|f16|f32] [--dtype-ab]
    Prints one line per n: best wall and CPU ms over R runs (after warm-up runs lasting SECONDS,
    at least one) per mode, then the optimised mode's median and max wall ms.
    --att-only 1 times forwards for the attention maps alone (bl_ctx_set_attention_only); ab
    alternates a whole and an attention-only forward R times with the optimised table (host
-   drift then touches both alike) and prints both medians and their ratio. */
+   drift then touches both alike) and prints both medians and their ratio.
+   --dtype sets the model's matrix dtype (default int8); --dtype-ab makes the model twice, int8
+   and int16, and alternates whole forwards R times with the optimised table, printing both
+   medians and their ratio (what 13-bit weights with 16-bit activations cost). */
 #include "base/internal.h"
 #include "kernels/kernels.h"
 #include <stdint.h>
@@ -45,7 +48,7 @@ static float frand(void) {
 
 static size_t model_file_bytes;
 
-static bl_model *make_model(const bl_config *cfg) {
+static bl_model *make_model(const bl_config *cfg, int dtype) {
     /* vocab: the specials the tokenizer expects, then filler tokens */
     size_t cap = (size_t)cfg->vocab_size * 12 + 64, len = 0;
     char *vocab = malloc(cap);
@@ -72,7 +75,7 @@ static bl_model *make_model(const bl_config *cfg) {
     uint8_t *buf = NULL;
     size_t blen = 0;
     bl_err e = {{0}};
-    if (bl_model_write(cfg, BL_DT_I8, vocab, len, t, nt, &buf, &blen, &e) < 0) {
+    if (bl_model_write(cfg, dtype, vocab, len, t, nt, &buf, &blen, &e) < 0) {
         fprintf(stderr, "bench_forward: write: %s\n", e.msg);
         exit(1);
     }
@@ -142,6 +145,30 @@ static void compare_att_only(bl_ctx *c, const int *ids, int n, int prec, int rep
     free(t[1]);
 }
 
+/* int8 and int16 models of one shape, whole forwards alternated (as compare_att_only) */
+static void compare_dtypes(bl_ctx *c8, bl_ctx *c16, const int *ids, int n, int reps, double warm_s) {
+    bl_ctx *cs[2] = {c8, c16};
+    const double w0 = now();
+    do for (int a = 0; a < 2; a++) forward_or_die(cs[a], ids, n, BL_PREC_NATIVE); while (now() - w0 < warm_s);
+    double *t[2] = {malloc(sizeof(double) * (size_t)reps), malloc(sizeof(double) * (size_t)reps)};
+    for (int r = 0; r < reps; r++)
+        for (int a = 0; a < 2; a++) {
+            const double t0 = now();
+            forward_or_die(cs[a], ids, n, BL_PREC_NATIVE);
+            t[a][r] = (now() - t0) * 1e3;
+        }
+    double med[2];
+    for (int a = 0; a < 2; a++) {
+        qsort(t[a], (size_t)reps, sizeof(double), cmp_double);
+        med[a] = reps % 2 ? t[a][reps / 2] : 0.5 * (t[a][reps / 2 - 1] + t[a][reps / 2]);
+    }
+    printf("n=%-4d  int8: median %8.2f ms (best %8.2f)  int16: median %8.2f ms (best %8.2f)  int16/int8 x%.2f\n",
+           n, med[0], t[0][0], med[1], t[1][0], med[1] / med[0]);
+    fflush(stdout);
+    free(t[0]);
+    free(t[1]);
+}
+
 int main(int argc, char **argv) {
     bl_config cfg = {.vocab_size = 30522, .hidden = 256, .layers = 4, .heads = 4, .intermediate = 1024,
                      .max_pos = 512, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
@@ -149,6 +176,7 @@ int main(int argc, char **argv) {
     const char *shape = "default";
     int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1, att_u16 = 0, threads = 1, att_only = 0;
     double warm_s = 0;
+    int dtype = BL_DT_I8, dtype_ab = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "default")) shape = "default";
         else if (!strcmp(argv[i], "base")) {
@@ -173,6 +201,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warm_s = atof(argv[++i]);
         else if (!strcmp(argv[i], "--att") && i + 1 < argc) att_u16 = !strcmp(argv[++i], "u16");
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--dtype") && i + 1 < argc) {
+            if ((dtype = bl_dtype_parse(argv[++i])) < 0) { fprintf(stderr, "bench_forward: unknown dtype %s\n", argv[i]); return 2; }
+        } else if (!strcmp(argv[i], "--dtype-ab")) dtype_ab = 1;
         else if (!strcmp(argv[i], "--att-only") && i + 1 < argc) {
             const char *a = argv[++i];
             att_only = !strcmp(a, "ab") ? 2 : atoi(a) != 0;
@@ -186,7 +217,7 @@ int main(int argc, char **argv) {
     }
     if (reps < 1) reps = 1;
     if (!nn) { ns[0] = 16; ns[1] = 32; ns[2] = 128; ns[3] = 512; nn = 4; }
-    bl_model *m = make_model(&cfg);
+    bl_model *m = make_model(&cfg, dtype_ab ? BL_DT_I8 : dtype);
     bl_err e = {{0}};
     bl_ctx *c = bl_ctx_new(m, &e);
     if (!c) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
@@ -198,11 +229,26 @@ int main(int argc, char **argv) {
     const char *opt = bl_kernels_best()->name;
     printf("bench_forward: %s model (%d layers, hidden %d, %d heads, intermediate %d), %s, "
            "%d thread%s, best of %d after %.1f s of warm-up per n\n", shape, cfg.layers, cfg.hidden, cfg.heads,
-           cfg.intermediate, prec == BL_PREC_F32 ? "f32" : "int8 (native)", threads, threads > 1 ? "s" : "",
-           reps, warm_s);
+           cfg.intermediate, prec == BL_PREC_F32 ? "f32" : dtype_ab ? "int8 vs int16 (native)" : bl_dtype_name(dtype),
+           threads, threads > 1 ? "s" : "", reps, warm_s);
+    bl_ctx *c16 = NULL;
+    if (dtype_ab) {
+        const size_t b8 = model_file_bytes;
+        bl_model *m16 = make_model(&cfg, BL_DT_I16);   /* kept to the end, as m */
+        if (!(c16 = bl_ctx_new(m16, &e))) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
+        bl_ctx_set_attention_u16(c16, att_u16);
+        bl_ctx_set_pool(c16, pool);
+        printf("model files: int8 %.1f MB, int16 %.1f MB\n", b8 / 1e6, model_file_bytes / 1e6);
+    }
     for (int i = 0; i < nn; i++) {
         int *ids = malloc(ns[i] * sizeof(int));
         for (int j = 0; j < ns[i]; j++) ids[j] = j == 0 ? 2 : j == ns[i] - 1 ? 3 : 5 + (int)((frand() + 1) * 10000);
+        if (dtype_ab) {
+            bl_ctx_set_kernels(c, bl_kernels_best());
+            compare_dtypes(c, c16, ids, ns[i], reps, warm_s);
+            free(ids);
+            continue;
+        }
         if (att_only == 2) {
             compare_att_only(c, ids, ns[i], prec, reps, warm_s);
             free(ids);
@@ -229,6 +275,7 @@ int main(int argc, char **argv) {
         free(ids);
     }
     bl_ctx_free(c);
+    bl_ctx_free(c16);
     bl_pool_free(pool);
     return 0;
 }

@@ -153,8 +153,10 @@ int bl_tokenizer_display(const bl_tokenizer *t, int id, char *buf, size_t cap, i
 /* ---------------------------------------------------------------- model file (model_file.c) */
 typedef struct bl_model bl_model;
 
-/* dtypes of tensors in the weights file (matrices: any; biases and LayerNorm: always F32) */
-enum { BL_DT_F32 = 0, BL_DT_F16 = 1, BL_DT_I8 = 2 };
+/* dtypes of tensors in the weights file (matrices: any; biases and LayerNorm: always F32).
+   BL_DT_I16: 13-bit integers (±4095) stored as int16 with a scale per row (format version 3);
+   the embeddings of such a file are F16. */
+enum { BL_DT_F32 = 0, BL_DT_F16 = 1, BL_DT_I8 = 2, BL_DT_I16 = 3 };
 
 enum { BL_LOAD_SKIP_CHECKSUM = 1 };
 
@@ -177,7 +179,7 @@ int bl_model_tensor_count(const bl_model *m);
 /* Tensor i of the file's table (0 <= i < count): name, BL_DT_*, shape. Returns 0 or -1. */
 int bl_model_tensor_info(const bl_model *m, int i, const char **name, int *dtype,
                          int *rows, int *cols);
-const char *bl_dtype_name(int dtype);             /* "f32", "f16", "int8"; "?" otherwise */
+const char *bl_dtype_name(int dtype);             /* "f32", "f16", "int8", "int16"; "?" otherwise */
 /* The tokenizer.json stored with the model (version 2 files of families whose vocab is not a
    WordPiece vocab.txt: RoBERTa/XLM-R/CamemBERT, ALBERT), for bl_tokenizer_from_json; NULL when
    the file has none (then bl_tokenize with the vocab is the tokenizer). */
@@ -529,7 +531,7 @@ int bl_export_hf(const bl_model *m, const char *dir, bl_err *e);
 /* Read a whole weights file into a malloc'd buffer (free() it): a .bin file, or a manifest
    JSON whose parts are concatenated and checked against their sizes and SHA-256. */
 int bl_read_model_file(const char *path, uint8_t **buf, size_t *len, bl_err *e);
-/* Parse "int8"/"i8", "f16", "f32" into BL_DT_*; -1 if unknown. */
+/* Parse "int8"/"i8", "int16"/"i16", "f16", "f32" into BL_DT_*; -1 if unknown. */
 int bl_dtype_parse(const char *s);
 
 /* ---------------------------------------------------------------- attention analyses (core/analysis/)

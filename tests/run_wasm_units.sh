@@ -21,4 +21,19 @@ for t in test_kernels_simd test_kernels test_bert test_default_model; do
   node --no-experimental-fetch "$OUT/$t.js" > "$OUT/$t.log" 2>&1 || fail=1
   grep -E "checks|FAIL" "$OUT/$t.log" | head -20
 done
+# int16 forward: the WebAssembly outputs' SHA-256 must equal the native build's (both printed by
+# test_kernels_simd); BL_NATIVE_BUILD names the native build directory (default build)
+NATIVE=${BL_NATIVE_BUILD:-build}
+if [ -x "$NATIVE/test_kernels_simd" ]; then
+  grep "^int16 forward sha256" "$OUT/test_kernels_simd.log" > "$OUT/i16_wasm.txt" || true
+  "$NATIVE/test_kernels_simd" | grep "^int16 forward sha256" > "$OUT/i16_native.txt" || true
+  if [ -s "$OUT/i16_wasm.txt" ] && cmp -s "$OUT/i16_wasm.txt" "$OUT/i16_native.txt"; then
+    echo "int16 forward: WebAssembly = native ($(wc -l < "$OUT/i16_wasm.txt") models)"
+  else
+    echo "FAIL: int16 forward differs between WebAssembly and native ($NATIVE):"; cat "$OUT/i16_wasm.txt" "$OUT/i16_native.txt"
+    fail=1
+  fi
+else
+  echo "int16 forward: no native $NATIVE/test_kernels_simd to compare with (build it first)"
+fi
 exit $fail

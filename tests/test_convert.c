@@ -61,6 +61,7 @@ static void check_against(const bl_model *m, const expected *x, int dtype, const
             float w = x->vals[i][k], tol = 0;
             if (t.dtype == BL_DT_F16) tol = fabsf(w) / 2048 + 3e-8f;
             if (t.dtype == BL_DT_I8) tol = t.scale[k / t.cols] * 0.5f * 1.0001f;
+            if (t.dtype == BL_DT_I16) tol = t.scale[k / t.cols] * 0.5f * 1.001f;   /* + q·scale's own rounding */
             if (!(fabsf(g[k] - w) <= tol)) bad++;
         }
         CHECK(bad == 0, "%s: %s (%s): %d of %zu values off", what, nm, bl_dtype_name(t.dtype), bad, n);
@@ -95,14 +96,14 @@ int main(void) {
     const char *py = hf_python();
 
     const char *good[] = {"f32_prefix", "f16_plain_gamma", "bf16_untied", "f32_explicit_tied"};
-    const char *dtn[] = {"f32", "f16", "int8"};
+    const char *dtn[] = {"f32", "f16", "int8", "int16"};
     for (size_t g = 0; g < sizeof good / sizeof good[0]; g++) {
         char hf[512], exp_path[512];
         snprintf(hf, sizeof hf, "hf/%s", good[g]);
         snprintf(exp_path, sizeof exp_path, "%s", path_of(hf, "expected.txt"));
         expected x;
         if (read_expected(exp_path, &x) < 0) continue;
-        for (int dt = 0; dt < 3; dt++) {
+        for (int dt = 0; dt < 4; dt++) {
             char what[128], bin[128], exp_dir[128], bin2[128];
             snprintf(what, sizeof what, "%s as %s", good[g], dtn[dt]);
             snprintf(bin, sizeof bin, "%s.%s.bin", good[g], dtn[dt]);
@@ -314,6 +315,7 @@ int main(void) {
         CHECK(bl_convert_hf(path_of("hf/f32_prefix", NULL), path_of("x.bin", NULL), 9, 0, &e) < 0 &&
               strstr(e.msg, "unknown dtype 9"), "bad dtype: %s", e.msg);
         CHECK(bl_dtype_parse("int8") == BL_DT_I8 && bl_dtype_parse("f16") == BL_DT_F16 &&
+              bl_dtype_parse("int16") == BL_DT_I16 && bl_dtype_parse("i16") == BL_DT_I16 &&
               bl_dtype_parse("f32") == BL_DT_F32 && bl_dtype_parse("q4") == -1, "bl_dtype_parse");
         uint8_t *b; size_t n;
         CHECK(bl_read_model_file(path_of("nope.bin", NULL), &b, &n, &e) < 0 && strstr(e.msg, "cannot open '") &&

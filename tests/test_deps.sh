@@ -74,6 +74,8 @@ MODE_OF = [
     (r"tests/synthetic\.h$", {"test", "bench"}),                  # also bench/bench_render.c's input
     (r"tests/(test_\w+\.c|check\.h|golden\.h|hf_expected\.h|run\.sh|test_deps\.sh|fuzz/.*)$", {"test"}),
     (r"tests/(run_web\.sh|run_wasm_units\.sh|e2e/.*)$", {"web-test"}),
+    # tests/test_fidelity.c makes its peaked checkpoint and torch golden at test time
+    (r"tests/model/(gen_peaked|gen_models|reference)\.py$", {"test", "golden"}),
     (r"tests/(model|golden)/", {"golden"}),
     (r"bench/bench_(page\.html|worker\.js)$", set()),        # runs in the browser page
     (r"bench/", {"bench"}),

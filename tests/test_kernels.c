@@ -42,6 +42,20 @@ static mat make_mat(int dtype, int rows, int cols, float amp) {
         uint16_t *h = malloc(len * 2);
         for (size_t i = 0; i < len; i++) { h[i] = bl_f32_to_f16(f[i]); m.ref[i] = bl_f16_to_f32(h[i]); }
         m.data = h;
+    } else if (dtype == BL_DT_I16) {
+        /* FORMAT.md's int16 rule restated: scale = max|row| / 4095, q = round(w / scale) */
+        int16_t *q = malloc(len * 2);
+        m.scale = malloc((size_t)rows * sizeof(float));
+        for (int r = 0; r < rows; r++) {
+            float mx = 0;
+            for (int c = 0; c < cols; c++) mx = fmaxf(mx, fabsf(f[(size_t)r * cols + c]));
+            m.scale[r] = mx / 4095.0f;
+            for (int c = 0; c < cols; c++) {
+                q[(size_t)r * cols + c] = mx > 0 ? (int16_t)lround(f[(size_t)r * cols + c] / m.scale[r]) : 0;
+                m.ref[(size_t)r * cols + c] = (double)q[(size_t)r * cols + c] * m.scale[r];
+            }
+        }
+        m.data = q;
     } else {
         int8_t *q = malloc(len);
         m.scale = malloc((size_t)rows * sizeof(float));
@@ -64,7 +78,7 @@ static float *rand_vec(size_t len, float amp) {
     return v;
 }
 
-static const char *dt_name(int dt) { return dt == BL_DT_F32 ? "f32" : dt == BL_DT_F16 ? "f16" : "i8"; }
+static const char *dt_name(int dt) { return dt == BL_DT_F32 ? "f32" : dt == BL_DT_F16 ? "f16" : dt == BL_DT_I16 ? "i16" : "i8"; }
 
 static void test_linear_f32(int dtype, int n, int in, int out) {
     mat w = make_mat(dtype, out, in, 0.5f);
@@ -146,6 +160,57 @@ static void test_linear_q8(int n, int in, int out) {
     CHECK(qerr < 6 * sigma, "linear_q8 n=%d in=%d out=%d: %.3g from the unquantized product (6σ = %.3g)",
           n, in, out, qerr, 6 * sigma);
     free(x); free(b); free(xq); free(xs); free(y); free(exact); free(want); free_mat(&w);
+}
+
+/* int16 weights × 16-bit activations: the exact integer sum (in doubles here, exact below
+   2^53) scaled as the kernel does, and the activations' rounding error against the unquantized
+   product; the largest sums (every product 4095·32767, far past int32) come out exact. */
+static void test_linear_i16(int n, int in, int out) {
+    mat w = make_mat(BL_DT_I16, out, in, 0.5f);
+    float *x = rand_vec((size_t)n * in, 2.0f), *b = rand_vec((size_t)out, 0.3f);
+    int16_t *xq = malloc((size_t)n * in * sizeof *xq);
+    float *xs = malloc((size_t)n * sizeof(float)), *y = malloc((size_t)n * out * sizeof(float));
+    double *exact = malloc((size_t)n * out * sizeof(double)), *want = malloc((size_t)n * out * sizeof(double));
+    bl_k_quantize_rows16(xq, xs, x, n, in);
+    int bad = 0;
+    for (int t = 0; t < n; t++) {
+        double m = 0;
+        for (int i = 0; i < in; i++) m = fmax(m, fabs(x[(size_t)t * in + i]));
+        for (int i = 0; i < in; i++)
+            if (fabs(xq[(size_t)t * in + i] - x[(size_t)t * in + i] * 32767.0 / m) > 0.5 + 1e-3) bad++;
+    }
+    CHECK(bad == 0, "quantize_rows16 n=%d cols=%d: %d values off by more than half a step", n, in, bad);
+    const int16_t *wq = w.t.data;
+    for (int t = 0; t < n; t++)
+        for (int o = 0; o < out; o++) {
+            double s = 0, e = b[o];
+            for (int i = 0; i < in; i++) {
+                s += (double)xq[(size_t)t * in + i] * wq[(size_t)o * in + i];
+                e += w.ref[(size_t)o * in + i] * x[(size_t)t * in + i];
+            }
+            want[(size_t)t * out + o] = s * xs[t] * w.scale[o] + b[o];
+            exact[(size_t)t * out + o] = e;
+        }
+    bl_k_linear_i16(y, xq, xs, &w.t, b, n);
+    double err = maxrel(y, want, (size_t)n * out, 1.0);
+    CHECK(err < 1e-5, "linear_i16 n=%d in=%d out=%d: max err %.3g vs the same integer math", n, in, out, err);
+    double qerr = 0, sigma = sqrt((double)in) * (2.0 / 32767 / sqrt(12.0)) * (0.5 / sqrt(3.0));
+    for (size_t i = 0; i < (size_t)n * out; i++) qerr = fmax(qerr, fabs(y[i] - exact[i]));
+    CHECK(qerr < 6 * sigma + 1e-6, "linear_i16 n=%d in=%d out=%d: %.3g from the unquantized product (6σ = %.3g)",
+          n, in, out, qerr, 6 * sigma);
+    free(x); free(b); free(xq); free(xs); free(y); free(exact); free(want); free_mat(&w);
+    /* saturated: all weights 4095 / -4095, all activations ±32767, in = 3072 (bert-base's FFN) */
+    const int big = 3072;
+    int16_t *ws = malloc(2 * big * sizeof *ws), *xb = malloc(big * sizeof *xb);
+    for (int i = 0; i < big; i++) { ws[i] = 4095; ws[big + i] = (int16_t)(i % 3 ? -4095 : 4095); xb[i] = 32767; }
+    float one = 1.0f, sc[2] = {1.0f, 1.0f}, yb[2];
+    bl_tensor t = {0};
+    t.dtype = BL_DT_I16; t.rows = 2; t.cols = big; t.data = ws; t.scale = sc;
+    bl_k_linear_i16(yb, xb, &one, &t, NULL, 1);
+    const double s0 = 4095.0 * 32767.0 * big, s1 = 4095.0 * 32767.0 * (big / 3 - 2 * big / 3);
+    CHECK(yb[0] == (float)s0 && yb[1] == (float)s1, "linear_i16 saturated: %.9g %.9g, want %.9g %.9g",
+          yb[0], yb[1], s0, s1);
+    free(ws); free(xb);
 }
 
 static void test_row(int dtype, int rows, int cols) {
@@ -268,11 +333,12 @@ int main(void) {
     static const int shapes[][2] = {{1, 1}, {5, 3}, {13, 17}, {60, 100}, {300, 33}};
     for (int ni = 0; ni < 2; ni++)
         for (int s = 0; s < 5; s++) {
-            for (int dt = 0; dt < 3; dt++) test_linear_f32(dt, ns[ni], shapes[s][0], shapes[s][1]);
+            for (int dt = 0; dt < 4; dt++) test_linear_f32(dt, ns[ni], shapes[s][0], shapes[s][1]);
             test_linear_q8(ns[ni], shapes[s][0], shapes[s][1]);
+            test_linear_i16(ns[ni], shapes[s][0], shapes[s][1]);
             test_quantize(ns[ni], shapes[s][0]);
         }
-    for (int dt = 0; dt < 3; dt++) { test_row(dt, 7, 1); test_row(dt, 3, 61); }
+    for (int dt = 0; dt < 4; dt++) { test_row(dt, 7, 1); test_row(dt, 3, 61); }
     for (int ni = 0; ni < 2; ni++) {
         test_layernorm(ns[ni], 1, 1e-12f);   /* dim 1: output is exactly the bias */
         test_layernorm(ns[ni], 60, 1e-12f);

@@ -97,6 +97,55 @@ static void test_linear(void) {
             }
 }
 
+/* int16 (13-bit) weights × 16-bit activations: linear_i16, and linear_f32 on I16 weights,
+   bit for bit. in: below one vector, not a multiple of 8 or 16, around the 64/128-input int32
+   blocks, bert-base's 3072; out: 2- and 4-row blocks and the rows after them. Rows saturated
+   at ±4095 × ±32767 make sums far past int32, which only an exact int64 total gets right. */
+static void test_linear_i16(void) {
+    const int ins[] = {1, 7, 8, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 773, 3072};
+    const int outs[] = {1, 2, 3, 5, 37};
+    for (int a = 0; a < (int)(sizeof ins / sizeof ins[0]); a++)
+        for (int b = 0; b < (int)(sizeof outs / sizeof outs[0]); b++)
+            for (int c = 0; c < NN; c++) {
+                const int in = ins[a], out = outs[b], n = NS[c];
+                if (n == 512 && (in > 200 || out > 5)) continue;
+                if (in == 3072 && n > 7) continue;
+                int16_t *wq = malloc((size_t)out * in * sizeof *wq), *xq = malloc((size_t)n * in * sizeof *xq);
+                float *ws = malloc(out * sizeof(float)), *xs = malloc(n * sizeof(float));
+                float *bias = malloc(out * sizeof(float)), *x = malloc((size_t)n * in * sizeof(float));
+                float *y0 = malloc((size_t)n * out * sizeof(float)), *y1 = malloc((size_t)n * out * sizeof(float));
+                for (size_t i = 0; i < (size_t)out * in; i++) wq[i] = (int16_t)((int)(rnd() % 8191) - 4095);
+                for (size_t i = 0; i < (size_t)n * in; i++) {
+                    xq[i] = (int16_t)((int)(rnd() % 65535) - 32767);
+                    x[i] = 4.0f * frand();
+                }
+                if (out > 1) for (int i = 0; i < in; i++) wq[(size_t)1 * in + i] = 4095;
+                if (out > 2) for (int i = 0; i < in; i++) wq[(size_t)2 * in + i] = -4095;
+                if (n > 1) for (int i = 0; i < in; i++) xq[(size_t)1 * in + i] = 32767;
+                if (n > 2) for (int i = 0; i < in; i++) xq[(size_t)2 * in + i] = -32767;
+                for (int o = 0; o < out; o++) { ws[o] = 0.01f * (1.0f + frand()); bias[o] = frand(); }
+                for (int t = 0; t < n; t++) xs[t] = 0.02f * (1.0f + frand());
+                bl_tensor w = {0};
+                w.dtype = BL_DT_I16; w.rows = out; w.cols = in; w.data = wq; w.scale = ws;
+                for (int withb = 0; withb < 2; withb++) {
+                    const float *bb = withb ? bias : NULL;
+                    memset(y0, 0x55, (size_t)n * out * sizeof(float));
+                    memset(y1, 0xaa, (size_t)n * out * sizeof(float));
+                    bl_k_linear_i16(y0, xq, xs, &w, bb, n);
+                    K->linear_i16(y1, xq, xs, &w, bb, n);
+                    long d = first_diff(y0, y1, (size_t)n * out);
+                    CHECK(d < 0, "linear_i16 in=%d out=%d n=%d bias=%d: element %ld %.9g vs scalar %.9g",
+                          in, out, n, withb, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
+                    bl_k_linear_f32(y0, x, &w, bb, n);
+                    K->linear_f32(y1, x, &w, bb, n);
+                    d = first_diff(y0, y1, (size_t)n * out);
+                    CHECK(d < 0, "linear_f32/I16 in=%d out=%d n=%d bias=%d: element %ld %.9g vs scalar %.9g",
+                          in, out, n, withb, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
+                }
+                free(wq); free(xq); free(ws); free(xs); free(bias); free(x); free(y0); free(y1);
+            }
+}
+
 /* F16 weights go to the scalar kernel through the table's linear_f32: still the same answer */
 static void test_linear_f16(void) {
     const int in = 300, out = 5, n = 7;
@@ -285,6 +334,21 @@ static void test_quantize_softmax(void) {
             d = first_diff(s0, s1, (size_t)n);
             CHECK(d < 0, "quantize_rows cols=%d n=%d: scale[%ld] %.9g vs scalar %.9g", cols, n, d,
                   d < 0 ? 0 : s1[d], d < 0 ? 0 : s0[d]);
+            /* the 16-bit version on the same rows (ties at max = 32767 in row 7 of 8) */
+            for (int t = 7; t < n; t += 8) {
+                float *r = x + (size_t)t * cols;
+                for (int i = 0; i < cols; i++) r[i] = (float)((int)(rnd() % 65534) - 32767) + 0.5f;
+                r[0] = 32767.0f;
+            }
+            bl_k_quantize_rows16(q0, s0, x, n, cols);
+            K->quantize_rows16(q1, s1, x, n, cols);
+            d = -1;
+            for (size_t i = 0; i < len && d < 0; i++) if (q0[i] != q1[i]) d = (long)i;
+            CHECK(d < 0, "quantize_rows16 cols=%d n=%d: q[%ld] = %d vs scalar %d", cols, n, d,
+                  d < 0 ? 0 : q1[d], d < 0 ? 0 : q0[d]);
+            d = first_diff(s0, s1, (size_t)n);
+            CHECK(d < 0, "quantize_rows16 cols=%d n=%d: scale[%ld] %.9g vs scalar %.9g", cols, n, d,
+                  d < 0 ? 0 : s1[d], d < 0 ? 0 : s0[d]);
             /* softmax of each row (rows with NaN / inf too: all NaN either way) */
             memcpy(x2, x, len * sizeof(float));
             for (int t = 0; t < n; t++) {
@@ -330,7 +394,10 @@ static void test_act(void) {
    attention-only forward (bl_ctx_set_attention_only) gives the same maps, queries and keys,
    and no hidden state or MLM logits, which it did not compute. Head sizes
    64 (the vector paths) and 24 (tails everywhere); n up to 33 covers the 8-row blocks. */
-static void test_forward(int hidden, int heads, int inter) {
+/* A forward through each table against the scalar table's, on a random model written as int8
+   or int16. With int16, the SHA-256 of the scalar forward's outputs is printed ("int16 forward
+   sha256"): tests/run_wasm_units.sh compares the native line with the WebAssembly one. */
+static void test_forward(int hidden, int heads, int inter, int dtype) {
     bl_config cfg = {.vocab_size = 40, .hidden = hidden, .layers = 2, .heads = heads,
                      .intermediate = inter, .max_pos = 40, .type_vocab = 2, .ln_eps = 1e-12f,
                      .act = BL_ACT_GELU, .lowercase = 1, .strip_accents = -1, .chinese_chars = 1,
@@ -358,7 +425,9 @@ static void test_forward(int hidden, int heads, int inter) {
     uint8_t *buf = NULL;
     size_t blen = 0;
     bl_err e = {{0}};
-    CHECK(bl_model_write(&cfg, BL_DT_I8, vocab, vl, t, nt, &buf, &blen, &e) == 0, "write: %s", e.msg);
+    CHECK(bl_model_write(&cfg, dtype, vocab, vl, t, nt, &buf, &blen, &e) == 0, "write: %s", e.msg);
+    bl_sha256_ctx hs;
+    bl_sha256_init(&hs);
     bl_model *m = buf ? bl_model_load(buf, blen, 0, &e) : NULL;
     CHECK(m != NULL, "load: %s", e.msg);
     if (m) {
@@ -385,6 +454,9 @@ static void test_forward(int hidden, int heads, int inter) {
                 CHECK(bl_mlm_logits(c0, n / 2, l0, &e) == 0, "mlm: %s", e.msg);
                 CHECK(bl_mlm_logits(c1, n / 2, l1, &e) == 0, "mlm: %s", e.msg);
                 CHECK(first_diff(l0, l1, 40) < 0, "forward hidden=%d n=%d prec=%d: MLM logits differ", hidden, n, prec);
+                bl_sha256_update(&hs, bl_attention(c0), na * sizeof(float));
+                bl_sha256_update(&hs, bl_hidden(c0), nh * sizeof(float));
+                bl_sha256_update(&hs, l0, sizeof l0);
                 CHECK(bl_forward(c2, ids, NULL, n, prec, &e) == 0, "forward: %s", e.msg);
                 d = first_diff(bl_attention(c1), bl_attention(c2), na);
                 CHECK(d < 0, "attention only hidden=%d n=%d prec=%d: attention[%ld] differs", hidden, n, prec, d);
@@ -396,6 +468,13 @@ static void test_forward(int hidden, int heads, int inter) {
                       "attention only: no hidden state, MLM refused (%s)", e.msg);
             }
         /* switched off, the next forward is whole again */
+        if (dtype == BL_DT_I16) {
+            uint8_t d[32];
+            bl_sha256_final(&hs, d);
+            printf("int16 forward sha256 hidden=%d heads=%d ", hidden, heads);
+            for (int i = 0; i < 32; i++) printf("%02x", d[i]);
+            printf("\n");
+        }
         bl_ctx_set_attention_only(c2, 0);
         int ids[3] = {2, 7, 3};
         CHECK(bl_forward(c2, ids, NULL, 3, 0, &e) == 0 && bl_hidden(c2) != NULL, "attention only off: hidden state back");
@@ -417,7 +496,8 @@ static void test_tables(void) {
           S->linear_f32 == bl_k_linear_f32 && S->quantize_rows == bl_k_quantize_rows &&
           S->scores_rows == bl_k_scores_rows && S->pv_rows == bl_k_pv_rows &&
           S->softmax == bl_k_softmax && S->layernorm == bl_k_layernorm && S->act == bl_k_act &&
-          S->to_u16 == bl_k_to_u16, "the scalar table is the bl_k_* kernels");
+          S->to_u16 == bl_k_to_u16 && S->linear_i16 == bl_k_linear_i16 &&
+          S->quantize_rows16 == bl_k_quantize_rows16, "the scalar table is the bl_k_* kernels");
 #if defined(__wasm_simd128__)
     CHECK(bl_kernels_simd128() && best == bl_kernels_simd128() && !bl_kernels_avx2(),
           "a SIMD128 build runs the %s kernels", best->name);
@@ -435,7 +515,8 @@ static void test_tables(void) {
         if (all[i])
             CHECK(all[i]->name && all[i]->linear_q8 && all[i]->linear_f32 && all[i]->quantize_rows &&
                   all[i]->scores_rows && all[i]->pv_rows && all[i]->softmax && all[i]->layernorm &&
-                  all[i]->act && all[i]->to_u16, "table %d has every entry", i);
+                  all[i]->act && all[i]->to_u16 && all[i]->linear_i16 && all[i]->quantize_rows16,
+                  "table %d has every entry", i);
     const bl_config cfg = {.vocab_size = 8, .hidden = 8, .layers = 1, .heads = 2, .intermediate = 8,
                            .max_pos = 4, .type_vocab = 1, .ln_eps = 1e-12f, .act = BL_ACT_GELU};
     bl_model fake = {0};
@@ -458,14 +539,17 @@ int main(void) {
         if (!(K = tables[i])) continue;
         printf("test_kernels_simd: the %s table against the scalar kernels\n", K->name);
         test_linear();
+        test_linear_i16();
         test_linear_f16();
         test_attention();
         test_quantize_softmax();
         test_to_u16();
         test_layernorm_simd();
         test_act();
-        test_forward(128, 2, 200);   /* d = 64 */
-        test_forward(72, 3, 100);    /* d = 24 */
+        for (int dt = BL_DT_I8; dt <= BL_DT_I16; dt++) {
+            test_forward(128, 2, 200, dt);   /* d = 64 */
+            test_forward(72, 3, 100, dt);    /* d = 24 */
+        }
     }
     return check_summary("test_kernels_simd");
 }

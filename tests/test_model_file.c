@@ -130,7 +130,7 @@ static void check_roundtrip(int dtype, int has_mlm, int untied) {
           !c->head && !c->n_labels, "version-1 family defaults");
     CHECK(bl_model_dtype(m) == dtype, "dtype %d", bl_model_dtype(m));
     CHECK(bl_model_tensor_count(m) == s.nt, "tensor count %d vs %d", bl_model_tensor_count(m), s.nt);
-    CHECK(bl_model_file_size(m) == len && bl_model_checksum_verified(m) == 1 && bl_model_format_version(m) == 1, "info");
+    CHECK(bl_model_file_size(m) == len && bl_model_checksum_verified(m) == 1 && bl_model_format_version(m) == (dtype == BL_DT_I16 ? 3u : 1u), "info");
     CHECK(bl_model_tok_opts(m)->lowercase == 1 && bl_model_tok_opts(m)->strip_accents == -1 &&
           bl_model_tok_opts(m)->chinese_chars == 1, "tok opts");
     CHECK(bl_vocab_size(bl_model_vocab(m)) == 20, "vocab size");
@@ -153,7 +153,10 @@ static void check_roundtrip(int dtype, int has_mlm, int untied) {
             CHECK((((const uint8_t *)p - buf) % 64) == 0, "%s: not 64-byte aligned", s.names[i]);
             continue;
         }
-        CHECK(t.dtype == dtype && t.rows == s.t[i].rows && t.cols == s.t[i].cols, "%s: dtype/shape", s.names[i]);
+        /* FORMAT.md: an int16 file keeps its embeddings (not embeddings.project) in f16 */
+        const int emb = !strncmp(s.names[i], "embeddings.", 11) && strcmp(s.names[i], "embeddings.project.weight");
+        const int want = dtype == BL_DT_I16 && emb ? BL_DT_F16 : dtype;
+        CHECK(t.dtype == want && t.rows == s.t[i].rows && t.cols == s.t[i].cols, "%s: dtype/shape", s.names[i]);
         CHECK((((const uint8_t *)t.data - buf) % 64) == 0, "%s: data not 64-byte aligned", s.names[i]);
         CHECK((const uint8_t *)t.data >= buf && (const uint8_t *)t.data < buf + len, "%s: points into the buffer", s.names[i]);
         float *deq = malloc(sizeof(float) * n);
@@ -162,7 +165,19 @@ static void check_roundtrip(int dtype, int has_mlm, int untied) {
         for (int r = 0; r < t.rows; r++) {
             float mx = 0;
             for (int k = 0; k < t.cols; k++) mx = fmaxf(mx, fabsf(s.data[i][r * t.cols + k]));
-            if (dtype == BL_DT_I8) {
+            if (want == BL_DT_I16) {
+                /* scale = max|row|/4095, q = round(w/scale), |q| <= 4095 reached in every row */
+                if (t.scale[r] != mx / 4095.0f) bad++;
+                int qmax = 0;
+                for (int k = 0; k < t.cols; k++) {
+                    int q = ((const int16_t *)t.data)[r * t.cols + k];
+                    qmax = abs(q) > qmax ? abs(q) : qmax;
+                    /* q·scale itself rounds by up to an ulp of w: 4095·2^-24 of scale, above the int8 slack */
+                    if (fabsf(deq[r * t.cols + k] - s.data[i][r * t.cols + k]) > t.scale[r] * 0.5f * 1.001f) bad++;
+                }
+                if (qmax != 4095) bad++;
+            }
+            if (want == BL_DT_I8) {
                 /* independent restatement of the spec: scale = max|row|/127, q = round(w/scale) */
                 if (t.scale[r] != mx / 127.0f) bad++;
                 int qmax = 0;
@@ -175,8 +190,8 @@ static void check_roundtrip(int dtype, int has_mlm, int untied) {
             }
             for (int k = 0; k < t.cols; k++) {
                 float w = s.data[i][r * t.cols + k], g = deq[r * t.cols + k];
-                if (dtype == BL_DT_F32 && g != w) bad++;
-                if (dtype == BL_DT_F16 && (g != bl_f16_to_f32(bl_f32_to_f16(w)) || fabsf(g - w) > fabsf(w) * (1.0f / 2048) + 6e-8f)) bad++;
+                if (want == BL_DT_F32 && g != w) bad++;
+                if (want == BL_DT_F16 && (g != bl_f16_to_f32(bl_f32_to_f16(w)) || fabsf(g - w) > fabsf(w) * (1.0f / 2048) + 6e-8f)) bad++;
             }
         }
         CHECK(bad == 0, "%s (dtype %d): %d values off", s.names[i], dtype, bad);
@@ -314,11 +329,11 @@ static void check_any_order(int dtype, int untied) {
 }
 
 int main(void) {
-    for (int dt = 0; dt < 3; dt++) {
+    for (int dt = 0; dt < 4; dt++) {
         check_any_order(dt, 0);
         check_any_order(dt, 1);
     }
-    for (int dt = 0; dt < 3; dt++) {
+    for (int dt = 0; dt < 4; dt++) {
         check_roundtrip(dt, 1, 0);
         check_roundtrip(dt, 1, 1);
         check_roundtrip(dt, 0, 0);
@@ -349,8 +364,8 @@ int main(void) {
     b[0] = 'X';
     expect_fail(b, len, 0, "bad magic", "wrong magic");
     memcpy(b, buf, len);
-    wr32(b + 8, 3);
-    expect_fail(b, len, 0, "unsupported format version 3 (this build reads versions 1 to 2)", "version 3");
+    wr32(b + 8, 4);
+    expect_fail(b, len, 0, "unsupported format version 4 (this build reads versions 1 to 3)", "version 4");
     memcpy(b, buf, len);
     b[60] = 1;
     expect_fail(b, len, 0, "reserved header bytes", "reserved byte set");
@@ -392,6 +407,49 @@ int main(void) {
     check_mutation(buf, len, m_noterm, "tensor 2: name is not NUL-terminated", "unterminated name");
     check_mutation(buf, len, m_missing, "missing tensor 'cls.predictions.bias'", "missing tensor");
     check_mutation(buf, len, m_vocab, "expected shape [21, 8], got [20, 8]", "vocab_size changed");
+
+    /* int16 files: version 3 exactly when the matrices are int16, values within ±4095 */
+    {
+        uint8_t *ib; size_t il;
+        if (write_spec(&s, BL_DT_I16, &ib, &il) == 0) {
+            CHECK(rd32(ib + 8) == 3, "an int16 file is version 3 (got %u)", rd32(ib + 8));
+            uint8_t *c2 = malloc(il);
+            memcpy(c2, ib, il);
+            wr32(c2 + 8, 2);
+            resign(c2, il);
+            expect_fail(c2, il, 0, "format version 2 with int16 matrices", "int16 in version 2");
+            memcpy(c2, buf, len < il ? len : il);
+            free(c2);
+            /* the int8 file marked version 3 (its header has no family block: version 1) */
+            c2 = malloc(len);
+            memcpy(c2, buf, len);
+            wr32(c2 + 8, 3);
+            resign(c2, len);
+            expect_fail(c2, len, 0, "", "version 3 without int16");
+            free(c2);
+            /* the first int16 matrix (after the f16 embeddings) gets a value of 4096, then -4096 */
+            c2 = malloc(il);
+            for (int v = 0; v < 2; v++) {
+                memcpy(c2, ib, il);
+                int k = 0;
+                while (k < 64 && rd32(entry(c2, k) + 96) != BL_DT_I16) k++;
+                CHECK(k < 64, "int16 file has an int16 tensor");
+                if (k == 64) break;
+                uint8_t *d = c2 + rd64(entry(c2, k) + 112) + 2 * 5;
+                const uint16_t bad = v ? (uint16_t)(int16_t)-4096 : 4096;
+                d[0] = (uint8_t)bad; d[1] = (uint8_t)(bad >> 8);
+                resign(c2, il);
+                expect_fail(c2, il, 0, "an int16 value lies outside -4095..4095", v ? "int16 -4096" : "int16 4096");
+                d[0] = 0xff; d[1] = 0x0f;   /* 4095 itself loads */
+                resign(c2, il);
+                bl_model *ok = bl_model_load(c2, il, 0, &e);
+                CHECK(ok != NULL, "int16 4095 refused: %s", e.msg);
+                bl_model_free(ok);
+            }
+            free(c2);
+            free(ib);
+        }
+    }
 
     /* vocab count != vocab_size (a writer bug or hand-made file) */
     uint8_t *vb; size_t vl;

@@ -9,12 +9,12 @@
 
 /* A 2-D matrix [rows][cols], row-major, pointing into the file buffer (never copied).
    Linear weights are stored as HF nn.Linear does: [out][in]. Embeddings: [tokens][hidden].
-   I8: symmetric per row, value = data[r][c] * scale[r]. */
+   I8 and I16 (int16 holding -4095..4095): symmetric per row, value = data[r][c] * scale[r]. */
 typedef struct {
     int dtype;            /* BL_DT_* */
     int rows, cols;
     const void *data;
-    const float *scale;   /* [rows], I8 only; NULL otherwise */
+    const float *scale;   /* [rows], I8 and I16 only; NULL otherwise */
 } bl_tensor;
 
 typedef struct {
@@ -85,15 +85,16 @@ typedef struct { const char *name; int rows, cols; const float *data; } bl_wtens
 int bl_model_write(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
                    const bl_wtensor *t, int nt, uint8_t **out, size_t *out_len, bl_err *e);
 /* The same with the task head's labels (labels: n_labels strings, each followed by '\n';
-   NULL/0 without a head). Writes version 1 for a plain BERT config, else version 2. */
+   NULL/0 without a head). Writes version 1 for a plain BERT config, else version 2; version 3
+   (the version 2 layout) whenever dtype is BL_DT_I16, so older readers refuse it by version. */
 int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t vocab_len,
                       const char *labels, size_t labels_len, const bl_wtensor *t, int nt,
                       uint8_t **out, size_t *out_len, bl_err *e);
-/* Header bytes (192 for version 1, 256 for version 2) for a config, and the header itself:
+/* Header bytes (192 for version 1, 256 for versions 2 and 3) for a config and dtype, and the header itself:
    fixed header, config and family blocks, section offsets (vocab right after the header,
    labels right after the vocab, a stored tokenizer.json right after the labels). The SHA-256 is left for the caller. Shared by the writer
    and the streaming converter so that both lay files out the same way. */
-uint64_t bl_header_size(const bl_config *cfg);
+uint64_t bl_header_size(const bl_config *cfg, int dtype);
 void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t file_size, uint64_t vocab_len,
                    uint64_t labels_len, uint64_t tok_len, uint64_t table_off, uint64_t data_off);
 /* Stored layer for attention step a (ALBERT shares layers; identity otherwise). */
@@ -104,12 +105,22 @@ enum { BL_ACT_TANH = 3 };
 int bl_mlm_act(const bl_config *cfg);
 int bl_head_act(const bl_config *cfg);
 int bl_tensor_is_matrix(const char *canonical_name);
+/* The dtype a canonical tensor is stored in, in a file whose matrices are `dtype`: F32 for
+   vectors, F16 for the embeddings of an int16 file, else dtype. */
+int bl_stored_dtype(const char *canonical_name, int dtype);
 /* Config ranges (layers, heads | hidden, eps, flags...): 0 or -1 with "bad config: ...". */
 int bl_config_check(const bl_config *c, bl_err *e);
 /* Dequantize / widen a tensor into out[rows*cols] f32. */
 void bl_tensor_to_f32(const bl_tensor *t, float *out);
 /* The int8 quantizer (per row): scale = max|row| / 127 (f32), q = round(w / scale). */
 void bl_quantize_row(const float *w, int n, int8_t *q, float *scale);
+/* The int16 quantizer: the same with 13 bits (±4095) stored as int16, scale = max|row| / 4095. */
+#define BL_I16_MAX 4095
+void bl_quantize_row_i16(const float *w, int n, int16_t *q, float *scale);
+/* Bytes per element of a BL_DT_* (1 for int8); 1 for an unknown one. */
+int bl_dtype_size(int dtype);
+/* Whether a dtype stores integers with a scale per row (I8, I16). */
+static inline int bl_dtype_scaled(int dtype) { return dtype == BL_DT_I8 || dtype == BL_DT_I16; }
 
 /* Raw vocab text of a loaded model (tokens each followed by '\n'), pointing into its buffer. */
 const char *bl_model_vocab_text(const bl_model *m, size_t *len);

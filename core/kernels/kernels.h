@@ -14,7 +14,7 @@
    context with bl_ctx_set_kernels.
 
    Conventions: row-major; a linear weight is a bl_tensor [out][in] as HF nn.Linear stores it
-   (dtype F32, F16 or I8 with one f32 scale per row); n is the number of activation rows
+   (dtype F32, F16, or I8 / I16 with one f32 scale per row); n is the number of activation rows
    (tokens). Kernels never allocate, never fail and never print: the caller validates shapes. */
 #ifndef BL_KERNELS_H
 #define BL_KERNELS_H
@@ -23,7 +23,7 @@
 
 /* ---- The scalar reference (kernels_scalar.c) ------------------------------------------- */
 
-/* y[n][out] = x[n][in] · Wᵀ + bias (bias may be NULL). W is F32, F16 or I8 and is widened /
+/* y[n][out] = x[n][in] · Wᵀ + bias (bias may be NULL). W is F32, F16, I8 or I16 and is widened /
    dequantized on the fly (I8: sum(q·x) × row scale), so the math is f32 whatever the dtype;
    each dot product as bl_k_dot (bl_k_dot_i8's same lanes for I8; F16 in chunks of 256).
    in = w->cols, out = w->rows. y must not alias x. */
@@ -45,6 +45,20 @@ void bl_k_quantize_rows(int16_t *q, float *scale, const float *x, int n, int col
    the dot product accumulated exactly in int32 (|sum| ≤ 128·bl_k_qmax(in)·in < 2^31). */
 void bl_k_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                     const float *bias, int n);
+
+/* The same with Q = 32767 (16 bits), the input of linear_i16: with 13-bit weights, 12-bit
+   activations still moved attention on peaked heads by 0.13–0.24 (bench/README.md). */
+#define BL_K_Q16 32767
+void bl_k_quantize_rows16(int16_t *q, float *scale, const float *x, int n, int cols);
+
+/* Integer linear for I16 weights (int16 holding -4095..4095, one scale per row) against
+   16-bit activations (bl_k_quantize_rows16): y[t][o] = (float)acc × (xs[t] × ws[o]) + bias[o],
+   acc = Σ xq[t][i]·wq[o][i] exactly, as an int64. The sum is exact, so any grouping gives the
+   same acc: the vector kernels add products in int32 lanes for at most 16 products per lane
+   (16·4095·32767 < 2^31) before widening to int64, and every target and thread count gets the
+   same bits. (float) of an int64 rounds to nearest even on every target. */
+void bl_k_linear_i16(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                     const float *bias, int n);
 
 /* One row of a matrix (embedding lookup) widened to f32: out[cols]. */
 void bl_k_row_f32(float *out, const bl_tensor *t, int row);
@@ -125,6 +139,10 @@ typedef struct bl_kernels {
     void (*layernorm)(float *x, const float *g, const float *b, int n, int dim, float eps);
     void (*act)(float *x, size_t len, int act);
     void (*to_u16)(uint16_t *dst, const float *src, size_t len);
+    /* I16 weights (kernels.h bl_k_linear_i16) and their 16-bit activations */
+    void (*linear_i16)(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                       const float *bias, int n);
+    void (*quantize_rows16)(int16_t *q, float *scale, const float *x, int n, int cols);
 } bl_kernels;
 
 /* The tables. bl_kernels_avx2 is NULL unless this is x86-64 and the CPU has AVX2 (the build
@@ -185,6 +203,19 @@ typedef void bl_pv2_fn(float *o0, float *o1, const float *p0, const float *p1, c
 typedef void bl_pv1_fn(float *out, const float *p, const float *v, int vstride, int n, int d);
 void bl_k_pv_walk(float *out, int ostride, const float *P, int pstride, int m, const float *v,
                   int vstride, int n, int d, int width, bl_pv2_fn *pv2, bl_pv1_fn *pv1);
+
+/* linear_i16 in blocks of R (2 or 4) weight rows (single rows for the rest) × T = 2 tokens (1
+   for a chunk's odd last token): blk[R rows][T == 2](res, w, x, in) writes the exact sums
+   res[r·T + t] (int64) of w rows r against x rows t; the epilogue is the scalar one. */
+typedef void bl_i16_blk(int64_t *res, const int16_t *w, const int16_t *x, int in);
+void bl_k_linear_i16_walk(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                          const float *bias, int n, int R, bl_i16_blk *const blk[2][2]);
+
+/* quantize_rows16 as bl_k_quantize_walk with Q given to row (and the scalar fallback
+   bl_k_quantize_rows16 for a row with a NaN). */
+typedef int bl_quantize_rowq_fn(int16_t *q, float *scale, const float *x, int cols, int Q);
+void bl_k_quantize16_walk(int16_t *q, float *scale, const float *x, int n, int cols,
+                          bl_quantize_rowq_fn *row);
 
 /* quantize_rows one row at a time through row(q, &scale, x, cols), which returns -1 for a row
    holding a NaN: that row goes to bl_k_quantize_rows (fmaxf skips NaN, vector max may not). */

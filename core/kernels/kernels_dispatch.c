@@ -116,3 +116,35 @@ void bl_k_quantize_walk(int16_t *q, float *scale, const float *x, int n, int col
         if (row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols) < 0)
             bl_k_quantize_rows(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
 }
+
+void bl_k_linear_i16_walk(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                          const float *bias, int n, int R, bl_i16_blk *const blk[2][2]) {
+    const int in = w->cols, out = w->rows;
+    const int16_t *W = (const int16_t *)w->data;
+    const int tt = bl_k_chunk(in, sizeof *xq);
+    int64_t res[8];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n;
+        for (int o = 0; o < out; o += R) {
+            const int rows = out - o < R ? out - o : R, rb = rows == R ? R : 1;
+            for (int t = t0; t < t1; t += 2) {
+                const int T = t1 - t < 2 ? t1 - t : 2;
+                for (int r0 = 0; r0 < rows; r0 += rb) {
+                    blk[rb == R][T == 2](res, W + (size_t)(o + r0) * in, xq + (size_t)t * in, in);
+                    for (int r = 0; r < rb; r++)
+                        for (int k = 0; k < T; k++)
+                            y[(size_t)(t + k) * out + o + r0 + r] =
+                                (float)res[r * T + k] * (xs[t + k] * w->scale[o + r0 + r]) +
+                                (bias ? bias[o + r0 + r] : 0.0f);
+                }
+            }
+        }
+    }
+}
+
+void bl_k_quantize16_walk(int16_t *q, float *scale, const float *x, int n, int cols,
+                          bl_quantize_rowq_fn *row) {
+    for (int t = 0; t < n; t++)
+        if (row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols, BL_K_Q16) < 0)
+            bl_k_quantize_rows16(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
+}

@@ -12,6 +12,7 @@
 #define BL_K_CHUNK 256
 
 static float bl_k_dot_i8(const int8_t *q, const float *x, int len);
+static float bl_k_dot_i16(const int16_t *q, const float *x, int len);
 
 void bl_k_linear_f32(float *y, const float *x, const bl_tensor *w, const float *bias, int n) {
     const int in = w->cols, out = w->rows;
@@ -25,6 +26,10 @@ void bl_k_linear_f32(float *y, const float *x, const bl_tensor *w, const float *
             const int8_t *wr = (const int8_t *)w->data + (size_t)o * in;
             const float s = w->scale[o];
             for (int t = 0; t < n; t++) y[(size_t)t * out + o] = bl_k_dot_i8(wr, x + (size_t)t * in, in) * s + b;
+        } else if (w->dtype == BL_DT_I16) {
+            const int16_t *wr = (const int16_t *)w->data + (size_t)o * in;
+            const float s = w->scale[o];
+            for (int t = 0; t < n; t++) y[(size_t)t * out + o] = bl_k_dot_i16(wr, x + (size_t)t * in, in) * s + b;
         } else {
             const uint16_t *wr = (const uint16_t *)w->data + (size_t)o * in;
             float buf[BL_K_CHUNK];
@@ -39,8 +44,17 @@ void bl_k_linear_f32(float *y, const float *x, const bl_tensor *w, const float *
     }
 }
 
+static void bl_k_quantize_rows_q(int16_t *q, float *scale, const float *x, int n, int cols, int Q);
+
 void bl_k_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
-    const int Q = bl_k_qmax(cols);
+    bl_k_quantize_rows_q(q, scale, x, n, cols, bl_k_qmax(cols));
+}
+
+void bl_k_quantize_rows16(int16_t *q, float *scale, const float *x, int n, int cols) {
+    bl_k_quantize_rows_q(q, scale, x, n, cols, BL_K_Q16);
+}
+
+static void bl_k_quantize_rows_q(int16_t *q, float *scale, const float *x, int n, int cols, int Q) {
     for (int t = 0; t < n; t++) {
         const float *xr = x + (size_t)t * cols;
         int16_t *qr = q + (size_t)t * cols;
@@ -77,6 +91,21 @@ void bl_k_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tenso
     }
 }
 
+void bl_k_linear_i16(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                     const float *bias, int n) {
+    const int in = w->cols, out = w->rows;
+    for (int o = 0; o < out; o++) {
+        const int16_t *wr = (const int16_t *)w->data + (size_t)o * in;
+        const float ws = w->scale[o], b = bias ? bias[o] : 0.0f;
+        for (int t = 0; t < n; t++) {
+            const int16_t *xr = xq + (size_t)t * in;
+            int64_t acc = 0;
+            for (int i = 0; i < in; i++) acc += (int32_t)xr[i] * (int32_t)wr[i];
+            y[(size_t)t * out + o] = (float)acc * (xs[t] * ws) + b;
+        }
+    }
+}
+
 void bl_k_row_f32(float *out, const bl_tensor *t, int row) {
     const int cols = t->cols;
     if (t->dtype == BL_DT_F32) {
@@ -84,6 +113,10 @@ void bl_k_row_f32(float *out, const bl_tensor *t, int row) {
     } else if (t->dtype == BL_DT_F16) {
         const uint16_t *h = (const uint16_t *)t->data + (size_t)row * cols;
         for (int i = 0; i < cols; i++) out[i] = bl_f16_to_f32(h[i]);
+    } else if (t->dtype == BL_DT_I16) {
+        const int16_t *q = (const int16_t *)t->data + (size_t)row * cols;
+        const float s = t->scale[row];
+        for (int i = 0; i < cols; i++) out[i] = (float)q[i] * s;
     } else {
         const int8_t *q = (const int8_t *)t->data + (size_t)row * cols;
         const float s = t->scale[row];
@@ -208,6 +241,16 @@ static float bl_k_dot_i8(const int8_t *q, const float *x, int len) {
     return bl_k_reduce8(s);
 }
 
+/* the same for an int16 row (int16 storage) */
+static float bl_k_dot_i16(const int16_t *q, const float *x, int len) {
+    float s[BL_K_LANES] = {0};
+    int i = 0;
+    for (; i + BL_K_LANES <= len; i += BL_K_LANES)
+        for (int k = 0; k < BL_K_LANES; k++) s[k] += (float)q[i + k] * x[i + k];
+    for (int k = 0; i < len; i++, k++) s[k] += (float)q[i] * x[i];
+    return bl_k_reduce8(s);
+}
+
 void bl_k_axpy(float *y, float a, const float *x, int len) {
     for (int i = 0; i < len; i++) y[i] += a * x[i];
 }
@@ -251,6 +294,8 @@ static const bl_kernels bl_scalar_table = {
     .layernorm = bl_k_layernorm,
     .act = bl_k_act,
     .to_u16 = bl_k_to_u16,
+    .linear_i16 = bl_k_linear_i16,
+    .quantize_rows16 = bl_k_quantize_rows16,
 };
 
 const bl_kernels *bl_kernels_scalar(void) { return &bl_scalar_table; }

@@ -249,6 +249,62 @@ static void bl_simd_linear_q8(float *y, const int16_t *xq, const float *xs, cons
         bl_k_linear_q8_walk(y, xq, xs, w, bias, n, bl_simd_q8);
 }
 
+/* ---- int16 (13-bit) × int16 linear -------------------------------------------------------
+   Weights and activations are both i16: i32x4.dot_i16x8_s gives each lane two products
+   (≤ 2·4095·32767), a lane takes 8 of them (16 products, 64 inputs of a row; 16·4095·32767 <
+   2^31) before it is widened into two i64 lanes: exact, so any grouping gives bl_k_linear_i16's sum. 2 rows × 2 tokens per
+   block: 4 i32 and 4 i64 accumulators, 2 token vectors and a weight vector stay within V8's
+   16 vector registers. */
+static inline v128_t bl_simd_widen_add(v128_t acc64, v128_t v32) {
+    return wasm_i64x2_add(acc64, wasm_i64x2_add(wasm_i64x2_extend_low_i32x4(v32),
+                                                wasm_i64x2_extend_high_i32x4(v32)));
+}
+
+#define BL_SIMD_I16_BLOCK(R, T)                                                                 \
+    static void bl_simd_i16_##R##x##T(int64_t *res, const int16_t *w, const int16_t *x, int in) { \
+        v128_t acc[R][T];                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int t = 0; t < T; t++) acc[r][t] = wasm_i64x2_splat(0);                        \
+        int i = 0;                                                                              \
+        while (i + 8 <= in) {                                                                   \
+            v128_t a32[R][T];                                                                   \
+            for (int r = 0; r < R; r++)                                                         \
+                for (int t = 0; t < T; t++) a32[r][t] = wasm_i32x4_splat(0);                    \
+            const int end = in - i < 64 ? i + ((in - i) & ~7) : i + 64;                         \
+            for (; i < end; i += 8) {                                                           \
+                v128_t xv[T];                                                                   \
+                for (int t = 0; t < T; t++) xv[t] = wasm_v128_load(x + (size_t)t * in + i);     \
+                for (int r = 0; r < R; r++) {                                                   \
+                    const v128_t wv = wasm_v128_load(w + (size_t)r * in + i);                   \
+                    for (int t = 0; t < T; t++)                                                 \
+                        a32[r][t] = wasm_i32x4_add(a32[r][t], wasm_i32x4_dot_i16x8(wv, xv[t])); \
+                }                                                                               \
+            }                                                                                   \
+            for (int r = 0; r < R; r++)                                                         \
+                for (int t = 0; t < T; t++) acc[r][t] = bl_simd_widen_add(acc[r][t], a32[r][t]); \
+        }                                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int t = 0; t < T; t++) {                                                       \
+                int64_t s = wasm_i64x2_extract_lane(acc[r][t], 0) + wasm_i64x2_extract_lane(acc[r][t], 1); \
+                const int16_t *wr = w + (size_t)r * in;                                         \
+                const int16_t *xr = x + (size_t)t * in;                                         \
+                for (int j = i; j < in; j++) s += (int32_t)wr[j] * (int32_t)xr[j];              \
+                res[r * T + t] = s;                                                             \
+            }                                                                                   \
+    }
+
+BL_SIMD_I16_BLOCK(2, 2)
+BL_SIMD_I16_BLOCK(2, 1)
+BL_SIMD_I16_BLOCK(1, 2)
+BL_SIMD_I16_BLOCK(1, 1)
+/* called through a table, so binaryen cannot inline them (see bl_simd_q8p_4_fn) */
+static bl_i16_blk *const bl_simd_i16[2][2] = {{bl_simd_i16_1x1, bl_simd_i16_1x2}, {bl_simd_i16_2x1, bl_simd_i16_2x2}};
+
+static void bl_simd_linear_i16(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                               const float *bias, int n) {
+    bl_k_linear_i16_walk(y, xq, xs, w, bias, n, 2, bl_simd_i16);
+}
+
 /* ---- f32 dot products in the scalar kernels' order ------------------------------------- */
 
 static float bl_simd_reduce8(const float s[8]) {
@@ -436,7 +492,7 @@ static void bl_simd_pv_rows(float *out, int ostride, const float *P, int pstride
    below); the clamp is the scalar one and the saturating
    narrows keep element order. A NaN anywhere returns -1 for the scalar code (fmaxf skips NaN,
    f32x4.max propagates it). */
-static int bl_simd_quantize_row(int16_t *q, float *scale, const float *x, int cols) {
+static int bl_simd_quantize_row_q(int16_t *q, float *scale, const float *x, int cols, int Q) {
     v128_t mx = wasm_f32x4_splat(0.0f), nan = wasm_i32x4_splat(0);
     int i = 0;
     for (; i + 4 <= cols; i += 4) {
@@ -460,7 +516,6 @@ static int bl_simd_quantize_row(int16_t *q, float *scale, const float *x, int co
         *scale = 0.0f;
         return 0;
     }
-    const int Q = bl_k_qmax(cols);
     const float inv = (float)Q / m;
     const v128_t vinv = wasm_f32x4_splat(inv);
     const v128_t lo = wasm_i32x4_splat(-Q), hi = wasm_i32x4_splat(Q);
@@ -484,8 +539,16 @@ static int bl_simd_quantize_row(int16_t *q, float *scale, const float *x, int co
     return 0;
 }
 
+static int bl_simd_quantize_row(int16_t *q, float *scale, const float *x, int cols) {
+    return bl_simd_quantize_row_q(q, scale, x, cols, bl_k_qmax(cols));
+}
+
 static void bl_simd_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
     bl_k_quantize_walk(q, scale, x, n, cols, bl_simd_quantize_row);
+}
+
+static void bl_simd_quantize_rows16(int16_t *q, float *scale, const float *x, int n, int cols) {
+    bl_k_quantize16_walk(q, scale, x, n, cols, bl_simd_quantize_row_q);
 }
 
 /* bl_k_exp on four lanes, operation for operation (lanes below BL_EXP_LO give 0; no NaN
@@ -628,6 +691,8 @@ static const bl_kernels bl_simd128_table = {
     .layernorm = bl_simd_layernorm,
     .act = bl_simd_act,
     .to_u16 = bl_simd_to_u16,
+    .linear_i16 = bl_simd_linear_i16,
+    .quantize_rows16 = bl_simd_quantize_rows16,
 };
 
 const bl_kernels *bl_kernels_simd128(void) { return &bl_simd128_table; }

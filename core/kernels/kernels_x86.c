@@ -68,6 +68,70 @@ static void bl_x86_linear_q8(float *y, const int16_t *xq, const float *xs, const
     bl_k_linear_q8_walk(y, xq, xs, w, bias, n, bl_x86_q8);
 }
 
+/* ---- int16 (13-bit) × int16 linear -------------------------------------------------------
+   Both operands are i16 already; vpmaddwd gives each i32 lane two products (≤ 2·4095·32767),
+   so a lane takes 8 of them (16 products, 128 inputs of a row) before it is widened into
+   int64 lanes: 16·4095·32767 < 2^31, and the total is exact whatever the grouping
+   (bl_k_linear_i16). */
+
+BL_AVX2 static inline __m256i bl_x86_widen_add(__m256i acc64, __m256i v32) {
+    return _mm256_add_epi64(acc64, _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(v32)),
+                                                    _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v32, 1))));
+}
+
+BL_AVX2 static inline int64_t bl_x86_hsum_i64(__m256i v) {
+    int64_t l[4];
+    _mm256_storeu_si256((__m256i *)l, v);
+    return (l[0] + l[1]) + (l[2] + l[3]);
+}
+
+#define BL_X86_I16_BLOCK(R, T)                                                                  \
+    BL_AVX2 static void bl_x86_i16_##R##x##T(int64_t *res, const int16_t *w, const int16_t *x,  \
+                                               int in) {                                        \
+        __m256i acc[R][T];                                                                      \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_si256();                     \
+        int i = 0;                                                                              \
+        while (i + 16 <= in) {                                                                  \
+            __m256i a32[R][T];                                                                  \
+            for (int r = 0; r < R; r++)                                                         \
+                for (int t = 0; t < T; t++) a32[r][t] = _mm256_setzero_si256();                 \
+            const int end = in - i < 128 ? i + ((in - i) & ~15) : i + 128;                     \
+            for (; i < end; i += 16) {                                                          \
+                __m256i xv[T];                                                                  \
+                for (int t = 0; t < T; t++)                                                     \
+                    xv[t] = _mm256_loadu_si256((const __m256i *)(x + (size_t)t * in + i));      \
+                for (int r = 0; r < R; r++) {                                                   \
+                    const __m256i wv = _mm256_loadu_si256((const __m256i *)(w + (size_t)r * in + i)); \
+                    for (int t = 0; t < T; t++)                                                 \
+                        a32[r][t] = _mm256_add_epi32(a32[r][t], _mm256_madd_epi16(wv, xv[t]));  \
+                }                                                                               \
+            }                                                                                   \
+            for (int r = 0; r < R; r++)                                                         \
+                for (int t = 0; t < T; t++) acc[r][t] = bl_x86_widen_add(acc[r][t], a32[r][t]); \
+        }                                                                                       \
+        for (int r = 0; r < R; r++)                                                             \
+            for (int t = 0; t < T; t++) {                                                       \
+                int64_t s = bl_x86_hsum_i64(acc[r][t]);                                         \
+                const int16_t *wr = w + (size_t)r * in;                                         \
+                const int16_t *xr = x + (size_t)t * in;                                         \
+                for (int j = i; j < in; j++) s += (int32_t)wr[j] * (int32_t)xr[j];              \
+                res[r * T + t] = s;                                                             \
+            }                                                                                   \
+    }
+
+BL_X86_I16_BLOCK(4, 2)
+BL_X86_I16_BLOCK(4, 1)
+BL_X86_I16_BLOCK(1, 2)
+BL_X86_I16_BLOCK(1, 1)
+
+static bl_i16_blk *const bl_x86_i16[2][2] = {{bl_x86_i16_1x1, bl_x86_i16_1x2}, {bl_x86_i16_4x1, bl_x86_i16_4x2}};
+
+static void bl_x86_linear_i16(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                              const float *bias, int n) {
+    bl_k_linear_i16_walk(y, xq, xs, w, bias, n, 4, bl_x86_i16);
+}
+
 /* ---- f32 dot products in the scalar kernels' order -------------------------------------
    Lane k of one __m256 is the scalar s[k]; the tail and the final reduction run as scalar
    code on the stored lanes, exactly as kernels_scalar.c does. */
@@ -232,7 +296,7 @@ static void bl_x86_pv_rows(float *out, int ostride, const float *P, int pstride,
 /* One row of bl_k_quantize_rows. max|x| does not depend on order; vcvtps2dq rounds half to
    even under the default MXCSR, as lrintf does; the clamp is the scalar one. A NaN anywhere
    returns -1 so the caller runs the scalar code (fmaxf skips NaN, vmaxps may not). */
-BL_AVX2 static int bl_x86_quantize_row(int16_t *q, float *scale, const float *x, int cols) {
+BL_AVX2 static int bl_x86_quantize_row_q(int16_t *q, float *scale, const float *x, int cols, int Q) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 mx = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
     int i = 0;
@@ -255,7 +319,6 @@ BL_AVX2 static int bl_x86_quantize_row(int16_t *q, float *scale, const float *x,
         *scale = 0.0f;
         return 0;
     }
-    const int Q = bl_k_qmax(cols);
     const float inv = (float)Q / m;
     const __m256 vinv = _mm256_set1_ps(inv);
     const __m256i lo = _mm256_set1_epi32(-Q), hi = _mm256_set1_epi32(Q);
@@ -276,8 +339,16 @@ BL_AVX2 static int bl_x86_quantize_row(int16_t *q, float *scale, const float *x,
     return 0;
 }
 
+static int bl_x86_quantize_row(int16_t *q, float *scale, const float *x, int cols) {
+    return bl_x86_quantize_row_q(q, scale, x, cols, bl_k_qmax(cols));
+}
+
 static void bl_x86_quantize_rows(int16_t *q, float *scale, const float *x, int n, int cols) {
     bl_k_quantize_walk(q, scale, x, n, cols, bl_x86_quantize_row);
+}
+
+static void bl_x86_quantize_rows16(int16_t *q, float *scale, const float *x, int n, int cols) {
+    bl_k_quantize16_walk(q, scale, x, n, cols, bl_x86_quantize_row_q);
 }
 
 /* The max is order-free, and with a NaN the scalar result is all NaN either way; equal ±0
@@ -313,6 +384,8 @@ static const bl_kernels bl_avx2_table = {
     .layernorm = bl_k_layernorm,
     .act = bl_k_act,
     .to_u16 = bl_k_to_u16,
+    .linear_i16 = bl_x86_linear_i16,
+    .quantize_rows16 = bl_x86_quantize_rows16,
 };
 
 const bl_kernels *bl_kernels_avx2(void) {

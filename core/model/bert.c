@@ -11,7 +11,11 @@
    reference path). BL_PREC_NATIVE on an int8 file (every matrix of a file has the file's
    dtype) quantizes the input of each linear step once, to 12 bits per row (bl_k_quantize_rows;
    Q, K and V share one), and runs exact integer dot products against the int8 weights.
-   Attention scores, softmax and P·V are f32 in both. The numeric kernels come from the
+   An int16 file (BL_DT_I16: 13-bit weights) does the same with 16-bit activations
+   (bl_k_quantize_rows16) and products summed exactly (bl_k_linear_i16): on peaked heads int8
+   moved single attention weights by 0.1–0.5, int16 stays within 0.02 as the F16 file does.
+   Its embeddings are F16 (row lookups, and the tied MLM decoder through linear_f32).
+   Attention scores, softmax and P·V are f32 in all. The numeric kernels come from the
    context's table (kernels.h), chosen when the context is made.
 
    Memory: the context owns scratch sized for the largest n seen so far; a forward with a
@@ -50,7 +54,7 @@ struct bl_ctx {
     const bl_kernels *k; /* the kernel table (bl_kernels_best() unless set) */
     bl_pool *pool;  /* borrowed (bl_ctx_set_pool); NULL = the caller only */
     int n;          /* tokens of the last successful forward; 0 before the first */
-    int int8;       /* the last forward ran the int8 path (bl_mlm_logits follows it) */
+    int int8;       /* the last forward's integer path: 0 none (f32), BL_Q_I8 or BL_Q_I16 (bl_mlm_logits follows it) */
     int att_u16;    /* keep the maps as round(p·65535) (bl_ctx_set_attention_u16) */
     int att_only;   /* the next forwards stop after the last layer's maps (bl_ctx_set_attention_only) */
     int partial;    /* the last forward did: no last hidden state, no heads */
@@ -196,6 +200,9 @@ void bl_ctx_free(bl_ctx *c) {
 
 /* ---- the steps of the forward pass ---- */
 
+/* The integer paths: int8 weights × 12-bit activations, int16 weights × 16-bit activations. */
+enum { BL_Q_I8 = 1, BL_Q_I16 = 2 };
+
 /* One linear layer: y[n][w.rows] = x·Wᵀ + b. */
 typedef struct { float *y; const bl_tensor *w; const float *b; } bl_proj;
 
@@ -205,11 +212,16 @@ typedef struct { float *y; const bl_tensor *w; const float *b; } bl_proj;
 static void bl_linear_rows(const bl_kernels *K, int int8, const bl_proj *p, int np,
                            const float *x, int16_t *xq, float *xs, int t0, int cnt) {
     const int in = p[0].w->cols;
+    /* layers that share an input share a dtype; an int16 file's tied MLM decoder is its F16
+       word embeddings, which take the f32 kernel */
+    if (!bl_dtype_scaled(p[0].w->dtype)) int8 = 0;
     x += (size_t)t0 * in;
-    if (int8) K->quantize_rows(xq + (size_t)t0 * in, xs + t0, x, cnt, in);
+    if (int8 == BL_Q_I16) K->quantize_rows16(xq + (size_t)t0 * in, xs + t0, x, cnt, in);
+    else if (int8) K->quantize_rows(xq + (size_t)t0 * in, xs + t0, x, cnt, in);
     for (int i = 0; i < np; i++) {
         float *y = p[i].y + (size_t)t0 * p[i].w->rows;
-        if (int8) K->linear_q8(y, xq + (size_t)t0 * in, xs + t0, p[i].w, p[i].b, cnt);
+        if (int8 == BL_Q_I16) K->linear_i16(y, xq + (size_t)t0 * in, xs + t0, p[i].w, p[i].b, cnt);
+        else if (int8) K->linear_q8(y, xq + (size_t)t0 * in, xs + t0, p[i].w, p[i].b, cnt);
         else K->linear_f32(y, x, p[i].w, p[i].b, cnt);
     }
 }
@@ -399,7 +411,7 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
     if (bl_check_inputs(cfg, ids, type_ids, n, e)) return -1;
     c->n = 0;   /* outputs are invalid until this forward completes */
     if (bl_ctx_reserve(c, n, e)) return -1;
-    c->int8 = precision == BL_PREC_NATIVE && c->m->dtype == BL_DT_I8;
+    c->int8 = precision != BL_PREC_NATIVE ? 0 : c->m->dtype == BL_DT_I8 ? BL_Q_I8 : c->m->dtype == BL_DT_I16 ? BL_Q_I16 : 0;
 
     const bl_kernels *K = c->k;
     bl_scratch *s = &c->s;

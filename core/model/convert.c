@@ -176,7 +176,7 @@ static int bl_feed_small(bl_conv *c, const char *dir, const char *name, int requ
 }
 
 int bl_convert_hf_ex(const char *hf_dir, const char *out_path, int dtype, size_t shard_bytes, bl_err *e) {
-    if (dtype < BL_DT_F32 || dtype > BL_DT_I8) return bl_fail(e, "unknown dtype %d", dtype);
+    if (dtype < BL_DT_F32 || dtype > BL_DT_I16) return bl_fail(e, "unknown dtype %d", dtype);
     bl_conv_opts o = {dtype, 0};
     bl_conv *c = bl_conv_new(&o, e);
     if (!c) return -1;
@@ -240,19 +240,23 @@ done:
    ±127 entries become the f32 value nearest 127*scale whose f32 division by 127 is exactly
    scale (bl_quantize_row computes max|row| / 127.0f); the others are q*scale, which
    re-quantize to q since their relative error (~2^-24) is far below 0.5/127. */
-static void bl_export_i8_row(const int8_t *q, float s, int n, float *out) {
-    float top = 127.0f * s;
-    if (s > 0 && top / 127.0f != s) {
+static void bl_export_q_row(const int8_t *q8, const int16_t *q16, float s, int n, float *out) {
+    const int Q = q16 ? BL_I16_MAX : 127;
+    const float fq = (float)Q;
+    float top = fq * s;
+    if (s > 0 && top / fq != s) {
         float up = top, dn = top;
         for (int k = 0; k < 64; k++) {
             up = nextafterf(up, INFINITY);
             dn = nextafterf(dn, 0.0f);
-            if (up / 127.0f == s) { top = up; break; }
-            if (dn / 127.0f == s) { top = dn; break; }
+            if (up / fq == s) { top = up; break; }
+            if (dn / fq == s) { top = dn; break; }
         }
     }
-    for (int i = 0; i < n; i++)
-        out[i] = q[i] == 127 ? top : q[i] == -127 ? -top : (float)q[i] * s;
+    for (int i = 0; i < n; i++) {
+        const int v = q16 ? q16[i] : q8[i];
+        out[i] = v == Q ? top : v == -Q ? -top : (float)v * s;
+    }
 }
 
 int bl_export_hf(const bl_model *m, const char *dir, bl_err *e) {
@@ -344,7 +348,10 @@ int bl_export_hf(const bl_model *m, const char *dir, bl_err *e) {
         if (!d) { bad = 1; break; }
         if (t.dtype == BL_DT_I8)
             for (int r = 0; r < t.rows; r++)
-                bl_export_i8_row((const int8_t *)t.data + (size_t)r * t.cols, t.scale[r], t.cols, d + (size_t)r * t.cols);
+                bl_export_q_row((const int8_t *)t.data + (size_t)r * t.cols, NULL, t.scale[r], t.cols, d + (size_t)r * t.cols);
+        else if (t.dtype == BL_DT_I16)
+            for (int r = 0; r < t.rows; r++)
+                bl_export_q_row(NULL, (const int16_t *)t.data + (size_t)r * t.cols, t.scale[r], t.cols, d + (size_t)r * t.cols);
         else bl_tensor_to_f32(&t, d);
         uint8_t *le = (uint8_t *)d;   /* little-endian host (checked in model_file.c) */
         bad = fwrite(le, 4, n, o) != n;

@@ -130,7 +130,7 @@ static uint64_t rd64(const uint8_t *p) {
     return v;
 }
 static uint64_t align64(uint64_t x) { return (x + (BL_ALIGN - 1)) & ~(uint64_t)(BL_ALIGN - 1); }
-static uint64_t dt_size(int dt) { return dt == BL_DT_F32 ? 4 : dt == BL_DT_F16 ? 2 : 1; }
+static uint64_t dt_size(int dt) { return (uint64_t)bl_dtype_size(dt); }
 
 static const char *base_name(const char *p) {
     const char *s = strrchr(p, '/');
@@ -168,7 +168,7 @@ static void mem_add(bl_conv *c, long long d) {
 /* ---------------------------------------------------------------- lifecycle */
 bl_conv *bl_conv_new(const bl_conv_opts *o, bl_err *e) {
     int dt = o ? o->dtype : BL_DT_I8;
-    if (dt < BL_DT_F32 || dt > BL_DT_I8) { bl_fail(e, "unknown dtype %d", dt); return NULL; }
+    if (dt < BL_DT_F32 || dt > BL_DT_I16) { bl_fail(e, "unknown dtype %d", dt); return NULL; }
     bl_conv *c = calloc(1, sizeof *c);
     if (!c) { bl_fail(e, "out of memory"); return NULL; }
     if (o) c->o = *o;
@@ -569,7 +569,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
         sl->cols = cols;
         sl->kind = kind;
         sl->matrix = bl_tensor_is_matrix(name);
-        sl->dt = sl->matrix ? c->o.dtype : BL_DT_F32;
+        sl->dt = bl_stored_dtype(name, c->o.dtype);
         sl->src = dup_str(c->inv[s]);
         sl->file = c->have_index ? c->inv_file[s] : -1;
         if (!sl->src) return bl_fail(e, "out of memory");
@@ -578,7 +578,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
         c->nslots++;
     }
     /* the same layout as bl_model_write */
-    c->toff = align64(bl_header_size(cf) + c->vlen + c->llen + c->tlen);
+    c->toff = align64(bl_header_size(cf, c->o.dtype) + c->vlen + c->llen + c->tlen);
     c->doff = align64(c->toff + (uint64_t)c->nslots * BL_ENTRY);
     uint64_t pos = c->doff;
     size_t maxrow = 0;
@@ -587,7 +587,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
         pos = align64(pos);
         s->off = pos;
         pos += (uint64_t)s->rows * (uint64_t)s->cols * dt_size(s->dt);
-        if (s->dt == BL_DT_I8) {
+        if (bl_dtype_scaled(s->dt)) {
             pos = align64(pos);
             s->soff = pos;
             pos += (uint64_t)s->rows * 4;
@@ -608,9 +608,9 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     c->out_len = (size_t)pos;
     mem_add(c, (long long)pos + (long long)(4 * maxrow));
     put_header(c, c->nslots, pos);
-    if (c->vlen) memcpy(c->out + bl_header_size(cf), c->vocab, c->vlen);
-    if (c->llen) memcpy(c->out + bl_header_size(cf) + c->vlen, c->labels, c->llen);
-    if (c->tlen) memcpy(c->out + bl_header_size(cf) + c->vlen + c->llen, c->tok, c->tlen);
+    if (c->vlen) memcpy(c->out + bl_header_size(cf, c->o.dtype), c->vocab, c->vlen);
+    if (c->llen) memcpy(c->out + bl_header_size(cf, c->o.dtype) + c->vlen, c->labels, c->llen);
+    if (c->tlen) memcpy(c->out + bl_header_size(cf, c->o.dtype) + c->vlen + c->llen, c->tok, c->tlen);
     for (int i = 0; i < c->nslots; i++) {
         const bl_cslot *s = &c->slots[i];
         uint8_t *te = c->out + c->toff + (size_t)i * BL_ENTRY;
@@ -739,7 +739,8 @@ static int put_row(bl_conv *c, bl_sink *k, const uint8_t *p, bl_err *e) {
         }
     else {
         float sc;
-        bl_quantize_row(f, n, (int8_t *)d, &sc);
+        if (s->dt == BL_DT_I16) bl_quantize_row_i16(f, n, (int16_t *)d, &sc);   /* little-endian host */
+        else bl_quantize_row(f, n, (int8_t *)d, &sc);
         memcpy(c->out + s->soff + 4 * (size_t)k->r, &sc, 4);
     }
     if (++k->r == s->rows) {

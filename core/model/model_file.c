@@ -15,7 +15,8 @@
 #endif
 
 #define BL_MAGIC "BERTLENS"
-#define BL_FORMAT_VERSION 2u      /* the newest this build reads; plain BERT is still written as 1 */
+#define BL_FORMAT_VERSION 3u      /* the newest this build reads; plain BERT is still written as 1,
+                                    int16 files as 3 (so that builds without int16 refuse them) */
 #define BL_HDR_FIXED 64          /* magic .. sha256: bytes not covered by the checksum */
 #define BL_HDR_SIZE 192          /* version 1: fixed header + config + section offsets */
 #define BL_HDR_SIZE2 256         /* version 2: + the family block (64 bytes at 192) */
@@ -46,7 +47,8 @@ static void wrf32(uint8_t *p, float f) { uint32_t u; memcpy(&u, &f, 4); wr32(p, 
 static uint64_t align64(uint64_t x) { return (x + (BL_ALIGN - 1)) & ~(uint64_t)(BL_ALIGN - 1); }
 
 const char *bl_dtype_name(int dtype) {
-    return dtype == BL_DT_F32 ? "f32" : dtype == BL_DT_F16 ? "f16" : dtype == BL_DT_I8 ? "int8" : "?";
+    return dtype == BL_DT_F32 ? "f32" : dtype == BL_DT_F16 ? "f16" : dtype == BL_DT_I8 ? "int8"
+         : dtype == BL_DT_I16 ? "int16" : "?";
 }
 
 int bl_dtype_parse(const char *s) {
@@ -54,10 +56,12 @@ int bl_dtype_parse(const char *s) {
     if (!strcmp(s, "f32") || !strcmp(s, "float32")) return BL_DT_F32;
     if (!strcmp(s, "f16") || !strcmp(s, "float16")) return BL_DT_F16;
     if (!strcmp(s, "int8") || !strcmp(s, "i8")) return BL_DT_I8;
+    if (!strcmp(s, "int16") || !strcmp(s, "i16")) return BL_DT_I16;
     return -1;
 }
 
-static uint64_t bl_dt_size(int dt) { return dt == BL_DT_F32 ? 4 : dt == BL_DT_F16 ? 2 : 1; }
+int bl_dtype_size(int dt) { return dt == BL_DT_F32 ? 4 : dt == BL_DT_F16 || dt == BL_DT_I16 ? 2 : 1; }
+static uint64_t bl_dt_size(int dt) { return (uint64_t)bl_dtype_size(dt); }
 
 /* ---------------------------------------------------------------- the canonical tensor set */
 /* Shape codes for rows/cols: V vocab, H hidden, E embedding width, I intermediate, P max_pos,
@@ -182,6 +186,16 @@ static int bl_dim(const bl_config *c, char code) {
     }
 }
 
+int bl_stored_dtype(const char *name, int dtype) {
+    if (!bl_tensor_is_matrix(name)) return BL_DT_F32;
+    /* embeddings are looked up, never multiplied by the int16 kernel: F16 costs the same 2 bytes
+       and keeps small entries finer than one scale per row does (on the peaked test checkpoint
+       13-bit word embeddings alone moved attention by 0.05) */
+    if (dtype == BL_DT_I16 && !strncmp(name, "embeddings.", 11) && strcmp(name, "embeddings.project.weight"))
+        return BL_DT_F16;
+    return dtype;
+}
+
 int bl_tensor_is_matrix(const char *name) {
     /* Matrices are the ".weight"s that are not LayerNorm: linear layers and embeddings. */
     size_t n = strlen(name);
@@ -290,14 +304,23 @@ static void bl_read_family(const uint8_t *p, bl_config *c) {
     for (int i = 0; i < FF_RESERVED; i++) *f[i] = (int)rd32(p + 4 * i);
 }
 
-uint64_t bl_header_size(const bl_config *cfg) { return bl_config_needs_v2(cfg) ? BL_HDR_SIZE2 : BL_HDR_SIZE; }
+/* Version 3 is version 2's layout; it says the matrices may be int16, which a version-2 reader
+   would otherwise reject only as an unknown dtype. */
+static uint32_t bl_version_for(const bl_config *cfg, int dtype) {
+    return dtype == BL_DT_I16 ? 3u : bl_config_needs_v2(cfg) ? 2u : 1u;
+}
+
+uint64_t bl_header_size(const bl_config *cfg, int dtype) {
+    return bl_version_for(cfg, dtype) >= 2 ? BL_HDR_SIZE2 : BL_HDR_SIZE;
+}
 
 void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t file_size, uint64_t vocab_len,
                    uint64_t labels_len, uint64_t tok_len, uint64_t table_off, uint64_t data_off) {
-    const int v2 = bl_config_needs_v2(cfg);
+    const uint32_t version = bl_version_for(cfg, dtype);
+    const int v2 = version >= 2;
     const uint64_t hdr = v2 ? BL_HDR_SIZE2 : BL_HDR_SIZE;
     memcpy(b, BL_MAGIC, 8);
-    wr32(b + 8, v2 ? 2u : 1u);
+    wr32(b + 8, version);
     wr64(b + 16, file_size);
     uint8_t *cb = b + BL_HDR_FIXED;
     const uint32_t v[CF_RESERVED] = {(uint32_t)cfg->vocab_size, (uint32_t)cfg->hidden, (uint32_t)cfg->layers,
@@ -417,7 +440,10 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     if (bl_config_check(&cfg, e) < 0) return NULL;
     if (!cfg.embed) cfg.embed = cfg.hidden;
     uint32_t dtype = rd32(cb + 4 * CF_DTYPE), nt = rd32(cb + 4 * CF_NTENSORS);
-    if (dtype > BL_DT_I8) return bl_fail(e, "bad config: matrix dtype %u", dtype), NULL;
+    if (dtype > BL_DT_I16) return bl_fail(e, "bad config: matrix dtype %u", dtype), NULL;
+    if ((dtype == BL_DT_I16) != (version >= 3))
+        return bl_fail(e, "weights: format version %u with %s matrices (int16 is version 3, and version 3 is int16)",
+                       version, bl_dtype_name((int)dtype)), NULL;
     for (int i = 4 * CF_RESERVED; i < 4 * CF_RESERVED + 4; i++)
         if (cb[i]) return bl_fail(e, "weights: reserved config field is not zero"), NULL;
     for (int i = 160; version < 2 && i < BL_HDR_SIZE; i++)
@@ -498,10 +524,10 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
             bl_fail(e, "weights: tensor '%s': expected shape [%d, %d], got [%u, %u]", name, er, ec, rows, cols);
             return bl_load_fail(m, found);
         }
-        uint32_t want_dt = s->matrix ? dtype : BL_DT_F32;
+        uint32_t want_dt = (uint32_t)bl_stored_dtype(name, (int)dtype);
         if (tdt != want_dt) {
             bl_fail(e, "weights: tensor '%s': dtype %s, expected %s", name,
-                    tdt <= BL_DT_I8 ? bl_dtype_name((int)tdt) : "unknown", bl_dtype_name((int)want_dt));
+                    tdt <= BL_DT_I16 ? bl_dtype_name((int)tdt) : "unknown", bl_dtype_name((int)want_dt));
             return bl_load_fail(m, found);
         }
         uint64_t size = (uint64_t)rows * cols * bl_dt_size((int)tdt);   /* < 2^21 * 2^16 * 4: no overflow */
@@ -511,7 +537,7 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
             return bl_load_fail(m, found);
         }
         prev_end = off + size;
-        if (tdt == BL_DT_I8) {
+        if (bl_dtype_scaled((int)tdt)) {
             if (soff % BL_ALIGN || !bl_in(soff, (uint64_t)rows * 4, prev_end, len)) {
                 bl_fail(e, "weights: tensor '%s': scales [%llu, +%llu) misaligned, outside the file or overlapping",
                         name, (unsigned long long)soff, (unsigned long long)rows * 4);
@@ -532,7 +558,18 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
             t->rows = er;
             t->cols = ec;
             t->data = b + off;
-            t->scale = tdt == BL_DT_I8 ? (const float *)(b + soff) : NULL;
+            t->scale = bl_dtype_scaled((int)tdt) ? (const float *)(b + soff) : NULL;
+            /* the int16 kernels' exact int32 lane sums rely on |q| <= 4095 */
+            if (tdt == BL_DT_I16) {
+                const int16_t *q = (const int16_t *)(b + off);
+                const size_t cnt = (size_t)rows * cols;
+                int bad = 0;
+                for (size_t k = 0; k < cnt; k++) bad |= q[k] > BL_I16_MAX || q[k] < -BL_I16_MAX;
+                if (bad) {
+                    bl_fail(e, "weights: tensor '%s': an int16 value lies outside -%d..%d", name, BL_I16_MAX, BL_I16_MAX);
+                    return bl_load_fail(m, found);
+                }
+            }
         } else {
             *(const float **)(base + s->off) = (const float *)(b + off);
         }
@@ -646,7 +683,7 @@ int bl_model_tensor_at(const bl_model *m, int i, bl_tensor *t, const char **name
     t->rows = (int)rd32(te + 100);
     t->cols = (int)rd32(te + 104);
     t->data = m->buf + rd64(te + 112);
-    t->scale = t->dtype == BL_DT_I8 ? (const float *)(m->buf + rd64(te + 120)) : NULL;
+    t->scale = bl_dtype_scaled(t->dtype) ? (const float *)(m->buf + rd64(te + 120)) : NULL;
     if (name) *name = (const char *)te;
     return 0;
 }
@@ -670,6 +707,17 @@ int bl_canonical_tensor(const bl_config *c, int i, char *name, size_t n, int *ro
 }
 
 /* ---------------------------------------------------------------- quantization */
+void bl_quantize_row_i16(const float *w, int n, int16_t *q, float *scale) {
+    float m = 0.0f;
+    for (int i = 0; i < n; i++) m = fabsf(w[i]) > m ? fabsf(w[i]) : m;
+    float s = m / (float)BL_I16_MAX;   /* f32 division, as bl_quantize_row */
+    *scale = s;
+    for (int i = 0; i < n; i++) {
+        float r = s > 0.0f ? roundf(w[i] / s) : 0.0f;
+        q[i] = (int16_t)(r > BL_I16_MAX ? BL_I16_MAX : r < -BL_I16_MAX ? -BL_I16_MAX : r);
+    }
+}
+
 void bl_quantize_row(const float *w, int n, int8_t *q, float *scale) {
     float m = 0.0f;
     for (int i = 0; i < n; i++) m = fabsf(w[i]) > m ? fabsf(w[i]) : m;
@@ -689,6 +737,11 @@ void bl_tensor_to_f32(const bl_tensor *t, float *out) {
     else if (t->dtype == BL_DT_F16) {
         const uint16_t *h = t->data;
         for (size_t i = 0; i < n; i++) out[i] = bl_f16_to_f32(h[i]);
+    } else if (t->dtype == BL_DT_I16) {
+        const int16_t *q = t->data;
+        for (int r = 0; r < t->rows; r++)
+            for (int c = 0; c < t->cols; c++)
+                out[(size_t)r * t->cols + c] = (float)q[(size_t)r * t->cols + c] * t->scale[r];
     } else {
         const int8_t *q = t->data;
         for (int r = 0; r < t->rows; r++)
@@ -709,11 +762,11 @@ int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t
     *out = NULL;
     *out_len = 0;
     if (bl_config_check(cfg, e) < 0) return -1;
-    if (dtype < BL_DT_F32 || dtype > BL_DT_I8) return bl_fail(e, "write: unknown dtype %d", dtype);
+    if (dtype < BL_DT_F32 || dtype > BL_DT_I16) return bl_fail(e, "write: unknown dtype %d", dtype);
     if (nt < 1) return bl_fail(e, "write: no tensors");
     if (!cfg->n_labels != !labels_len) return bl_fail(e, "write: %d labels but %zu bytes of labels", cfg->n_labels, labels_len);
     /* Layout: header, vocab, labels, table, then each tensor (and its int8 scales) 64-byte aligned. */
-    uint64_t voff = bl_header_size(cfg), toff = align64(voff + vocab_len + labels_len);
+    uint64_t voff = bl_header_size(cfg, dtype), toff = align64(voff + vocab_len + labels_len);
     uint64_t doff = align64(toff + (uint64_t)nt * BL_TENSOR_ENTRY), pos = doff;
     uint64_t *offs = malloc(sizeof *offs * 2 * (size_t)nt);
     if (!offs) return bl_fail(e, "write: out of memory");
@@ -722,12 +775,12 @@ int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t
             free(offs);
             return bl_fail(e, "write: tensor %d ('%s'): bad name or shape", i, t[i].name ? t[i].name : "");
         }
-        int dt = bl_tensor_is_matrix(t[i].name) ? dtype : BL_DT_F32;
+        int dt = bl_stored_dtype(t[i].name, dtype);
         pos = align64(pos);
         offs[2 * i] = pos;
         pos += (uint64_t)t[i].rows * (uint64_t)t[i].cols * bl_dt_size(dt);
         offs[2 * i + 1] = 0;
-        if (dt == BL_DT_I8) {
+        if (bl_dtype_scaled(dt)) {
             pos = align64(pos);
             offs[2 * i + 1] = pos;
             pos += (uint64_t)t[i].rows * 4;
@@ -743,7 +796,7 @@ int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t
 
     for (int i = 0; i < nt; i++) {
         uint8_t *te = b + toff + (size_t)i * BL_TENSOR_ENTRY;
-        int dt = bl_tensor_is_matrix(t[i].name) ? dtype : BL_DT_F32;
+        int dt = bl_stored_dtype(t[i].name, dtype);
         size_t n = (size_t)t[i].rows * (size_t)t[i].cols;
         memcpy(te, t[i].name, strlen(t[i].name));
         wr32(te + 96, (uint32_t)dt);
@@ -764,8 +817,12 @@ int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t
             uint8_t *sc = b + offs[2 * i + 1];
             for (int r = 0; r < t[i].rows; r++) {
                 float s;
-                bl_quantize_row(t[i].data + (size_t)r * t[i].cols, t[i].cols,
-                                (int8_t *)d + (size_t)r * t[i].cols, &s);
+                if (dt == BL_DT_I16)   /* little-endian host: int16 in place */
+                    bl_quantize_row_i16(t[i].data + (size_t)r * t[i].cols, t[i].cols,
+                                        (int16_t *)d + (size_t)r * t[i].cols, &s);
+                else
+                    bl_quantize_row(t[i].data + (size_t)r * t[i].cols, t[i].cols,
+                                    (int8_t *)d + (size_t)r * t[i].cols, &s);
                 wrf32(sc + 4 * (size_t)r, s);
             }
         }
