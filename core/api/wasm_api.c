@@ -88,6 +88,7 @@ typedef struct {
     char *json;              /* the last JSON answer (blw_abi, blw_model_info, blw_model_list, …) */
     size_t max_bytes;        /* scratch ceiling applied to every context (0 = none) */
     int att_mode;            /* blw_set_attention_mode: 0 auto, 1 floats, 2 uint16 */
+    int att_only, partial;   /* blw_set_attention_only; partial: the last run was one */
     int value_norms;         /* blw_set_value_norms: runs compute ‖α f(x)‖ (value-weighted views) */
     int *groups;             /* [n] blw_set_groups: word_of for the views (words, selections), NULL: words */
     bl_pool *pool;           /* blw_set_threads: made once, lent to every context, never freed
@@ -148,7 +149,7 @@ static void clear_run(void) {
     free_strs(S.shown, S.have_enc ? S.enc.n : 0);
     free_strs(S.mlm_shown, S.mlm.count * S.mlm.k);
     if (S.have_enc) bl_encoding_free(&S.enc);
-    S.have_enc = S.ran = 0;
+    S.have_enc = S.ran = S.partial = 0;
     free(S.tokens); free(S.word_of); free(S.head_p); free(S.groups);
     S.groups = NULL;
     S.tokens = NULL; S.shown = NULL; S.word_of = NULL; S.mlm_shown = NULL; S.head_p = NULL;
@@ -404,6 +405,18 @@ EMSCRIPTEN_KEEPALIVE int blw_set_threads(int threads) {
    BLW_U16_ABOVE bytes, then uint16; 1 always floats; 2 always uint16 (the tests). */
 EMSCRIPTEN_KEEPALIVE void blw_set_attention_mode(int mode) { S.att_mode = mode >= 0 && mode <= 2 ? mode : 0; }
 
+/* 1: the next runs are for the attention views alone (bl_ctx_set_attention_only): the last
+   layer stops after its attention maps (every layer's maps, queries and keys are the same bits
+   as a full run's), with no masked-LM answer and no task head; the masked-LM and prediction
+   views refuse to draw until a full run (0, the default). Kept across model loads. */
+EMSCRIPTEN_KEEPALIVE void blw_set_attention_only(int on) { S.att_only = !!on; }
+/* The masked-LM and prediction views after an attention-only run: an error, not an empty answer. */
+static int partial_refuses(void) {
+    if (!S.partial || (S.opts.view != BL_VIEW_MLM && S.opts.view != BL_VIEW_TASK)) return 0;
+    fail("this view needs a full run (the last one was for the attention maps only)");
+    return 1;
+}
+
 #ifdef __EMSCRIPTEN__
 /* Heap figures for the memory tests: bytes malloc has handed out, and the WASM memory size. */
 EMSCRIPTEN_KEEPALIVE double blw_heap_used(void) { return (double)mallinfo().uordblks; }
@@ -438,10 +451,16 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
     const double f32_maps = (double)c->layers * c->heads * n * n * sizeof(float);
     bl_ctx_set_attention_u16(S.ctx, S.att_mode == 2 || (S.att_mode == 0 && f32_maps > BLW_U16_ABOVE));
     bl_ctx_set_value_norms(S.ctx, S.value_norms);
-    bl_ctx_set_keep_hidden(S.ctx, LENS.on && mlm_k > 0 && c->has_mlm);   /* the logit lens */
+    bl_ctx_set_keep_hidden(S.ctx, LENS.on && !S.att_only && mlm_k > 0 && c->has_mlm);   /* the logit lens */
+    bl_ctx_set_attention_only(S.ctx, S.att_only);
     if (bl_forward(S.ctx, S.enc.ids, S.enc.type_ids, n, BL_PREC_NATIVE, &S.err) != 0) return -1;
     for (int l = 0; l < c->layers; l++) { S.q[l] = bl_query(S.ctx, l); S.k[l] = bl_key(S.ctx, l); }
     S.mlm_k = mlm_k;
+    if (S.att_only) {   /* no last hidden state: no masked LM, no task head */
+        S.mlm_k = 0;
+        S.partial = S.ran = 1;
+        return n;
+    }
     if (mlm_k > 0 && bl_model_config(S.m)->has_mlm &&
         bl_fill_mask(S.ctx, S.m, S.enc.ids, n, mlm_k, &S.mlm, &S.err) != 0) return -1;
     if (S.mlm.count > 0) {
@@ -568,6 +587,7 @@ static void blw_render_extras(bl_render_input *in) {
 EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
     if (!S.r) { fail("no font loaded"); return NULL; }
     if (!S.ran) { fail("nothing to draw: no text has been run"); return NULL; }
+    if (partial_refuses()) return NULL;
     const bl_config *c = bl_model_config(S.m);
     bl_render_input in = {
         .n = S.enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
@@ -589,6 +609,7 @@ EMSCRIPTEN_KEEPALIVE int blw_fb_width(void) { return S.fb_w; }
 EMSCRIPTEN_KEEPALIVE const char *blw_render_svg(void) {
     if (!S.r) { fail("no font loaded"); return NULL; }
     if (!S.ran) { fail("nothing to draw: no text has been run"); return NULL; }
+    if (partial_refuses()) return NULL;
     const bl_config *c = bl_model_config(S.m);
     bl_render_input in = {
         .n = S.enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,

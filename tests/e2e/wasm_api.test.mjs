@@ -194,6 +194,39 @@ if (fontBytes) {
   }
 }
 
+// --- attention-only runs (blw_set_attention_only, what the worker asks for every view but the
+// masked-LM and prediction views): every layer's maps are the full run's bits, and so are the
+// views drawn from them and from the queries and keys (the neuron view of the last layer reads
+// its Q and K), while the masked-LM answer and the task head are absent and their views refuse
+// to draw instead of showing an empty answer; switching back gives the full run's answer.
+{
+  const VIEW = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6, task: 7 };
+  for (const [a, b] of [['Paris is the [MASK] of France. The [MASK] sat on the mat.', null], ['Where is the library?', 'It is next to the old church.']]) {
+    const label = JSON.stringify(a.slice(0, 24)) + (b ? ' + pair' : '');
+    const n = core.run(a, b, 5);
+    const full = core.attention(), fullMlm = JSON.stringify(core.mlm()), fullHead = M._blw_head_size();
+    const drawn = fontBytes ? ['heatmap', 'neuron', 'rollout', 'flow'].map((v) => core.render({ view: VIEW[v], width: 500, layer: L - 1, head: 1, token: 1 })) : [];
+    M._blw_set_attention_only(1);
+    check(core.run(a, b, 5) === n, `${label}: attention-only run: ${core.error()}`);
+    const part = core.attention();
+    check(part.length === full.length && part.every((x, i) => Object.is(x, full[i])), `${label}: attention-only maps = the full run's, bit for bit`);
+    check(M._blw_mlm_count() === 0 && M._blw_head_size() === 0, `${label}: attention-only: no masked-LM answer, no head`);
+    if (fontBytes) {
+      ['heatmap', 'neuron', 'rollout', 'flow'].forEach((v, i) => {
+        const fb = core.render({ view: VIEW[v], width: 500, layer: L - 1, head: 1, token: 1 });
+        check(fb && drawn[i] && fb.w === drawn[i].w && fb.h === drawn[i].h && fb.pixels.every((x, j) => x === drawn[i].pixels[j]),
+          `${label}: ${v} view of the last layer after an attention-only run = after a full run`);
+      });
+      check(core.render({ view: VIEW.mlm, width: 500 }) === null && /full run/.test(core.error()),
+        `${label}: the masked-LM view refuses an attention-only run (${core.error()})`);
+    }
+    M._blw_set_attention_only(0);
+    check(core.run(a, b, 5) === n && JSON.stringify(core.mlm()) === fullMlm && M._blw_head_size() === fullHead &&
+      core.attention().every((x, i) => Object.is(x, full[i])), `${label}: a full run after it gives the full answer again`);
+    if (info.has_mlm && !b) check(core.mlm().length === 2, `${label}: two [MASK] answers in the full run`);
+  }
+}
+
 // --- 16-bit attention storage (blw_set_attention_mode; the page's automatic choice for long
 // bert-base runs): within half a step (1/131070) of the float maps, the other pointer NULL, the
 // same heatmap; the automatic mode keeps this small model's maps as floats.
