@@ -202,7 +202,7 @@ static void test_model_commands(void) {
     bl_json_free(j);
     snprintf(args, sizeof args, "convert tests/model/models/tiny_f32 -o %s/q.bin", tmp);
     j = run_json(args);
-    CHECK(j && !strcmp(bl_json_str(bl_json_get(j, "dtype")), "int8"), "convert defaults to int8");
+    CHECK(j && !strcmp(bl_json_str(bl_json_get(j, "dtype")), "int16"), "convert defaults to int16");
     bl_json_free(j);
     snprintf(args, sizeof args, "convert tests/model/models/tiny_f32 -o %s/sh --shard-mb 1", tmp);
     j = run_json(args);
@@ -307,9 +307,9 @@ static void test_model_commands(void) {
             sum += p;
             in01 &= p >= 0 && p <= 1;
         }
-        CHECK(bl_json_len(top) == 3 && in01 && sum <= 1 + 1e-6, "fill-mask (int8): top-3 in [0, 1], sum %.9f <= 1", sum);
+        CHECK(bl_json_len(top) == 3 && in01 && sum <= 1 + 1e-6, "fill-mask (int16): top-3 in [0, 1], sum %.9f <= 1", sum);
     }
-    CHECK(j && bl_json_len(j) == 2, "fill-mask (int8): one entry per [MASK]");
+    CHECK(j && bl_json_len(j) == 2, "fill-mask (int16): one entry per [MASK]");
     bl_json_free(j);
 
     /* Text with a NUL inside (only JSON can carry one) gives what the text without it gives,
@@ -416,11 +416,11 @@ static void test_bad_inputs(void) {
     snprintf(args, sizeof args, "attention -m %s/t.bin --precision bogus x", tmp);
     expect_error(args, 1, "--precision must be f32 or native, not 'bogus'");
     snprintf(args, sizeof args, "convert tests/model/models/tiny_f32 -o %s/x.bin --dtype int4", tmp);
-    expect_error(args, 1, "--dtype must be int8, f16 or f32, not 'int4'");
+    expect_error(args, 1, "--dtype must be int16, int8, f16 or f32, not 'int4'");
     snprintf(args, sizeof args, "convert %s -o %s/x.bin", tmp, tmp);   /* not an HF directory */
     expect_error(args, 1, "convert: cannot open '%s/config.json': No such file or directory");
     expect_error("convert tests/model/models/tiny_f32", 1,
-                 "convert: usage: bertlens convert HF_DIR -o OUT [--dtype int8|f16|f32] [--shard-mb N]");
+                 "convert: usage: bertlens convert HF_DIR -o OUT [--dtype int16|int8|f16|f32] [--shard-mb N]");
     snprintf(args, sizeof args, "render -m %s/t.bin x --view bogus -o %s/x.png", tmp, tmp);
     expect_error(args, 1, "unknown view 'bogus'");
     snprintf(args, sizeof args, "render -m %s/t.bin x --layer 9 -o %s/x.png", tmp, tmp);

@@ -28,7 +28,7 @@
 
 /* What JS writes for blw_conv_new: 16 bytes. */
 typedef struct {
-    int32_t dtype;          /* BL_DT_*: 0 f32, 1 f16, 2 int8 */
+    int32_t dtype;          /* BL_DT_*: 0 f32, 1 f16, 2 int8, 3 int16 */
     int32_t reserved;       /* 0 */
     double max_bytes;       /* memory ceiling in bytes, 0 = none */
 } blw_conv_opts;
@@ -75,7 +75,7 @@ static const char *h_name(blw_conv *h, const char *p, int n) {
 EMSCRIPTEN_KEEPALIVE blw_conv *blw_conv_new(const blw_conv_opts *o) {
     blw_conv *h = calloc(1, sizeof *h);
     if (!h) return NULL;
-    bl_conv_opts co = {o ? o->dtype : BL_DT_I8, o && o->max_bytes > 0 ? (size_t)o->max_bytes : 0};
+    bl_conv_opts co = {o ? o->dtype : BL_DT_I16, o && o->max_bytes > 0 ? (size_t)o->max_bytes : 0};
     h->c = bl_conv_new(&co, &h->err);   /* NULL: every call fails with h->err */
     return h;
 }
