@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """export_onnx.py — a random BERT encoder of a given shape as ONNX, for bench/run.sh.
 
-    /usr/bin/python3 bench/export_onnx.py OUT.onnx [--shape default|base]
+    /usr/bin/python3 bench/export_onnx.py OUT.onnx [--shape default|base|distilbert|roberta]
 
 The graph is what bertlens computes per forward: embeddings + LayerNorm, then per layer
 self-attention (all attention probabilities returned, as the visualizer needs them) and the
@@ -20,6 +20,10 @@ import torch.nn as nn
 SHAPES = {
     "default": dict(layers=4, hidden=256, heads=4, intermediate=1024),
     "base": dict(layers=12, hidden=768, heads=12, intermediate=3072),
+    # the shapes bench_forward.c makes for these families: DistilBERT 6 layers without token
+    # types; RoBERTa BERT-base with a 50265-piece vocabulary and positions after pad_id 1
+    "distilbert": dict(layers=6, hidden=768, heads=12, intermediate=3072, type_vocab=0),
+    "roberta": dict(layers=12, hidden=768, heads=12, intermediate=3072, vocab=50265, max_pos=514, pos_offset=2),
 }
 
 
@@ -44,19 +48,23 @@ class Layer(nn.Module):
 
 
 class Bert(nn.Module):
-    def __init__(self, layers, hidden, heads, intermediate, vocab=30522, max_pos=512):
+    def __init__(self, layers, hidden, heads, intermediate, vocab=30522, max_pos=512, type_vocab=2, pos_offset=0):
         super().__init__()
         self.word = nn.Embedding(vocab, hidden)
         self.pos = nn.Embedding(max_pos, hidden)
-        self.token_type = nn.Embedding(2, hidden)
+        self.pos_offset = pos_offset
+        self.token_type = nn.Embedding(type_vocab, hidden) if type_vocab else None
         self.ln = nn.LayerNorm(hidden, eps=1e-12)
         self.layers = nn.ModuleList(Layer(hidden, heads, intermediate) for _ in range(layers))
 
     def forward(self, input_ids):             # [1, n]
         ids = input_ids[0]
         n = ids.shape[0]
-        pos = torch.arange(n, dtype=torch.int64)
-        x = self.ln(self.word(ids) + self.pos(pos) + self.token_type(torch.zeros_like(ids)))
+        pos = torch.arange(n, dtype=torch.int64) + self.pos_offset
+        x = self.word(ids) + self.pos(pos)
+        if self.token_type is not None:
+            x = x + self.token_type(torch.zeros_like(ids))
+        x = self.ln(x)
         atts = []
         for layer in self.layers:
             x, p = layer(x)

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # bench/run.sh — bertlens (WASM SIMD128, int8 weights, all attention maps) against
-# onnxruntime-web (wasm backend) in headless Chromium, same model shapes, same n: ORT runs the f32
-# graph exported by torch with attentions, its quantize_dynamic-style int8 form with and without
-# attentions (1 thread), and int8 with 2 threads (bertlens too). Writes bench/results.json and prints the table
-# with the ratios. Figures, not pass/fail.
-#   bench/run.sh [default|base ...]     (default: both shapes)   REPS=10 WARMUP=3 NS=16,32,128,512
+# onnxruntime-web (wasm backend) in headless Chromium, same model shapes, same n: ORT runs the
+# quantize_dynamic-style int8 graph with and without the attention outputs (and, on request, the
+# f32 graph torch exports). Writes bench/results.json and prints the table with the ratios.
+# Figures, not pass/fail.
+#   bench/run.sh [default|base|distilbert|roberta ...]   (default: default and base)
+#   REPS=10 WARMUP=3 NS=16,32,128,512 ROUNDS=3 THREADS=1,2 VARIANTS=int8,int8-noattn[,f32]
+# The engines are interleaved round by round: each round runs bertlens, then each ORT variant,
+# each in a fresh page with its own >= WARMUP s warm-up, and the next round runs them in the
+# reverse order (A B C, C B A, A B C …), so a host that drifts (a shared or throttled machine)
+# touches every engine alike; the ratios are taken within a round, then their median.
 # Needs what tools/deps.sh bench installs (emcc, node, chromium, npm, python3 with torch and onnx),
 # and onnxruntime-web, which it installs with npm into build-perf-ort/ (not package.json).
 set -euo pipefail
@@ -14,6 +19,9 @@ OUT=${BL_BENCH_BUILD:-build-perf-ort}
 REPS=${REPS:-10}
 WARMUP=${WARMUP:-3}
 NS=${NS:-16,32,128,512}
+ROUNDS=${ROUNDS:-3}
+THREADS=${THREADS:-1,2}
+VARIANTS=${VARIANTS:-int8,int8-noattn}
 SHAPES=("$@"); [ ${#SHAPES[@]} -gt 0 ] || SHAPES=(default base)
 ORT_VERSION=1.30.0
 tools/deps.sh bench   # Debian packages (emcc, chromium, torch, onnx, ...) and package.json's, when missing
@@ -21,8 +29,11 @@ tools/deps.sh bench   # Debian packages (emcc, chromium, torch, onnx, ...) and p
 # AVX-VNNI, AVX-512 VNNI, 128/256/512-bit data paths), and so do the ratios against ORT.
 CPU_MODEL=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^[^:]*: //')
 CPU_ID="family $(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1) model $(sed -n 's/^model[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)"
-CPU_SIMD=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | tr ' ' '\n' | grep -E '^(sse4_2|avx|avx2|fma|avx512f|avx512bw|avx512_vnni|avx_vnni|avx_vnni_int8|amx_int8)$' | tr '\n' ' ')
-echo "run.sh: CPU $CPU_MODEL ($CPU_ID), $(nproc) CPUs; SIMD flags: $CPU_SIMD; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+CPU_SIMD=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | tr ' ' '\n' | grep -E '^(sse4_2|avx|avx2|fma|avx512f|avx512bw|avx512_vnni|avx_vnni|avx_vnni_int8|amx_int8)$' | tr '\n' ' ' | sed 's/ $//')
+cpu_line() { echo "CPU $CPU_MODEL ($CPU_ID), $(nproc) CPUs; SIMD flags: $CPU_SIMD; load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+echo "run.sh: $(cpu_line)"
+# summarize.mjs stores them with the figures
+export BL_BENCH_CPU="$CPU_MODEL ($CPU_ID), $(nproc) CPUs" BL_BENCH_FLAGS="$CPU_SIMD" BL_BENCH_LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 mkdir -p "$OUT/www"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 
@@ -37,23 +48,43 @@ emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/benc
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web -sEXIT_RUNTIME=0 \
   -o "$OUT/www/bench_forward.js"
 # the same with -pthread, for bertlens with 2 threads (run in a worker by bench/bench_worker.js)
-emcc -O3 -msimd128 -pthread -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
+[ "$THREADS" = 1 ] || emcc -O3 -msimd128 -pthread -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
   -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -o "$OUT/www/bench_forward-mt.js"
 cp bench/bench_page.html bench/bench_worker.js "$OUT/www/"
 ln -sfn ../node_modules/onnxruntime-web/dist "$OUT/www/ort"
 
 parts=()
+# one page: bench/run_browser.mjs with the query, its result kept as $OUT/result-NAME.json
+page() {
+  local name=$1 q=$2
+  node bench/run_browser.mjs "$OUT/www" "$q" "$OUT/result-$name.json" | grep '\[page\] \(n=\|onnx\)' || true
+  [ -f "$OUT/result-$name.json" ] && parts+=("$OUT/result-$name.json")
+}
+rm -f "$OUT"/result-*.json
 for s in "${SHAPES[@]}"; do
   W="$OUT/www/$s"
   [ -f "$W.onnx" ] || /usr/bin/python3 bench/export_onnx.py "$W.onnx" --shape "$s" >/dev/null
   [ -f "$W.int8.onnx" ] || /usr/bin/python3 bench/quantize_onnx.py "$W.onnx" "$W.int8.onnx"
   [ -f "$W.int8-noattn.onnx" ] || /usr/bin/python3 bench/quantize_onnx.py "$W.onnx" "$W.int8-noattn.onnx" --no-attn
-  Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP"
-  echo "== $s, 1 thread (n = $NS, $REPS timed runs after ${WARMUP} s of warm-up)"
-  node bench/run_browser.mjs "$OUT/www" "$Q&threads=1" "$OUT/result-$s-1t.json" | grep '\[page\] \(n=\|onnx\)' || true
-  echo "== $s, bertlens and onnxruntime-web int8 with 2 threads"
-  node bench/run_browser.mjs "$OUT/www" "$Q&threads=2&variants=int8" "$OUT/result-$s-2t.json" | grep '\[page\] \(n=\|onnx\)' || true
-  parts+=("$OUT/result-$s-1t.json" "$OUT/result-$s-2t.json")
 done
+engines=(bertlens ${VARIANTS//,/ })
+for ((r = 1; r <= ROUNDS; r++)); do
+  order=("${engines[@]}")
+  if ((r % 2 == 0)); then order=(); for ((i = ${#engines[@]} - 1; i >= 0; i--)); do order+=("${engines[i]}"); done; fi
+  for s in "${SHAPES[@]}"; do
+    for t in ${THREADS//,/ }; do
+      echo "== round $r/$ROUNDS, $s, $t thread(s), n = $NS, $REPS timed runs after ${WARMUP} s of warm-up; $(cpu_line)"
+      for e in "${order[@]}"; do
+        # with 2 threads ORT runs its int8+attn graph only (the ratio the targets name)
+        [ "$t" != 1 ] && [ "$e" != bertlens ] && [ "$e" != int8 ] && continue
+        Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP&threads=$t&round=$r"
+        if [ "$e" = bertlens ]; then page "$s-${t}t-r$r-bertlens" "$Q&engines=bertlens"
+        else page "$s-${t}t-r$r-$e" "$Q&engines=ort&variants=$e"; fi
+      done
+    done
+  done
+done
+export BL_BENCH_LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "run.sh: done; $(cpu_line)"
 node bench/summarize.mjs bench/results.json "$ORT_VERSION" "${parts[@]}"

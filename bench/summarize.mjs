@@ -1,48 +1,79 @@
 // summarize.mjs — merges bench_page results (bench/run.sh) into bench/results.json, one record
-// per engine, model, variant, threads and n (median_ms, min_ms, max_ms), with the ratios the
-// performance targets are about, and prints them as a table.
+// per engine, model, variant, threads and n, with the ratios the performance targets are about,
+// and prints them as a table.
 //   node bench/summarize.mjs OUT.json ORT_VERSION RESULT.json...
+// bench/run.sh interleaves the engines round by round (one page per engine and round); a
+// record's median_ms is the median of its rounds' medians (each round's figures are kept in
+// `rounds`), and a ratio is taken within each round (ORT and bertlens measured minutes apart,
+// under the same load), then the median of those, with the smallest and largest round's.
+// CPU and load come from run.sh's environment (BL_BENCH_CPU, _FLAGS, _LOAD_START, _LOAD_END).
 import fs from 'node:fs';
 import os from 'node:os';
 
 const [out, ortVersion, ...files] = process.argv.slice(2);
-const records = [];
+const med = (a) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const perRound = [];   // {engine, model, variant, threads, n, round, median_ms, min_ms, max_ms}
 for (const f of files) {
   const r = JSON.parse(fs.readFileSync(f, 'utf8'));
   if (r.error) throw new Error(`${f}: ${r.error}`);
+  const round = r.round || 1;
   if (r.bertlens)
     for (const [n, s] of Object.entries(r.bertlens.n))
-      records.push({ engine: 'bertlens', model: r.shape, variant: 'int8+attn', threads: r.threads, n: Number(n), ...s });
+      perRound.push({ engine: 'bertlens', model: r.shape, variant: 'int8+attn', threads: r.threads, n: Number(n), round, ...s });
   if (r.onnxruntime_web)
     for (const [v, res] of Object.entries(r.onnxruntime_web))
       for (const [n, s] of Object.entries(res.n))
-        records.push({ engine: 'onnxruntime-web', model: r.shape, variant: v === 'int8-noattn' ? 'int8' : `${v}+attn`,
-          threads: r.threads, n: Number(n), ...s });
+        perRound.push({ engine: 'onnxruntime-web', model: r.shape, variant: v === 'int8-noattn' ? 'int8' : `${v}+attn`,
+          threads: r.threads, n: Number(n), round, ...s });
 }
+const key = (r) => [r.engine, r.model, r.variant, r.threads, r.n].join('|');
+const groups = new Map();
+for (const r of perRound) { if (!groups.has(key(r))) groups.set(key(r), []); groups.get(key(r)).push(r); }
+const records = [...groups.values()].map((g) => {
+  const { round, median_ms, min_ms, max_ms, ...id } = g[0];
+  return { ...id, median_ms: med(g.map((x) => x.median_ms)), min_ms: Math.min(...g.map((x) => x.min_ms)),
+    max_ms: Math.max(...g.map((x) => x.max_ms)),
+    rounds: g.map((x) => ({ round: x.round, median_ms: x.median_ms, min_ms: x.min_ms, max_ms: x.max_ms })).sort((a, b) => a.round - b.round) };
+});
 const find = (e, m, v, t, n) => records.find((r) => r.engine === e && r.model === m && r.variant === v && r.threads === t && r.n === n);
+// ORT / bertlens per round (both present), then {median, min, max, per_round}
+function ratio(o, b) {
+  if (!o || !b) return null;
+  const per = [];
+  for (const ro of o.rounds) {
+    const rb = b.rounds.find((x) => x.round === ro.round);
+    if (rb) per.push(ro.median_ms / rb.median_ms);
+  }
+  return per.length ? { median: med(per), min: Math.min(...per), max: Math.max(...per), per_round: per } : null;
+}
 const ratios = [];
 const models = [...new Set(records.map((r) => r.model))];
-console.log('model    n     bertlens   ORT int8+attn  ORT int8   ORT f32+attn  ORT int8+attn 2T  bertlens 2T   speed-up vs int8+attn / int8 / 2T vs 2T');
+const nRounds = new Set(perRound.map((r) => r.round)).size;
+console.log(`${nRounds} round(s); ms = median of the rounds' medians; ×: ORT / bertlens within a round, median [min–max over rounds]`);
+console.log('model      n     bertlens  ORT int8+attn   ORT int8  ORT f32+attn  bertlens 2T  ORT int8+attn 2T   vs int8+attn           vs int8                2T vs 2T');
 for (const m of models) {
   for (const n of [...new Set(records.filter((r) => r.model === m).map((r) => r.n))].sort((a, b) => a - b)) {
     const b = find('bertlens', m, 'int8+attn', 1, n), qa = find('onnxruntime-web', m, 'int8+attn', 1, n),
       q = find('onnxruntime-web', m, 'int8', 1, n), f = find('onnxruntime-web', m, 'f32+attn', 1, n),
       q2 = find('onnxruntime-web', m, 'int8+attn', 2, n), b2 = find('bertlens', m, 'int8+attn', 2, n);
-    const x = (o) => (b && o ? o.median_ms / b.median_ms : null);
-    const x2 = b2 && q2 ? q2.median_ms / b2.median_ms : null;
-    ratios.push({ model: m, n, vs_ort_int8_attn: x(qa), vs_ort_int8: x(q), vs_ort_f32_attn: x(f), vs_ort_int8_attn_2threads: x(q2),
-      bertlens_2threads_vs_ort_int8_attn_2threads: x2,
-      ort_int8_max_attention_diff_vs_f32: qa ? qa.max_attention_diff_vs_f32 ?? null : null });
+    const x = { vs_ort_int8_attn: ratio(qa, b), vs_ort_int8: ratio(q, b), vs_ort_f32_attn: ratio(f, b),
+      bertlens_2threads_vs_ort_int8_attn_2threads: ratio(q2, b2) };
+    ratios.push({ model: m, n, ...x });
     const c = (o) => (o ? o.median_ms.toFixed(1).padStart(9) : '        -');
-    const r = (v) => (v ? `x${v.toFixed(2)}` : '-');
-    console.log(`${m.padEnd(8)} ${String(n).padEnd(5)} ${c(b)}  ${c(qa)}     ${c(q)}  ${c(f)}    ${c(q2)}    ${c(b2)}     ${r(x(qa))} / ${r(x(q))} / ${r(x2)}`);
+    const r = (v) => (v ? `x${v.median.toFixed(2)} [${v.min.toFixed(2)}-${v.max.toFixed(2)}]` : '-').padEnd(22);
+    console.log(`${m.padEnd(10)} ${String(n).padEnd(5)} ${c(b)}  ${c(qa)}     ${c(q)}  ${c(f)}    ${c(b2)}    ${c(q2)}       ` +
+      `${r(x.vs_ort_int8_attn)} ${r(x.vs_ort_int8)} ${r(x.bertlens_2threads_vs_ort_int8_attn_2threads)}`);
   }
 }
 fs.writeFileSync(out, JSON.stringify({
-  what: 'ms per forward pass in headless Chromium: median, min and max of the timed runs after a warm-up',
+  what: 'ms per forward pass in headless Chromium: per round the median, min and max of the timed runs after a warm-up; median_ms = median over rounds',
   bertlens: 'bench/bench_forward.c built with emcc -O3 -msimd128, int8 weights, 12-bit activations (BL_PREC_NATIVE), all attention maps kept; one thread, and 2 threads (-pthread build in a Web Worker, bench/bench_worker.js)',
   onnxruntime_web: `onnxruntime-web ${ortVersion}, wasm backend; f32+attn: bench/export_onnx.py; int8(+attn): bench/quantize_onnx.py (quantize_dynamic-style, per-tensor int8 weights)`,
-  date: new Date().toISOString(), cpu: os.cpus()[0].model, cores: os.cpus().length,
-  note: 'shared 2-core machine: compare within one run; ratios are ORT median / bertlens median (> 1: bertlens faster)',
+  method: 'engines interleaved round by round (bench/run.sh: one page per engine and round, the order reversed every other round); ratios = ORT median / bertlens median within a round (> 1: bertlens faster), then the median over rounds',
+  date: new Date().toISOString(), cpu: process.env.BL_BENCH_CPU || os.cpus()[0].model, cores: os.cpus().length,
+  cpu_flags: process.env.BL_BENCH_FLAGS || null,
+  load_average: { start: process.env.BL_BENCH_LOAD_START || null, end: process.env.BL_BENCH_LOAD_END || null },
+  rounds: nRounds,
+  note: 'shared 2-core machine: compare within one run',
   ratios, records }, null, 2) + '\n');
 console.log(out);
