@@ -56,6 +56,7 @@ typedef struct {
     int n_labels;       /* its outputs (labels in bl_model_label) */
     int head_sigmoid;   /* 1: labels scored independently (sigmoid), 0: softmax over labels */
     int cls_id, sep_id, pad_id, mask_id, unk_id;   /* special token ids, -1 none */
+    int has_fidelity;   /* the file carries a fidelity record (bl_model_fidelity; version 2 and up) */
 } bl_config;
 
 enum { BL_FAMILY_BERT = 0, BL_FAMILY_DISTILBERT = 1, BL_FAMILY_ROBERTA = 2 /* XLM-R, CamemBERT */,
@@ -194,6 +195,41 @@ bl_tokenizer *bl_model_tokenizer(const bl_model *m, bl_err *e);
 /* bl_tokenizer_display, except that a bare word-start marker (▁ alone) shows as itself rather
    than as nothing. Returns the length or -1. */
 int bl_model_token_display(const bl_tokenizer *t, int id, char *buf, size_t cap);
+
+/* Attention fidelity (fidelity.c): how far the converted file's attention is from the float
+   model it came from, measured by the converter on a built-in calibration text (a sentence, a
+   pair and a paragraph, tokenized with the model's own tokenizer) and stored in the file. */
+enum { BL_FID_NONE = 0,       /* not measured: a file without the record, or no reason given */
+       BL_FID_MEASURED = 1,
+       BL_FID_MEMORY = 2,     /* not measured: the float copy would pass the memory ceiling */
+       BL_FID_NO_TOKENIZER = 3, /* not measured: the file has no tokenizer to encode the text */
+       BL_FID_FAILED = 4,     /* not measured: a forward failed (e.g. out of memory) */
+       BL_FID_COUNT = 5 };
+typedef struct {
+    int status;            /* BL_FID_* */
+    int ref_dtype;         /* BL_DT_F32 or BL_DT_F16: the float copy the file was compared with */
+    float max_dev;         /* max |α_file − α_float| over every layer, head, row and column */
+    float mean_dev;        /* the mean of the same over all those cells */
+    int calib;             /* the calibration text's version (bl_fidelity_calibration), 0 none */
+    int sequences, tokens; /* encoded inputs and their tokens in all */
+    int precision;         /* BL_PREC_* the file's forward ran in (the page's: native) */
+    uint64_t cells;        /* attention weights compared */
+    uint64_t ref_bytes;    /* bytes of the float copy (what it would need, for BL_FID_MEMORY) */
+    uint64_t limit_bytes;  /* the ceiling it would have passed (BL_FID_MEMORY), else 0 */
+} bl_fidelity;
+/* The stored record; status BL_FID_NONE for a file without one (older files). */
+void bl_model_fidelity(const bl_model *m, bl_fidelity *out);
+/* Measure m (the converted file, run in `precision`) against ref (the same model with float
+   weights, run in BL_PREC_F32) on the calibration text, tokenized by m's tokenizer. A file
+   without a tokenizer gives status BL_FID_NO_TOKENIZER; a failing forward BL_FID_FAILED with
+   e saying why. Returns 0 (out filled, whatever the status) or -1 (bad arguments). */
+int bl_fidelity_measure(const bl_model *m, const bl_model *ref, int precision, bl_fidelity *out, bl_err *e);
+/* Calibration text version v's inputs: count (returned) pairs (a[i], b[i]); b[i] NULL for a
+   single text. 0 for an unknown version. */
+int bl_fidelity_calibration(int version, const char *const **a, const char *const **b);
+/* The one line the CLI and the page show: "int8: attention within 0.013 of the float model
+   (max), mean 0.0004" or "int8: attention fidelity not measured (…)". Returns its length. */
+int bl_fidelity_text(const bl_fidelity *f, int dtype, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------- inference (bert.c) */
 typedef struct bl_ctx bl_ctx;
@@ -453,6 +489,8 @@ typedef struct bl_conv bl_conv;
 typedef struct {
     int dtype;           /* BL_DT_* of the matrices */
     size_t max_bytes;    /* memory ceiling: the converted model and its row buffers; 0 = none */
+    int measure;         /* 1: also keep a float copy (f32, else f16, within max_bytes) and store
+                            the attention fidelity (bl_fidelity_measure) in the file; 0: no record */
 } bl_conv_opts;
 
 typedef struct {
@@ -524,6 +562,8 @@ void bl_shard_manifest_free(bl_shard_manifest *s);
    out_path itself when it ends in ".json" (STEM = out_path minus ".json"), else out_path.json
    (STEM = out_path). */
 int bl_convert_hf(const char *hf_dir, const char *out_path, int dtype, int shard_mb, bl_err *e);
+/* The same with the converter's options (o->measure: store the attention fidelity). */
+int bl_convert_hf_opts(const char *hf_dir, const char *out_path, const bl_conv_opts *o, int shard_mb, bl_err *e);
 /* Write config.json, model.safetensors (F32, dequantized), vocab.txt, tokenizer_config.json
    into dir (created if missing). Converting the result with the model's dtype gives back a
    byte-identical weights file. */

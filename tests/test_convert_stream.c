@@ -76,7 +76,7 @@ static int give_small(bl_conv *c, const char *dir, const char *name, bl_err *e) 
 /* A directory through the push API, as the page's worker does it. */
 static int stream_dir(const char *dir, int dtype, chunker k, int known, uint8_t **out, size_t *len,
                       bl_conv_progress *pr, bl_err *e) {
-    bl_conv_opts o = {dtype, 0};
+    bl_conv_opts o = {dtype, 0, 0};
     bl_conv *c = bl_conv_new(&o, e);
     if (!c) return -1;
     const char *small[] = {"config.json", "vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
@@ -281,7 +281,7 @@ int main(void) {
     /* 4. the API used wrongly, the memory ceiling, a shard index */
     {
         bl_err e = {{0}};
-        bl_conv_opts o = {BL_DT_I8, 0};
+        bl_conv_opts o = {BL_DT_I8, 0, 0};
         uint8_t *cfg; size_t cl;
         bl_read_whole_file(path_of("f32_prefix", "config.json"), &cfg, &cl, &e);
         bl_conv *c = bl_conv_new(&o, &e);

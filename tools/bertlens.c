@@ -23,7 +23,9 @@ static const char *USAGE =
     "            probabilities per token (token classification, ELECTRA \"replaced\") or for the text\n"
     "--ids 0,31414,232,2 [--types 0,0,0,0] instead of TEXT (attention, fill-mask, classify): token ids\n"
     "  fill-mask [-m MODEL] [-k K] [--lens] TEXT   (--lens: top-k after every layer, the logit lens)\n"
-    "  convert   HF_DIR -o OUT [--dtype int16|int8|f16|f32] [--shard-mb N]\n"
+    "  convert   HF_DIR -o OUT [--dtype int16|int8|f16|f32] [--shard-mb N] [--no-fidelity]\n"
+    "            (stores the attention's largest and mean deviation from the float model on a\n"
+    "            built-in calibration text; --no-fidelity: skip it, and the float copy it needs)\n"
     "  export-hf [-m MODEL] -o DIR\n"
     "  render    [-m MODEL] [--pair B] TEXT --view heatmap|model|head|neuron|rollout|flow|mlm|task|headmap\n"
     "            [--layer L] [--head H|mean] [--colormap NAME] [--width PX] [--scale S] [--dark]\n"
@@ -556,6 +558,25 @@ static int cmd_classify(const cli_opts *o) {
     return rc;
 }
 
+/* "fidelity": the record the converter stored (bl_model_fidelity), or "not measured". */
+static void print_fidelity(const bl_model *m) {
+    static const char *why[BL_FID_COUNT] = {"no record", NULL, "memory limit", "no tokenizer", "forward failed"};
+    bl_fidelity f;
+    bl_model_fidelity(m, &f);
+    char text[256];
+    bl_fidelity_text(&f, bl_model_dtype(m), text, sizeof text);
+    printf("\"fidelity\":{\"status\":\"%s\"", f.status == BL_FID_MEASURED ? "measured" : "not measured");
+    if (f.status == BL_FID_MEASURED)
+        printf(",\"max\":%.9g,\"mean\":%.9g,\"reference\":\"%s\",\"precision\":\"%s\",\"calibration\":%d,"
+               "\"sequences\":%d,\"tokens\":%d,\"cells\":%llu",
+               (double)f.max_dev, (double)f.mean_dev, bl_dtype_name(f.ref_dtype), f.precision == BL_PREC_F32 ? "f32" : "native",
+               f.calib, f.sequences, f.tokens, (unsigned long long)f.cells);
+    else printf(",\"reason\":\"%s\"", why[f.status]);
+    printf(",\"text\":");
+    cli_json_str(stdout, text);
+    printf("}");
+}
+
 static int cmd_convert(const cli_opts *o) {
     if (o->nargs != 1 || !o->out) return cli_die("convert: usage: bertlens convert HF_DIR -o OUT [--dtype int16|int8|f16|f32] [--shard-mb N]");
     /* int16 by default: int8 moved single attention weights by up to 0.5 on peaked heads, int16
@@ -564,7 +585,8 @@ static int cmd_convert(const cli_opts *o) {
     int dt = bl_dtype_parse(d);
     if (dt < 0) return cli_die("--dtype must be int16, int8, f16 or f32, not '%s'", d);
     bl_err e;
-    if (bl_convert_hf(o->args[0], o->out, dt, o->shard_mb, &e) != 0) return cli_die("convert: %s", e.msg);
+    bl_conv_opts co = {dt, 0, !o->no_fidelity};
+    if (bl_convert_hf_opts(o->args[0], o->out, &co, o->shard_mb, &e) != 0) return cli_die("convert: %s", e.msg);
     /* With shards the file to read back is the manifest: OUT itself when it ends in .json. */
     char path[1024];
     size_t ol = strlen(o->out);
@@ -575,8 +597,10 @@ static int cmd_convert(const cli_opts *o) {
     const bl_config *c = bl_model_config(cm.m);
     printf("{\"output\":");
     cli_json_str(stdout, path);
-    printf(",\"dtype\":\"%s\",\"bytes\":%zu,\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"vocab_size\":%d}\n",
+    printf(",\"dtype\":\"%s\",\"bytes\":%zu,\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"vocab_size\":%d,",
            bl_dtype_name(dt), cm.len, c->layers, c->hidden, c->heads, c->vocab_size);
+    print_fidelity(cm.m);
+    printf("}\n");
     cli_free_model(&cm);
     return 0;
 }
@@ -605,11 +629,14 @@ static int cmd_info(const cli_opts *o) {
     for (int i = 0; i < 32; i++) printf("%02x", sha[i]);
     printf("\",\"config\":{\"vocab_size\":%d,\"hidden\":%d,\"layers\":%d,\"heads\":%d,\"intermediate\":%d,"
            "\"max_pos\":%d,\"type_vocab\":%d,\"ln_eps\":%g,\"act\":\"%s\",\"lowercase\":%s,\"strip_accents\":%d,"
-           "\"chinese_chars\":%s,\"has_mlm\":%s,\"family\":\"%s\",\"embed\":%d,\"head\":\"%s\",\"n_labels\":%d}}\n",
+           "\"chinese_chars\":%s,\"has_mlm\":%s,\"family\":\"%s\",\"embed\":%d,\"head\":\"%s\",\"n_labels\":%d}",
            c->vocab_size, c->hidden, c->layers, c->heads, c->intermediate, c->max_pos, c->type_vocab, c->ln_eps,
            c->act == BL_ACT_GELU ? "gelu" : c->act == BL_ACT_GELU_TANH ? "gelu_tanh" : "relu",
            c->lowercase ? "true" : "false", c->strip_accents, c->chinese_chars ? "true" : "false",
            c->has_mlm ? "true" : "false", bl_family_name(c->family), c->embed, bl_head_name(c->head), c->n_labels);
+    printf(",");
+    print_fidelity(cm.m);
+    printf("}\n");
     cli_free_model(&cm);
     return 0;
 }
@@ -657,6 +684,7 @@ static int parse_opts(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--types")) TAKE(types);
         else if (!strcmp(a, "--format")) TAKE(format);
         else if (!strcmp(a, "--words")) o->words = 1;
+        else if (!strcmp(a, "--no-fidelity")) o->no_fidelity = 1;
         else if (!strcmp(a, "--value-norms")) o->value_norms = 1;
         else if (!strcmp(a, "--lens")) o->lens = 1;
         else if (!strcmp(a, "--cased")) o->cased = 1;

@@ -20,6 +20,7 @@ typedef struct {
     const char *model_b;     /* compare --model-b */
     const char *format;      /* render --format png|svg */
     int words, value_norms, lens;   /* --words, --value-norms, --lens */
+    int no_fidelity;         /* convert --no-fidelity: no float copy, no fidelity record */
     const char *ids, *types; /* --ids 0,31414,2 [--types 0,0,0]: token ids instead of TEXT */
     int nargs;
     const char *args[8];

@@ -10,7 +10,7 @@
        JS (free it with _free, or give it to blw_model_load, which takes ownership);
      - blw_conv_progress and blw_conv_error point into the handle, valid until its next call.
    Functions that can fail return -1 (or NULL); blw_conv_error(h) says why. Usage:
-       h = _blw_conv_new(opts)   // blw_conv_opts {int32 dtype, int32 0, f64 max_bytes}
+       h = _blw_conv_new(opts)   // blw_conv_opts {int32 dtype, int32 measure, f64 max_bytes}
        _blw_conv_set_config(h, p, n); _blw_conv_set_tokenizer_file(h, name, nlen, p, n); ...
        _blw_conv_begin_file(h, name, nlen, total); for each chunk: _blw_conv_push(h, _blw_conv_chunk(h, n), n)
        _blw_conv_end_file(h); _blw_conv_finish(h); out = _blw_conv_take_output(h); _blw_conv_free(h) */
@@ -29,7 +29,7 @@
 /* What JS writes for blw_conv_new: 16 bytes. */
 typedef struct {
     int32_t dtype;          /* BL_DT_*: 0 f32, 1 f16, 2 int8, 3 int16 */
-    int32_t reserved;       /* 0 */
+    int32_t measure;        /* 1: store the attention fidelity (bl_conv_opts.measure) */
     double max_bytes;       /* memory ceiling in bytes, 0 = none */
 } blw_conv_opts;
 _Static_assert(sizeof(blw_conv_opts) == 16 && offsetof(blw_conv_opts, max_bytes) == 8, "blw_conv_opts layout read by JS");
@@ -75,7 +75,7 @@ static const char *h_name(blw_conv *h, const char *p, int n) {
 EMSCRIPTEN_KEEPALIVE blw_conv *blw_conv_new(const blw_conv_opts *o) {
     blw_conv *h = calloc(1, sizeof *h);
     if (!h) return NULL;
-    bl_conv_opts co = {o ? o->dtype : BL_DT_I16, o && o->max_bytes > 0 ? (size_t)o->max_bytes : 0};
+    bl_conv_opts co = {o ? o->dtype : BL_DT_I16, o && o->max_bytes > 0 ? (size_t)o->max_bytes : 0, o ? o->measure == 1 : 0};
     h->c = bl_conv_new(&co, &h->err);   /* NULL: every call fails with h->err */
     return h;
 }

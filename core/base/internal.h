@@ -57,6 +57,7 @@ struct bl_model {
     const char **labels;       /* [n_labels] into label_text */
     const char *tok_json;      /* the stored tokenizer.json (version 2, optional), into buf */
     size_t tok_json_len;
+    bl_fidelity fid;           /* the fidelity record (status BL_FID_NONE without one) */
 };
 
 /* Canonical tensor names in the weights file (HF names without the "bert." prefix; LayerNorm
@@ -97,6 +98,10 @@ int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t
 uint64_t bl_header_size(const bl_config *cfg, int dtype);
 void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t file_size, uint64_t vocab_len,
                    uint64_t labels_len, uint64_t tok_len, uint64_t table_off, uint64_t data_off);
+/* The fidelity record (weights/FORMAT.md): BL_FID_BYTES bytes right before the tensor table
+   when cfg->has_fidelity, which writers reserve; bl_fidelity_put fills them. */
+#define BL_FID_BYTES 64
+void bl_fidelity_put(uint8_t *p, const bl_fidelity *f);
 /* Stored layer for attention step a (ALBERT shares layers; identity otherwise). */
 int bl_layer_for_step(const bl_config *cfg, int a);
 int bl_stored_layers(const bl_config *cfg);

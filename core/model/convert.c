@@ -175,9 +175,10 @@ static int bl_feed_small(bl_conv *c, const char *dir, const char *name, int requ
     return rc;
 }
 
-int bl_convert_hf_ex(const char *hf_dir, const char *out_path, int dtype, size_t shard_bytes, bl_err *e) {
+static int convert_dir(const char *hf_dir, const char *out_path, const bl_conv_opts *opts, size_t shard_bytes, bl_err *e) {
+    const int dtype = opts->dtype;
     if (dtype < BL_DT_F32 || dtype > BL_DT_I16) return bl_fail(e, "unknown dtype %d", dtype);
-    bl_conv_opts o = {dtype, 0};
+    bl_conv_opts o = *opts;
     bl_conv *c = bl_conv_new(&o, e);
     if (!c) return -1;
     uint8_t *buf = NULL;
@@ -233,6 +234,16 @@ done:
     free(buf);
     bl_conv_free(c);
     return rc;
+}
+
+int bl_convert_hf_ex(const char *hf_dir, const char *out_path, int dtype, size_t shard_bytes, bl_err *e) {
+    bl_conv_opts o = {dtype, 0, 0};
+    return convert_dir(hf_dir, out_path, &o, shard_bytes, e);
+}
+
+int bl_convert_hf_opts(const char *hf_dir, const char *out_path, const bl_conv_opts *o, int shard_mb, bl_err *e) {
+    if (shard_mb > 4095) return bl_fail(e, "--shard-mb %d is too large (at most 4095)", shard_mb);
+    return convert_dir(hf_dir, out_path, o, shard_mb > 0 ? (size_t)shard_mb << 20 : 0, e);
 }
 
 /* ---------------------------------------------------------------- export */

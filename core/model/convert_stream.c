@@ -119,6 +119,16 @@ struct bl_conv {
     bl_sink *sinks;
     int nsinks, sb, se, first;
     size_t mem, peak;
+    /* the float copy for the fidelity measurement (o.measure): a weights file of the same model
+       without its heads, in ref_dt, filled row by row beside the output; ref_shared: the output
+       itself is that copy (an f32 output, or f16 when only f16 fits) */
+    int ref_dt, ref_shared, ref_nt;
+    bl_fidelity fid;            /* BL_FID_MEMORY when no copy fits under o.max_bytes */
+    bl_config ref_cfg;
+    uint8_t *ref;
+    size_t ref_len;
+    uint64_t *ref_off;          /* [nslots]: a slot's data offset in the copy, 0 = not in it */
+    uint64_t ref_toff, ref_doff;
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -212,6 +222,8 @@ void bl_conv_free(bl_conv *c) {
     free(c->slots);
     free(c->out);
     free(c->rowf);
+    free(c->ref);
+    free(c->ref_off);
     free(c);
 }
 
@@ -541,9 +553,111 @@ static void put_header(bl_conv *c, int nt, uint64_t size) {
 }
 
 /* The inventory of names is known: choose each canonical tensor's source and place it. */
+/* The float copy's layout (bl_model_write's, for the copy's config: no MLM or task head, whose
+   weights the attention never reads) in dtype dt; returns its size. */
+static uint64_t ref_layout(bl_conv *c, int dt) {
+    c->ref_cfg = c->cfg;
+    c->ref_cfg.has_mlm = 0;
+    c->ref_cfg.head = BL_HEAD_NONE;
+    c->ref_cfg.n_labels = 0;
+    c->ref_cfg.head_sigmoid = 0;
+    c->ref_cfg.has_fidelity = 0;
+    c->ref_nt = 0;
+    for (int i = 0; i < c->nslots; i++) c->ref_nt += c->slots[i].kind == 0 && strncmp(c->slots[i].name, "classifier.", 11);
+    c->ref_toff = align64(bl_header_size(&c->ref_cfg, dt) + c->vlen);
+    c->ref_doff = align64(c->ref_toff + (uint64_t)c->ref_nt * BL_ENTRY);
+    uint64_t pos = c->ref_doff;
+    for (int i = 0; i < c->nslots; i++) {
+        const bl_cslot *s = &c->slots[i];
+        c->ref_off[i] = 0;
+        if (s->kind != 0 || !strncmp(s->name, "classifier.", 11)) continue;
+        pos = align64(pos);
+        c->ref_off[i] = pos;
+        pos += (uint64_t)s->rows * (uint64_t)s->cols * dt_size(s->matrix ? dt : BL_DT_F32);
+    }
+    return pos;
+}
+
+/* Choose the float copy: f32, else f16, within o.max_bytes beside an output of out_need bytes;
+   the output itself when it is already that dtype. None fits: BL_FID_MEMORY, and no copy. */
+static int ref_choose(bl_conv *c, uint64_t out_need, bl_err *e) {
+    c->ref_dt = -1;
+    if (!c->o.measure) return 0;
+    c->ref_off = calloc((size_t)c->nslots, sizeof *c->ref_off);
+    if (!c->ref_off) return bl_fail(e, "out of memory");
+    const int dts[2] = {BL_DT_F32, BL_DT_F16};
+    uint64_t size = 0;
+    for (int k = 0; k < 2; k++) {
+        if (c->o.dtype == dts[k]) { c->ref_dt = dts[k]; c->ref_shared = 1; c->fid.ref_bytes = 0; return 0; }
+        size = ref_layout(c, dts[k]);
+        if (size < (uint64_t)SIZE_MAX / 4 && (!c->o.max_bytes || out_need + size <= c->o.max_bytes)) {
+            c->ref_dt = dts[k];
+            break;
+        }
+    }
+    if (c->ref_dt < 0) {
+        c->fid.status = BL_FID_MEMORY;
+        c->fid.ref_bytes = size;   /* the f16 copy's, the smaller */
+        c->fid.limit_bytes = c->o.max_bytes;
+        return 0;
+    }
+    c->ref = calloc(1, (size_t)size);
+    if (!c->ref) return bl_fail(e, "out of memory for the float copy (%.1f MB)", (double)size / 1048576.0);
+    c->ref_len = (size_t)size;
+    c->fid.ref_bytes = size;
+    mem_add(c, (long long)size);
+    bl_header_put(c->ref, &c->ref_cfg, c->ref_dt, c->ref_nt, size, c->vlen, 0, 0, c->ref_toff, c->ref_doff);
+    if (c->vlen) memcpy(c->ref + bl_header_size(&c->ref_cfg, c->ref_dt), c->vocab, c->vlen);
+    for (int i = 0, j = 0; i < c->nslots; i++) {
+        const bl_cslot *s = &c->slots[i];
+        if (!c->ref_off[i]) continue;
+        uint8_t *te = c->ref + c->ref_toff + (size_t)j++ * BL_ENTRY;
+        memcpy(te, s->name, strlen(s->name));
+        wr32(te + 96, (uint32_t)(s->matrix ? c->ref_dt : BL_DT_F32));
+        wr32(te + 100, (uint32_t)s->rows);
+        wr32(te + 104, (uint32_t)s->cols);
+        wr64(te + 112, c->ref_off[i]);
+    }
+    return 0;
+}
+
+/* A converted row also goes to the float copy. */
+static void ref_row(bl_conv *c, const bl_sink *k, const float *f, int n) {
+    if (!c->ref || !c->ref_off[k->slot]) return;
+    const int dt = c->slots[k->slot].matrix ? c->ref_dt : BL_DT_F32;
+    uint8_t *d = c->ref + c->ref_off[k->slot] + (size_t)k->r * (size_t)n * dt_size(dt);
+    if (dt == BL_DT_F32) memcpy(d, f, 4 * (size_t)n);
+    else
+        for (int i = 0; i < n; i++) {
+            uint16_t h = bl_f32_to_f16(f[i]);
+            d[2 * i] = (uint8_t)h;
+            d[2 * i + 1] = (uint8_t)(h >> 8);
+        }
+}
+
+/* All rows are in: measure the output (its header written, its checksum not yet) against the
+   float copy and fill its fidelity record; then drop the copy. */
+static void measure(bl_conv *c, size_t size) {
+    bl_fidelity f = c->fid;
+    if (c->ref_dt >= 0) {
+        bl_err e;
+        bl_model *m = bl_model_load(c->out, size, BL_LOAD_SKIP_CHECKSUM, &e);
+        bl_model *r = c->ref_shared ? m : c->ref ? bl_model_load(c->ref, c->ref_len, BL_LOAD_SKIP_CHECKSUM, &e) : NULL;
+        uint64_t rb = f.ref_bytes;
+        if (!m || !r || bl_fidelity_measure(m, r, BL_PREC_NATIVE, &f, &e) < 0) f.status = BL_FID_FAILED;
+        f.ref_bytes = rb;
+        if (r != m) bl_model_free(r);
+        bl_model_free(m);
+    }
+    if (c->ref) { free(c->ref); mem_add(c, -(long long)c->ref_len); c->ref = NULL; }
+    c->fid = f;
+    bl_fidelity_put(c->out + c->toff - BL_FID_BYTES, &f);
+}
+
 static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     bl_config *cf = &c->cfg;
     cf->has_mlm = inv_lookup(c, "cls.predictions.transform.dense.weight") >= 0;
+    cf->has_fidelity = c->o.measure ? 1 : 0;
     bl_err ce;
     if (bl_config_check(cf, &ce) < 0) return bl_fail(e, "config.json: %s", ce.msg);
     int cap = 17 + 16 * bl_stored_layers(cf);
@@ -579,6 +693,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     }
     /* the same layout as bl_model_write */
     c->toff = align64(bl_header_size(cf, c->o.dtype) + c->vlen + c->llen + c->tlen);
+    if (cf->has_fidelity) c->toff += BL_FID_BYTES;   /* the record, filled by measure() */
     c->doff = align64(c->toff + (uint64_t)c->nslots * BL_ENTRY);
     uint64_t pos = c->doff;
     size_t maxrow = 0;
@@ -600,6 +715,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     if (pos > (uint64_t)SIZE_MAX / 2 || (c->o.max_bytes && need > c->o.max_bytes))
         return bl_fail(e, "the converted model needs %.1f MB, above the limit of %.1f MB", (double)need / 1048576.0,
                        (double)c->o.max_bytes / 1048576.0);
+    if (ref_choose(c, need, e) < 0) return -1;
     c->out = calloc(1, (size_t)pos);
     c->rowf = malloc(sizeof(float) * (maxrow ? maxrow : 1));
     if (!c->out || !c->rowf)
@@ -625,7 +741,7 @@ static int layout(bl_conv *c, const char *where, int drop_decoder, bl_err *e) {
     bl_sha256_init(&c->hw);
     bl_sha256_init(&c->hd);
     bl_sha256_init(&c->hout);
-    c->progressive = c->dec_slot < 0;
+    c->progressive = c->dec_slot < 0 && !c->o.measure;   /* the record is written last */
     c->hash_pos = BL_HDR_FIXED;
     c->hash_slot = 0;
     c->laid_out = 1;
@@ -729,6 +845,7 @@ static int put_row(bl_conv *c, bl_sink *k, const uint8_t *p, bl_err *e) {
                            (size_t)k->r * (size_t)n + (size_t)i);
     if (c->hash_dec && k->slot == c->word_slot) bl_sha256_update(&c->hw, f, 4 * (size_t)n);
     if (c->hash_dec && k->slot == c->dec_slot) bl_sha256_update(&c->hd, f, 4 * (size_t)n);
+    ref_row(c, k, f, n);
     uint8_t *d = c->out + s->off + (size_t)k->r * (size_t)n * dt_size(s->dt);
     if (s->dt == BL_DT_F32) memcpy(d, f, 4 * (size_t)n);
     else if (s->dt == BL_DT_F16)
@@ -1067,6 +1184,7 @@ int bl_conv_finish(bl_conv *c, uint8_t **out, size_t *len, bl_err *e) {
         }
     }
     put_header(c, nt, size);
+    if (c->o.measure) measure(c, (size_t)size);
     if (c->progressive && c->hash_slot == c->nslots && c->hash_pos == size) bl_sha256_final(&c->hout, c->out + 24);
     else bl_sha256(c->out + BL_HDR_FIXED, (size_t)size - BL_HDR_FIXED, c->out + 24);
     uint8_t *o = c->out;

@@ -240,7 +240,7 @@ enum { CF_VOCAB, CF_HIDDEN, CF_LAYERS, CF_HEADS, CF_INTER, CF_MAXPOS, CF_TYPES, 
 /* Version 2 is needed for anything a version-1 file cannot say. */
 static int bl_config_needs_v2(const bl_config *c) {
     return c->family || (c->embed && c->embed != c->hidden) || c->emb_proj || c->pos_offset || c->groups ||
-           c->inner > 1 || c->sinusoidal || c->head || c->n_labels || c->type_vocab == 0;
+           c->inner > 1 || c->sinusoidal || c->head || c->n_labels || c->type_vocab == 0 || c->has_fidelity;
 }
 
 int bl_config_check(const bl_config *c, bl_err *e) {
@@ -254,7 +254,8 @@ int bl_config_check(const bl_config *c, bl_err *e) {
         {"emb_proj", c->emb_proj, 0, 1}, {"pos_offset", c->pos_offset, 0, 1},
         {"groups", c->groups, 0, c->layers}, {"inner", c->inner, 0, c->layers},
         {"sinusoidal", c->sinusoidal, 0, 1}, {"head", c->head, 0, BL_HEAD_COUNT - 1},
-        {"n_labels", c->n_labels, 0, BL_MAX_LABELS}, {"head_sigmoid", c->head_sigmoid, 0, 1}};
+        {"n_labels", c->n_labels, 0, BL_MAX_LABELS}, {"head_sigmoid", c->head_sigmoid, 0, 1},
+        {"has_fidelity", c->has_fidelity, 0, 1}};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
         if (d[i].v < d[i].min || d[i].v > d[i].max)
             return bl_fail(e, "bad config: %s = %d (must be %d..%d)", d[i].name, d[i].v, d[i].min, d[i].max);
@@ -342,6 +343,53 @@ void bl_header_put(uint8_t *b, const bl_config *cfg, int dtype, int nt, uint64_t
         cfg->groups, cfg->groups ? cfg->inner : 0, cfg->sinusoidal, cfg->head, cfg->n_labels, cfg->head_sigmoid,
         cfg->cls_id, cfg->sep_id, cfg->pad_id, cfg->mask_id, cfg->unk_id};
     for (int i = 0; i < FF_RESERVED; i++) wr32(b + BL_HDR_SIZE + 4 * i, (uint32_t)f[i]);
+    wr32(b + BL_HDR_SIZE + 4 * FF_RESERVED, cfg->has_fidelity ? BL_FID_BYTES : 0);
+}
+
+/* ---------------------------------------------------------------- fidelity record
+   BL_FID_BYTES bytes right before the tensor table (FORMAT.md, "Fidelity"), present when the
+   family block's last field says so. Written by the converter once it has measured. */
+void bl_fidelity_put(uint8_t *p, const bl_fidelity *f) {
+    memset(p, 0, BL_FID_BYTES);
+    wr32(p, (uint32_t)f->status);
+    wr32(p + 4, (uint32_t)f->ref_dtype);
+    wrf32(p + 8, f->max_dev);
+    wrf32(p + 12, f->mean_dev);
+    wr32(p + 16, (uint32_t)f->calib);
+    wr32(p + 20, (uint32_t)f->sequences);
+    wr32(p + 24, (uint32_t)f->tokens);
+    wr32(p + 28, (uint32_t)f->precision);
+    wr64(p + 32, f->cells);
+    wr64(p + 40, f->ref_bytes);
+    wr64(p + 48, f->limit_bytes);
+}
+
+static int bl_fidelity_get(const uint8_t *p, bl_fidelity *f, bl_err *e) {
+    memset(f, 0, sizeof *f);
+    f->status = (int)rd32(p);
+    f->ref_dtype = (int)rd32(p + 4);
+    f->max_dev = rdf32(p + 8);
+    f->mean_dev = rdf32(p + 12);
+    f->calib = (int)rd32(p + 16);
+    f->sequences = (int)rd32(p + 20);
+    f->tokens = (int)rd32(p + 24);
+    f->precision = (int)rd32(p + 28);
+    f->cells = rd64(p + 32);
+    f->ref_bytes = rd64(p + 40);
+    f->limit_bytes = rd64(p + 48);
+    if (rd64(p + 56)) return bl_fail(e, "weights: reserved fidelity bytes are not zero");
+    if (rd32(p) >= BL_FID_COUNT) return bl_fail(e, "weights: fidelity status %u is unknown", rd32(p));
+    if (f->status == BL_FID_MEASURED &&
+        (!(f->max_dev >= 0.0f && f->max_dev <= 1.0f) || !(f->mean_dev >= 0.0f && f->mean_dev <= f->max_dev) ||
+         (f->ref_dtype != BL_DT_F32 && f->ref_dtype != BL_DT_F16) || rd32(p + 28) > 1 || !f->cells))
+        return bl_fail(e, "weights: the fidelity record is inconsistent (max %g, mean %g)", (double)f->max_dev,
+                       (double)f->mean_dev);
+    return 0;
+}
+
+void bl_model_fidelity(const bl_model *m, bl_fidelity *out) {
+    if (m) *out = m->fid;
+    else memset(out, 0, sizeof *out);
 }
 
 static void bl_read_config(const uint8_t *p, bl_config *c) {
@@ -427,8 +475,10 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     uint64_t loff = 0, llen = 0, koff = 0, klen = 0;
     if (version >= 2) {
         bl_read_family(b + BL_HDR_SIZE, &cfg);
-        if (rd32(b + BL_HDR_SIZE + 4 * FF_RESERVED))
-            return bl_fail(e, "weights: reserved family field is not zero"), NULL;
+        uint32_t fb = rd32(b + BL_HDR_SIZE + 4 * FF_RESERVED);
+        if (fb != 0 && fb != BL_FID_BYTES)
+            return bl_fail(e, "weights: fidelity record size %u (must be 0 or %d)", fb, BL_FID_BYTES), NULL;
+        cfg.has_fidelity = fb != 0;
         loff = rd64(b + 160);
         llen = rd64(b + 168);
         koff = rd64(b + 176);
@@ -472,6 +522,17 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
         return bl_fail(e, "weights: data offset %llu is outside [end of table, end of file]",
                        (unsigned long long)doff), NULL;
 
+    /* the fidelity record: the 64 bytes right before the table, after every section */
+    bl_fidelity fid;
+    memset(&fid, 0, sizeof fid);
+    if (cfg.has_fidelity) {
+        uint64_t sec_end = klen ? koff + klen : llen ? loff + llen : voff + vlen;
+        if (toff < sec_end + BL_FID_BYTES)
+            return bl_fail(e, "weights: the fidelity record before the table at %llu overlaps a section",
+                           (unsigned long long)toff), NULL;
+        if (bl_fidelity_get(b + toff - BL_FID_BYTES, &fid, e) < 0) return NULL;
+    }
+
     bl_model *m = calloc(1, sizeof *m);
     int *found = calloc((size_t)nslots, sizeof *found);
     if (!m || !found) { free(m); free(found); return bl_fail(e, "weights: out of memory"), NULL; }
@@ -483,6 +544,7 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
     m->n_tensors = (int)nt;
     m->table = b + toff;
     m->checksum_ok = checked;
+    m->fid = fid;
     m->tok_json = klen ? (const char *)b + koff : NULL;
     m->tok_json_len = (size_t)klen;
     memcpy(m->sha256, b + 24, 32);
@@ -767,6 +829,7 @@ int bl_model_write_ex(const bl_config *cfg, int dtype, const char *vocab, size_t
     if (!cfg->n_labels != !labels_len) return bl_fail(e, "write: %d labels but %zu bytes of labels", cfg->n_labels, labels_len);
     /* Layout: header, vocab, labels, table, then each tensor (and its int8 scales) 64-byte aligned. */
     uint64_t voff = bl_header_size(cfg, dtype), toff = align64(voff + vocab_len + labels_len);
+    if (cfg->has_fidelity) toff += BL_FID_BYTES;   /* a zero record: not measured */
     uint64_t doff = align64(toff + (uint64_t)nt * BL_TENSOR_ENTRY), pos = doff;
     uint64_t *offs = malloc(sizeof *offs * 2 * (size_t)nt);
     if (!offs) return bl_fail(e, "write: out of memory");

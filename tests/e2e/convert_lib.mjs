@@ -8,13 +8,14 @@ import path from 'node:path';
 export const DT = { f32: 0, f16: 1, int8: 2 };
 
 export class Converter {
-  // opts: { dtype: 0|1|2, maxBytes: number }
-  constructor(M, { dtype = 2, maxBytes = 0 } = {}) {
+  // opts: { dtype: 0|1|2, maxBytes: number, measure: store the attention fidelity, as the page
+  // and `bertlens convert` do (default) }
+  constructor(M, { dtype = 2, maxBytes = 0, measure = true } = {}) {
     this.M = M;
     this.enc = new TextEncoder();
-    const o = M._malloc(16);   // blw_conv_opts {int32 dtype, int32 0, f64 max_bytes}
+    const o = M._malloc(16);   // blw_conv_opts {int32 dtype, int32 measure, f64 max_bytes}
     M.HEAP32[o >> 2] = dtype;
-    M.HEAP32[(o >> 2) + 1] = 0;
+    M.HEAP32[(o >> 2) + 1] = measure ? 1 : 0;
     M.HEAPF64[(o + 8) >> 3] = maxBytes;
     this.h = M._blw_conv_new(o);
     M._free(o);
@@ -90,8 +91,8 @@ export function feedFile(c, file, name, nextSize, known = true, onChunk = null) 
 // files, the index when sharded, then the weights. Returns { rc, out, error, progress,
 // finishedAt } (finishedAt: process.hrtime.bigint() when bl_conv_finish returned, before the
 // output is copied out of WASM memory).
-export function convertDir(M, dir, { dtype = 2, maxBytes = 0, nextSize = () => 1 << 20, known = true, onChunk = null } = {}) {
-  const c = new Converter(M, { dtype, maxBytes });
+export function convertDir(M, dir, { dtype = 2, maxBytes = 0, measure = true, nextSize = () => 1 << 20, known = true, onChunk = null } = {}) {
+  const c = new Converter(M, { dtype, maxBytes, measure });
   const done = (rc) => {
     const r = { rc, error: rc < 0 ? c.error() : '', progress: c.progress(), out: null, finishedAt: process.hrtime.bigint() };
     if (rc === 0) r.out = c.takeOutput();

@@ -35,9 +35,9 @@ function sizes(seed) {
   };
 }
 
-function cliConvert(dir, dtype) {
+function cliConvert(dir, dtype, more = ['--no-fidelity']) {
   const out = path.join(tmp, 'cli.bin');
-  execFileSync(bin, ['convert', dir, '-o', out, '--dtype', dtype], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(bin, ['convert', dir, '-o', out, '--dtype', dtype, ...more], { stdio: ['ignore', 'ignore', 'pipe'] });
   return readFileSync(out);
 }
 function cliError(dir) {
@@ -57,7 +57,7 @@ for (const name of cases) {
     const plans = [['random', sizes(seed++), true], ['random, size unknown', sizes(seed++), false], ['1 MiB', () => 1 << 20, true]];
     if (name === 'f32_prefix' || name === 'pt_f32') plans.push(['1 byte', () => 1, false]);
     for (const [what, nextSize, known] of plans) {
-      const r = convertDir(M, hf(name), { dtype: DT[dtype], nextSize, known });
+      const r = convertDir(M, hf(name), { dtype: DT[dtype], nextSize, known, measure: false });
       check(r.rc === 0, `${name} ${dtype} (${what}): ${r.error}`);
       check(same(r.out, want), `${name} ${dtype} (${what}): WASM output (${r.out && r.out.length} bytes) differs from the CLI's (${want.length})`);
       const p = r.progress;
@@ -65,6 +65,20 @@ for (const name of cases) {
       check(p.peakBytes <= want.length + 128 + 4 * 65536, `${name}: converter peak ${p.peakBytes} for a ${want.length}-byte file`);
     }
   }
+}
+
+// with the attention fidelity measured (the page's and the CLI's default): the same bytes, so the
+// WASM forward of the converted file and of its float copy, and the record, equal the native
+// ones; the peak is the output plus the float copy (its size is in the record)
+for (const [name, dtype] of [['f32_prefix', 'int8'], ['bf16_untied', 'int8'], ['test_model', 'f16'], ['test_model', 'f32']]) {
+  const want = cliConvert(hf(name), dtype, []);
+  const r = convertDir(M, hf(name), { dtype: DT[dtype], nextSize: sizes(seed++) });
+  check(r.rc === 0 && same(r.out, want), `${name} ${dtype} measured: WASM output (${r.out && r.out.length} bytes, ${r.error}) differs from the CLI's (${want.length})`);
+  const dv = new DataView(want.buffer, want.byteOffset, want.length), rec = Number(dv.getBigUint64(144, true)) - 64;
+  const status = dv.getUint32(rec, true), refBytes = Number(dv.getBigUint64(rec + 40, true)), max = dv.getFloat32(rec + 8, true);
+  check(status === 1 && (dtype === 'f32' ? max === 0 && refBytes === 0 : max > 0 && refBytes > 0),
+    `${name} ${dtype}: the record says measured (status ${status}, max ${max}, float copy ${refBytes} bytes)`);
+  check(r.progress.peakBytes <= want.length + refBytes + 128 + 4 * 65536, `${name} ${dtype} measured: converter peak ${r.progress.peakBytes} for a ${want.length}-byte file and a ${refBytes}-byte copy`);
 }
 
 // the converted file loads in the same module (the viewer's export takes the buffer)
