@@ -2,6 +2,8 @@
 # tests/run_web.sh — builds the WebAssembly site and runs the web tests:
 #   0. tests/run_wasm_units.sh      the kernel and forward unit tests compiled to WASM SIMD128
 #                                   (vector kernels bit for bit against the scalar reference)
+#      tests/e2e/relaxed.test.mjs   the relaxed-SIMD int8 kernel (clang 19, tools/build_relaxed.sh)
+#                                   bit for bit against the scalar reference, in Chromium
 #   1. tests/e2e/wasm_api.test.mjs  the WASM exports against the native CLI (tokens, attention,
 #                                   fill-mask, rendered pixels) on a small random test model
 #                                   and, when weights/manifest.json exists, the default model
@@ -36,6 +38,10 @@ CLI=$NATIVE/bertlens
 
 echo "== unit tests under WebAssembly SIMD128"
 tests/run_wasm_units.sh "$WEB/units"
+echo "== relaxed SIMD: the int8 kernel on i32x4.relaxed_dot_i8x16_i7x16_add_s = the scalar reference (Chromium)"
+tools/build_relaxed.sh "$WEB/relaxed-obj" "$WEB/relaxed/test_kernels_relaxed.js" core/kernels/*.c core/base/*.c \
+  tests/test_kernels_relaxed.c -- -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=web -sEXIT_RUNTIME=1
+node tests/e2e/relaxed.test.mjs --dir "$WEB/relaxed" --prog test_kernels_relaxed.js
 
 echo "== WebAssembly build ($WEB)"
 mkdir -p "$WEB"

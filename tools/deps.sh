@@ -12,7 +12,8 @@
 #   test      tests/run.sh natively (native): python3 with numpy and torch for the test generators
 #             (torch writes the pytorch_model.bin checkpoints the converter is tested on), clang
 #             with its sanitizer and libFuzzer runtimes for the ASan build and the fuzzers
-#   web-test  tests/run_web.sh (native, web): headless chromium, npm and package.json's packages
+#   web-test  tests/run_web.sh (native, web): headless chromium, npm and package.json's packages,
+#             clang 19 for the relaxed-SIMD programs (tools/build_relaxed.sh: emcc's clang 14 has none)
 #   bench     bench/ (native, web, web-test): torch and onnx for the ONNX export of bench/run.sh
 #   golden    regenerating goldens and the shipped font/model (native): torch for the reference
 #             forward, fontTools and DejaVu for the font subset, node packages for the tokenizer goldens
@@ -42,6 +43,7 @@ py      python3-numpy       test,web-test,golden py                        numpy
 cmd     clang               test           cmd                       clang
 file    libclang-rt-14-dev  test           /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a  libFuzzer
 cmd     chromium            web-test       cmd                       chromium
+cmd     clang-19            web-test       cmd                       clang-19
 cmd     npm                 web-test,golden cmd                       npm
 py      python3-torch       test,web-test,bench,golden py                        torch
 py      python3-onnx        bench          py                        onnx

@@ -1,0 +1,172 @@
+/* kernels_relaxed.c — the int8 linear kernel with WebAssembly relaxed SIMD (kernels_relaxed.h).
+
+   Compiled only under __wasm_relaxed_simd__ (clang 19 with -mrelaxed-simd, tools/build_relaxed.sh);
+   elsewhere bl_kernels_relaxed() is NULL. Not yet a table the page's core chooses: see
+   bench/README.md for what it measured and what wiring it into a second core module needs.
+   V8 lowers i32x4.relaxed_dot_i8x16_i7x16_add_s to one vpdpbusd on CPUs with AVX-VNNI (16
+   multiply-adds into 4 int32 lanes), where the SIMD128 kernel spends a widening load,
+   i32x4.dot_i16x8_s and an add per 8; without VNNI to pmaddubsw + pmaddwd + paddd.
+
+   The instruction multiplies signed bytes by 7-bit ones (0..127; larger values are where
+   engines may differ). The activations are 12-bit (|x| ≤ 2047, bl_k_quantize_rows), so
+   u = x + 2048 (1..4095) is split into two 7-bit digits, lo = u & 127 and hi = u >> 7 (0..31):
+       Σ w·x = Σ w·lo + 128·Σ w·hi − 2048·Σ w,
+   two dot products against the same weight vector plus one per-row constant. All of it is
+   integer math that wraps modulo 2^32 and whose true result fits in int32, so the sum is the
+   scalar reference's exactly and the epilogue is its expression: the results are bit-identical
+   to bl_k_linear_q8 (tests/test_kernels_relaxed.c, run in Chromium by
+   tests/e2e/relaxed.test.mjs: node 20's V8 implements a pre-standard form of the instruction
+   with other results). Everything else is the SIMD128 table's. */
+#include "kernels/kernels_relaxed.h"
+
+#if defined(__wasm_relaxed_simd__)
+#include <wasm_simd128.h>
+
+/* Digits of a chunk of activations: lo[i] = (x[i] + 2048) & 127, hi[i] = (x[i] + 2048) >> 7.
+   Returns -1 if some x is outside -2048..2047 (then the caller takes the SIMD128 kernel). */
+static int bl_rx_digits(uint8_t *lo, uint8_t *hi, const int16_t *x, size_t len) {
+    const v128_t off = wasm_i16x8_splat(2048), m7 = wasm_i16x8_splat(127), top = wasm_i16x8_splat(4095);
+    v128_t bad = wasm_i16x8_splat(0);
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        const v128_t a = wasm_i16x8_add(wasm_v128_load(x + i), off), b = wasm_i16x8_add(wasm_v128_load(x + i + 8), off);
+        bad = wasm_v128_or(bad, wasm_v128_or(wasm_u16x8_gt(a, top), wasm_u16x8_gt(b, top)));
+        wasm_v128_store(lo + i, wasm_u8x16_narrow_i16x8(wasm_v128_and(a, m7), wasm_v128_and(b, m7)));
+        wasm_v128_store(hi + i, wasm_u8x16_narrow_i16x8(wasm_u16x8_shr(a, 7), wasm_u16x8_shr(b, 7)));
+    }
+    int out = wasm_v128_any_true(bad);
+    for (; i < len; i++) {
+        const int u = x[i] + 2048;
+        out |= u < 0 || u > 4095;
+        lo[i] = (uint8_t)(u & 127);
+        hi[i] = (uint8_t)((u >> 7) & 127);
+    }
+    return out ? -1 : 0;
+}
+
+/* (Σ a0, Σ a1, Σ a2, Σ a3) lane-wise: four rows' sums in one vector (exact in any order) */
+static v128_t bl_rx_sum4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
+    const v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+    const v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+/* Four weight rows (in % 16 == 0) against tokens 0..nt-1 of a chunk's digits, storing y rows
+   directly: 8 accumulators (lo and hi per row), one weight vector and two digit vectors live. */
+static void bl_rx_q8_4(float *y, int out, const int8_t *w, const uint8_t *lo, const uint8_t *hi,
+                       int in, int nt, const float *xs, const float *ws, const float *bias) {
+    const int8_t *w0 = w, *w1 = w + in, *w2 = w + 2 * (size_t)in, *w3 = w + 3 * (size_t)in;
+    /* 2048 · Σw per row: Σw as a dot product with ones */
+    const v128_t one = wasm_i8x16_splat(1);
+    v128_t s0 = wasm_i32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (int i = 0; i < in; i += 16) {
+        s0 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(w0 + i), one, s0);
+        s1 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(w1 + i), one, s1);
+        s2 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(w2 + i), one, s2);
+        s3 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(w3 + i), one, s3);
+    }
+    const v128_t sw = wasm_i32x4_shl(bl_rx_sum4(s0, s1, s2, s3), 11);
+    const v128_t wsv = wasm_v128_load(ws), bv = bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0.0f);
+    for (int t = 0; t < nt; t++) {
+        const uint8_t *xl = lo + (size_t)t * in, *xh = hi + (size_t)t * in;
+        v128_t l0 = wasm_i32x4_splat(0), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
+        for (int i = 0; i < in; i += 16) {
+            const v128_t a = wasm_v128_load(xl + i), b = wasm_v128_load(xh + i);
+            v128_t wv = wasm_v128_load(w0 + i);
+            l0 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l0);
+            h0 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h0);
+            wv = wasm_v128_load(w1 + i);
+            l1 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l1);
+            h1 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h1);
+            wv = wasm_v128_load(w2 + i);
+            l2 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l2);
+            h2 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h2);
+            wv = wasm_v128_load(w3 + i);
+            l3 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l3);
+            h3 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h3);
+        }
+        const v128_t sum = wasm_i32x4_sub(wasm_i32x4_add(bl_rx_sum4(l0, l1, l2, l3),
+                                                         wasm_i32x4_shl(bl_rx_sum4(h0, h1, h2, h3), 7)), sw);
+        const v128_t sc = wasm_f32x4_mul(wasm_f32x4_splat(xs[t]), wsv);
+        wasm_v128_store(y + (size_t)t * out, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sum), sc), bv));
+    }
+}
+
+/* Called through a pointer the optimiser cannot see through, as in kernels_simd.c: inlined
+   into the chunk loop, the accumulators may no longer fit V8's 16 vector registers. */
+static void (*volatile const bl_rx_q8_4_fn)(float *, int, const int8_t *, const uint8_t *, const uint8_t *,
+                                            int, int, const float *, const float *, const float *) = bl_rx_q8_4;
+
+/* Digits of a chunk of tokens (lo and hi: 2 bytes per input, ≤ 64 KiB on the stack). */
+#define BL_RX_CHUNK_BYTES 32768
+static void bl_rx_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
+                            const float *bias, int n) {
+    const int in = w->cols, out = w->rows, out4 = out & ~3;
+    /* one token (the MLM decoder: memory-bound) and shapes without 16-byte rows stay SIMD128 */
+    if (n < 2 || in % 16 != 0 || in > BL_RX_CHUNK_BYTES) {
+        bl_kernels_simd128()->linear_q8(y, xq, xs, w, bias, n);
+        return;
+    }
+    const int8_t *W = (const int8_t *)w->data;
+    uint8_t lo[BL_RX_CHUNK_BYTES], hi[BL_RX_CHUNK_BYTES];
+    const int tt = BL_RX_CHUNK_BYTES / in;
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int nt = t0 + tt < n ? tt : n - t0;
+        const int16_t *x = xq + (size_t)t0 * in;
+        float *yc = y + (size_t)t0 * out;
+        if (bl_rx_digits(lo, hi, x, (size_t)nt * in) < 0) {   /* not 12-bit: not for this kernel */
+            bl_kernels_simd128()->linear_q8(yc, x, xs + t0, w, bias, nt);
+            continue;
+        }
+        for (int o = 0; o < out4; o += 4)
+            bl_rx_q8_4_fn(yc + o, out, W + (size_t)o * in, lo, hi, in, nt, xs + t0, w->scale + o, bias ? bias + o : NULL);
+        for (int o = out4; o < out; o++)   /* the last 1–3 rows: the scalar sum */
+            for (int t = 0; t < nt; t++) {
+                int32_t s = 0;
+                for (int i = 0; i < in; i++) s += (int32_t)W[(size_t)o * in + i] * x[(size_t)t * in + i];
+                bl_k_q8_store(yc, out, &s, 1, 1, o, t, xs + t0, w->scale, bias);
+            }
+    }
+}
+
+/* The rest of the table is the SIMD128 one's, called through it (kernels_simd.c keeps its
+   kernels static): an indirect call per row or chunk, nothing per element. */
+#define BL_RX_SIMD(name, params, args) \
+    static void bl_rx_##name params { bl_kernels_simd128()->name args; }
+BL_RX_SIMD(linear_f32, (float *y, const float *x, const bl_tensor *w, const float *bias, int n), (y, x, w, bias, n))
+BL_RX_SIMD(quantize_rows, (int16_t *q, float *scale, const float *x, int n, int cols), (q, scale, x, n, cols))
+BL_RX_SIMD(scores_rows, (float *P, int pstride, const float *q, int qstride, int m, const float *kt, int n, int d, float scale),
+           (P, pstride, q, qstride, m, kt, n, d, scale))
+BL_RX_SIMD(pv_rows, (float *out, int ostride, const float *P, int pstride, int m, const float *v, int vstride, int n, int d),
+           (out, ostride, P, pstride, m, v, vstride, n, d))
+BL_RX_SIMD(softmax, (float *x, int len), (x, len))
+BL_RX_SIMD(layernorm, (float *x, const float *g, const float *b, int n, int dim, float eps), (x, g, b, n, dim, eps))
+BL_RX_SIMD(act, (float *x, size_t len, int act), (x, len, act))
+BL_RX_SIMD(to_u16, (uint16_t *dst, const float *src, size_t len), (dst, src, len))
+BL_RX_SIMD(linear_i16, (float *y, const int16_t *xq, const float *xs, const bl_tensor *w, const float *bias, int n),
+           (y, xq, xs, w, bias, n))
+BL_RX_SIMD(quantize_rows16, (int16_t *q, float *scale, const float *x, int n, int cols), (q, scale, x, n, cols))
+
+/* A kernel added to bl_kernels must be added here too (or this table would hold a NULL). */
+_Static_assert(sizeof(bl_kernels) == sizeof(const char *) + 11 * sizeof(void (*)(void)),
+               "bl_kernels changed: update bl_relaxed_table");
+static const bl_kernels bl_relaxed_table = {
+    .name = "wasm-relaxed",
+    .linear_q8 = bl_rx_linear_q8,
+    .linear_f32 = bl_rx_linear_f32,
+    .quantize_rows = bl_rx_quantize_rows,
+    .scores_rows = bl_rx_scores_rows,
+    .pv_rows = bl_rx_pv_rows,
+    .softmax = bl_rx_softmax,
+    .layernorm = bl_rx_layernorm,
+    .act = bl_rx_act,
+    .to_u16 = bl_rx_to_u16,
+    .linear_i16 = bl_rx_linear_i16,
+    .quantize_rows16 = bl_rx_quantize_rows16,
+};
+
+const bl_kernels *bl_kernels_relaxed(void) { return &bl_relaxed_table; }
+
+#else
+const bl_kernels *bl_kernels_relaxed(void) { return 0; }
+#endif
