@@ -2,7 +2,7 @@
    framebuffer the core draws in worker.js. No drawing happens here beyond putImageData. */
 'use strict';
 (() => {
-  const VIEWS = ['heatmap', 'model', 'head', 'neuron', 'rollout', 'flow', 'mlm', 'task'];   // BL_VIEW_* order
+  const VIEWS = ['heatmap', 'model', 'head', 'neuron', 'rollout', 'flow', 'mlm', 'task', 'headmap'];   // BL_VIEW_* order
   const CMAPS = ['ylgnbu', 'viridis', 'magma', 'greys'];                             // BL_CMAP_* order
   const PAIRS = ['all', 'aa', 'ab', 'ba', 'bb'];                                     // BL_PAIR_* order
   const MAX_TEXT = 2000;       // characters kept from the URL hash or the text boxes
@@ -59,6 +59,7 @@
     if (h.has('token')) st.token = clampInt(h.get('token'), -1, 4096, -1);
     wantModel = h.has('model') ? h.get('model').slice(0, 330) : '';
     readHashC(h);
+    readHashB(h);
   }
   let wantModel = '';          // the hash's model= (loaded when it differs from st.model)
   function writeHash() {
@@ -76,6 +77,7 @@
     h.set('dark', st.dark ? '1' : '0');
     if (st.model) h.set('model', st.model);
     writeHashC(h);
+    writeHashB(h);
     const s = '#' + h.toString();
     if (s !== location.hash) history.replaceState(null, '', s);
   }
@@ -114,6 +116,7 @@
     $('dark').checked = st.dark;
     body.classList.toggle('dark', st.dark);
     syncControlsC();
+    syncControlsB();
   }
   function changed(rerun) {
     clampToModel();
@@ -194,7 +197,7 @@
   });
   canvas.addEventListener('click', (e) => {
     const p = canvasPoint(e);
-    requestHit(p).then((h) => onClick(h));
+    requestHit(p).then((h) => onClick(h, e));
   });
 
   // What a hit is (the worker names bl_hit's kind by the core's own names: BL_HIT_* in
@@ -209,7 +212,7 @@
       case HIT.TOKEN:
         if (st.view === 'mlm') return `${tokenLabel(h.from)} (click to mask)`;
         return h.value ? `${tokenLabel(h.from)}: ${h.value.toFixed(3)}` : tokenLabel(h.from);
-      case HIT.HEAD: return st.view === 'model' ? `layer ${h.layer}, head ${h.head} (click to open)` : `head ${h.head} (click to show only this head)`;
+      case HIT.HEAD: return st.view === 'model' || st.view === 'headmap' ? describeHeadB(h) : `head ${h.head} (click to show only this head)`;
       case HIT.MLM: if (h.layer >= 0) return describeLens(h);
         return `${tokenLabel(h.from)} → ${mlmChoice(h) ? mlmChoice(h).shown || mlmChoice(h).token : '?'}: p = ${h.value.toFixed(3)}`;
       case HIT.LABEL:
@@ -246,8 +249,9 @@
     st[seg] = (dec.decode(bytes.subarray(0, s)) + lead + replacement + dec.decode(bytes.subarray(e))).slice(0, MAX_TEXT);
     return true;
   }
-  function onClick(h) {
+  function onClick(h, e) {
     if (!h || !h.kind) return;
+    if (onClickB(h, e)) return;
     if (h.kind === HIT.HEAD && st.view === 'model') { st.view = 'heatmap'; st.layer = h.layer; st.head = h.head; changed(false); return; }
     if (h.kind === HIT.HEAD) { st.head = st.head === h.head ? -1 : h.head; changed(false); return; }   // head-view swatch
     if (h.kind === HIT.TOKEN && st.view === 'mlm') {
@@ -517,6 +521,7 @@
       scale: window.devicePixelRatio || 1, width: Math.max(200, Math.floor(stage.clientWidth)),
       hideSpecial: st.hideSpecial, pairFilter: st.pairFilter, threshold: st.threshold,
       token: run && st.token < run.n ? st.token : -1,   // a token from an old text or link may be gone
+      statBar: st.statBar, rank: rankNow(),   // statistic bars, "find heads" (head statistics block)
       compare: compareOpts(),   // compare mode's second text or model
     };
   }
@@ -543,6 +548,7 @@
       $('notice').textContent = run.truncated ? `The text was truncated to ${model.maxPos} tokens.` : '';
     }
     onFrameC(m);
+    onFrameB(m);
     if (!m.same) {   // same: the pointer stayed on the same cell/token, the pixels are current
       const dpr = window.devicePixelRatio || 1;
       if (canvas.width !== m.w || canvas.height !== m.h) { canvas.width = m.w; canvas.height = m.h; }
@@ -632,6 +638,7 @@
         break;
       case 'frame': onFrame(m); break;
       case 'hit-grid': onHitGrid(m); break;
+      case 'head-stats': onHeadStats(m); break;
       case 'compare-model': onCompareModel(m); break;
       case 'frame-error':
         inFlight = false;

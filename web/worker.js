@@ -21,7 +21,7 @@ function singleThread(why) {
 try { importScripts(CORE); } catch (e) { if (THREADS === 1) throw e; singleThread(e.message); }
 importScripts('cache.js', 'hub.js');   // models from the Hugging Face Hub, converted here and kept (web/hub.js)
 
-const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6, task: 7 };
+const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6, task: 7, headmap: 8 };
 const utf8 = new TextEncoder();
 let M = null;              // the Emscripten module
 let modelInfo = null;
@@ -279,6 +279,7 @@ function render(o, hover) {
     view: VIEW_IDS[o.view] ?? 0, layer: o.layer, head: o.head, colormap: o.colormap, dark: o.dark ? 1 : 0, scale: o.scale,
     width: Math.max(1, Math.round(o.width)), hide_special: o.hideSpecial ? 1 : 0, pair_filter: o.pairFilter,
     threshold: o.threshold, vmax: o.vmax || 0, token: o.token, hover_x: hx, hover_y: hy,
+    stat_bar: o.statBar || 0, rank: o.rank ? 1 : 0, rank_from: o.rank ? o.rank.from : 0, rank_to: o.rank ? o.rank.to : 0,
   });
   const panels = comparePanels(o);   // compare mode: A and B beside the difference (drawn first: hits are the main view's)
   const p = compareShown(o) ? M._blw_compare_render(2, 0) : M._blw_render();
@@ -517,6 +518,14 @@ async function handle(msg) {
     }
     case 'hit':
       post({ type: 'hit', id: msg.id, hit: hitAt(msg.x, msg.y) });
+      break;
+    case 'head-stats':   // the last run's per-head statistics, as `bertlens stats` gives them
+      try {
+        if (!lastRun) throw new UserError('No text has been run yet');
+        post({ type: 'head-stats', id: msg.id, stats: coreJson(M._blw_head_stats(), 'head statistics') });
+      } catch (e) {
+        post({ type: 'head-stats', id: msg.id, error: e.message });
+      }
       break;
     case 'compare-load': compareLoad(msg); break;
     case 'hit-grid':   // every distinct hit of the main view on a grid of CSS pixels (tests, checks)
