@@ -59,6 +59,7 @@
     if (h.has('token')) st.token = clampInt(h.get('token'), -1, 4096, -1);
     wantModel = h.has('model') ? h.get('model').slice(0, 330) : '';
     readHashC(h);
+    readHashA(h);
     readHashB(h);
   }
   let wantModel = '';          // the hash's model= (loaded when it differs from st.model)
@@ -77,6 +78,7 @@
     h.set('dark', st.dark ? '1' : '0');
     if (st.model) h.set('model', st.model);
     writeHashC(h);
+    writeHashA(h);
     writeHashB(h);
     const s = '#' + h.toString();
     if (s !== location.hash) history.replaceState(null, '', s);
@@ -116,6 +118,7 @@
     $('dark').checked = st.dark;
     body.classList.toggle('dark', st.dark);
     syncControlsC();
+    syncControlsA();
     syncControlsB();
   }
   function changed(rerun) {
@@ -203,7 +206,7 @@
   // What a hit is (the worker names bl_hit's kind by the core's own names: BL_HIT_* in
   // core/bertlens.h, listed by blw_abi); null is nothing.
   const HIT = Object.freeze({ CELL: 'cell', TOKEN: 'token', HEAD: 'head', MLM: 'mlm', LABEL: 'label' });
-  function tokenLabel(i) { return run && i >= 0 && i < run.tokens.length ? (run.shown || run.tokens)[i] : '?'; }
+  function tokenLabel(i) { if (groups && !['neuron', 'mlm', 'task'].includes(st.view)) return unitLabel(i) ?? '?'; return run && i >= 0 && i < run.tokens.length ? (run.shown || run.tokens)[i] : '?'; }
   function headLabel(j) { return model && model.labels[j] !== undefined ? model.labels[j] : '?'; }
   function describe(h) {
     if (!h || !h.kind) return '';
@@ -252,6 +255,7 @@
   function onClick(h, e) {
     if (!h || !h.kind) return;
     if (onClickB(h, e)) return;
+    if (selectClick(h, e)) return;   // shift-click on a token: the selection
     if (h.kind === HIT.HEAD && st.view === 'model') { st.view = 'heatmap'; st.layer = h.layer; st.head = h.head; changed(false); return; }
     if (h.kind === HIT.HEAD) { st.head = st.head === h.head ? -1 : h.head; changed(false); return; }   // head-view swatch
     if (h.kind === HIT.TOKEN && st.view === 'mlm') {
@@ -265,6 +269,123 @@
     }
     if (h.kind === HIT.TOKEN || h.kind === HIT.CELL) { st.token = st.token === h.from ? -1 : h.from; changed(false); }
   }
+
+  /* ------------------------------------------------------------------ value-weighted, words, selection, export */
+  // vw: every attention view draws ‖α f(x)‖ (Kobayashi et al. 2020; the run computes the norms);
+  // words: word pieces merged (attention TO a word summed over its pieces, FROM it averaged);
+  // sel: shift-click token labels (or words) to merge them into one row and column, by that rule:
+  // its column is the attention TO the selection summed over its members, its row the attention
+  // FROM it averaged over them. Shift-click the merged row to clear it.
+  Object.assign(st, { vw: false, words: false, sel: [] });
+  let groups = null;           // the worker's {labels, units} of the shown groups, null: tokens
+  function readHashA(h) {
+    if (h.has('vw')) st.vw = h.get('vw') === '1';
+    if (h.has('words')) st.words = h.get('words') === '1';
+    st.sel = h.has('sel') ? h.get('sel').split(',').filter((x) => /^\d{1,4}$/.test(x)).map(Number).slice(0, 512) : [];
+  }
+  function writeHashA(h) {
+    if (st.vw) h.set('vw', '1');
+    if (st.words) h.set('words', '1');
+    if (st.sel.length) h.set('sel', st.sel.join(','));
+  }
+  function syncControlsA() {
+    $('weighting').value = st.vw ? '1' : '0';
+    $('words').checked = st.words;
+    const off = ['neuron', 'mlm', 'task'].includes(st.view);
+    $('weighting').disabled = off || st.view === 'headmap';
+    $('words').disabled = off;
+    $('selection-note').textContent = st.sel.length > 1 && !off
+      ? `selection of ${st.sel.length} ${st.words ? 'words' : 'tokens'}: one row (attention from it, averaged) and one column (attention to it, summed) · shift-click it to clear`
+      : st.sel.length === 1 ? 'shift-click another token to merge them' : '';
+  }
+  $('weighting').addEventListener('change', (e) => { st.vw = e.target.value === '1'; changed(st.vw && !(run && run.vn)); });
+  $('words').addEventListener('change', (e) => { st.words = e.target.checked; st.sel = []; st.token = -1; changed(false); });
+  const viewOptsA = () => ({ vw: st.vw, words: st.words, sel: st.sel.length > 1 ? st.sel : [] });
+  const runOptsA = () => ({ vn: st.vw });
+  function onFrameA(m) {
+    if (m.run) m.run.vn = st.vw;   // this run computed the norms when asked to
+    if (m.groups !== undefined) groups = m.groups;
+  }
+  // tooltips name what the views show: words or the selection, by the worker's labels
+  function unitLabel(i) { return groups && i >= 0 && i < groups.labels.length ? groups.labels[i] : null; }
+  function selectClick(h, e) {   // (shift-click on a heatmap cell is the head finder's)
+    if (!e || !e.shiftKey || !h || h.kind !== HIT.TOKEN || ['neuron', 'mlm', 'task'].includes(st.view)) return false;
+    const units = groups ? groups.units[h.from] || [] : [h.from];
+    if (st.sel.length > 1 && units.length > 1 && units.every((u) => st.sel.includes(u))) st.sel = [];   // the merged row: clear
+    else for (const u of units) if (!st.sel.includes(u)) st.sel.push(u);
+    st.sel.sort((a, b) => a - b);
+    st.token = -1;
+    changed(false);
+    return true;
+  }
+
+  // Export: SVG (the core's bl_render_svg: text as <text>), PNG at 1×/2×/4× (the core draws at
+  // that scale), and the view as JSON (model name and SHA-256, texts, every setting; the
+  // attention maps as the CLI's `attention` writes them), which opening restores.
+  const exportWaiters = new Map();
+  function exportRequest(type, extra) {
+    if (!worker || !run) return Promise.reject(new Error('Nothing to export yet'));
+    const id = ++reqId;
+    return new Promise((resolve, reject) => {
+      exportWaiters.set(id, (m) => (m.error ? reject(new Error(m.error)) : resolve(m)));
+      worker.postMessage({ type, id, ...extra });
+    });
+  }
+  function onExport(m) {
+    const w = exportWaiters.get(m.id);
+    exportWaiters.delete(m.id);
+    if (w) w(m);
+  }
+  const exportName = (ext) => `bertlens-${st.view}-l${st.layer}-${st.head < 0 ? 'mean' : `h${st.head}`}${st.vw ? '-vw' : ''}${st.words ? '-words' : ''}.${ext}`;
+  function exportOpts(scale) {
+    const o = viewOpts();
+    o.scale = scale;
+    o.width = Math.min(o.width, Math.floor(4096 / scale));   // the core's 4096-pixel limit
+    return o;
+  }
+  function pixelsToCanvas(m) {
+    const c = document.createElement('canvas');
+    c.width = m.w;
+    c.height = m.h;
+    c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(m.pixels.buffer), m.w, m.h), 0, 0);
+    return c;
+  }
+  async function exportSvg(withPng) {
+    const m = await exportRequest('export-svg', { render: exportOpts(1), png: !!withPng });
+    return { svg: m.svg, png: m.png ? pixelsToCanvas(m.png) : null };
+  }
+  async function exportPng(scale) {
+    return pixelsToCanvas(await exportRequest('export-png', { render: exportOpts(scale) }));
+  }
+  $('export-svg').addEventListener('click', () => {
+    exportSvg(false).then((r) => download(new Blob([r.svg], { type: 'image/svg+xml' }), exportName('svg')), (e) => notice(e.message));
+  });
+  function exportPngClick() {
+    const s = Number($('png-scale').value) || 1;
+    exportPng(s).then((c) => c.toBlob((b) => b && download(b, exportName(s === 1 ? 'png' : `${s}x.png`)), 'image/png'), (e) => notice(e.message));
+  }
+  // every setting of the view: the whole state (text, pair, layer, head, view, colours, filters,
+  // words, selection, value-weighted, and what other panels keep in it)
+  const viewState = () => JSON.parse(JSON.stringify(st));
+  function exportJsonClick() { if (worker && run) worker.postMessage({ type: 'export-json', view: viewState() }); }
+  function restoreView(j) {
+    const v = j && j.bertlens_view;
+    if (!v || typeof v.view !== 'object' || !v.view) throw new Error('not a bertlens view export (no "bertlens_view")');
+    for (const [k, x] of Object.entries(v.view))
+      if (k in st && typeof x === typeof st[k] && Array.isArray(x) === Array.isArray(st[k])) st[k] = x;
+    st.text = String(st.text).slice(0, MAX_TEXT);
+    st.pair = String(st.pair).slice(0, MAX_TEXT);
+    const differs = model && v.model_sha256 && model.sha256 && v.model_sha256 !== model.sha256;
+    notice(differs ? `This view was saved with the model ${v.model} (SHA-256 ${v.model_sha256.slice(0, 12)}…); the page has ${model.name} ` +
+      `(${model.sha256.slice(0, 12)}…): the values may differ.` : `View restored (${v.model || 'model'}).`);
+    if (st.model && st.model !== wantModel && coreReady) { wantModel = st.model; loadHub(st.model); }
+    changed(true);
+  }
+  async function importView(file) {
+    try { restoreView(JSON.parse(await file.text())); } catch (e) { notice(`${file.name}: ${e.message}`); }
+  }
+  $('view-file').addEventListener('change', (e) => { if (e.target.files[0]) importView(e.target.files[0]); e.target.value = ''; });
+  Object.assign(window.__bertlens, { exportSvg, exportPng, viewState, restoreView, groups: () => groups });
 
   /* ------------------------------------------------------------------ logit lens and compare mode */
   // lens: the masked-LM view adds a layer × rank table (the core's bl_logit_lens); compare: a
@@ -523,6 +644,7 @@
       token: run && st.token < run.n ? st.token : -1,   // a token from an old text or link may be gone
       statBar: st.statBar, rank: rankNow(),   // statistic bars, "find heads" (head statistics block)
       compare: compareOpts(),   // compare mode's second text or model
+      ...viewOptsA(),
     };
   }
 
@@ -532,7 +654,7 @@
   function pump() {
     if (!worker || !model || inFlight || (!needRun && !needRender)) return;
     const msg = { type: 'update', id: ++reqId, render: viewOpts(), hover: hover ? { x: hover.x, y: hover.y } : null };
-    if (needRun) msg.run = { a: st.text, b: st.pair || null, k: MLM_K, lens: st.lens };
+    if (needRun) msg.run = { a: st.text, b: st.pair || null, k: MLM_K, lens: st.lens, ...runOptsA() };
     needRun = needRender = false;
     inFlight = true;
     sentAt = performance.now();
@@ -548,6 +670,7 @@
       $('notice').textContent = run.truncated ? `The text was truncated to ${model.maxPos} tokens.` : '';
     }
     onFrameC(m);
+    onFrameA(m);
     onFrameB(m);
     if (!m.same) {   // same: the pointer stayed on the same cell/token, the pixels are current
       const dpr = window.devicePixelRatio || 1;
@@ -638,6 +761,7 @@
         break;
       case 'frame': onFrame(m); break;
       case 'hit-grid': onHitGrid(m); break;
+      case 'svg': case 'png': onExport(m); break;
       case 'head-stats': onHeadStats(m); break;
       case 'compare-model': onCompareModel(m); break;
       case 'frame-error':
@@ -699,12 +823,8 @@
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
   }
-  $('export-png').addEventListener('click', () => {
-    if (body.dataset.state !== 'ready') return;
-    const head = st.head < 0 ? 'mean' : `h${st.head}`;
-    canvas.toBlob((b) => b && download(b, `bertlens-${st.view}-l${st.layer}-${head}.png`), 'image/png');
-  });
-  $('export-json').addEventListener('click', () => { if (worker && run) worker.postMessage({ type: 'export-json' }); });
+  $('export-png').addEventListener('click', () => { if (body.dataset.state === 'ready') exportPngClick(); });
+  $('export-json').addEventListener('click', () => exportJsonClick());
 
   /* ------------------------------------------------------------------ bring your own model */
   async function loadOwn(file) {
@@ -823,6 +943,8 @@
   }
   function openFiles(files) {
     if (!files || !files.length) return;
+    // a view exported as JSON (bertlens_view): restore it
+    if (files.length === 1 && /\.json$/i.test(files[0].name) && files[0].name !== 'config.json') { importView(files[0]); return; }
     if (files.some((f) => f.name === 'config.json')) {
       if (!worker || !coreReady) { notice('Wait for the page to finish starting first.'); return; }
       $('error').hidden = true;

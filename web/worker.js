@@ -183,6 +183,7 @@ function loadModelBytes(ptr, len, name, flags = 0) {
       : `The model ${name} was rejected: ${why}`);
   }
   modelInfo = info(name, len);
+  modelInfo.sha256 = modelChecksum();   // the payload SHA-256 the file stores: the view export names the model by it
   HUB.setCurrent(ptr, len, name);   // what "save as .bin" writes
   const left = HEAP_MAX - M._blw_heap_used() - HEAP_MARGIN;
   M._blw_set_max_bytes(Math.max(1048576, scratchCeiling > 0 ? Math.min(scratchCeiling, left) : left));
@@ -279,6 +280,7 @@ function render(o, hover) {
     view: VIEW_IDS[o.view] ?? 0, layer: o.layer, head: o.head, colormap: o.colormap, dark: o.dark ? 1 : 0, scale: o.scale,
     width: Math.max(1, Math.round(o.width)), hide_special: o.hideSpecial ? 1 : 0, pair_filter: o.pairFilter,
     threshold: o.threshold, vmax: o.vmax || 0, token: o.token, hover_x: hx, hover_y: hy,
+    ...analysisViewFields(o),
     stat_bar: o.statBar || 0, rank: o.rank ? 1 : 0, rank_from: o.rank ? o.rank.from : 0, rank_to: o.rank ? o.rank.to : 0,
   });
   const panels = comparePanels(o);   // compare mode: A and B beside the difference (drawn first: hits are the main view's)
@@ -295,6 +297,73 @@ function hitAt(x, y) {
   const h = readStruct(M._blw_hit(Math.round(x), Math.round(y)), ABI.hit);
   h.kind = h.kind > 0 ? ABI.hit_kinds[h.kind] : null;
   return h;
+}
+
+/* ---------------------------------------------------------------- value-weighted, words, selection, export
+   o.vw: the views draw ‖α f(x)‖ (the run computed the norms: msg.run.vn); o.words: word pieces
+   merged; o.sel: selected units (tokens, or words with o.words) merged into one group, so every
+   view shows the selection's attention TO it summed over its members and FROM it averaged (the
+   rule words follow, Clark et al. 2019). The groups go to the core with blw_set_groups. */
+let groupsKey = '', groupInfo = null, groupsRun = null;   // groupsRun: a new run clears the core's groups   // groupInfo: {labels, units} of the groups shown, null: tokens
+function analysisViewFields(o) {
+  const sel = Array.isArray(o.sel) ? o.sel : [];
+  const grouped = !!(o.words || sel.length > 1);
+  const key = grouped && lastRun ? JSON.stringify([lastRun.n, lastRun.ids, !!o.words, sel]) : '';
+  if (key !== groupsKey || groupsRun !== lastRun) {
+    groupInfo = null;
+    groupsRun = lastRun;
+    if (!key) M._blw_set_groups(0, 0);
+    else {
+      const wordOf = M._blw_word_of() ? i32(M._blw_word_of(), lastRun.n) : [];
+      const g = unitGroups(wordOf, lastRun.n, !!o.words, sel);
+      groupInfo = groupLabels(g, lastRun.shown, o.words ? wordOf : null);
+      const p = M._malloc(4 * g.length);
+      M.HEAP32.set(g, p >> 2);
+      const rc = M._blw_set_groups(p, g.length);
+      M._free(p);
+      if (rc !== 0) throw new UserError(`Selection: ${coreError()}`);
+    }
+    groupsKey = key;
+  }
+  return { words: grouped ? 1 : 0, value_weighted: o.vw ? 1 : 0 };
+}
+/* The group of each token: its unit (word or token), the selected units all one group (where
+   the first of them is), numbered in order of first appearance. */
+function unitGroups(wordOf, n, words, sel) {
+  const unit = (i) => (words ? wordOf[i] : i), chosen = new Set(sel), ids = new Map(), g = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = chosen.size > 1 && chosen.has(unit(i)) ? 'sel' : unit(i);
+    if (!ids.has(k)) ids.set(k, ids.size);
+    g[i] = ids.get(k);
+  }
+  return g;
+}
+/* What the core draws for each group (core/render/word_input.c): its pieces joined in token
+   order, a continuation's "##" dropped, "+" between pieces that are not neighbours; and the
+   units (words or tokens) each group holds, for the page's clicks. */
+function groupLabels(g, shown, wordOf) {
+  const labels = [], units = [], last = [];
+  for (let i = 0; i < g.length; i++) {
+    const k = g[i], u = wordOf ? wordOf[i] : i;
+    let t = shown[i];
+    if (labels[k] === undefined) { labels[k] = t; units[k] = [u]; last[k] = i; continue; }
+    if (t.startsWith('##') && t.length > 2) t = t.slice(2);
+    labels[k] += (i !== last[k] + 1 ? '+' : '') + t;
+    last[k] = i;
+    if (!units[k].includes(u)) units[k].push(u);
+  }
+  return { labels, units };
+}
+/* The current view (o, as render takes it) as SVG text (bl_render_svg), without a pointer. */
+function exportSvg(o) {
+  render(o, null);   // the options in place
+  const p = M._blw_render_svg();
+  if (!p) throw new UserError(`SVG export failed: ${coreError()}`);
+  return M.UTF8ToString(p);
+}
+function modelChecksum() {
+  const out = M._malloc(32);
+  try { return M._blw_model_checksum(out) === 0 ? hex(M.HEAPU8.subarray(out, out + 32)) : null; } finally { M._free(out); }
 }
 
 /* ---------------------------------------------------------------- logit lens and compare mode */
@@ -485,6 +554,7 @@ async function handle(msg) {
       const out = { type: 'frame', id: msg.id, ms: {} };
       try {
         if (msg.run) M._blw_set_lens(msg.run.lens ? 1 : 0);   // the logit lens: kept hidden states
+        if (msg.run) M._blw_set_value_norms(msg.run.vn ? 1 : 0);   // value-weighted views: ‖α f(x)‖ in the forward
         const view = msg.render && msg.render.view;
         if (msg.run || (lastRun && lastRun.partial && NEEDS_FULL_RUN.has(view))) {
           const t = performance.now();
@@ -510,6 +580,7 @@ async function handle(msg) {
         out.ms.render = performance.now() - t;
         lastKey = key;
         lastHit = out.hit;
+        out.groups = groupInfo;   // tooltips name words and the selection as the core draws them
         post(out, [out.pixels.buffer]);
       } catch (e) {
         post({ type: 'frame-error', id: msg.id, message: e instanceof UserError ? e.message : String(e) });
@@ -531,8 +602,37 @@ async function handle(msg) {
     case 'hit-grid':   // every distinct hit of the main view on a grid of CSS pixels (tests, checks)
       post({ type: 'hit-grid', id: msg.id, hits: hitGrid(msg.w, msg.h, msg.step || 2) });
       break;
+    case 'export-svg':   // the view as SVG (bl_render_svg); with png, also as drawn at o.scale
+      try {
+        if (!lastRun) throw new UserError('Nothing to export yet');
+        const svg = exportSvg(msg.render);
+        const img = msg.png ? render(msg.render, null) : null;
+        lastKey = '';   // the main canvas is drawn again at its own scale next
+        post({ type: 'svg', id: msg.id, svg, png: img && { w: img.w, h: img.h, pixels: img.pixels } }, img ? [img.pixels.buffer] : []);
+      } catch (e) {
+        post({ type: 'svg', id: msg.id, error: e instanceof UserError ? e.message : String(e) });
+      }
+      break;
+    case 'export-png':   // the view at a chosen scale (1×, 2×, 4×)
+      try {
+        if (!lastRun) throw new UserError('Nothing to export yet');
+        const img = render(msg.render, null);
+        lastKey = '';
+        post({ type: 'png', id: msg.id, w: img.w, h: img.h, pixels: img.pixels }, [img.pixels.buffer]);
+      } catch (e) {
+        post({ type: 'png', id: msg.id, error: e instanceof UserError ? e.message : String(e) });
+      }
+      break;
     case 'export-json':
       try {
+        if (msg.view) {   // the view's settings first: opening the file restores the view
+          const parts = attentionJson(lastRun);
+          const head = { model: modelInfo.name, model_sha256: modelChecksum(), view: msg.view };
+          parts[0] = `{"bertlens_view":${JSON.stringify(head)},` + parts[0].slice(1);
+          post({ type: 'json', parts });
+          break;
+        }
+
         post({ type: 'json', parts: attentionJson(lastRun) });
       } catch (e) {
         post({ type: 'model-error', message: e.message });
