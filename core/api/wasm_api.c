@@ -824,7 +824,8 @@ EMSCRIPTEN_KEEPALIVE const float *blw_compare_entropy(void) { return CMP.n ? CMP
 EMSCRIPTEN_KEEPALIVE double blw_compare_max_abs(void) { return CMP.n ? CMP.max_abs : -1; }
 
 /* which 0: A's heatmap, 1: B's, 2: A − B over the aligned positions; drawn with blw_view_opts()
-   at width CSS pixels (layer, head, colours; no hover for A and B). The framebuffer as
+   at width CSS pixels (layer, head, colours; no hover for A and B; attention weights of tokens,
+   whatever the value-weighted and word switches say). The framebuffer as
    blw_render's; the hit regions are this picture's. */
 EMSCRIPTEN_KEEPALIVE const uint8_t *blw_compare_render(int which, int width) {
     if (!S.r) { fail("no font loaded"); return NULL; }
@@ -832,6 +833,8 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_compare_render(int which, int width) {
     const bl_config *c = bl_model_config(S.m);
     bl_view_opts o = S.opts;
     o.view = BL_VIEW_HEATMAP;
+    o.value_weighted = 0;   /* A − B is of the attention weights, as `bertlens compare` */
+    o.words = 0;            /* A and B are aligned token by token */
     if (width > 0) o.width = width;
     if (which != 2) o.hover_x = o.hover_y = -1;
     bl_render_input in = {.layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads};

@@ -1,12 +1,10 @@
 // screenshots.mjs — docs/view-*.png: one screenshot of the page per view, taken from the site
 // ./serve.sh builds (default model), in headless Chromium at devicePixelRatio 1.
 //   node tests/e2e/screenshots.mjs [--out docs] [--test-model FILE (when no default model)]
-import { spawn } from 'node:child_process';
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { args, cli, ROOT } from './lib.mjs';
+import { args, cli, startServe, ROOT } from './lib.mjs';
 
 const A = args();
 const out = path.resolve(A.out || path.join(ROOT, 'docs'));
@@ -15,13 +13,8 @@ const site = cli(path.join(ROOT, 'serve.sh'), '--print-root').trim().split('\n')
 const hasDefault = existsSync(path.join(site, 'weights', 'manifest.json'));
 if (!hasDefault && !A['test-model']) { console.error('no default model: pass --test-model'); process.exit(2); }
 
-const port = await new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-const proc = spawn(path.join(ROOT, 'serve.sh'), [String(port)], { stdio: 'ignore' });
-const base = `http://127.0.0.1:${port}/`;
-for (let i = 0; i < 100; i++) {
-  try { if ((await fetch(base)).ok) break; } catch { /* starting */ }
-  await new Promise((r) => setTimeout(r, 200));
-}
+// ./serve.sh on a free port, waited for while it builds (an incremental build can take minutes)
+const { proc, base } = await startServe();
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
@@ -42,6 +35,9 @@ try {
     ['rollout', { text: 'The cat sat on the mat because it was tired.', view: 'rollout', layer: 0, head: 0 }],
     ['flow', { text: 'The cat sat on the mat because it was tired.', view: 'flow', layer: 0, head: 0 }],
     ['mlm', { text: 'Paris is the [MASK] of France. She opened the door and [MASK] into the room.', view: 'mlm', layer: 0, head: 0 }],
+    // the logit lens (nostalgebraist 2020) under the masked-LM predictions, and compare mode on a minimal pair
+    ['lens', { text: 'Paris is the [MASK] of France.', view: 'mlm', lens: '1', layer: 0, head: 0 }],
+    ['compare', { text: 'The doctor said she was tired.', view: 'heatmap', layer: 2, head: 'mean', cmp: '1', textb: 'The doctor said he was tired.' }],
   ];
   for (const [name, h] of shots) {
     await p.goto('about:blank');
