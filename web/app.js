@@ -722,6 +722,7 @@
       ? `${model.name}: ${model.layers} layers × ${model.heads} heads, hidden ${model.hidden}, ` +
         `${mb(model.bytes)} MB${model.hasMlm ? '' : ' (no MLM head)'}`
       : body.dataset.state === 'loading' ? 'loading the model…' : 'no model';
+    $('model-fidelity').textContent = model && model.fidelity ? model.fidelity.text : '';
   }
   function onWorkerMessage(ev) {
     const m = ev.data;

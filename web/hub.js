@@ -293,9 +293,11 @@ self.BLHub = (() => {
     constructor(M, { maxBytes = 0 } = {}) {
       if (!M._blw_conv_new) throw new HubError('This build of the core has no converter (blw_conv_new).', 'internal');
       this.M = M;
-      const o = M._malloc(16);   // blw_conv_opts {int32 dtype, int32 0, f64 max_bytes}
+      const o = M._malloc(16);   // blw_conv_opts {int32 dtype, int32 measure, f64 max_bytes}
       M.HEAP32[o >> 2] = BL_DT_I8;
-      M.HEAP32[(o >> 2) + 1] = 0;
+      // measure: keep a float copy (f32, else f16, under maxBytes) and store the attention's
+      // deviation from it in the file, which the model line then shows
+      M.HEAP32[(o >> 2) + 1] = 1;
       M.HEAPF64[(o + 8) >> 3] = maxBytes;
       this.h = M._blw_conv_new(o);
       M._free(o);

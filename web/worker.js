@@ -156,7 +156,9 @@ function info(name, bytes) {
     hasMlm: j.has_mlm, dtype: j.dtype, threads: THREADS,
     // the family, its task head (labels from config.id2label: untrusted text, drawn by the core
     // and shown with textContent only) and its mask token ([MASK], <mask>)
-    family: j.family, head: j.head, hasHead: j.head !== 'none', labels: j.labels || [], maskToken: j.mask_token || '[MASK]' };
+    family: j.family, head: j.head, hasHead: j.head !== 'none', labels: j.labels || [], maskToken: j.mask_token || '[MASK]',
+    // the converter's measured attention deviation from the float model (or "not measured")
+    fidelity: j.fidelity || null };
 }
 
 async function fetchBytes(url, what) {

@@ -294,7 +294,9 @@ EMSCRIPTEN_KEEPALIVE const char *blw_abi(void) {
 /* The loaded model as JSON: {"config": {bl_config's fields}, "dtype": "int8", "has_mlm": true,
    "bytes": the file's size, "tensors": their count, "family": "roberta", "head": bl_head_name,
    "head_sigmoid": bool, "labels": [config.id2label], "mask_token": "<mask>" or null,
-   "tokenizer": "tokenizer.json" or "vocab.txt" (null: none, "tokenizer_error" says why)}; NULL without a model. The name is the
+   "tokenizer": "tokenizer.json" or "vocab.txt" (null: none, "tokenizer_error" says why),
+   "fidelity": {"status": "measured" or "not measured", "max", "mean" (measured only), "text": the
+   line `bertlens info` prints (bl_fidelity_text)}}; NULL without a model. The name is the
    caller's (a file name, or the model list's). */
 EMSCRIPTEN_KEEPALIVE const char *blw_model_info(void) {
     if (!S.m) { fail("no model loaded"); return NULL; }
@@ -316,7 +318,15 @@ EMSCRIPTEN_KEEPALIVE const char *blw_model_info(void) {
         put(&b, "%s", i ? "," : "");
         if (l) put_str(&b, l, strlen(l)); else put(&b, "null");
     }
-    put(&b, "],\"mask_token\":");
+    bl_fidelity fid;
+    bl_model_fidelity(S.m, &fid);
+    char ftext[256];
+    bl_fidelity_text(&fid, bl_model_dtype(S.m), ftext, sizeof ftext);
+    put(&b, "],\"fidelity\":{\"status\":\"%s\",", fid.status == BL_FID_MEASURED ? "measured" : "not measured");
+    if (fid.status == BL_FID_MEASURED) put(&b, "\"max\":%.9g,\"mean\":%.9g,", (double)fid.max_dev, (double)fid.mean_dev);
+    put(&b, "\"text\":");
+    put_str(&b, ftext, strlen(ftext));
+    put(&b, "},\"mask_token\":");
     const char *mt = c->mask_id >= 0 ? bl_vocab_token(bl_model_vocab(S.m), c->mask_id) : NULL;
     if (mt) put_str(&b, mt, strlen(mt)); else put(&b, "null");
     put(&b, ",\"tokenizer\":");

@@ -123,6 +123,12 @@ try {
   const tinyBin = await saveBin(p);
   const tinyCli = readFileSync(cliConvert('bl-test/tiny-bert'));
   check(Buffer.compare(tinyBin, tinyCli) === 0, `"save as .bin" equals \`bertlens convert --dtype int8\` byte for byte (${tinyBin.length} / ${tinyCli.length} bytes)`);
+  // the converter's fidelity record (measured in the page: the bytes above include it) is shown
+  // next to the model line, as `bertlens info` words it
+  const fid = cliJson(A.cli, 'info', '-m', cliConvert('bl-test/tiny-bert')).fidelity;
+  const shownFid = await p.textContent('#model-fidelity');
+  check(fid.status === 'measured' && fid.max > 0 && shownFid === fid.text && /^int8: attention within [0-9.e-]+ of the float model \(max\), mean [0-9.e-]+$/.test(shownFid),
+    `the page shows the stored attention fidelity ("${shownFid}"; info: "${fid.text}")`);
   await setText(p, TEXT);
   const j = await exportJson(p);
   const ref = cliJson(A.cli, 'attention', '-m', cliConvert('bl-test/tiny-bert'), TEXT);

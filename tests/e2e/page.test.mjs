@@ -118,6 +118,14 @@ try {
   const iso = await p.evaluate(() => self.crossOriginIsolated);
   check(iso && model.threads >= 2, `cross-origin isolated (${iso}): the threaded core with ${model.threads} threads`);
   check((await p.textContent('#model-info')).includes(`${model.layers} layers`), 'model info shown');
+  if (modelFile && cliBin) {
+    // the converter's attention fidelity record as `bertlens info` words it ("not measured" for
+    // a file made before the converter stored one)
+    const fid = JSON.parse(cli(cliBin, 'info', '-m', modelFile)).fidelity;
+    const shownFid = await p.textContent('#model-fidelity');
+    check(shownFid === fid.text && /^\w+: attention (within|fidelity not measured)/.test(shownFid),
+      `the model's attention fidelity shown ("${shownFid}", info: "${fid.text}")`);
+  }
   const img0 = await canvasPixels(p);
   check(img0.w > 100 && img0.h > 100, `canvas has a view (${img0.w}x${img0.h})`);
   check(distinctColours(img0) > 10, `heatmap has non-trivial content (${distinctColours(img0)} colours)`);

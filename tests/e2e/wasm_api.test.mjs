@@ -55,6 +55,10 @@ if (bin) {   // the same model as `bertlens info` sees it
   const same = Object.keys(nat.config).every((k) => (k === 'ln_eps' ? Math.abs(nat.config[k] - info.config[k]) <= 1e-6 * nat.config[k]
     : nat.config[k] === info.config[k]));
   check(same && nat.dtype === info.dtype && nat.bytes === info.bytes, 'blw_model_info agrees with `bertlens info`');
+  // the converter's fidelity record, read by the WASM core: the same figures and line
+  check(info.fidelity && info.fidelity.status === nat.fidelity.status && info.fidelity.text === nat.fidelity.text &&
+    info.fidelity.max === nat.fidelity.max && info.fidelity.mean === nat.fidelity.mean,
+    `blw_model_info's fidelity agrees with \`bertlens info\` (${JSON.stringify(info.fidelity)} / ${nat.fidelity.text})`);
 }
 // the layouts JS writes and reads by name (blw_abi): the fields JS uses and as many as fill the
 // struct, four bytes each, inside it, none overlapping; the hit kinds by name in BL_HIT_* order
