@@ -94,6 +94,7 @@ fi
 
 echo "== page in headless Chromium"
 node tests/e2e/page.test.mjs --test-model "$TM/test.int8.bin" --test-shards "$TM/shards/test.json" --cli "$CLI"
+echo "== analyses in the page: value-weighted, words, selection, SVG/PNG/JSON export; n = 512 redraw figures" && node tests/e2e/analyses_a.test.mjs --test-model "$TM/test.int8.bin" --cli "$CLI"
 echo "== head statistics, head finder, head map in the page" && node tests/e2e/analyses_b.test.mjs --test-model "$TM/test.int8.bin" --cli "$CLI"
 echo "== logit lens and compare mode in the page vs the CLI"; node tests/e2e/analyses_c.test.mjs --cli "$CLI" --test-model "$TM/test.int8.bin"
 
