@@ -538,6 +538,7 @@
   // the ranking belongs to the text it was made on: a new text clears it
   function rankNow() {
     if (st.rank && (st.rank.text !== st.text || st.rank.pair !== st.pair)) st.rank = null;
+    if (st.rank && run && Math.max(st.rank.from, st.rank.to) >= run.n) st.rank = null;   // a link's rank beyond its text
     return st.rank && st.view === 'model' ? { from: st.rank.from, to: st.rank.to } : null;
   }
   function syncControlsB() {
