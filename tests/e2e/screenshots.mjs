@@ -38,6 +38,11 @@ try {
     // the logit lens (nostalgebraist 2020) under the masked-LM predictions, and compare mode on a minimal pair
     ['lens', { text: 'Paris is the [MASK] of France.', view: 'mlm', lens: '1', layer: 0, head: 0 }],
     ['compare', { text: 'The doctor said she was tired.', view: 'heatmap', layer: 2, head: 'mean', cmp: '1', textb: 'The doctor said he was tired.' }],
+    // value-weighted attention (Kobayashi et al. 2020), the head statistics under the model view and
+    // the head finder (Clark et al. 2019): layer 3 head 1 is a [CLS]/[SEP] sink in α
+    ['value-weighted', { text: 'The doctor said she was late, and the nurse agreed.', view: 'heatmap', layer: 3, head: 1, vw: '1' }],
+    ['stats', { text: 'The doctor said she was late, and the nurse agreed.', view: 'model', layer: 0, head: 2, bar: 'prev' }],
+    ['finder', { text: 'The doctor said she was late, and the nurse agreed.', view: 'model', layer: 0, head: 0, rank: '4-2' }],
   ];
   for (const [name, h] of shots) {
     await p.goto('about:blank');
@@ -57,6 +62,10 @@ try {
         await p.waitForTimeout(30);
         if (/^cat\b/.test(await p.evaluate(() => document.getElementById('tooltip').textContent))) { await p.mouse.click(b.x + b.width * 0.1, b.y + b.height * y); break; }
       }
+      await p.waitForTimeout(300);
+    }
+    if (name === 'stats') {   // the statistics table, sorted by the previous-token share
+      await p.click('#head-stats summary');
       await p.waitForTimeout(300);
     }
     if (name === 'heatmap') {   // show the hover tooltip and highlight
