@@ -8,6 +8,9 @@
 # away: -O1 (no wasm-opt pass), -sWASM_BIGINT (no i64 legalization) and
 # -sERROR_ON_WASM_CHANGES_AFTER_LINK (emcc stops rather than touch the linked module).
 # Objects are rebuilt when their source or any core header is newer.
+# A main(argc, argv) compiled by clang 19 is not found by emcc 3.1.6's link (the output comes out
+# as an empty 481-byte module): use main(void), or a main(argc, argv) compiled by emcc that calls
+# the program's (clang 19 with -Dmain=NAME) — a core module has no main.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 3 ] || { sed -n '2,3p' "$0"; exit 2; }
