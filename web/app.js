@@ -763,9 +763,9 @@
         break;
       case 'frame': onFrame(m); break;
       case 'hit-grid': onHitGrid(m); break;
+      case 'compare-model': onCompareModel(m); break;
       case 'svg': case 'png': onExport(m); break;
       case 'head-stats': onHeadStats(m); break;
-      case 'compare-model': onCompareModel(m); break;
       case 'frame-error':
         inFlight = false;
         notice(m.message);

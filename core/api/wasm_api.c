@@ -46,9 +46,9 @@ static const blw_field VIEW_FIELDS[] = {
     BLW_I32(bl_view_opts, width), BLW_I32(bl_view_opts, hide_special), BLW_I32(bl_view_opts, pair_filter),
     BLW_F32(bl_view_opts, threshold), BLW_I32(bl_view_opts, token), BLW_I32(bl_view_opts, hover_x),
     BLW_I32(bl_view_opts, hover_y), BLW_F32(bl_view_opts, vmax), BLW_I32(bl_view_opts, words),
+    BLW_I32(bl_view_opts, value_weighted),
     BLW_I32(bl_view_opts, stat_bar), BLW_I32(bl_view_opts, rank), BLW_I32(bl_view_opts, rank_from),
     BLW_I32(bl_view_opts, rank_to),
-    BLW_I32(bl_view_opts, value_weighted),
 };
 static const blw_field HIT_FIELDS[] = {
     BLW_I32(bl_hit, kind), BLW_I32(bl_hit, from), BLW_I32(bl_hit, to), BLW_I32(bl_hit, layer),
