@@ -856,7 +856,7 @@
     if (!id) return;
     if (!worker || !coreReady) { notice('Wait for the page to finish starting first.'); return; }
     $('error').hidden = true;
-    worker.postMessage({ type: 'hub-load', hub: HUB_URL, id, rev, token: $('hub-token').value.trim() });
+    worker.postMessage({ type: 'hub-load', hub: HUB_URL, id, rev, token: $('hub-token').value.trim(), dtype: $('hub-dtype').value });
   }
   $('hub-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -870,7 +870,7 @@
     worker.postMessage({ type: 'load-default', manifest: MANIFEST });
   });
   $('save-bin').addEventListener('click', () => { if (worker && model) worker.postMessage({ type: 'save-bin' }); });
-  const binName = (n) => `${String(n || 'model').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.bin$/i, '')}.int8.bin`;
+  const binName = (n) => `${String(n || 'model').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.bin$/i, '')}.${model && model.dtype || 'int8'}.bin`;
 
   function hubStart(name) {
     $('hub-status').hidden = false;
@@ -951,7 +951,7 @@
       if (!worker || !coreReady) { notice('Wait for the page to finish starting first.'); return; }
       $('error').hidden = true;
       const dir = files.dirName || (files[0].webkitRelativePath || '').split('/')[0] || 'your model';
-      worker.postMessage({ type: 'files-load', files, name: dir });
+      worker.postMessage({ type: 'files-load', files, name: dir, dtype: $('hub-dtype').value });
       return;
     }
     loadOwn(files.find((f) => /\.bin$/i.test(f.name)) || files[0]);

@@ -136,8 +136,8 @@ self.BLHub = (() => {
     return b;
   }
 
-  /* config.json → the family check and what the converted int8 model will take (bytes), from the
-     config's own sizes (matrices one byte an element plus a float scale per row, the rest floats). */
+  /* config.json → the family check and what the converted model will take (bytes) in int8 and in
+     int16, from the config's own sizes. */
   function checkConfig(c, bytes) {
     let j;
     try { j = JSON.parse(new TextDecoder().decode(bytes)); } catch (e) {
@@ -153,10 +153,14 @@ self.BLHub = (() => {
     const n = (k, d) => (Number.isSafeInteger(j[k]) && j[k] > 0 ? j[k] : d);
     const V = n('vocab_size', 30522), H = n('hidden_size', 768), L = n('num_hidden_layers', 12), I = n('intermediate_size', 4 * H);
     const P = n('max_position_embeddings', 512), T = n('type_vocab_size', 2);
-    const matrix = (r, k) => r * k + 4 * r;
-    const int8 = matrix(V + P + T, H) + L * (4 * matrix(H, H) + matrix(I, H) + matrix(H, I) + 4 * (9 * H + I)) +
-      matrix(H, H) + 4 * (3 * H + V) + V * 12;
-    return { int8, config: j };
+    // int8: a byte an element and a float scale per row; int16: two bytes an element, the
+    // embeddings f16 (no scale); biases, LayerNorm and the rest floats either way
+    const size = (elt, embRow) => {
+      const matrix = (r, k) => elt * r * k + 4 * r;
+      return (V + P + T) * (elt * H + embRow) + L * (4 * matrix(H, H) + matrix(I, H) + matrix(H, I) + 4 * (9 * H + I)) +
+        matrix(H, H) + 4 * (3 * H + V) + V * 12;
+    };
+    return { int8: size(1, 4), int16: size(2, 0), config: j };
   }
 
   /* SHA-256 while the bytes go by (core/api/wasm_hub.c), over the chunk already in WASM memory. */
@@ -249,6 +253,23 @@ self.BLHub = (() => {
     };
   }
 
+  /* int16 (13-bit weights: attention within about 0.01 of the float model where int8 moves peaked
+     heads by 0.1 or more) unless the user asked for int8, or int16 would not fit and int8 does
+     ("auto"); the status line says which and why. need: {int8, int16} bytes. */
+  function chooseDtype(c, need) {
+    const want = c.dtype === 'int8' || c.dtype === 'int16' ? c.dtype : 'auto';
+    const fits = (d) => need[d] <= c.ceiling;
+    const dtype = want !== 'auto' ? want : fits('int16') || !fits('int8') ? 'int16' : 'int8';
+    if (!fits(dtype))
+      throw new HubError(`${c.id} is too large for the page: its weights take about ${mb(need[dtype])} in ${dtype}` +
+        `${dtype === 'int16' && fits('int8') ? ` (${mb(need.int8)} in int8: choose int8 to load it)` : ''}, and the page can hold ` +
+        `${mb(c.ceiling)} beside the model it has now (WebAssembly memory is capped at 1 GiB). Nothing was downloaded.`, 'toolarge');
+    if (want === 'auto' && dtype === 'int8')
+      c.post({ type: 'hub-warning', message: `${c.id} is converted to int8: int16, which shows attention closer to the float model, ` +
+        `would take ${mb(need.int16)} and the page can hold ${mb(c.ceiling)}.` });
+    return dtype;
+  }
+
   /* The whole load: list, check, stream, convert. c: {hub, id, rev, token, signal, ceiling, post,
      conv (a Converter)}. Returns {ptr, len, commit} (ptr malloc'd in the module, the caller owns it). */
   async function convertFromHub(c, listing) {
@@ -261,11 +282,10 @@ self.BLHub = (() => {
     // too large: known before the weights download, from the config and from the hub's sizes
     const weightsKnown = plan.weights ? plan.weights.map((f) => files.get(f).size) : [];
     const fromSizes = weightsKnown.length && weightsKnown.every((s) => s >= 0) ? weightsKnown.reduce((a, b) => a + b, 0) / 4 : 0;
-    const need = Math.max(est.int8, fromSizes);
-    if (need > c.ceiling)
-      throw new HubError(`${c.id} is too large for the page: its weights take about ${mb(need)} in int8, and the page can hold ` +
-        `${mb(c.ceiling)} beside the model it has now (WebAssembly memory is capped at 1 GiB). Nothing was downloaded.`, 'toolarge');
+    const need = { int8: Math.max(est.int8, fromSizes), int16: Math.max(est.int16, 2 * fromSizes) };
+    const dtype = chooseDtype(c, need);
     const conv = c.conv;
+    conv.open(dtype);
     conv.setConfig(cfgBytes);
     for (const f of plan.tokenizer) conv.setTokenizerFile(f, await readSmall(c, files, f));
     let weights = plan.weights;
@@ -288,20 +308,27 @@ self.BLHub = (() => {
   /* The WebAssembly converter (core/api/wasm_convert.c's blw_conv_* over bl_conv_*) as the
      loader uses it: every call that fails throws a HubError with the converter's own message.
      Each chunk is copied into the handle's own chunk buffer (blw_conv_chunk), then pushed. */
-  const BL_DT_I8 = 2;
+  const BL_DT = { int8: 2, int16: 3 };   // BL_DT_* in core/bertlens.h
   class Converter {
     constructor(M, { maxBytes = 0 } = {}) {
       if (!M._blw_conv_new) throw new HubError('This build of the core has no converter (blw_conv_new).', 'internal');
       this.M = M;
-      const o = M._malloc(16);   // blw_conv_opts {int32 dtype, int32 measure, f64 max_bytes}
-      M.HEAP32[o >> 2] = BL_DT_I8;
+      this.maxBytes = maxBytes;
+      this.h = 0;
+    }
+    /* Once the config says what fits: the handle, converting to dtype ('int8' | 'int16'). */
+    open(dtype) {
+      const M = this.M, o = M._malloc(16);   // blw_conv_opts {int32 dtype, int32 measure, f64 max_bytes}
+      if (!o) throw new HubError('Out of memory for the converter.', 'memory');
+      M.HEAP32[o >> 2] = BL_DT[dtype];
       // measure: keep a float copy (f32, else f16, under maxBytes) and store the attention's
       // deviation from it in the file, which the model line then shows
       M.HEAP32[(o >> 2) + 1] = 1;
-      M.HEAPF64[(o + 8) >> 3] = maxBytes;
+      M.HEAPF64[(o + 8) >> 3] = this.maxBytes;
       this.h = M._blw_conv_new(o);
       M._free(o);
       if (!this.h) throw new HubError('Out of memory for the converter.', 'memory');
+      this.dtype = dtype;
     }
     error() { return this.M.UTF8ToString(this.M._blw_conv_error(this.h)); }
     check(rc, what) {
@@ -409,7 +436,7 @@ self.BLHub = (() => {
       try {
         if (!hub) throw new HubError(`The hub address "${msg.hub}" is not an http(s) URL.`, 'hub');
         if (!ref) throw new HubError(`"${String(msg.id || '').slice(0, 200)}" is not a Hub model id (like bert-base-uncased or dslim/bert-base-NER).`, 'id');
-        const c = { hub, id: ref.id, rev: ref.rev, token: msg.token || '', signal: ac.signal, post, ceiling: api.ceiling() };
+        const c = { hub, id: ref.id, rev: ref.rev, token: msg.token || '', dtype: msg.dtype, signal: ac.signal, post, ceiling: api.ceiling() };
         post({ type: 'hub-start', name });
         let listing = null, netErr = null;
         try {
@@ -419,7 +446,9 @@ self.BLHub = (() => {
           if (!(e instanceof HubError) || e.kind !== 'network') throw e;
           netErr = e;
         }
-        const found = await BLCache.find(hub, ref.id, ref.rev, netErr ? null : listing.commit || null).catch(() => null);
+        let found = await BLCache.find(hub, ref.id, ref.rev, netErr ? null : listing.commit || null).catch(() => null);
+        // a stored copy in the other precision than the one asked for is converted again (online)
+        if (found && !netErr && (msg.dtype === 'int8' || msg.dtype === 'int16') && (found.meta.dtype || 'int8') !== msg.dtype) found = null;
         if (found) {   // stored: no download (offline, or the same commit)
           for (const f of listing ? listing.files.values() : []) if (f.response && f.response.body) f.response.body.cancel().catch(() => {});
           const [ptr, len] = await openStored(found, name, post);
@@ -438,7 +467,7 @@ self.BLHub = (() => {
         adopt(out.ptr, out.len, name, { source: 'hub', ref: { hub, id: ref.id, rev: ref.rev, commit: listing.commit },
           t: { start: t0, lastByte: tLast, loaded: now() }, peakConv: peak, heap }, true);
         // kept for next time after the model is in use (a copy: the core owns the buffer)
-        const meta = { hub, id: ref.id, rev: ref.rev, commit: listing.commit, name };
+        const meta = { hub, id: ref.id, rev: ref.rev, commit: listing.commit, name, dtype: c.conv ? c.conv.dtype : undefined };
         try {
           await BLCache.put(meta, M.HEAPU8.slice(out.ptr, out.ptr + out.len));
           post({ type: 'stored-changed' });
@@ -465,7 +494,7 @@ self.BLHub = (() => {
       try {
         const files = new Map();
         for (const f of msg.files) files.set(f.name.split('/').pop(), { size: f.size, sha256: null, response: new Response(f) });
-        const c = { hub: 'file:', id: name, rev: 'main', token: '', signal: ac.signal, post, ceiling: api.ceiling() };
+        const c = { hub: 'file:', id: name, rev: 'main', token: '', dtype: msg.dtype, signal: ac.signal, post, ceiling: api.ceiling() };
         post({ type: 'hub-start', name });
         conv = new Converter(api.M(), { maxBytes: c.ceiling });
         c.conv = conv;

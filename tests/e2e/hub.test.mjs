@@ -30,14 +30,17 @@ async function startServer() {
 
 // What the CLI makes of each repository: the bytes the page must produce.
 const repoDir = (id) => path.join(A.repos, ...id.split('/'), 'main');
+// The page's precision "auto" converts to int16 when it fits (every test repository does), as
+// `bertlens convert` does by default.
 const expected = new Map();
-function cliConvert(id) {
-  if (!expected.has(id)) {
-    const out = path.join(tmp, id.replace('/', '__') + '.bin');
-    cli(A.cli, 'convert', repoDir(id), '-o', out, '--dtype', 'int8');
-    expected.set(id, out);
+function cliConvert(id, dtype = 'int16') {
+  const key = `${id} ${dtype}`;
+  if (!expected.has(key)) {
+    const out = path.join(tmp, `${id.replace('/', '__')}.${dtype}.bin`);
+    cli(A.cli, 'convert', repoDir(id), '-o', out, '--dtype', dtype);
+    expected.set(key, out);
   }
-  return expected.get(id);
+  return expected.get(key);
 }
 
 const server = await startServer();
@@ -61,9 +64,10 @@ async function waitReady(p) {
   return state(p);
 }
 /* Type an id (and token) in the picker and wait until it is loaded or an error shows. */
-async function pick(p, id, { token = '', rev = '' } = {}) {
+async function pick(p, id, { token = '', rev = '', dtype = 'auto' } = {}) {
   const before = await p.evaluate(() => window.__bertlens.metrics.frames);
   await p.evaluate(() => { document.getElementById('error').hidden = true; window.__hubDone = false; });
+  await p.selectOption('#hub-dtype', dtype);
   await p.fill('#hub-id', id);
   await p.fill('#hub-rev', rev);
   await p.fill('#hub-token', token);
@@ -122,12 +126,12 @@ try {
   check(/model=bl-test%2Ftiny-bert/.test(await p.evaluate(() => location.hash)), 'the model is in the URL hash');
   const tinyBin = await saveBin(p);
   const tinyCli = readFileSync(cliConvert('bl-test/tiny-bert'));
-  check(Buffer.compare(tinyBin, tinyCli) === 0, `"save as .bin" equals \`bertlens convert --dtype int8\` byte for byte (${tinyBin.length} / ${tinyCli.length} bytes)`);
+  check(Buffer.compare(tinyBin, tinyCli) === 0, `"save as .bin" (precision auto) equals \`bertlens convert\` (int16) byte for byte (${tinyBin.length} / ${tinyCli.length} bytes)`);
   // the converter's fidelity record (measured in the page: the bytes above include it) is shown
   // next to the model line, as `bertlens info` words it
   const fid = cliJson(A.cli, 'info', '-m', cliConvert('bl-test/tiny-bert')).fidelity;
   const shownFid = await p.textContent('#model-fidelity');
-  check(fid.status === 'measured' && fid.max > 0 && shownFid === fid.text && /^int8: attention within [0-9.e-]+ of the float model \(max\), mean [0-9.e-]+$/.test(shownFid),
+  check(fid.status === 'measured' && fid.max > 0 && shownFid === fid.text && /^int16: attention within [0-9.e-]+ of the float model \(max\), mean [0-9.e-]+$/.test(shownFid),
     `the page shows the stored attention fidelity ("${shownFid}"; info: "${fid.text}")`);
   await setText(p, TEXT);
   const j = await exportJson(p);
@@ -177,7 +181,7 @@ try {
     const cl = cliJson(A.cli, 'classify', '-m', cliConvert('bl-test/bert-ner'), 'the cat sat');
     const want = cl.predictions.flatMap((r) => r.probs);
     const dp = run.headProbs && run.headProbs.length === want.length ? Math.max(...want.map((q, i) => Math.abs(q - run.headProbs[i]))) : Infinity;
-    check(dp <= 1e-5, `the page's head probabilities are classify's on the same int8 file (max |diff| ${dp})`);
+    check(dp <= 1e-5, `the page's head probabilities are classify's on the same converted file (max |diff| ${dp})`);
   }
 
   // ------------------------------------------------------------ errors: message, previous model kept
@@ -273,6 +277,18 @@ try {
   check(await modelName(p4) === 'your model', `the chosen files convert in the page (${await p4.textContent('#error-msg')})`);
   const own = await saveBin(p4);
   check(Buffer.compare(own, readFileSync(cliConvert('bl-test/sharded'))) === 0, 'dropped files convert to the CLI\'s bytes');
+
+  // ------------------------------------------------------------ precision int8 (half the memory)
+  phase('precision int8');
+  err = await pick(p4, 'bl-test/tiny-bert');   // auto: int16, stored in this context
+  check(!err && Buffer.compare(await saveBin(p4), readFileSync(cliConvert('bl-test/tiny-bert'))) === 0, `precision auto converts to int16 (${err})`);
+  err = await pick(p4, 'bl-test/tiny-bert', { dtype: 'int8' });
+  check(!err && await modelName(p4) === 'bl-test/tiny-bert', `bl-test/tiny-bert loads in int8 (${err})`);
+  const tiny8 = await saveBin(p4);
+  check(Buffer.compare(tiny8, readFileSync(cliConvert('bl-test/tiny-bert', 'int8'))) === 0,
+    '"save as .bin" after precision int8 equals `bertlens convert --dtype int8` (a stored int16 copy is not reused for it)');
+  const fid8 = cliJson(A.cli, 'info', '-m', cliConvert('bl-test/tiny-bert', 'int8')).fidelity;
+  check(await p4.textContent('#model-fidelity') === fid8.text && /^int8: /.test(fid8.text), `int8's own fidelity line is shown ("${fid8.text}")`);
   const errs = [p, p2, p3, p4].flatMap((x) => x.errors).filter((e) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|status of 40[134]/.test(e));
   check(errs.length === 0, `no unexpected console errors (${errs.slice(0, 3).join(' | ')})`);
 } catch (e) {
