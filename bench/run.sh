@@ -6,6 +6,7 @@
 # Figures, not pass/fail.
 #   bench/run.sh [default|base|distilbert|roberta ...]   (default: default and base)
 #   REPS=10 WARMUP=3 NS=16,32,128,512 ROUNDS=3 THREADS=1,2 VARIANTS=int8,int8-noattn[,f32]
+#   BL_ENGINES=bertlens,bertlens-int16 (bertlens on int8 and on int16 weights)
 # The engines are interleaved round by round: each round runs bertlens, then each ORT variant,
 # each in a fresh page with its own >= WARMUP s warm-up, and the next round runs them in the
 # reverse order (A B C, C B A, A B C …), so a host that drifts (a shared or throttled machine)
@@ -68,7 +69,10 @@ for s in "${SHAPES[@]}"; do
   [ -f "$W.int8.onnx" ] || /usr/bin/python3 bench/quantize_onnx.py "$W.onnx" "$W.int8.onnx"
   [ -f "$W.int8-noattn.onnx" ] || /usr/bin/python3 bench/quantize_onnx.py "$W.onnx" "$W.int8-noattn.onnx" --no-attn
 done
-engines=(bertlens ${VARIANTS//,/ })
+# bertlens-int16: the same forward on int16 weights (what bertlens convert and the page write by
+# default); BL_ENGINES=bertlens,… to leave it out
+engines=(${BL_ENGINES:-bertlens bertlens-int16} ${VARIANTS//,/ })
+engines=(${engines[@]//,/ })
 for ((r = 1; r <= ROUNDS; r++)); do
   order=("${engines[@]}")
   if ((r % 2 == 0)); then order=(); for ((i = ${#engines[@]} - 1; i >= 0; i--)); do order+=("${engines[i]}"); done; fi
@@ -77,9 +81,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
       echo "== round $r/$ROUNDS, $s, $t thread(s), n = $NS, $REPS timed runs after ${WARMUP} s of warm-up; $(cpu_line)"
       for e in "${order[@]}"; do
         # with 2 threads ORT runs its int8+attn graph only (the ratio the targets name)
-        [ "$t" != 1 ] && [ "$e" != bertlens ] && [ "$e" != int8 ] && continue
+        [ "$t" != 1 ] && [ "${e#bertlens}" = "$e" ] && [ "$e" != int8 ] && continue
         Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP&threads=$t&round=$r"
         if [ "$e" = bertlens ]; then page "$s-${t}t-r$r-bertlens" "$Q&engines=bertlens"
+        elif [ "$e" = bertlens-int16 ]; then page "$s-${t}t-r$r-bertlens-int16" "$Q&engines=bertlens&dtype=int16"
         else page "$s-${t}t-r$r-$e" "$Q&engines=ort&variants=$e"; fi
       done
     done
