@@ -32,10 +32,11 @@ static inline int read_ints(char **p, const char *word, int *vals, int count) {
 /* DIR/NAME.txt (returned, NUL-terminated; free() it) and DIR/NAME.bin (*blob, *blen bytes);
    NULL when either cannot be read. */
 static inline char *read_golden_files(const char *dir, const char *name, float **blob, size_t *blen) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.txt", dir, name);
+    char path[1024];
+    *blob = NULL;
+    if (snprintf(path, sizeof path, "%s/%s.txt", dir, name) >= (int)sizeof path) return NULL;
     char *txt = check_read_file(path, NULL);
-    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
+    if (snprintf(path, sizeof path, "%s/%s.bin", dir, name) >= (int)sizeof path) { free(txt); return NULL; }
     *blob = (float *)check_read_file(path, blen);
     if (!txt || !*blob) { free(txt); return NULL; }
     return txt;

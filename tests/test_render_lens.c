@@ -126,7 +126,7 @@ int main(void) {
         if (svg) {
             int found = 0;
             for (int i = 0; i < NQ * NL * NK; i++) {
-                char want[64];
+                char want[600];
                 snprintf(want, sizeof want, ">%s<", i == (1 * NL + 0) * NK ? "&lt;b&gt;&amp;q1l0r0" : names[i]);
                 found += strstr(svg, want) != NULL;
             }

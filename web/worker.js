@@ -390,14 +390,20 @@ function attachLens(mlm, k) {
    rides on the frame as out.compare and stays on lastRun.compare. */
 let compareB = null, modelBGen = 0;
 /* compare mode's second model from a .bin (as load-bytes); failures leave the one there was */
+/* A model file the page sent ({buffer, name}) copied into WebAssembly memory: [ptr, len], the
+   pointer for the core's loader to own. */
+function modelBytesIn(msg) {
+  if (!M) throw new UserError('The core is not ready yet');
+  const b = new Uint8Array(msg.buffer);
+  const p = M._malloc(b.length);
+  if (!p) throw new UserError(`Not enough memory for ${msg.name} (${(b.length / 1048576).toFixed(1)} MB)`);
+  M.HEAPU8.set(b, p);
+  return [p, b.length];
+}
 function compareLoad(msg) {
   try {
-    if (!M) throw new UserError('The core is not ready yet');
-    const b = new Uint8Array(msg.buffer);
-    const p = M._malloc(b.length);
-    if (!p) throw new UserError(`Not enough memory for ${msg.name} (${(b.length / 1048576).toFixed(1)} MB)`);
-    M.HEAPU8.set(b, p);
-    if (M._blw_compare_model_load(p, b.length, 0) !== 0) throw new UserError(`Model B (${msg.name}): ${coreError()}`);
+    const [p, len] = modelBytesIn(msg);
+    if (M._blw_compare_model_load(p, len, 0) !== 0) throw new UserError(`Model B (${msg.name}): ${coreError()}`);
     modelBGen++;
     post({ type: 'compare-model', name: msg.name });
   } catch (e) {
@@ -538,12 +544,8 @@ async function handle(msg) {
     }
     case 'load-bytes': {   // bring your own model: failures leave the current model in place
       try {
-        if (!M) throw new UserError('The core is not ready yet');
-        const b = new Uint8Array(msg.buffer);
-        const p = M._malloc(b.length);
-        if (!p) throw new UserError(`Not enough memory for ${msg.name} (${(b.length / 1048576).toFixed(1)} MB)`);
-        M.HEAPU8.set(b, p);
-        loadModelBytes(p, b.length, msg.name);
+        const [p, len] = modelBytesIn(msg);
+        loadModelBytes(p, len, msg.name);
         lastRun = null;
         lastKey = '';
         post({ type: 'loaded', info: modelInfo, own: true });

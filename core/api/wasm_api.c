@@ -585,21 +585,14 @@ EMSCRIPTEN_KEEPALIVE int blw_set_groups(const int *groups, int n) {
     S.groups = g;
     return 0;
 }
-/* The render input's value-weighted norms and groups, shared by blw_render and blw_render_svg. */
-static void blw_render_extras(bl_render_input *in) {
-    in->norms = bl_value_norms(S.ctx);
-    in->norms_layer = bl_value_norms_layer(S.ctx);
-    if (S.groups) in->word_of = S.groups;
-}
-
-/* Draw a view of the last run with blw_view_opts(). Returns the RGBA framebuffer (blw_fb_width ×
-   blw_fb_height device pixels), or NULL. */
-EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
-    if (!S.r) { fail("no font loaded"); return NULL; }
-    if (!S.ran) { fail("nothing to draw: no text has been run"); return NULL; }
-    if (partial_refuses()) return NULL;
+/* What the last run draws, shared by blw_render and blw_render_svg. Returns 0, or -1 (S.err says
+   why) when there is nothing to draw. */
+static int blw_render_input(bl_render_input *in) {
+    if (!S.r) return fail("no font loaded");
+    if (!S.ran) return fail("nothing to draw: no text has been run");
+    if (partial_refuses()) return -1;
     const bl_config *c = bl_model_config(S.m);
-    bl_render_input in = {
+    *in = (bl_render_input){
         .n = S.enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
         .tokens = (const char *const *)S.shown, .word_of = S.word_of, .type_ids = S.enc.type_ids, .attn = bl_attention(S.ctx),
         .attn16 = bl_attention_u16(S.ctx),
@@ -607,8 +600,17 @@ EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
         .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = (const char *const *)S.mlm_shown, .mlm_p = S.mlm.p,
         .head = c->head, .n_labels = c->n_labels, .labels = S.labels, .head_p = S.head_p,
         .lens_layers = LENS.layers, .lens_tokens = LENS.layers ? (const char *const *)LENS.shown : NULL, .lens_p = LENS.top.p,
+        .norms = bl_value_norms(S.ctx), .norms_layer = bl_value_norms_layer(S.ctx),
     };
-    blw_render_extras(&in);
+    if (S.groups) in->word_of = S.groups;
+    return 0;
+}
+
+/* Draw a view of the last run with blw_view_opts(). Returns the RGBA framebuffer (blw_fb_width ×
+   blw_fb_height device pixels), or NULL. */
+EMSCRIPTEN_KEEPALIVE const uint8_t *blw_render(void) {
+    bl_render_input in;
+    if (blw_render_input(&in) < 0) return NULL;
     const uint8_t *px = bl_render(S.r, &in, &S.opts, &S.fb_w, &S.fb_h, &S.err);
     if (!px) S.fb_w = S.fb_h = 0;
     return px;
@@ -617,19 +619,8 @@ EMSCRIPTEN_KEEPALIVE int blw_fb_width(void) { return S.fb_w; }
 /* The same view as an SVG document (bl_render_svg), NUL-terminated, kept until the next JSON or
    SVG answer; NULL on failure. */
 EMSCRIPTEN_KEEPALIVE const char *blw_render_svg(void) {
-    if (!S.r) { fail("no font loaded"); return NULL; }
-    if (!S.ran) { fail("nothing to draw: no text has been run"); return NULL; }
-    if (partial_refuses()) return NULL;
-    const bl_config *c = bl_model_config(S.m);
-    bl_render_input in = {
-        .n = S.enc.n, .layers = c->layers, .heads = c->heads, .head_dim = c->hidden / c->heads,
-        .tokens = (const char *const *)S.shown, .word_of = S.word_of, .type_ids = S.enc.type_ids, .attn = bl_attention(S.ctx),
-        .attn16 = bl_attention_u16(S.ctx), .query = S.q, .key = S.k,
-        .mlm_count = S.mlm.count, .mlm_k = blw_mlm_k(), .mlm_pos = S.mlm.pos, .mlm_tokens = (const char *const *)S.mlm_shown, .mlm_p = S.mlm.p,
-        .head = c->head, .n_labels = c->n_labels, .labels = S.labels, .head_p = S.head_p,
-        .lens_layers = LENS.layers, .lens_tokens = LENS.layers ? (const char *const *)LENS.shown : NULL, .lens_p = LENS.top.p,
-    };
-    blw_render_extras(&in);
+    bl_render_input in;
+    if (blw_render_input(&in) < 0) return NULL;
     size_t len = 0;
     char *svg = bl_render_svg(S.r, &in, &S.opts, &len, &S.err);
     if (!svg) return NULL;
