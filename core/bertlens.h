@@ -400,6 +400,9 @@ typedef struct {
                           (BL_STAT_*; entropy as a share of ln n); 0 = none */
     int rank, rank_from, rank_to; /* model view, rank = 1: thumbnails ordered by α[rank_from][rank_to]
                           (tokens, or words with `words`), largest first ("find heads") */
+    int zoom_size, zoom_row, zoom_col; /* heatmap and rollout: zoom_size > 0 shows at most that many
+                          rows from token zoom_row on and columns from zoom_col on (of those the
+                          filters keep); 0 = the whole matrix */
 } bl_view_opts;
 
 /* What is under a point of the last render (for tooltips and clicks). Per kind:

@@ -1286,6 +1286,58 @@ static void test_compare_heatmap(bl_renderer *r) {
     synth_free(&t);
 }
 
+/* Zoom shows a window of the matrix (its cells are the same values at the same token indices);
+   long inputs keep a readable label on every k-th row and column instead of none. */
+static void test_zoom_and_thin_labels(bl_renderer *r) {
+    synth s;
+    synth_make(&s, 40, 1, 2, 0);
+    bl_render_input in = synth_input(&s);
+    bl_err e;
+    int w, h;
+    bl_view_opts o = opts(BL_VIEW_HEATMAP);
+    o.zoom_size = 10; o.zoom_row = 5; o.zoom_col = 35;   /* columns move back to 30..39 */
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "zoomed heatmap renders: %s", e.msg);
+    CHECK(r->nr == 10 && r->nc == 10, "zoom 10: 10 x 10 cells (%d x %d)", r->nr, r->nc);
+    int ok = 0, first_from = -1, first_to = -1, last_from = -1, last_to = -1;
+    for (int a = 0; a < r->nr; a++)
+        for (int b = 0; b < r->nc; b++) {
+            bl_hit hit = bl_hit_test(r, r->mat.x + b * r->cell + r->cell / 2, r->mat.y + a * r->cell + r->cell / 2);
+            if (a == 0 && b == 0) { first_from = hit.from; first_to = hit.to; }
+            if (a == 9 && b == 9) { last_from = hit.from; last_to = hit.to; }
+            ok += hit.kind == BL_HIT_CELL && hit.from == 5 + a && hit.to == 30 + b &&
+                  hit.value == s.attn[(size_t)hit.from * s.n + hit.to];
+        }
+    CHECK(ok == 100, "every zoomed cell is token (5 + row, 30 + column) with its weight (%d of 100; corners %d->%d, %d->%d)",
+          ok, first_from, first_to, last_from, last_to);
+    int zcell = r->cell;
+    o.zoom_size = 0;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL && r->nr == 40 && r->nc == 40 && r->cell < zcell,
+          "zoom 0: the whole matrix again, smaller cells (%d < %d)", r->cell, zcell);
+    synth_free(&s);
+
+    synth_make(&s, 300, 1, 1, 0);
+    in = synth_input(&s);
+    o = opts(BL_VIEW_HEATMAP);
+    size_t len = 0;
+    char *svg = bl_render_svg(r, &in, &o, &len, &e);
+    CHECK(svg != NULL, "n = 300 svg: %s", svg ? "" : e.msg);
+    int texts = 0;
+    for (const char *p = svg; p && (p = strstr(p, "<text")); p++) texts++;
+    /* 300 rows and 300 columns at ~2 px: a label every few rows and columns, not all 600, not none */
+    CHECK(r->cell < 9 && texts > 40 && texts < 400, "n = 300 (cells of %d px): thinned labels (%d text elements)", r->cell, texts);
+    free(svg);
+    int hc = 137;
+    while (strlen(s.tok[hc]) > 6) hc++;   /* a short one: long labels are cut with "…" */
+    o.hover_x = r->mat.x + hc * r->cell + r->cell / 2;
+    o.hover_y = r->mat.y + 5;
+    char want[80];
+    snprintf(want, sizeof want, ">%s<", s.tok[hc]);
+    svg = bl_render_svg(r, &in, &o, &len, &e);
+    CHECK(svg && strstr(svg, want) != NULL, "the hovered column's label (%s, token %d) is drawn", s.tok[hc], hc);
+    free(svg);
+    synth_free(&s);
+}
+
 int main(void) {
     dump_dir = getenv("BL_RENDER_DUMP");
     size_t len;
@@ -1315,6 +1367,7 @@ int main(void) {
         test_words(r);
         test_svg(r);
         test_compare_heatmap(r);
+        test_zoom_and_thin_labels(r);
     }
     bl_renderer_free(r);
     free(ttf);

@@ -61,6 +61,7 @@
     readHashC(h);
     readHashA(h);
     readHashB(h);
+    readHashZoom(h);
   }
   let wantModel = '';          // the hash's model= (loaded when it differs from st.model)
   function writeHash() {
@@ -80,6 +81,7 @@
     writeHashC(h);
     writeHashA(h);
     writeHashB(h);
+    if (zoomNow()) h.set('zoom', `${st.zoom.size}-${st.zoom.row}-${st.zoom.col}`);
     const s = '#' + h.toString();
     if (s !== location.hash) history.replaceState(null, '', s);
   }
@@ -517,6 +519,39 @@
   });
   window.__bertlens.compare = () => cmp;
 
+  /* ------------------------------------------------------------------ zoom (heatmap, rollout)
+     The wheel over a cell halves (or doubles) the rows and columns shown, around that cell; the
+     core draws the window (bl_view_opts.zoom_*) with full-size labels; a double click or Escape
+     shows the whole matrix again. Like the ranking, a zoom belongs to the text it was made on. */
+  st.zoom = null;   // {size, row, col, text, pair}
+  const ZOOM_VIEWS = ['heatmap', 'rollout'];
+  function zoomNow() {
+    if (st.zoom && (st.zoom.text !== st.text || st.zoom.pair !== st.pair)) st.zoom = null;
+    return st.zoom && ZOOM_VIEWS.includes(st.view) ? st.zoom : null;
+  }
+  function readHashZoom(h) {
+    const z = h.get('zoom');
+    st.zoom = z && /^\d{1,4}-\d{1,4}-\d{1,4}$/.test(z) && Number(z.split('-')[0]) >= 2
+      ? { size: Number(z.split('-')[0]), row: Number(z.split('-')[1]), col: Number(z.split('-')[2]), text: st.text, pair: st.pair } : null;
+  }
+  canvas.addEventListener('wheel', (e) => {
+    if (!run || !ZOOM_VIEWS.includes(st.view)) return;
+    e.preventDefault();
+    const n = run.n, cur = zoomNow() ? st.zoom.size : n;
+    const size = e.deltaY < 0 ? Math.max(8, Math.ceil(cur / 2)) : cur * 2;
+    requestHit(canvasPoint(e)).then((h) => {
+      if (size >= n) st.zoom = null;
+      else if (h && h.kind === HIT.CELL) st.zoom = { size, row: Math.max(0, h.from - (size >> 1)), col: Math.max(0, h.to - (size >> 1)), text: st.text, pair: st.pair };
+      else if (zoomNow()) st.zoom = { ...st.zoom, size };   // outside the cells: keep the corner
+      else return;
+      changed(false);
+    });
+  }, { passive: false });
+  canvas.addEventListener('dblclick', () => { if (zoomNow()) { st.zoom = null; changed(false); } });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && zoomNow() && !(e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement)) { st.zoom = null; changed(false); }
+  });
+
   /* ------------------------------------------------------------------ head statistics, head finder */
   // Every head's statistics (the core's bl_head_stats, the numbers `bertlens stats` prints) in a
   // sortable table and as bars under the model view's thumbnails; "find heads": a click on a
@@ -644,6 +679,7 @@
       hideSpecial: st.hideSpecial, pairFilter: st.pairFilter, threshold: st.threshold,
       token: run && st.token < run.n ? st.token : -1,   // a token from an old text or link may be gone
       statBar: st.statBar, rank: rankNow(),   // statistic bars, "find heads" (head statistics block)
+      zoom: zoomNow(),
       compare: compareOpts(),   // compare mode's second text or model
       ...viewOptsA(),
     };

@@ -284,6 +284,7 @@ function render(o, hover) {
     threshold: o.threshold, vmax: o.vmax || 0, token: o.token, hover_x: hx, hover_y: hy,
     ...analysisViewFields(o),
     stat_bar: o.statBar || 0, rank: o.rank ? 1 : 0, rank_from: o.rank ? o.rank.from : 0, rank_to: o.rank ? o.rank.to : 0,
+    zoom_size: o.zoom ? o.zoom.size : 0, zoom_row: o.zoom ? o.zoom.row : 0, zoom_col: o.zoom ? o.zoom.col : 0,
   });
   const panels = comparePanels(o);   // compare mode: A and B beside the difference (drawn first: hits are the main view's)
   const p = compareShown(o) ? M._blw_compare_render(2, 0) : M._blw_render();

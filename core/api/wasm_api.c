@@ -48,7 +48,8 @@ static const blw_field VIEW_FIELDS[] = {
     BLW_I32(bl_view_opts, hover_y), BLW_F32(bl_view_opts, vmax), BLW_I32(bl_view_opts, words),
     BLW_I32(bl_view_opts, value_weighted),
     BLW_I32(bl_view_opts, stat_bar), BLW_I32(bl_view_opts, rank), BLW_I32(bl_view_opts, rank_from),
-    BLW_I32(bl_view_opts, rank_to),
+    BLW_I32(bl_view_opts, rank_to), BLW_I32(bl_view_opts, zoom_size), BLW_I32(bl_view_opts, zoom_row),
+    BLW_I32(bl_view_opts, zoom_col),
 };
 static const blw_field HIT_FIELDS[] = {
     BLW_I32(bl_hit, kind), BLW_I32(bl_hit, from), BLW_I32(bl_hit, to), BLW_I32(bl_hit, layer),

@@ -22,6 +22,8 @@ typedef struct {
     float vmax;              /* top of the colour scale */
     int cell;                /* side of a cell */
     int labels, rot;         /* token labels drawn; column labels rotated 90° */
+    int every;               /* a label every `every` rows/columns (thinned when cells are too small
+                                for one each; the hovered row's and column's are always drawn) */
     float lf, maxlab;        /* label font size; longest label before "…" */
     int rw, ch;              /* row-label width, column-label band height */
     int cb_w, cb_gap, tick_len, right;   /* colour bar, its ticks and labels (right of the matrix) */
@@ -59,7 +61,7 @@ static void bl_matrix_fit(bl_renderer *r, const bl_render_input *in, int W, bl_m
     int cb_lab = (int)ceilf(bl_text_width(r->font, "0.000", 5, g->tick_fs) + 6 * S);
     g->right = g->cb_gap + g->cb_w + g->tick_len + cb_lab;
     float lf = 12 * S, maxlab = 110 * S;
-    int cell = 0, rw = 0, ch = 0, labels = 1, rot = 1;
+    int cell = 0, rw = 0, ch = 0, labels = 1, rot = 1, thin = 0;
     for (int it = 0; it < 3; it++) {
         float wr = 0, wc = 0;
         if (labels) {
@@ -74,13 +76,15 @@ static void bl_matrix_fit(bl_renderer *r, const bl_render_input *in, int W, bl_m
         if (cell < 1) cell = 1;
         rot = !(wc + 4 * S <= cell);
         ch = labels ? (rot ? (int)ceilf(fminf(wc, maxlab) + 8 * S) : (int)ceilf(lf * 1.5f)) : 0;
-        if (!labels) break;
-        if (cell < 9 * S) { labels = 0; continue; }
+        if (!labels || thin) break;
+        /* cells too small for a readable label each: labels at 9 px on every k-th row and column */
+        if (cell < 9 * S) { thin = 1; lf = 9 * S; continue; }
         float want = fminf(12 * S, cell * 0.75f);
         if (fabsf(want - lf) < 0.25f) break;
         lf = want;
     }
     g->cell = cell; g->rw = rw; g->ch = ch; g->labels = labels; g->rot = rot; g->lf = lf; g->maxlab = maxlab;
+    g->every = thin ? (int)ceilf(lf * 1.3f / (float)cell) : 1;
 }
 
 /* Which row and column the pointer is on: a cell, a row label or a column label. */
@@ -149,12 +153,16 @@ static void bl_matrix_labels(bl_renderer *r, const bl_render_input *in, const bl
     int cell = g->cell, mx = g->mx, my = g->my;
     bl_font_metrics lm = bl_font_metrics_at(r->font, lf);
     for (int a = 0; a < g->nr; a++) {
+        if (a % g->every && a != g->hr) continue;
+        if (a != g->hr && g->hr >= 0 && abs(a - g->hr) * cell < lf * 1.3f) continue;   /* room for the hovered one */
         const char *t = bl_tok(in, r->rows[a]);
         bl_rgba col = a == g->hr ? r->th.accent : r->th.fg;
         bl_draw_text(r->font, &r->cv, t, (int)strlen(t), mx - 6 * S, bl_centred_baseline(my + a * cell, cell, lm), lf, col,
                      BL_ALIGN_RIGHT, g->maxlab);
     }
     for (int b = 0; b < g->nc; b++) {
+        if (b % g->every && b != g->hc) continue;
+        if (b != g->hc && g->hc >= 0 && abs(b - g->hc) * cell < lf * 1.3f) continue;
         const char *t = bl_tok(in, r->cols[b]);
         bl_rgba col = b == g->hc ? r->th.accent : r->th.fg;
         float cx = mx + b * cell + cell * 0.5f;
@@ -225,6 +233,19 @@ static int bl_matrix_place(bl_renderer *r, int W, const char *title, const char 
     return 0;
 }
 
+/* Zoom: of the selected indices idx[*cnt] (ascending token indices), keep at most `size`
+   from the first one >= `from` on (moved back so the window stays full at the end). Returns 1
+   when it kept fewer than there were. */
+static int bl_zoom_window(int size, int from, int *idx, int *cnt) {
+    if (size <= 0 || size >= *cnt) return 0;
+    int a = 0;
+    while (a < *cnt && idx[a] < from) a++;
+    if (a > *cnt - size) a = *cnt - size;
+    memmove(idx, idx + a, (size_t)size * sizeof *idx);
+    *cnt = size;
+    return 1;
+}
+
 /* The matrix view. m: full n×n matrix (row = from/query token, column = to/key token). */
 static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const float *m, int div,
                           const char *title, const char *sub0, bl_err *e) {
@@ -234,6 +255,13 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
     char sub[320];
     snprintf(sub, sizeof sub, "%s", sub0);
     bl_filter_note(o, sub, sizeof sub);
+    int nr_all = g.nr, nc_all = g.nc;
+    if (bl_zoom_window(o->zoom_size, o->zoom_row, r->rows, &g.nr) | bl_zoom_window(o->zoom_size, o->zoom_col, r->cols, &g.nc)) {
+        size_t l = strlen(sub);
+        if (g.nr && g.nc)
+            snprintf(sub + l, sizeof sub - l, "%szoomed: rows %d\xe2\x80\x93%d of %d, columns %d\xe2\x80\x93%d of %d",
+                     l ? " \xc2\xb7 " : "", r->rows[0], r->rows[g.nr - 1], nr_all, r->cols[0], r->cols[g.nc - 1], nc_all);
+    }
     r->has_mat = 0;
     if (g.nr == 0 || g.nc == 0)
         return bl_message_view(r, title, sub, "No tokens left to show with this filter (is there a sentence B?).", e);

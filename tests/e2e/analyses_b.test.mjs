@@ -168,6 +168,30 @@ try {
   await settle(p, f);
   s = await st(p);
   check(s.view === 'heatmap' && s.layer === dot.layer && s.head === dot.head, `dot opens layer ${dot.layer} head ${dot.head}: ${s.view} ${s.layer}/${s.head}`);
+
+  // ------------------------------------------------------------ heatmap zoom: the wheel over a cell
+  const full = (await hitScan(p, 4)).filter((t) => t.kind === 'cell');
+  const nTok = (await p.evaluate(() => window.__bertlens.run.n));
+  const mid = full.find((t) => t.from === nTok >> 1 && t.to === nTok >> 1) || full[0];
+  f = await frames(p);
+  await p.mouse.move(0, 0);
+  const box = await p.locator('#view').boundingBox();
+  await p.mouse.move(box.x + mid.x + 1, box.y + mid.y + 1);
+  await p.mouse.wheel(0, -100);
+  await settle(p, f);
+  s = await st(p);
+  const zsize = Math.max(8, Math.ceil(nTok / 2));
+  check(s.zoom && s.zoom.size === zsize && p.url().includes(`zoom=${zsize}-`), `wheel up zooms to ${zsize} rows and columns (${JSON.stringify(s.zoom)})`);
+  const zcells = (await hitScan(p, 4)).filter((t) => t.kind === 'cell');
+  const rows = new Set(zcells.map((t) => t.from)), cols = new Set(zcells.map((t) => t.to));
+  const inWin = s.zoom && zcells.every((t) => t.from >= 0 && t.to >= 0 && rows.size === zsize && cols.size === zsize);
+  check(inWin && rows.has(mid.from) && cols.has(mid.to), `the zoomed heatmap shows ${zsize} x ${zsize} cells around ${mid.from} -> ${mid.to} (${rows.size} x ${cols.size})`);
+  const zv = zcells.find((t) => t.from === mid.from && t.to === mid.to);
+  check(zv && Math.abs(zv.value - mid.value) === 0, 'a zoomed cell carries the same weight as before');
+  f = await frames(p);
+  await p.locator('#view').dblclick({ position: { x: 5, y: 5 } });
+  await settle(p, f);
+  check((await st(p)).zoom === null && !p.url().includes('zoom='), 'a double click shows the whole matrix again');
   check(errors.length === 0, `no console errors: ${errors.join(' | ')}`);
   await context.close();
 } finally {
