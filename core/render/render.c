@@ -58,6 +58,7 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->reg);
     free(r->flow);
     free(r->lbuf);
+    free(r->mst);
     free(r->roll);
     free(r->pool);
     free(r->w_attn);

@@ -105,6 +105,9 @@ struct bl_renderer {
     /* head view: the line layer, drawn transposed (see view_head.c) */
     uint8_t *lbuf; size_t lbuf_cap;
     uint64_t lines_key; int lines_valid, lines_cut, lines_kept, lines_total;
+    /* matrix views: the frame without the hover (cells, labels, colour bar), so a pointer move
+       on a long input copies it and draws only the highlight and the readout */
+    uint8_t *mst; size_t mst_cap; uint64_t mst_key; int mst_valid;
     /* model view: max-pooled thumbnails [L][H][tw][tw], cached across hover re-renders */
     float *pool; size_t pool_cap; uint64_t pool_key; int pool_valid;
     /* rollout cache (the O(n³L) product), keyed by a hash of the A'_l it came from */

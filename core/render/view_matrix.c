@@ -125,6 +125,50 @@ static void bl_matrix_cells(bl_renderer *r, const bl_view_opts *o, const float *
     }
 }
 
+/* *buf holds at least n bytes (grow-only); 0 on OOM (the cache is then skipped). */
+static int bl_cache_bytes(uint8_t **buf, size_t *cap, size_t n) {
+    if (n <= *cap) return 1;
+    uint8_t *p = realloc(*buf, n);
+    if (!p) return 0;
+    *buf = p;
+    *cap = n;
+    return 1;
+}
+
+/* r->vals as bl_matrix_cells leaves them, without drawing (the frame came from the cache). */
+static void bl_matrix_vals(bl_renderer *r, const float *m, const bl_mat *g) {
+    for (int a = 0; a < g->nr; a++) {
+        const float *row = m + (size_t)r->rows[a] * g->n;
+        for (int b = 0; b < g->nc; b++) r->vals[(size_t)a * g->nc + b] = row[r->cols[b]];
+    }
+}
+
+/* Everything the frame without the hover depends on: the options but the pointer, the layout,
+   every value of the matrix, the tokens and segments shown, the texts. */
+static uint64_t bl_matrix_key(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const float *m,
+                              const bl_mat *g, const char *title, const char *sub) {
+    bl_view_opts k = *o;
+    k.hover_x = k.hover_y = -1;
+    uint64_t key = 14695981039346656037ull;
+    const unsigned char *ob = (const unsigned char *)&k;
+    for (size_t i = 0; i < sizeof k; i++) key = bl_fnv(key, ob[i]);
+    const int geo[] = {r->cv.w, r->cv.h, g->n, g->nr, g->nc, g->cell, g->div, g->labels, g->every, g->mx, g->my, r->vw};
+    for (size_t i = 0; i < sizeof geo / sizeof geo[0]; i++) key = bl_fnv(key, (uint32_t)geo[i]);
+    uint32_t vb;
+    memcpy(&vb, &g->vmax, 4);
+    key = bl_fnv(key, vb);
+    for (size_t i = 0; i < (size_t)g->n * g->n; i++) { memcpy(&vb, &m[i], 4); key = bl_fnv(key, vb); }
+    for (int a = 0; a < g->nr; a++) key = bl_fnv(key, (uint32_t)r->rows[a]);
+    for (int b = 0; b < g->nc; b++) key = bl_fnv(key, (uint32_t)r->cols[b] << 16);
+    for (int i = 0; i < in->n; i++) {
+        for (const char *t = bl_tok(in, i); *t; t++) key = bl_fnv(key, (unsigned char)*t);
+        key = bl_fnv(key, in->type_ids ? (uint32_t)in->type_ids[i] + 256 : 255);
+    }
+    for (const char *t = title; *t; t++) key = bl_fnv(key, (unsigned char)*t);
+    for (const char *t = sub; *t; t++) key = bl_fnv(key, (unsigned char)*t);
+    return key;
+}
+
 /* The boundary between sentence A and B on both axes, when both are shown. */
 static void bl_matrix_segments(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const bl_mat *g) {
     if (!in->type_ids || o->pair_filter != BL_PAIR_ALL) return;
@@ -148,29 +192,44 @@ static void bl_matrix_highlight(bl_renderer *r, const bl_mat *g) {
         bl_stroke_rect(&r->cv, g->mx + hc * cell, g->my + hr * cell, cell, cell, ht * 2, r->th.accent);
 }
 
+static void bl_matrix_row_label(bl_renderer *r, const bl_render_input *in, const bl_mat *g, int a, bl_rgba col,
+                                bl_font_metrics lm) {
+    const char *t = bl_tok(in, r->rows[a]);
+    bl_draw_text(r->font, &r->cv, t, (int)strlen(t), g->mx - 6 * r->S, bl_centred_baseline(g->my + a * g->cell, g->cell, lm),
+                 g->lf, col, BL_ALIGN_RIGHT, g->maxlab);
+}
+static void bl_matrix_col_label(bl_renderer *r, const bl_render_input *in, const bl_mat *g, int b, bl_rgba col,
+                                bl_font_metrics lm) {
+    const char *t = bl_tok(in, r->cols[b]);
+    float cx = g->mx + b * g->cell + g->cell * 0.5f;
+    if (g->rot)  /* baseline chosen so the glyphs' vertical extent centres on the column */
+        bl_draw_text_rot90(r->font, &r->cv, t, (int)strlen(t), cx - (lm.ascent - lm.descent) * 0.5f + lm.ascent,
+                           g->my - 6 * r->S, g->lf, col, g->maxlab);
+    else
+        bl_draw_text(r->font, &r->cv, t, (int)strlen(t), cx, g->my - 6 * r->S - lm.descent, g->lf, col, BL_ALIGN_CENTER, 0);
+}
+
+/* The labels without the hover: every row's and column's, or every `every`-th when thinned. */
 static void bl_matrix_labels(bl_renderer *r, const bl_render_input *in, const bl_mat *g) {
-    float S = r->S, lf = g->lf;
-    int cell = g->cell, mx = g->mx, my = g->my;
-    bl_font_metrics lm = bl_font_metrics_at(r->font, lf);
-    for (int a = 0; a < g->nr; a++) {
-        if (a % g->every && a != g->hr) continue;
-        if (a != g->hr && g->hr >= 0 && abs(a - g->hr) * cell < lf * 1.3f) continue;   /* room for the hovered one */
-        const char *t = bl_tok(in, r->rows[a]);
-        bl_rgba col = a == g->hr ? r->th.accent : r->th.fg;
-        bl_draw_text(r->font, &r->cv, t, (int)strlen(t), mx - 6 * S, bl_centred_baseline(my + a * cell, cell, lm), lf, col,
-                     BL_ALIGN_RIGHT, g->maxlab);
+    bl_font_metrics lm = bl_font_metrics_at(r->font, g->lf);
+    for (int a = 0; a < g->nr; a += g->every) bl_matrix_row_label(r, in, g, a, r->th.fg, lm);
+    for (int b = 0; b < g->nc; b += g->every) bl_matrix_col_label(r, in, g, b, r->th.fg, lm);
+}
+
+/* The hovered row's and column's labels in the accent colour, on a band cleared of the labels
+   under it (at least the row or column; a label's height when thinned). */
+static void bl_matrix_hover_labels(bl_renderer *r, const bl_render_input *in, const bl_mat *g) {
+    bl_font_metrics lm = bl_font_metrics_at(r->font, g->lf);
+    int band = g->every > 1 ? (int)ceilf(g->lf * 1.3f) : g->cell;
+    if (g->hr >= 0) {
+        int y = g->my + g->hr * g->cell + g->cell / 2 - band / 2;
+        bl_fill_rect(&r->cv, g->mx - g->rw, y, g->rw - 1, band, r->th.bg);
+        bl_matrix_row_label(r, in, g, g->hr, r->th.accent, lm);
     }
-    for (int b = 0; b < g->nc; b++) {
-        if (b % g->every && b != g->hc) continue;
-        if (b != g->hc && g->hc >= 0 && abs(b - g->hc) * cell < lf * 1.3f) continue;
-        const char *t = bl_tok(in, r->cols[b]);
-        bl_rgba col = b == g->hc ? r->th.accent : r->th.fg;
-        float cx = mx + b * cell + cell * 0.5f;
-        if (g->rot)  /* baseline chosen so the glyphs' vertical extent centres on the column */
-            bl_draw_text_rot90(r->font, &r->cv, t, (int)strlen(t), cx - (lm.ascent - lm.descent) * 0.5f + lm.ascent,
-                               my - 6 * S, lf, col, g->maxlab);
-        else
-            bl_draw_text(r->font, &r->cv, t, (int)strlen(t), cx, my - 6 * S - lm.descent, lf, col, BL_ALIGN_CENTER, 0);
+    if (g->hc >= 0) {
+        int x = g->mx + g->hc * g->cell + g->cell / 2 - band / 2;
+        bl_fill_rect(&r->cv, x, g->header, band, g->my - 1 - g->header, r->th.bg);
+        bl_matrix_col_label(r, in, g, g->hc, r->th.accent, lm);
     }
 }
 
@@ -279,14 +338,29 @@ static int bl_matrix_view(bl_renderer *r, const bl_render_input *in, const bl_vi
         r->vals = p;
         r->vals_cap = (size_t)g.nr * g.nc;
     }
+    /* the frame without the hover, from the cache when nothing but the pointer changed */
+    size_t fb = (size_t)r->cv.w * r->cv.h * 4;
+    uint64_t key = bl_matrix_key(r, in, o, m, &g, title, sub);
+    if (!r->cv.rec && r->mst_valid && r->mst_key == key && r->mst_cap >= fb) {
+        memcpy(r->cv.px, r->mst, fb);
+        bl_matrix_vals(r, m, &g);
+    } else {
+        bl_matrix_cells(r, o, m, &g);
+        bl_matrix_segments(r, in, o, &g);
+        if (g.labels) bl_matrix_labels(r, in, &g);
+        bl_stroke_rect(&r->cv, g.mx - 1, g.my - 1, g.mw + 2, g.mh + 2, 1, r->th.axis);
+        if (div) bl_colour_bar_div(r, g.mx + g.mw + g.cb_gap, g.my, g.cb_w, g.cb_h, g.vmax, g.tick_len, g.tick_fs);
+        else bl_colour_bar(r, o->colormap, g.mx + g.mw + g.cb_gap, g.my, g.cb_w, g.cb_h, g.vmax, g.tick_len, g.tick_fs);
+        r->mst_valid = 0;
+        if (!r->cv.rec && bl_cache_bytes(&r->mst, &r->mst_cap, fb)) {
+            memcpy(r->mst, r->cv.px, fb);
+            r->mst_key = key;
+            r->mst_valid = 1;
+        }
+    }
     bl_matrix_hover(r, o, &g);
-    bl_matrix_cells(r, o, m, &g);
-    bl_matrix_segments(r, in, o, &g);
     bl_matrix_highlight(r, &g);
-    if (g.labels) bl_matrix_labels(r, in, &g);
-    bl_stroke_rect(&r->cv, g.mx - 1, g.my - 1, g.mw + 2, g.mh + 2, 1, r->th.axis);
-    if (div) bl_colour_bar_div(r, g.mx + g.mw + g.cb_gap, g.my, g.cb_w, g.cb_h, g.vmax, g.tick_len, g.tick_fs);
-    else bl_colour_bar(r, o->colormap, g.mx + g.mw + g.cb_gap, g.my, g.cb_w, g.cb_h, g.vmax, g.tick_len, g.tick_fs);
+    if (g.labels) bl_matrix_hover_labels(r, in, &g);
     bl_matrix_readout(r, in, &g);
     bl_matrix_regions(r, &g);
     return 0;
