@@ -20,17 +20,9 @@ int bl_logit_lens(bl_ctx *c, const bl_model *m, const int *ids, int n, int k, bl
     for (int i = 0; mask >= 0 && i < n; i++) masks += ids[i] == mask;
     out->k = k;
     if (!masks) return 0;
-    const size_t rows = (size_t)masks * L, nk = rows * (size_t)k;
-    float *logits = malloc(sizeof(float) * (size_t)cfg->vocab_size);
-    out->pos = malloc(sizeof(int) * rows);
-    out->ids = malloc(sizeof(int) * nk);
-    out->p = malloc(sizeof(float) * nk);
-    out->tokens = malloc(sizeof(char *) * nk);
-    if (!logits || !out->pos || !out->ids || !out->p || !out->tokens) {
-        free(logits);
-        bl_mlm_top_free(out);
-        return bl_fail(e, "logit lens: out of memory");
-    }
+    const size_t rows = (size_t)masks * L;
+    float *logits;
+    if (bl_mlm_top_alloc(out, rows, k, cfg->vocab_size, &logits)) return bl_fail(e, "logit lens: out of memory");
     size_t r = 0;
     for (int i = 0; i < n; i++) {
         if (ids[i] != mask) continue;

@@ -170,4 +170,8 @@ int bl_fail(bl_err *e, const char *fmt, ...)
 int bl_pool_supported(void);   /* 0 in a WebAssembly build without -pthread */
 void bl_pool_run(bl_pool *p, int tasks, void (*fn)(void *arg, int task), void *arg);
 
+/* fill_mask.c: a bl_mlm_top's arrays for `rows` rows of k choices and one vocabulary row of
+   logits; 0, or -1 with nothing allocated. Used by bl_fill_mask and bl_logit_lens. */
+int bl_mlm_top_alloc(bl_mlm_top *out, size_t rows, int k, int vocab, float **logits);
+
 #endif

@@ -70,6 +70,22 @@ void bl_mlm_top_free(bl_mlm_top *t) {
     memset(t, 0, sizeof *t);
 }
 
+/* out's arrays for `rows` rows of k choices, and *logits for one row of the vocabulary: 0, or -1
+   with nothing allocated (out emptied). Shared by fill-mask and the logit lens. */
+int bl_mlm_top_alloc(bl_mlm_top *out, size_t rows, int k, int vocab, float **logits) {
+    const size_t nk = rows * (size_t)k;
+    *logits = malloc(sizeof(float) * (size_t)vocab);
+    out->pos = malloc(sizeof(int) * rows);
+    out->ids = malloc(sizeof(int) * nk);
+    out->p = malloc(sizeof(float) * nk);
+    out->tokens = malloc(sizeof(char *) * nk);
+    if (*logits && out->pos && out->ids && out->p && out->tokens) return 0;
+    free(*logits);
+    *logits = NULL;
+    bl_mlm_top_free(out);
+    return -1;
+}
+
 int bl_fill_mask(bl_ctx *c, const bl_model *m, const int *ids, int n, int k, bl_mlm_top *out, bl_err *e) {
     if (!out) return bl_fail(e, "fill-mask: out is NULL");
     memset(out, 0, sizeof *out);
@@ -85,17 +101,9 @@ int bl_fill_mask(bl_ctx *c, const bl_model *m, const int *ids, int n, int k, bl_
     int count = 0;
     for (int i = 0; mask >= 0 && i < n; i++) count += ids[i] == mask;
     if (!count) return 0;
-    const size_t nk = (size_t)count * (size_t)k;
-    float *logits = malloc(sizeof(float) * (size_t)cfg->vocab_size);
-    out->pos = malloc(sizeof(int) * (size_t)count);
-    out->ids = malloc(sizeof(int) * nk);
-    out->p = malloc(sizeof(float) * nk);
-    out->tokens = malloc(sizeof(char *) * nk);
-    if (!logits || !out->pos || !out->ids || !out->p || !out->tokens) {
-        free(logits);
-        bl_mlm_top_free(out);
+    float *logits;
+    if (bl_mlm_top_alloc(out, (size_t)count, k, cfg->vocab_size, &logits))
         return bl_fail(e, "fill-mask: out of memory (%d positions × top %d)", count, k);
-    }
     for (int i = 0; i < n; i++) {
         if (ids[i] != mask) continue;
         const size_t at = (size_t)out->count * (size_t)k;
