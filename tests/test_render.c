@@ -1338,6 +1338,66 @@ static void test_zoom_and_thin_labels(bl_renderer *r) {
     synth_free(&s);
 }
 
+/* Head view at 512 tokens with every line visible (value-weighted, equal norms): a hovered
+   token's 512 lines are more pixels than a frame's line budget (300000 pixel steps, a line
+   from row a to row b taking max(|a - b| x row pitch, band width) + 1), so the lines drawn
+   are, in drawing order, those that still fit; the subtitle says how many and the SVG holds
+   exactly those lines. Without the pointer the same budget applies to all n x n lines. */
+static void test_head_line_budget(bl_renderer *r) {
+    const int n = 512, iso = 200;
+    synth s;
+    synth_make(&s, n, 1, 1, 0);
+    for (size_t k = 0; k < (size_t)n * n; k++) s.attn[k] = 1.0f / n;
+    bl_render_input in = synth_input(&s);
+    in.norms = s.attn;
+    in.norms_layer = s.attn;
+    bl_view_opts o = opts(BL_VIEW_HEAD);
+    o.head = 0;
+    o.value_weighted = 1;
+    bl_err e;
+    int w, h;
+    CHECK(bl_render(r, &in, &o, &w, &h, &e) != NULL, "n = 512 head view: %s", e.msg);
+    bl_rect left = {0}, right0 = {0};
+    for (int k = 0; k < r->nreg; k++) {
+        bl_hit g = r->reg[k].hit;
+        if (g.kind == 2 && g.side == 0 && g.from == iso) left = r->reg[k].r;
+        if (g.kind == 2 && g.side == 1 && g.from == 0) right0 = r->reg[k].r;
+    }
+    long rh = left.h, band = right0.x - (left.x + left.w), budget = 300000;
+    int want = 0;
+    for (int b = 0; b < n; b++) {
+        long st = labs((long)(iso - b)) * rh;
+        st = (st > band ? st : band) + 1;
+        if (st <= budget) { budget -= st; want++; }
+    }
+    CHECK(rh > 0 && band > 0 && want > 0 && want < n, "the budget cuts the hovered token's lines (%d of %d; pitch %ld, band %ld)",
+          want, n, rh, band);
+    o.hover_x = left.x + left.w / 2;
+    o.hover_y = left.y + left.h / 2;
+    bl_hit hh = bl_hit_test(r, o.hover_x, o.hover_y);
+    CHECK(hh.kind == 2 && hh.from == iso, "the pointer is on left token %d (hit %d, %d)", iso, hh.kind, hh.from);
+    size_t len = 0;
+    char *svg = bl_render_svg(r, &in, &o, &len, &e);
+    CHECK(svg != NULL, "n = 512 head view svg: %s", svg ? "" : e.msg);
+    char note[64];
+    snprintf(note, sizeof note, "strongest %d of %d lines", want, n);
+    int lines = 0;
+    for (const char *p = svg; p && (p = strstr(p, "<line")); p++) lines++;
+    CHECK(svg && strstr(svg, note) != NULL && lines == want, "hovered: the subtitle says \"%s\" and %d lines are drawn", note, lines);
+    free(svg);
+    /* the raster draws the same frame: the longest kept line reaches the right column */
+    const uint8_t *px = bl_render(r, &in, &o, &w, &h, &e);
+    CHECK(px != NULL, "n = 512 hovered raster: %s", px ? "" : e.msg);
+    o.hover_x = o.hover_y = -1;
+    svg = bl_render_svg(r, &in, &o, &len, &e);
+    lines = 0;
+    for (const char *p = svg; p && (p = strstr(p, "<line")); p++) lines++;
+    CHECK(svg && lines > 0 && lines <= 6000 && strstr(svg, "strongest") != NULL,
+          "no pointer: %d of %d lines within the budget, and the subtitle says so", lines, n * n);
+    free(svg);
+    synth_free(&s);
+}
+
 int main(void) {
     dump_dir = getenv("BL_RENDER_DUMP");
     size_t len;
@@ -1361,6 +1421,7 @@ int main(void) {
         test_flow_reference(r);
         test_rollout_order(r);
         test_head_lines_by_position(r);
+        test_head_line_budget(r);
         test_hit_edges(r);
         test_errors(r);
         test_random(r);

@@ -33,7 +33,7 @@
   let needRun = true, needRender = true, inFlight = false, reqId = 0;
   let hit = null;              // what is under the pointer (from the last frame)
   let frameErrorShown = false; // #error shows a drawing error that the next good frame clears
-  const metrics = { firstViewMs: null, runMs: [], renderMs: [], hoverMs: [], roundTripMs: [], inputToFrameMs: [], frames: 0 };
+  const metrics = { firstViewMs: null, runMs: [], renderMs: [], hoverMs: [], roundTripMs: [], inputToFrameMs: [], drawMs: [], copyMs: [], blitMs: [], frames: 0 };
   window.__bertlens = { metrics, state: st, get run() { return run; }, get model() { return model; } };
 
   /* ------------------------------------------------------------------ state ↔ URL hash */
@@ -714,14 +714,18 @@
       if (canvas.width !== m.w || canvas.height !== m.h) { canvas.width = m.w; canvas.height = m.h; }
       canvas.style.width = `${m.w / dpr}px`;
       canvas.style.height = `${m.h / dpr}px`;
+      const tb = performance.now();
       ctx2d.putImageData(new ImageData(new Uint8ClampedArray(m.pixels.buffer), m.w, m.h), 0, 0);
+      metrics.blitMs.push(performance.now() - tb);
+      worker.postMessage({ type: 'pixels-back', buffer: m.pixels.buffer }, [m.pixels.buffer]);   // refilled by the next frame
+      if (m.ms.draw !== undefined) { metrics.drawMs.push(m.ms.draw); metrics.copyMs.push(m.ms.copy); }
     }
     hit = m.hit;
     showTooltip(hit);
     if (frameErrorShown) { $('error').hidden = true; frameErrorShown = false; }
     const now = performance.now();
     metrics.frames++;
-    for (const k of ['runMs', 'renderMs', 'roundTripMs', 'hoverMs', 'inputToFrameMs'])
+    for (const k of ['runMs', 'renderMs', 'roundTripMs', 'hoverMs', 'inputToFrameMs', 'drawMs', 'copyMs', 'blitMs'])
       if (metrics[k].length > 1000) metrics[k].splice(0, 500);   // recent figures only
     if (m.same) metrics.skipped = (metrics.skipped || 0) + 1;
     if (m.ms.run !== undefined) metrics.runMs.push(m.ms.run);
@@ -837,7 +841,10 @@
       fatal('This browser\'s WebAssembly has no SIMD support, which bertlens needs. Use a current Chrome, Edge, Firefox or Safari (16.4 or newer).');
       return;
     }
-    worker = new Worker('worker.js');
+    // ?core=simd128 forces the SIMD128 core where the worker would take the relaxed-SIMD one
+    // (tests, bench); the worker reads it from its name
+    const coreAsked = new URLSearchParams(location.search).get('core');
+    worker = new Worker('worker.js', coreAsked ? { name: `core=${coreAsked}` } : undefined);
     worker.onmessage = onWorkerMessage;
     worker.onerror = (e) => { e.preventDefault(); fatal(`The worker failed: ${e.message || 'could not load worker.js'}`); };
     // ?mem=N caps the memory of one run at N MB (the worker's default: what the 1 GiB heap leaves);

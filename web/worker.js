@@ -9,16 +9,35 @@
 // same bit for bit either way.
 let THREADS = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function'
   ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;   // = 1 + the core's pool
-let CORE = THREADS > 1 ? 'bertlens_core_mt.js' : 'bertlens_core.js';
+// The relaxed-SIMD core (bertlens_core_relaxed[_mt].js, web/wasm.cmake: the same exports, its
+// int8 linear on i32x4.relaxed_dot_i8x16_i7x16_add_s, results bit-identical to SIMD128's) where
+// this browser validates that instruction (RELAXED_PROBE: a function returning
+// i32x4.relaxed_dot_i8x16_i7x16_add_s of three i8x16.splat(0)) and the site has it (a site built
+// without clang-19 does not; nor does the single-file build, whose worker carries one core). The
+// page's ?core=simd128 forces the SIMD128 core; it reaches here as the worker's name.
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17,
+  0, 65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 147, 2, 11]);
+const CORE_ASKED = (/(?:^|&)core=(\w+)/.exec(self.name || '') || [])[1] || 'auto';
+let RELAXED = CORE_ASKED !== 'simd128' && WebAssembly.validate(RELAXED_PROBE);
+const coreFile = () => `bertlens_core${RELAXED ? '_relaxed' : ''}${THREADS > 1 ? '_mt' : ''}.js`;
+let CORE = coreFile();
+function importCore() {   // defines (or redefines) BertlensCore
+  if (RELAXED) {
+    try { importScripts(CORE); return; } catch (e) { console.warn(`bertlens: no relaxed-SIMD core (${e.message})`); }
+    RELAXED = false;
+    CORE = coreFile();
+  }
+  importScripts(CORE);
+}
 // A host that sends the headers but lacks the threaded core, or a browser that cannot start its
 // workers, still gets the page, on one thread.
 function singleThread(why) {
   console.warn(`bertlens: running on one thread (${why})`);
   THREADS = 1;
-  CORE = 'bertlens_core.js';
-  importScripts(CORE);   // redefines BertlensCore
+  CORE = coreFile();
+  importCore();
 }
-try { importScripts(CORE); } catch (e) { if (THREADS === 1) throw e; singleThread(e.message); }
+try { importCore(); } catch (e) { if (THREADS === 1) throw e; singleThread(e.message); }
 importScripts('cache.js', 'hub.js');   // models from the Hugging Face Hub, converted here and kept (web/hub.js)
 
 const VIEW_IDS = { heatmap: 0, model: 1, head: 2, neuron: 3, rollout: 4, flow: 5, mlm: 6, task: 7, headmap: 8 };
@@ -154,6 +173,8 @@ function info(name, bytes) {
   const j = coreJson(M._blw_model_info(), 'model info'), c = j.config;
   return { name, bytes, vocab: c.vocab_size, hidden: c.hidden, layers: c.layers, heads: c.heads, maxPos: c.max_pos,
     hasMlm: j.has_mlm, dtype: j.dtype, threads: THREADS,
+    // the WebAssembly core in use and the kernel table it runs (tests, bench)
+    core: RELAXED ? 'relaxed' : 'simd128', coreFile: CORE, kernels: j.kernels,
     // the family, its task head (labels from config.id2label: untrusted text, drawn by the core
     // and shown with textContent only) and its mask token ([MASK], <mask>)
     family: j.family, head: j.head, hasHead: j.head !== 'none', labels: j.labels || [], maskToken: j.mask_token || '[MASK]',
@@ -287,11 +308,24 @@ function render(o, hover) {
     zoom_size: o.zoom ? o.zoom.size : 0, zoom_row: o.zoom ? o.zoom.row : 0, zoom_col: o.zoom ? o.zoom.col : 0,
   });
   const panels = comparePanels(o);   // compare mode: A and B beside the difference (drawn first: hits are the main view's)
+  const t0 = performance.now();
   const p = compareShown(o) ? M._blw_compare_render(2, 0) : M._blw_render();
   if (!p) throw new UserError(`Drawing failed: ${coreError()}`);
+  const t1 = performance.now();
   const w = M._blw_fb_width(), h = M._blw_fb_height();
-  const pixels = M.HEAPU8.slice(p, p + w * h * 4);   // a copy we can transfer
-  return { w, h, pixels, hit: hover ? hitAt(hx, hy) : null, panels };
+  const pixels = framePixels(p, w * h * 4);   // a copy we can transfer
+  return { w, h, pixels, hit: hover ? hitAt(hx, hy) : null, panels, core: { draw: t1 - t0, copy: performance.now() - t1 } };
+}
+
+/* The page hands each frame's buffer back once it has drawn it ('pixels-back'), and the next
+   frame of the same size is copied into it: Chromium pays first-touch page faults on every fresh
+   buffer, about 60 ms for the 13 MB head view at n = 512, against under 1 ms to refill one. */
+const spare = [];
+function framePixels(p, bytes) {
+  const i = spare.findIndex((b) => b.byteLength === bytes);
+  const px = i >= 0 ? new Uint8Array(spare.splice(i, 1)[0]) : new Uint8Array(bytes);
+  px.set(M.HEAPU8.subarray(p, p + bytes));
+  return px;
 }
 
 /* What is under (x, y): bl_hit with its kind by name ('cell', 'token', 'head', 'mlm'; null for
@@ -583,6 +617,8 @@ async function handle(msg) {
         }
         Object.assign(out, render(msg.render, msg.hover));
         out.ms.render = performance.now() - t;
+        out.ms.draw = out.core.draw;   // bl_render alone, then the framebuffer's copy out of the heap
+        out.ms.copy = out.core.copy;
         lastKey = key;
         lastHit = out.hit;
         out.groups = groupInfo;   // tooltips name words and the selection as the core draws them
@@ -594,6 +630,9 @@ async function handle(msg) {
     }
     case 'hit':
       post({ type: 'hit', id: msg.id, hit: hitAt(msg.x, msg.y) });
+      break;
+    case 'pixels-back':   // a frame's buffer, drawn: kept for the next frames (two sizes at most)
+      if (msg.buffer instanceof ArrayBuffer) { spare.push(msg.buffer); if (spare.length > 2) spare.shift(); }
       break;
     case 'head-stats':   // the last run's per-head statistics, as `bertlens stats` gives them
       try {

@@ -57,7 +57,8 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->vals);
     free(r->reg);
     free(r->flow);
-    free(r->lbuf);
+    free(r->lines[0].px);
+    free(r->lines[1].px);
     free(r->mst);
     free(r->roll);
     free(r->pool);

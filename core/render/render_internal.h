@@ -86,6 +86,14 @@ typedef struct {
     bl_rgba bg, fg, muted, axis, accent, panel, hover;
 } bl_theme;
 
+/* A head-view line layer (view_head.c) and what it was drawn for. */
+typedef struct {
+    uint8_t *px;
+    size_t cap;
+    uint64_t key;
+    int valid, kept, total;
+} bl_line_layer;
+
 struct bl_renderer {
     bl_font *font;
     bl_canvas cv;
@@ -102,9 +110,9 @@ struct bl_renderer {
     int mat_layer, mat_head;
     /* other hit targets of the last render */
     bl_region *reg; int nreg; size_t reg_cap;
-    /* head view: the line layer, drawn transposed (see view_head.c) */
-    uint8_t *lbuf; size_t lbuf_cap;
-    uint64_t lines_key; int lines_valid, lines_cut, lines_kept, lines_total;
+    /* head view: line layers drawn transposed (see view_head.c), [0] every token's lines and
+       [1] one isolated token's, so moving between a token and elsewhere redraws neither */
+    bl_line_layer lines[2];
     /* matrix views: the frame without the hover (cells, labels, colour bar), so a pointer move
        on a long input copies it and draws only the highlight and the readout */
     uint8_t *mst; size_t mst_cap; uint64_t mst_key; int mst_valid;

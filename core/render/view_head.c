@@ -7,7 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BL_HEAD_MAX_LINES 6000   /* beyond this the weakest lines are left out (and the subtitle says so) */
+/* Beyond these the weakest lines are left out (and the subtitle says so): a count, and the
+   pixels a frame rasterises (line lengths along their major axis). With a token isolated the
+   layer is redrawn on every pointer move onto another token; at 512 tokens one token's 512
+   lines can be 10^6 pixel steps, 25 ms in WebAssembly, so a frame keeps to about 3·10^5. */
+#define BL_HEAD_MAX_LINES 6000
+#define BL_HEAD_MAX_STEPS 300000
 
 /* The head view's layout in device pixels; rows (left) and columns (right) are r->rows/r->cols. */
 typedef struct {
@@ -125,12 +130,35 @@ static uint64_t bl_head_key(const bl_renderer *r, const bl_render_input *in, con
     return bl_fnv_maps(key, in, (size_t)o->layer * cnt, cnt);
 }
 
-/* Line budget: long inputs have n² candidate lines; keep the strongest BL_HEAD_MAX_LINES (a
-   histogram of their alphas gives the cut), so n = 512 stays interactive. Returns the
-   smallest alpha drawn; *kept and *total count lines. */
-static int bl_head_budget(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const bl_head_geo *g,
-                          int *kept, int *total) {
-    int hist[256] = {0}, cut = 3;
+/* Which lines a frame draws: every line of alpha above `cut`; of those at `cut`, in drawing
+   order, while `lines` and `steps` last (so equal lines, as on a near-uniform head, are
+   thinned rather than all dropped). */
+typedef struct {
+    int cut, lines;
+    long steps;
+} bl_head_budget;
+
+/* Pixel steps of the line from row a to column b: its length along the major axis. */
+static long bl_head_steps(const bl_head_geo *g, int a, int b) {
+    long d = labs((long)(a - b)) * g->rh, lw = g->rx - g->lx;
+    return (d > lw ? d : lw) + 1;
+}
+
+static int bl_head_take(bl_head_budget *u, int alpha, long steps) {
+    if (alpha > u->cut) return 1;
+    if (alpha < u->cut || u->lines <= 0 || u->steps < steps) return 0;
+    u->lines--;
+    u->steps -= steps;
+    return 1;
+}
+
+/* Line budget: long inputs have n² candidate lines; keep the strongest within
+   BL_HEAD_MAX_LINES and BL_HEAD_MAX_STEPS (histograms of their alphas and lengths give the
+   cut), so n = 512 stays interactive. *kept and *total count lines. */
+static bl_head_budget bl_head_plan(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
+                                   const bl_head_geo *g, int *kept, int *total) {
+    int hist[256] = {0};
+    long hsteps[256] = {0};
     *total = 0;
     for (int a = 0; a < g->nr; a++) {
         if (g->iso_side == 0 && r->rows[a] != g->iso) continue;
@@ -138,16 +166,31 @@ static int bl_head_budget(const bl_renderer *r, const bl_render_input *in, const
             if (g->iso_side == 1 && r->cols[b] != g->iso) continue;
             bl_rgba c;
             int al = bl_head_line(g, in, o, r->rows[a], r->cols[b], &c);
-            if (al) { hist[al]++; (*total)++; }
+            if (al) { hist[al]++; hsteps[al] += bl_head_steps(g, a, b); (*total)++; }
         }
     }
-    *kept = *total;
-    if (*total > BL_HEAD_MAX_LINES) {
-        *kept = 0;
-        for (cut = 255; cut > 3 && *kept + hist[cut] <= BL_HEAD_MAX_LINES; cut--) *kept += hist[cut];
-        cut++;
+    bl_head_budget u = {3, BL_HEAD_MAX_LINES, BL_HEAD_MAX_STEPS};
+    int cut = 255;
+    for (; cut >= 3 && hist[cut] <= u.lines && hsteps[cut] <= u.steps; cut--) {
+        u.lines -= hist[cut];
+        u.steps -= hsteps[cut];
     }
-    return cut;
+    *kept = *total;
+    if (cut < 3) return u;   /* everything fits */
+    /* alpha `cut` fits only in part: count what bl_head_take will let through */
+    u.cut = cut;
+    bl_head_budget t = u;
+    *kept = 0;
+    for (int a = 0; a < g->nr; a++) {
+        if (g->iso_side == 0 && r->rows[a] != g->iso) continue;
+        for (int b = 0; b < g->nc; b++) {
+            if (g->iso_side == 1 && r->cols[b] != g->iso) continue;
+            bl_rgba c;
+            int al = bl_head_line(g, in, o, r->rows[a], r->cols[b], &c);
+            if (al >= 3 && bl_head_take(&t, al, bl_head_steps(g, a, b))) (*kept)++;
+        }
+    }
+    return u;
 }
 
 /* Token labels on both sides with their highlight; each answers hit tests (kind 2). */
@@ -175,9 +218,9 @@ static void bl_head_labels(bl_renderer *r, const bl_render_input *in, const bl_v
 }
 
 /* Lines into the transposed layer tc (token axis contiguous in memory): heads in order,
-   opacity = weight, lines below alpha `cut` left out. */
+   opacity = weight, the lines the budget u lets through. */
 static void bl_head_draw_lines(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
-                               const bl_head_geo *g, bl_canvas *tc, int cut) {
+                               const bl_head_geo *g, bl_canvas *tc, bl_head_budget u) {
     float S = r->S, t = fmaxf(1.0f, 1.5f * S);
     int LW = tc->h, rh = g->rh;
     for (int a = 0; a < g->nr; a++) {
@@ -188,7 +231,8 @@ static void bl_head_draw_lines(const bl_renderer *r, const bl_render_input *in, 
             int j = r->cols[b];
             if (g->iso_side == 1 && j != g->iso) continue;
             bl_rgba col;
-            if (bl_head_line(g, in, o, i, j, &col) < cut) continue;
+            int al = bl_head_line(g, in, o, i, j, &col);
+            if (al < 3 || !bl_head_take(&u, al, bl_head_steps(g, a, b))) continue;
             /* transposed coordinates: (token axis, line axis) */
             bl_draw_line(tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, col);
         }
@@ -239,12 +283,14 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
     bl_head_swatches(r, in, o, &g);
     bl_head_isolation(r, in, o, &g);
 
-    int LW = g.rx - g.lx, AH = g.maxn * g.rh, cut, kept, total;
+    int LW = g.rx - g.lx, AH = g.maxn * g.rh, kept, total;
     uint64_t key = bl_head_key(r, in, o, &g);
+    bl_line_layer *ly = &r->lines[g.iso >= 0];
     /* recording (SVG) draws the lines again so that they are recorded */
-    int cached = r->lines_valid && r->lines_key == key && r->lbuf_cap >= (size_t)LW * AH * 4 && !r->rec;
-    if (cached) { cut = r->lines_cut; kept = r->lines_kept; total = r->lines_total; }
-    else cut = bl_head_budget(r, in, o, &g, &kept, &total);
+    int cached = ly->valid && ly->key == key && ly->cap >= (size_t)LW * AH * 4 && !r->rec;
+    bl_head_budget u = {0};
+    if (cached) { kept = ly->kept; total = ly->total; }
+    else u = bl_head_plan(r, in, o, &g, &kept, &total);
     if (kept < total) {
         size_t k = strlen(sub);
         snprintf(sub + k, sizeof sub - k, " \xc2\xb7 strongest %d of %d lines", kept, total);
@@ -255,24 +301,23 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
        walking a steep line down a row-major framebuffer misses the cache on every pixel. */
     if (LW > 0 && AH > 0) {
         size_t need = (size_t)LW * AH * 4;
-        if (need > r->lbuf_cap) {
-            r->lines_valid = 0;
-            uint8_t *p = realloc(r->lbuf, need);
+        if (need > ly->cap) {
+            ly->valid = 0;
+            uint8_t *p = realloc(ly->px, need);
             if (!p) return bl_fail(e, "render: out of memory");
-            r->lbuf = p;
-            r->lbuf_cap = need;
+            ly->px = p;
+            ly->cap = need;
         }
-        bl_canvas tc = {r->lbuf, AH, LW, r->rec, 1, g.lx, g.top};
+        bl_canvas tc = {ly->px, AH, LW, r->rec, 1, g.lx, g.top};
         if (!cached) {
             bl_fill_rect(&tc, 0, 0, AH, LW, r->th.bg);
-            bl_head_draw_lines(r, in, o, &g, &tc, cut);
+            bl_head_draw_lines(r, in, o, &g, &tc, u);
         }
-        r->lines_key = key;
-        r->lines_valid = 1;
-        r->lines_cut = cut;
-        r->lines_kept = kept;
-        r->lines_total = total;
-        bl_head_blit(r, r->lbuf, LW, AH, g.lx, g.top);
+        ly->key = key;
+        ly->valid = 1;
+        ly->kept = kept;
+        ly->total = total;
+        bl_head_blit(r, ly->px, LW, AH, g.lx, g.top);
     }
     return 0;
 }
