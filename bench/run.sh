@@ -6,7 +6,9 @@
 # Figures, not pass/fail.
 #   bench/run.sh [default|base|distilbert|roberta ...]   (default: default and base)
 #   REPS=10 WARMUP=3 NS=16,32,128,512 ROUNDS=3 THREADS=1,2 VARIANTS=int8,int8-noattn[,f32]
-#   BL_ENGINES=bertlens,bertlens-int16 (bertlens on int8 and on int16 weights)
+#   BL_ENGINES=bertlens,bertlens-int16 (bertlens on int8 and on int16 weights), bertlens-relaxed
+#   (int8 on the relaxed-SIMD build, as the page's relaxed core; one thread; needs clang-19):
+#   BL_ENGINES=bertlens,bertlens-relaxed VARIANTS= THREADS=1 compares the page's two cores alone
 # The engines are interleaved round by round: each round runs bertlens, then each ORT variant,
 # each in a fresh page with its own >= WARMUP s warm-up, and the next round runs them in the
 # reverse order (A B C, C B A, A B C …), so a host that drifts (a shared or throttled machine)
@@ -52,6 +54,15 @@ emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/benc
 [ "$THREADS" = 1 ] || emcc -O3 -msimd128 -pthread -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
   -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -o "$OUT/www/bench_forward-mt.js"
+# bertlens-relaxed: the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh, whose
+# note says why main(argc, argv) comes from an object emcc compiles)
+if [[ " ${BL_ENGINES:-} " == *bertlens-relaxed* ]]; then
+  echo 'int bl_bench_main(int argc, char **argv); int main(int argc, char **argv) { return bl_bench_main(argc, argv); }' \
+    > "$OUT/relaxed_main.c"
+  BL_RELAXED_CFLAGS=-Dmain=bl_bench_main tools/build_relaxed.sh "$OUT/relaxed-obj" "$OUT/www/bench_forward-relaxed.js" \
+    $SRC bench/bench_forward.c -- "$OUT/relaxed_main.c" -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 \
+    -sENVIRONMENT=web -sEXIT_RUNTIME=0
+fi
 cp bench/bench_page.html bench/bench_worker.js "$OUT/www/"
 ln -sfn ../node_modules/onnxruntime-web/dist "$OUT/www/ort"
 
@@ -82,9 +93,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
       for e in "${order[@]}"; do
         # with 2 threads ORT runs its int8+attn graph only (the ratio the targets name)
         [ "$t" != 1 ] && [ "${e#bertlens}" = "$e" ] && [ "$e" != int8 ] && continue
+        [ "$t" != 1 ] && [ "$e" = bertlens-relaxed ] && continue   # (no threaded relaxed bench build)
         Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP&threads=$t&round=$r"
         if [ "$e" = bertlens ]; then page "$s-${t}t-r$r-bertlens" "$Q&engines=bertlens"
         elif [ "$e" = bertlens-int16 ]; then page "$s-${t}t-r$r-bertlens-int16" "$Q&engines=bertlens&dtype=int16"
+        elif [ "$e" = bertlens-relaxed ]; then page "$s-${t}t-r$r-bertlens-relaxed" "$Q&engines=bertlens&core=relaxed"
         else page "$s-${t}t-r$r-$e" "$Q&engines=ort&variants=$e"; fi
       done
     done

@@ -10,6 +10,8 @@
 #      tests/e2e/wasm_families.test.mjs  the same per family (tokenizer.json, readable tokens, heads)
 #      tests/e2e/manifest.test.mjs  the model list / shard manifest rules: sw.js's copy = the C
 #   2. tests/e2e/page.test.mjs      the page in headless Chromium served by ./serve.sh
+#      tests/e2e/cores.test.mjs     the relaxed-SIMD page core against the SIMD128 one: which one
+#                                   loads, and bit-identical attention, fill-mask and pixels
 #   3. tests/e2e/hosting.test.mjs   the tools/build_site.sh artifact under /bertlens/, offline
 #   4. tests/e2e/single.test.mjs    the tools/build_single.sh single-file page from file://
 #   5. tests/e2e/hub.test.mjs       models by Hub id from tests/e2e/mock_hub.mjs (make_hub_repos.py),
@@ -94,6 +96,8 @@ fi
 
 echo "== page in headless Chromium"
 node tests/e2e/page.test.mjs --test-model "$TM/test.int8.bin" --test-shards "$TM/shards/test.json" --cli "$CLI"
+echo "== the page's relaxed-SIMD core (taken where the browser has it) = its SIMD128 core (?core=simd128), bit for bit"
+node tests/e2e/cores.test.mjs --test-model "$TM/test.int8.bin"
 echo "== analyses in the page: value-weighted, words, selection, SVG/PNG/JSON export; n = 512 redraw figures" && node tests/e2e/analyses_a.test.mjs --test-model "$TM/test.int8.bin" --cli "$CLI"
 echo "== head statistics, head finder, head map in the page" && node tests/e2e/analyses_b.test.mjs --test-model "$TM/test.int8.bin" --cli "$CLI"
 echo "== logit lens and compare mode in the page vs the CLI"; node tests/e2e/analyses_c.test.mjs --cli "$CLI" --test-model "$TM/test.int8.bin"

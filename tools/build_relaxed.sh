@@ -8,6 +8,9 @@
 # away: -O1 (no wasm-opt pass), -sWASM_BIGINT (no i64 legalization) and
 # -sERROR_ON_WASM_CHANGES_AFTER_LINK (emcc stops rather than touch the linked module).
 # Objects are rebuilt when their source or any core header is newer.
+# BL_RELAXED_CFLAGS: further compile flags, e.g. "-pthread" for a threaded program (clang 19 then
+# targets atomics and bulk memory, as emcc's own -pthread objects do; link with -pthread too).
+# Give each set of flags its own OBJ_DIR.
 # A main(argc, argv) compiled by clang 19 is not found by emcc 3.1.6's link (the output comes out
 # as an empty 481-byte module): use main(void), or a main(argc, argv) compiled by emcc that calls
 # the program's (clang 19 with -Dmain=NAME) — a core module has no main.
@@ -22,7 +25,8 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do SRCS+=("$1"); shift; done
 CLANG=${BL_CLANG_RELAXED:-clang-19}
 command -v "$CLANG" >/dev/null || { echo "build_relaxed: $CLANG not found (tools/deps.sh web installs clang-19)" >&2; exit 1; }
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}   # Debian's emcc needs it to find acorn
-read -r -a CFLAGS <<< "$(emcc --cflags)"
+read -r -a EXTRA <<< "${BL_RELAXED_CFLAGS:-}"
+read -r -a CFLAGS <<< "$(emcc "${EXTRA[@]}" --cflags)"
 mkdir -p "$OBJ" "$(dirname "$OUTJS")"
 newest_header=$(find core tests -name '*.h' -newer "$OBJ/.stamp" 2>/dev/null | head -n 1 || true)
 [ -f "$OBJ/.stamp" ] || newest_header=all

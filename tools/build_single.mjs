@@ -26,6 +26,10 @@ const b64 = (buf) => Buffer.from(buf).toString('base64');
 const sha = (s) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
 
 /* ------------------------------------------------------------------ files for the worker */
+// The SIMD128 core only, never the relaxed-SIMD one (bertlens_core_relaxed*): the worker's script
+// defines one BertlensCore, and a second core would add its glue and WASM (~0.7 MB, a third more
+// as base64) to a file meant to stay small. worker.js asks for the relaxed core, worker-prelude.js's
+// importScripts refuses it (not inlined), and worker.js runs the SIMD128 core: same results.
 const files = {
   'bertlens_core.wasm': site('bertlens_core.wasm'),
   'fonts/DejaVuSans-subset.ttf': site('fonts/DejaVuSans-subset.ttf'),

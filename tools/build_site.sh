@@ -26,6 +26,11 @@ for f in index.html app.js worker.js hub.js cache.js style.css favicon.svg offli
          bertlens_core_mt.js bertlens_core_mt.wasm bertlens_core_mt.worker.js; do
   cp "$SITE/$f" "$OUT/$f"
 done
+# the relaxed-SIMD cores, when the build made them (clang-19; web/wasm.cmake)
+for f in bertlens_core_relaxed.js bertlens_core_relaxed.wasm bertlens_core_relaxed_mt.js bertlens_core_relaxed_mt.wasm \
+         bertlens_core_relaxed_mt.worker.js; do
+  if [ -f "$SITE/$f" ]; then cp "$SITE/$f" "$OUT/$f"; fi
+done
 # A site for a Hub mirror (?hub=URL) must also let the page connect to the mirror and the hosts it
 # redirects downloads to: BL_HUB_HOSTS="https://mirror.example https://cdn.mirror.example" adds
 # them to the Content-Security-Policy's connect-src (index.html allows the Hugging Face Hub only).

@@ -21,6 +21,10 @@ const CACHE = PREFIX + VERSION;
 const SHELL = ['./', 'app.js', 'worker.js', 'hub.js', 'cache.js', 'style.css', 'favicon.svg', 'offline.js', 'bertlens_core.js',
   'bertlens_core.wasm', 'bertlens_core_mt.js', 'bertlens_core_mt.wasm', 'bertlens_core_mt.worker.js',
   'fonts/DejaVuSans-subset.ttf'];
+// the relaxed-SIMD cores (worker.js takes them where the browser has relaxed SIMD), cached when the
+// site has them: a site built without clang-19 answers 404 and its pages run the SIMD128 cores
+const SHELL_IF_BUILT = ['bertlens_core_relaxed.js', 'bertlens_core_relaxed.wasm', 'bertlens_core_relaxed_mt.js',
+  'bertlens_core_relaxed_mt.wasm', 'bertlens_core_relaxed_mt.worker.js'];
 const abs = (rel, base = SCOPE) => new URL(rel, base).href;
 const MANIFEST = abs('weights/manifest.json');
 const WEIGHTS = abs('weights/');
@@ -117,6 +121,12 @@ async function precache() {
   const cache = await caches.open(CACHE);
   try {
     await Promise.all(SHELL.map(async (rel) => cache.put(abs(rel), await get(abs(rel)))));
+    await Promise.all(SHELL_IF_BUILT.map(async (rel) => {
+      const r = await fetch(abs(rel), { cache: 'no-cache' });
+      if (r.status === 404) return;
+      if (!r.ok) throw new Error(`${abs(rel)}: HTTP ${r.status}`);
+      await cache.put(abs(rel), r);
+    }));
     const mr = await get(MANIFEST);
     const man = await mr.clone().json();
     for (const f of await modelFiles(cache, man)) await cacheChecked(cache, f);

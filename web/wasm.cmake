@@ -12,6 +12,8 @@
 #                            instead when the page is cross-origin isolated (threads need
 #                            SharedArrayBuffer, which needs COOP/COEP headers; serve.sh sends
 #                            them, GitHub Pages cannot)
+#   bertlens_core_relaxed.js/.wasm, bertlens_core_relaxed_mt.*  both again with relaxed SIMD
+#                            (clang-19 only; worker.js picks them where the browser has it)
 #   index.html app.js worker.js style.css offline.js fonts/  copied from web/
 #   sw.js                    the offline service worker, stamped with the build hash (web/sw.cmake)
 #   weights/manifest.json + the model files it lists (copied by web/site.cmake on every build)
@@ -58,12 +60,48 @@ target_compile_options(bertlens_core_mt PRIVATE -O3 -msimd128 -pthread)
 list(TRANSFORM BL_WASM_LINK REPLACE "^-sINCOMING_MODULE_JS_API=.*" "" OUTPUT_VARIABLE BL_WASM_LINK_MT)
 list(TRANSFORM BL_WASM_LINK_MT REPLACE "^-sTEXTDECODER=2$" "-sTEXTDECODER=0")
 # The pool: one worker per further CPU, at most 3 (each costs a start-up and its own instance)
-target_link_options(bertlens_core_mt PRIVATE ${BL_WASM_LINK_MT} -pthread -sUSE_PTHREADS=1
+list(APPEND BL_WASM_LINK_MT -pthread -sUSE_PTHREADS=1
   "-sPTHREAD_POOL_SIZE=Math.min(3,Math.max(1,(globalThis.navigator&&globalThis.navigator.hardwareConcurrency||2)-1))"
   -sINCOMING_MODULE_JS_API=wasmBinary,locateFile,print,printErr,onAbort,mainScriptUrlOrBlob
   -Wno-pthreads-mem-growth)
+target_link_options(bertlens_core_mt PRIVATE ${BL_WASM_LINK_MT})
 target_link_libraries(bertlens_core_mt PRIVATE m)
 set_target_properties(bertlens_core_mt PROPERTIES SUFFIX ".js" RUNTIME_OUTPUT_DIRECTORY ${BL_SITE_DIR})
+
+# The relaxed-SIMD cores bertlens_core_relaxed.js/.wasm and bertlens_core_relaxed_mt.js/.wasm/
+# .worker.js: the same sources, exports and link flags as the two above, compiled by clang 19
+# with -mrelaxed-simd (tools/build_relaxed.sh: Debian's emcc drives clang 14, which has no relaxed
+# SIMD), so bl_kernels_best() takes the int8 linear on i32x4.relaxed_dot_i8x16_i7x16_add_s
+# (core/kernels/kernels_relaxed.c, bit-identical to SIMD128's). worker.js loads them where the
+# browser validates relaxed SIMD and they are on the site; without clang-19 the site has the
+# SIMD128 cores only and works the same. (-O3 is left out: the script links at -O1, which keeps
+# binaryen, whose version mangles relaxed opcodes, away from the module.)
+find_program(BL_CLANG_RELAXED clang-19)
+if(BL_CLANG_RELAXED)
+  file(GLOB BL_CORE_HDR CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/core/*.h ${CMAKE_SOURCE_DIR}/core/*/*.h)
+  list(REMOVE_ITEM BL_WASM_LINK -O3)
+  list(REMOVE_ITEM BL_WASM_LINK_MT -O3)
+  set(BL_RX_DEPS ${BL_CORE_SRC} ${BL_API_SRC} ${BL_CORE_HDR} ${CMAKE_SOURCE_DIR}/tools/build_relaxed.sh)
+  set(BL_RX_ENV ${CMAKE_COMMAND} -E env BL_CLANG_RELAXED=${BL_CLANG_RELAXED})
+  add_custom_command(OUTPUT ${BL_SITE_DIR}/bertlens_core_relaxed.js ${BL_SITE_DIR}/bertlens_core_relaxed.wasm
+    COMMAND ${BL_RX_ENV} ${CMAKE_SOURCE_DIR}/tools/build_relaxed.sh ${CMAKE_BINARY_DIR}/relaxed-obj
+      ${BL_SITE_DIR}/bertlens_core_relaxed.js ${BL_CORE_SRC} ${BL_API_SRC} -- ${BL_WASM_LINK}
+    DEPENDS ${BL_RX_DEPS}
+    COMMENT "Relaxed-SIMD core (clang 19): bertlens_core_relaxed.js"
+    VERBATIM)
+  add_custom_command(OUTPUT ${BL_SITE_DIR}/bertlens_core_relaxed_mt.js ${BL_SITE_DIR}/bertlens_core_relaxed_mt.wasm
+      ${BL_SITE_DIR}/bertlens_core_relaxed_mt.worker.js
+    COMMAND ${BL_RX_ENV} BL_RELAXED_CFLAGS=-pthread ${CMAKE_SOURCE_DIR}/tools/build_relaxed.sh
+      ${CMAKE_BINARY_DIR}/relaxed-mt-obj ${BL_SITE_DIR}/bertlens_core_relaxed_mt.js ${BL_CORE_SRC} ${BL_API_SRC}
+      -- ${BL_WASM_LINK_MT}
+    DEPENDS ${BL_RX_DEPS}
+    COMMENT "Relaxed-SIMD threaded core (clang 19): bertlens_core_relaxed_mt.js"
+    VERBATIM)
+  add_custom_target(bertlens_core_relaxed ALL DEPENDS ${BL_SITE_DIR}/bertlens_core_relaxed.js
+    ${BL_SITE_DIR}/bertlens_core_relaxed_mt.js)
+else()
+  message(STATUS "clang-19 not found: the site gets no relaxed-SIMD core (tools/deps.sh web installs clang-19)")
+endif()
 
 # Static files, font and default model, refreshed on every build (cheap: copy_if_different).
 add_custom_target(site ALL
@@ -73,3 +111,6 @@ add_custom_target(site ALL
   COMMENT "Assembling the static site in ${BL_SITE_DIR}"
   VERBATIM)
 add_dependencies(site bertlens_core bertlens_core_mt)
+if(TARGET bertlens_core_relaxed)
+  add_dependencies(site bertlens_core_relaxed)   # before sw.cmake hashes the site
+endif()

@@ -15,6 +15,7 @@
    field by field, with offsets from offsetof, by blw_abi(); JS reads and writes them by name. */
 #include "bertlens.h"
 #include "base/internal.h"
+#include "kernels/kernels.h"
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,6 +313,8 @@ EMSCRIPTEN_KEEPALIVE const char *blw_model_info(void) {
         bl_family_name(c->family), c->embed, bl_head_name(c->head), c->n_labels);
     put(&b, "\"dtype\":\"%s\",\"has_mlm\":%s,\"bytes\":%zu,\"tensors\":%d,", bl_dtype_name(bl_model_dtype(S.m)),
         c->has_mlm ? "true" : "false", bl_model_file_size(S.m), bl_model_tensor_count(S.m));
+    /* the kernel table this module's runs take (wasm-relaxed in the relaxed-SIMD core) */
+    put(&b, "\"kernels\":\"%s\",", bl_kernels_best()->name);
     put(&b, "\"family\":\"%s\",\"head\":\"%s\",\"head_sigmoid\":%s,\"labels\":[", bl_family_name(c->family),
         bl_head_name(c->head), c->head_sigmoid || c->head == BL_HEAD_DISC ? "true" : "false");
     for (int i = 0; i < c->n_labels; i++) {

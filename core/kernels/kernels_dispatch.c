@@ -2,13 +2,17 @@
    vector tables share (bl_k_*_walk): the blocking, the leftovers and the epilogues are written
    once here, the targets supply only their block kernels (see kernels.h). */
 #include "kernels/kernels.h"
+#include "kernels/kernels_relaxed.h"
 #include <stdlib.h>
 #include <string.h>
 
 const bl_kernels *bl_kernels_best(void) {
     const char *e = getenv("BERTLENS_KERNELS");
     if (e && strcmp(e, "scalar") == 0) return bl_kernels_scalar();
-    const bl_kernels *k = bl_kernels_simd128();
+    /* a core compiled with -mrelaxed-simd (tools/build_relaxed.sh; the page loads it only where
+       the browser validates relaxed SIMD) runs its int8 linear, bit-identical to SIMD128's */
+    const bl_kernels *k = bl_kernels_relaxed();
+    if (!k) k = bl_kernels_simd128();
     if (!k) k = bl_kernels_avx2();
     return k ? k : bl_kernels_scalar();
 }

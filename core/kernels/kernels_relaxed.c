@@ -1,8 +1,9 @@
 /* kernels_relaxed.c — the int8 linear kernel with WebAssembly relaxed SIMD (kernels_relaxed.h).
 
    Compiled only under __wasm_relaxed_simd__ (clang 19 with -mrelaxed-simd, tools/build_relaxed.sh);
-   elsewhere bl_kernels_relaxed() is NULL. Not yet a table the page's core chooses: see
-   bench/README.md for what it measured and what wiring it into a second core module needs.
+   elsewhere bl_kernels_relaxed() is NULL. bl_kernels_best() takes it when it exists: the page's
+   relaxed core (bertlens_core_relaxed*, web/wasm.cmake), loaded by worker.js where the browser
+   validates relaxed SIMD; see bench/README.md for what it measured.
    V8 lowers i32x4.relaxed_dot_i8x16_i7x16_add_s to one vpdpbusd on CPUs with AVX-VNNI (16
    multiply-adds into 4 int32 lanes), where the SIMD128 kernel spends a widening load,
    i32x4.dot_i16x8_s and an add per 8; without VNNI to pmaddubsw + pmaddwd + paddd.

@@ -1,6 +1,6 @@
-/* kernels_relaxed.h — the relaxed-SIMD kernel table (kernels_relaxed.c), apart from kernels.h
-   while it is not one of the tables bl_kernels_best() chooses from: only the relaxed-SIMD
-   programs (tools/build_relaxed.sh) use it. */
+/* kernels_relaxed.h — the relaxed-SIMD kernel table (kernels_relaxed.c), apart from kernels.h:
+   it exists only in programs compiled by tools/build_relaxed.sh (clang 19, -mrelaxed-simd), where
+   bl_kernels_best() chooses it (the page's relaxed core, web/wasm.cmake). */
 #ifndef BL_KERNELS_RELAXED_H
 #define BL_KERNELS_RELAXED_H
 #include "kernels/kernels.h"

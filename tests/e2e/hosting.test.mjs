@@ -140,6 +140,11 @@ try {
   const version = (swText.match(/const VERSION = '([^']*)'/) || [])[1];
   check(/^[0-9a-f]{16}$/.test(version || ''), `sw.js carries a build hash (${version})`);
   const want = ['', 'app.js', 'worker.js', 'bertlens_core.js', 'bertlens_core.wasm', 'fonts/DejaVuSans-subset.ttf', 'weights/manifest.json'];
+  // the relaxed-SIMD cores, when the build made them (clang-19): in the artifact, cached, and the
+  // one this Chromium runs (it has relaxed SIMD), offline too
+  const relaxed = existsSync(path.join(ART, 'bertlens_core_relaxed.wasm'));
+  if (relaxed) want.push('bertlens_core_relaxed.js', 'bertlens_core_relaxed.wasm', 'bertlens_core_relaxed_mt.wasm');
+  if (relaxed) check(await p.evaluate(() => window.__bertlens.model.core === 'relaxed'), 'the page runs the relaxed-SIMD core');
   const man = JSON.parse(originalManifest.toString('utf8'));
   want.push('weights/' + ((man.models || []).find((m) => m.name === man.default) || man.models[0]).file);
   let cs = {};
@@ -163,6 +168,7 @@ try {
   await p.reload();
   check(await waitReady(p) === 'ready', 'offline: the reload reaches data-state=ready');
   check(await p.evaluate(() => window.__bertlens.model.name) === defaultName, 'offline: the cached default model');
+  if (relaxed) check(await p.evaluate(() => window.__bertlens.model.core === 'relaxed'), 'offline: the cached relaxed-SIMD core');
   check(log.length === nLog, 'offline: nothing reached the server');
   // a navigation with another hash and a query works offline too
   await p.goto(base + '?utm=x#text=' + encodeURIComponent('Offline [MASK] works.') + '&view=mlm');

@@ -388,8 +388,9 @@ try {
   }
   check(p.errors.length === 0, `no console errors (${p.errors.join(' | ')})`);
   check(p.foreign.length === 0, `no request to another host (${p.foreign.join(' ')})`);
-  // serve.sh sends COOP/COEP: the page is cross-origin isolated and the worker takes the threaded core
-  check(p.seen.some((u) => /bertlens_core_mt\.wasm$/.test(u)) && p.seen.some((u) => /weights\/.+\.(bin|part\d+)$/.test(u)),
+  // serve.sh sends COOP/COEP: the page is cross-origin isolated and the worker takes the threaded
+  // core (the relaxed-SIMD one where Chromium has relaxed SIMD: cores.test.mjs)
+  check(p.seen.some((u) => /bertlens_core(_relaxed)?_mt\.wasm$/.test(u)) && p.seen.some((u) => /weights\/.+\.(bin|part\d+)$/.test(u)),
     `the request log covers the worker's fetches (${p.seen.length} requests)`);
   await p.context().close();
 
@@ -453,14 +454,15 @@ try {
   }
 
   // ------------------------------------------------------------ threaded core missing
-  // (a host that sends COOP/COEP but serves no bertlens_core_mt.*): the page runs on one thread
+  // (a host that sends COOP/COEP but serves no bertlens_core_mt.* nor bertlens_core_relaxed_mt.*):
+  // the page runs on one thread
   phase('threaded core missing');
   {
-    const pt = await openPage({ routes: (ctx) => ctx.route('**/bertlens_core_mt.*', (r) => r.fulfill({ status: 404, body: 'not found' })) });
+    const pt = await openPage({ routes: (ctx) => ctx.route('**/bertlens_core*_mt.*', (r) => r.fulfill({ status: 404, body: 'not found' })) });
     await pt.goto(server.base + hashOf({ text: SENTENCE, view: 'heatmap' }));
     check(await waitReady(pt) === 'ready' && await pt.evaluate(() => self.crossOriginIsolated && window.__bertlens.model.threads === 1),
       `without bertlens_core_mt.js the isolated page still gets ready, on one thread (${await pt.textContent('#error-msg')})`);
-    const other = pt.errors.filter((e) => !/Failed to load resource|404|bertlens_core_mt/.test(e));   // the refused file itself
+    const other = pt.errors.filter((e) => !/Failed to load resource|404|bertlens_core(_relaxed)?_mt/.test(e));   // the refused files themselves
     check(other.length === 0, `no other console errors (${other.join(' | ')})`);
     await pt.context().close();
   }

@@ -90,6 +90,8 @@ try {
     check(await colours(q) > 10, 'with model: the view is drawn');
     const m = await q.evaluate(() => window.__bertlens.model);
     check(m && m.layers > 0 && /MB/.test(await q.textContent('#model-info')), `with model: ${m && m.name} loaded`);
+    // the file carries the SIMD128 core only (tools/build_single.mjs): the worker falls back to it
+    check(m && m.core === 'simd128' && m.kernels === 'wasm-simd128', `with model: the SIMD128 core runs (${m && m.core}, ${m && m.kernels})`);
     await q.click('#views button[data-view="mlm"]');
     await q.waitForTimeout(300);
     check(await q.evaluate(() => window.__bertlens.run.mlm.length) === 1, 'with model: the [MASK] from the URL hash is predicted');
