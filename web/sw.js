@@ -21,10 +21,14 @@ const CACHE = PREFIX + VERSION;
 const SHELL = ['./', 'app.js', 'worker.js', 'hub.js', 'cache.js', 'style.css', 'favicon.svg', 'offline.js', 'bertlens_core.js',
   'bertlens_core.wasm', 'bertlens_core_mt.js', 'bertlens_core_mt.wasm', 'bertlens_core_mt.worker.js',
   'fonts/DejaVuSans-subset.ttf'];
-// the relaxed-SIMD cores (worker.js takes them where the browser has relaxed SIMD), cached when the
-// site has them: a site built without clang-19 answers 404 and its pages run the SIMD128 cores
-const SHELL_IF_BUILT = ['bertlens_core_relaxed.js', 'bertlens_core_relaxed.wasm', 'bertlens_core_relaxed_mt.js',
-  'bertlens_core_relaxed_mt.wasm', 'bertlens_core_relaxed_mt.worker.js'];
+// the relaxed-SIMD cores, cached where worker.js would take them: the browser validates relaxed
+// SIMD (worker.js's RELAXED_PROBE, the same bytes) and the site has them (a site built without
+// clang-19 answers 404, and its pages run the SIMD128 cores)
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17,
+  0, 65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 147, 2, 11]);
+const SHELL_IF_BUILT = typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE)
+  ? ['bertlens_core_relaxed.js', 'bertlens_core_relaxed.wasm', 'bertlens_core_relaxed_mt.js', 'bertlens_core_relaxed_mt.wasm',
+    'bertlens_core_relaxed_mt.worker.js'] : [];
 const abs = (rel, base = SCOPE) => new URL(rel, base).href;
 const MANIFEST = abs('weights/manifest.json');
 const WEIGHTS = abs('weights/');

@@ -96,6 +96,9 @@ try {
   const hasRelaxed = await (await browser.newPage()).evaluate(() => WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0,
     1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 147, 2, 11])));
   check(hasRelaxed, 'this Chromium validates i32x4.relaxed_dot_i8x16_i7x16_add_s (else the page rightly takes SIMD128)');
+  // sw.js caches the relaxed cores where worker.js would take them: the same probe in both
+  const probe = (f) => ((readFileSync(path.join(site, f), 'utf8').match(/RELAXED_PROBE = new Uint8Array\(\[([^\]]*)\]/) || [])[1] || '').replace(/\s/g, '');
+  check(probe('worker.js').length > 40 && probe('worker.js') === probe('sw.js'), 'worker.js and sw.js probe relaxed SIMD with the same module');
   for (const model of models) {
     for (const isolated of [true, false]) {
       const what = `${model.name}, ${isolated ? 'threaded' : 'one thread'}`;
