@@ -375,6 +375,10 @@ typedef struct {
     /* value-weighted attention (opts.value_weighted): bl_value_norms [layers][heads][n][n] and
        bl_value_norms_layer [layers][n][n] of the same forward; NULL: none */
     const float *norms, *norms_layer;
+    /* what the maps hold, for the renderer's caches: nonzero = the caller's count of forward
+       passes, a new value whenever attn/attn16/norms/norms_layer hold new contents; 0 = unknown,
+       and the caches sample the maps instead (at n = 512, 65536 scattered reads a frame) */
+    uint64_t maps_id;
 } bl_render_input;
 
 typedef struct {

@@ -402,6 +402,19 @@ static void test_model_and_head_hits(bl_renderer *r) {
         o.hover_x = 5; o.hover_y = 5;
         px = bl_render(r, &in, &o, &w, &h, &e);
         CHECK(memcmp(before, px + ((size_t)cy * w + cx) * 4, 3) != 0, "model view cache invalidated by new attention");
+        /* with maps_id the caches trust the caller: the same id keeps the cached thumbnails
+           (no sampling), a new one redraws them */
+        memcpy(before, px + ((size_t)cy * w + cx) * 4, 4);
+        in.maps_id = 7;
+        px = bl_render(r, &in, &o, &w, &h, &e);
+        for (int k = 0; k < 49; k++) s.attn[k] = 1.0f / 7;   /* layer 0 head 0 := uniform */
+        o.hover_x = 6;
+        px = bl_render(r, &in, &o, &w, &h, &e);
+        CHECK(memcmp(before, px + ((size_t)cy * w + cx) * 4, 3) == 0, "maps_id unchanged: the cached thumbnail stays");
+        in.maps_id = 8;
+        px = bl_render(r, &in, &o, &w, &h, &e);
+        CHECK(memcmp(before, px + ((size_t)cy * w + cx) * 4, 3) != 0, "a new maps_id: the new attention shows");
+        in.maps_id = 0;
         o.hover_x = o.hover_y = -1;
     }
     /* head view: token hits on both sides, head swatches */
@@ -1339,7 +1352,7 @@ static void test_zoom_and_thin_labels(bl_renderer *r) {
 }
 
 /* Head view at 512 tokens with every line visible (value-weighted, equal norms): a hovered
-   token's 512 lines are more pixels than a frame's line budget (300000 pixel steps, a line
+   token's 512 lines are more pixels than a frame's line budget (150000 pixel steps, a line
    from row a to row b taking max(|a - b| x row pitch, band width) + 1), so the lines drawn
    are, in drawing order, those that still fit; the subtitle says how many and the SVG holds
    exactly those lines. Without the pointer the same budget applies to all n x n lines. */
@@ -1363,7 +1376,7 @@ static void test_head_line_budget(bl_renderer *r) {
         if (g.kind == 2 && g.side == 0 && g.from == iso) left = r->reg[k].r;
         if (g.kind == 2 && g.side == 1 && g.from == 0) right0 = r->reg[k].r;
     }
-    long rh = left.h, band = right0.x - (left.x + left.w), budget = 300000;
+    long rh = left.h, band = right0.x - (left.x + left.w), budget = 150000;
     int want = 0;
     for (int b = 0; b < n; b++) {
         long st = labs((long)(iso - b)) * rh;

@@ -74,6 +74,7 @@ typedef struct {
     bl_err tok_err;          /* why tok is NULL */
     bl_encoding enc;
     int have_enc, ran;       /* ran: the last forward matches enc */
+    uint64_t maps_id;        /* forward passes so far: the renderer caches key on it (bl_render_input) */
     const char **tokens;     /* [n] borrowed from the vocab: the pieces as the CLI prints them */
     char **shown;            /* [n] owned: their readable forms (bl_model_token_display), drawn */
     int *word_of;            /* [n] words from the pieces' own markers (Ġ, ▁, ##) */
@@ -467,6 +468,7 @@ EMSCRIPTEN_KEEPALIVE int blw_run(const char *a, int alen, const char *b, int ble
     bl_ctx_set_value_norms(S.ctx, S.value_norms);
     bl_ctx_set_keep_hidden(S.ctx, LENS.on && !S.att_only && mlm_k > 0 && c->has_mlm);   /* the logit lens */
     bl_ctx_set_attention_only(S.ctx, S.att_only);
+    S.maps_id++;   /* the renderer's caches key on it rather than sampling the maps */
     if (bl_forward(S.ctx, S.enc.ids, S.enc.type_ids, n, BL_PREC_NATIVE, &S.err) != 0) return -1;
     for (int l = 0; l < c->layers; l++) { S.q[l] = bl_query(S.ctx, l); S.k[l] = bl_key(S.ctx, l); }
     S.mlm_k = mlm_k;
@@ -605,6 +607,7 @@ static int blw_render_input(bl_render_input *in) {
         .head = c->head, .n_labels = c->n_labels, .labels = S.labels, .head_p = S.head_p,
         .lens_layers = LENS.layers, .lens_tokens = LENS.layers ? (const char *const *)LENS.shown : NULL, .lens_p = LENS.top.p,
         .norms = bl_value_norms(S.ctx), .norms_layer = bl_value_norms_layer(S.ctx),
+        .maps_id = S.maps_id,
     };
     if (S.groups) in->word_of = S.groups;
     return 0;

@@ -72,7 +72,7 @@ int bl_render_rollout(bl_renderer *r, const bl_render_input *in, int upto, float
     uint64_t key = bl_fnv(bl_aggregate_seed(n, upto), (uint64_t)r->vw);
     key = bl_fnv_maps(key, in, 0, (size_t)(upto + 1) * in->heads * nn);
     if (r->vw) {   /* and the layers' norms (same forward; its own buffer) */
-        bl_render_input nl = {.attn = in->norms_layer};
+        bl_render_input nl = {.attn = in->norms_layer, .maps_id = in->maps_id};
         key = bl_fnv_maps(key, &nl, 0, (size_t)(upto + 1) * nn);
     }
     if (r->roll_valid && r->roll_key == key && r->roll_cap >= nn) {

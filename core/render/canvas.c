@@ -84,9 +84,8 @@ void bl_draw_line(bl_canvas *c, float x0, float y0, float x1, float y1, float t,
         uint8_t *p = c->px + (size_t)x * major_step + (size_t)ys * minor_step;
         if (fa >= 0 && fa + band <= mhi) {
             /* unclipped: the band's `band` pixels, each with its coverage clamped at 0 (a
-               pixel the band misses blends with alpha 0, which leaves it unchanged). The same
-               values as the loop below, but a fixed trip count: a long line's steps no longer
-               mispredict on whether the band covers two pixels or three */
+               pixel the band misses blends with alpha 0, which leaves it unchanged): the same
+               values as the loop below, with a fixed trip count and no per-pixel branches */
             for (int k = 0; k < band; k++, p += minor_step) {
                 float y = (float)(fa + k), cov = BL_MINF(y + 1, yb) - BL_MAXF(y, ya);
                 cov = BL_MINF(BL_MAXF(cov, 0.0f), 1.0f);

@@ -131,6 +131,10 @@ int bl_canvas_begin(bl_renderer *r, int w, int h, bl_err *e) {
 }
 
 uint64_t bl_fnv_maps(uint64_t key, const bl_render_input *in, size_t k0, size_t cnt) {
+    if (in->maps_id) {   /* the caller says when the contents change */
+        key = bl_fnv(bl_fnv(bl_fnv(key, in->maps_id), (uint64_t)k0), (uint64_t)cnt);
+        return bl_fnv(key, (uint64_t)(uintptr_t)bl_attn_ptr(in));
+    }
     size_t stride = cnt / 65536 + 1;
     for (size_t k = 0; k < cnt; k += stride) {
         const float wf = bl_attk(in, k0 + k);

@@ -20,7 +20,7 @@ const A = args();
 if (!A['test-model'] || !A.cli) { console.error('usage: analyses_a.test.mjs --test-model M.int8.bin --cli bertlens [--big-dir DIR] [--no-big | --only-big]'); process.exit(2); }
 const CLI = A.cli;
 const SENTENCE = 'The bertlens tokenization of cats sat on the mat.';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+const CHROMIUM_ARGS = [...(process.env.BL_JS_FLAGS ? [`--js-flags=${process.env.BL_JS_FLAGS}`] : []), '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bl-analyses-'));
 const server = A.base ? { base: A.base, proc: { kill() {} } } : await startServe();
