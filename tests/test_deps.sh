@@ -65,7 +65,7 @@ MODE_OF = [
     (r"tools/deps\.sh$", set(INCLUDES)),
     (r"tools/(\w+\.[ch]|core_sources\.sh)$", {"native"}),          # the CLI: every tools/*.c
     (r"tools/(build_site\.sh|build_single\.sh|build_single\.mjs)$", {"web"}),
-    (r"tools/build_relaxed\.sh$", {"web-test"}),                  # relaxed-SIMD test programs
+    (r"tools/build_relaxed\.sh$", {"web"}),                       # the relaxed-SIMD page core (web/wasm.cmake)
     (r"tools/(ship_model\.sh|subset_font\.sh|gen_\w+\.py|make_vocab\.js)$", {"golden"}),
     (r"serve\.sh$", {"web"}),
     # the kernel and forward tests also run compiled to WebAssembly (tests/run_wasm_units.sh)

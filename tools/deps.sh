@@ -8,12 +8,13 @@
 #   tools/deps.sh --table           print the table below (tests/test_deps.sh reads it)
 # Modes (each includes the ones in brackets):
 #   native    build the CLI, the core and the unit tests with cc and CMake
-#   web       build and serve the page: ./serve.sh (emcc, CMake, node, python3's http.server)
+#   web       build and serve the page: ./serve.sh (emcc, CMake, node, python3's http.server;
+#             clang 19 for the relaxed-SIMD page core and test programs, tools/build_relaxed.sh:
+#             emcc's clang 14 has no relaxed SIMD)
 #   test      tests/run.sh natively (native): python3 with numpy and torch for the test generators
 #             (torch writes the pytorch_model.bin checkpoints the converter is tested on), clang
 #             with its sanitizer and libFuzzer runtimes for the ASan build and the fuzzers
-#   web-test  tests/run_web.sh (native, web): headless chromium, npm and package.json's packages,
-#             clang 19 for the relaxed-SIMD programs (tools/build_relaxed.sh: emcc's clang 14 has none)
+#   web-test  tests/run_web.sh (native, web): headless chromium, npm and package.json's packages
 #   bench     bench/ (native, web, web-test): torch and onnx for the ONNX export of bench/run.sh
 #   golden    regenerating goldens and the shipped font/model (native): torch for the reference
 #             forward, fontTools and DejaVu for the font subset, node packages for the tokenizer goldens
@@ -43,7 +44,7 @@ py      python3-numpy       test,web-test,golden py                        numpy
 cmd     clang               test           cmd                       clang
 file    libclang-rt-14-dev  test           /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a  libFuzzer
 cmd     chromium            web-test       cmd                       chromium
-cmd     clang-19            web-test       cmd                       clang-19
+cmd     clang-19            web            cmd                       clang-19
 cmd     npm                 web-test,golden cmd                       npm
 py      python3-torch       test,web-test,bench,golden py                        torch
 py      python3-onnx        bench          py                        onnx
