@@ -152,6 +152,28 @@ static int bl_head_take(bl_head_budget *u, int alpha, long steps) {
     return 1;
 }
 
+/* The candidate lines (those visible on their own, alpha >= 3): with `take` NULL, their
+   alphas' histogram and the pixel steps per alpha; else how many of them bl_head_take lets
+   through. Returns how many lines it counted. */
+static int bl_head_scan(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o, const bl_head_geo *g,
+                        int *hist, long *hsteps, bl_head_budget *take) {
+    int count = 0;
+    for (int a = 0; a < g->nr; a++) {
+        if (g->iso_side == 0 && r->rows[a] != g->iso) continue;
+        for (int b = 0; b < g->nc; b++) {
+            if (g->iso_side == 1 && r->cols[b] != g->iso) continue;
+            bl_rgba c;
+            int al = bl_head_line(g, in, o, r->rows[a], r->cols[b], &c);
+            if (al < 3) continue;
+            if (take) { count += bl_head_take(take, al, bl_head_steps(g, a, b)); continue; }
+            hist[al]++;
+            hsteps[al] += bl_head_steps(g, a, b);
+            count++;
+        }
+    }
+    return count;
+}
+
 /* Line budget: long inputs have n² candidate lines; keep the strongest within
    BL_HEAD_MAX_LINES and BL_HEAD_MAX_STEPS (histograms of their alphas and lengths give the
    cut), so n = 512 stays interactive. *kept and *total count lines. */
@@ -159,37 +181,17 @@ static bl_head_budget bl_head_plan(const bl_renderer *r, const bl_render_input *
                                    const bl_head_geo *g, int *kept, int *total) {
     int hist[256] = {0};
     long hsteps[256] = {0};
-    *total = 0;
-    for (int a = 0; a < g->nr; a++) {
-        if (g->iso_side == 0 && r->rows[a] != g->iso) continue;
-        for (int b = 0; b < g->nc; b++) {
-            if (g->iso_side == 1 && r->cols[b] != g->iso) continue;
-            bl_rgba c;
-            int al = bl_head_line(g, in, o, r->rows[a], r->cols[b], &c);
-            if (al) { hist[al]++; hsteps[al] += bl_head_steps(g, a, b); (*total)++; }
-        }
-    }
-    bl_head_budget u = {3, BL_HEAD_MAX_LINES, BL_HEAD_MAX_STEPS};
+    *kept = *total = bl_head_scan(r, in, o, g, hist, hsteps, NULL);
+    bl_head_budget u = {0, BL_HEAD_MAX_LINES, BL_HEAD_MAX_STEPS};
     int cut = 255;
     for (; cut >= 3 && hist[cut] <= u.lines && hsteps[cut] <= u.steps; cut--) {
         u.lines -= hist[cut];
         u.steps -= hsteps[cut];
     }
-    *kept = *total;
-    if (cut < 3) return u;   /* everything fits */
-    /* alpha `cut` fits only in part: count what bl_head_take will let through */
-    u.cut = cut;
+    if (cut < 3) return u;   /* everything fits: cut 0 lets every candidate through */
+    u.cut = cut;             /* alpha `cut` fits only in part: count what bl_head_take lets through */
     bl_head_budget t = u;
-    *kept = 0;
-    for (int a = 0; a < g->nr; a++) {
-        if (g->iso_side == 0 && r->rows[a] != g->iso) continue;
-        for (int b = 0; b < g->nc; b++) {
-            if (g->iso_side == 1 && r->cols[b] != g->iso) continue;
-            bl_rgba c;
-            int al = bl_head_line(g, in, o, r->rows[a], r->cols[b], &c);
-            if (al >= 3 && bl_head_take(&t, al, bl_head_steps(g, a, b))) (*kept)++;
-        }
-    }
+    *kept = bl_head_scan(r, in, o, g, NULL, NULL, &t);
     return u;
 }
 
