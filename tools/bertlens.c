@@ -32,6 +32,8 @@ static const char *USAGE =
     "            [--words] [--value-norms] [--format png|svg] -o OUT.png|OUT.svg\n"
     "            (--words: attention between words, word pieces merged; svg: vector, text as text)\n"
     "            (--value-norms: value-weighted \xe2\x80\x96\xce\xb1" "f(x)\xe2\x80\x96 in the heatmap, model, head, rollout, flow)\n"
+    "            model view: [--bar entropy|cls|sep|punct|prev|next|self] a head statistic under each\n"
+    "            thumbnail; [--rank I-J] the heads ranked by the attention from token I to token J\n"
     "  info      [-m MODEL]\n"
     "  stats     [-m MODEL] [--pair B] TEXT      per-head statistics, distances and MDS (JSON)\n"
     "            [-m MODEL] --file SENTENCES.txt  their mean and sd over one sentence per line\n"
@@ -683,6 +685,8 @@ static int parse_opts(int argc, char **argv, cli_opts *o) {
         else if (!strcmp(a, "--ids")) TAKE(ids);
         else if (!strcmp(a, "--types")) TAKE(types);
         else if (!strcmp(a, "--format")) TAKE(format);
+        else if (!strcmp(a, "--bar")) TAKE(bar);
+        else if (!strcmp(a, "--rank")) TAKE(rank);
         else if (!strcmp(a, "--words")) o->words = 1;
         else if (!strcmp(a, "--no-fidelity")) o->no_fidelity = 1;
         else if (!strcmp(a, "--value-norms")) o->value_norms = 1;

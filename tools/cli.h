@@ -19,6 +19,7 @@ typedef struct {
     const char *file;        /* stats --file SENTENCES.txt */
     const char *model_b;     /* compare --model-b */
     const char *format;      /* render --format png|svg */
+    const char *bar, *rank;  /* render (model view): --bar STAT under each thumbnail, --rank I-J */
     int words, value_norms, lens;   /* --words, --value-norms, --lens */
     int no_fidelity;         /* convert --no-fidelity: no float copy, no fidelity record */
     const char *ids, *types; /* --ids 0,31414,2 [--types 0,0,0]: token ids instead of TEXT */

@@ -47,6 +47,20 @@ int cli_render(const cli_opts *o) {
     const int svg = o->format ? !strcmp(o->format, "svg") : olen > 4 && !strcmp(o->out + olen - 4, ".svg");
     vo.token = -1;
     vo.hover_x = vo.hover_y = -1;
+    /* the model view's statistic bars and head finder, as the page's "bars" and "find heads" */
+    if (o->bar) {
+        for (int k = 0; k < BL_STAT_COUNT && !vo.stat_bar; k++)
+            if (!strcmp(o->bar, bl_stat_name(k))) vo.stat_bar = k + 1;
+        if (!vo.stat_bar) return cli_die("--bar expects entropy, cls, sep, punct, prev, next or self, not '%s'", o->bar);
+    }
+    if (o->rank) {
+        int used = 0;
+        if (sscanf(o->rank, "%d-%d%n", &vo.rank_from, &vo.rank_to, &used) != 2 || o->rank[used] || vo.rank_from < 0 ||
+            vo.rank_to < 0)
+            return cli_die("--rank expects FROM-TO token positions (e.g. 4-2), not '%s'", o->rank);
+        vo.rank = 1;
+    }
+    if ((o->bar || o->rank) && vo.view != BL_VIEW_MODEL) return cli_die("--bar and --rank apply to --view model");
 
     cli_model cm;
     if (cli_load_model(o->model, &cm)) return 1;

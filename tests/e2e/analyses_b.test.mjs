@@ -5,7 +5,8 @@
 // "find heads" must order the model view by α[i][j] from `bertlens attention`; clicking a table
 // row or a head-map dot must open that head. Uses the site's default model when it has one,
 // else serves the test model in its place (as page.test.mjs does).
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { args, check, summary, cli, cliJson, startServe, ROOT } from './lib.mjs';
@@ -136,6 +137,27 @@ try {
   check(orderBad === 0 && valueBad === 0, `thumbnails ordered by the CLI's alpha: ${orderBad} out of order, ${valueBad} wrong values`);
   check(thumbs.length > 0 && Math.abs(alpha(thumbs[0].layer, thumbs[0].head) - alpha(best[0], best[1])) <= TOL,
     `first thumbnail is the CLI's best head (${best}): got ${thumbs[0] && [thumbs[0].layer, thumbs[0].head]}`);
+  // the CLI ranks the same way: `render --view model --rank F-T` captions the thumbnails
+  // "L<l> H<h> α" in the SVG, in reading order
+  const tmpd = mkdtempSync(path.join(os.tmpdir(), 'bl-analyses-b-'));
+  try {
+    const svgFile = path.join(tmpd, 'rank.svg');
+    cli(A.cli, 'render', '-m', modelFile, SENTENCE, '--view', 'model', '--rank', `${cell.from}-${cell.to}`, '-o', svgFile);
+    const caps = [...readFileSync(svgFile, 'utf8').matchAll(/>L(\d+) H(\d+)(?: [0-9.]+)?</g)].map((m) => [Number(m[1]), Number(m[2])]);
+    check(caps.length === L * H && caps.every((c, k) => c[0] === thumbs[k].layer && c[1] === thumbs[k].head),
+      `render --rank ${cell.from}-${cell.to}: the CLI's ${caps.length} captions in the page's order (first ${caps[0]})`);
+    // --bar: the statistic drawn under each thumbnail changes the picture; a bad name or view is refused
+    const plainSvg = path.join(tmpd, 'plain.svg'), barSvg = path.join(tmpd, 'bar.svg');
+    cli(A.cli, 'render', '-m', modelFile, SENTENCE, '--view', 'model', '-o', plainSvg);
+    cli(A.cli, 'render', '-m', modelFile, SENTENCE, '--view', 'model', '--bar', 'self', '-o', barSvg);
+    const rects = (f) => (readFileSync(f, 'utf8').match(/<rect/g) || []).length;
+    check(rects(barSvg) >= rects(plainSvg) + L * H, `render --bar self: a bar track under each of the ${L * H} thumbnails (${rects(plainSvg)} -> ${rects(barSvg)} rectangles)`);
+    for (const bad of [['--bar', 'nope'], ['--rank', '3'], ['--view', 'heatmap', '--bar', 'self']]) {
+      let msg = '';
+      try { cli(A.cli, 'render', '-m', modelFile, SENTENCE, ...(bad[0] === '--view' ? [] : ['--view', 'model']), ...bad, '-o', path.join(tmpd, 'x.svg')); } catch (e) { msg = String(e.stderr); }
+      check(/--bar|--rank/.test(msg), `render ${bad.join(' ')} is refused: ${msg.trim()}`);
+    }
+  } finally { rmSync(tmpd, { recursive: true, force: true }); }
   // clearing: layer order again
   f = await frames(p);
   await p.click('#rank-clear');
