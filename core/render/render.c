@@ -57,8 +57,7 @@ void bl_renderer_free(bl_renderer *r) {
     free(r->vals);
     free(r->reg);
     free(r->flow);
-    free(r->lines[0].px);
-    free(r->lines[1].px);
+    free(r->lines.px);
     free(r->mst);
     free(r->roll);
     free(r->pool);

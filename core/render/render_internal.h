@@ -110,9 +110,9 @@ struct bl_renderer {
     int mat_layer, mat_head;
     /* other hit targets of the last render */
     bl_region *reg; int nreg; size_t reg_cap;
-    /* head view: line layers drawn transposed (see view_head.c), [0] every token's lines and
-       [1] one isolated token's, so moving between a token and elsewhere redraws neither */
-    bl_line_layer lines[2];
+    /* head view: every token's lines, drawn transposed (see view_head.c); kept while the
+       pointer isolates one token's, which are drawn straight into the frame */
+    bl_line_layer lines;
     /* matrix views: the frame without the hover (cells, labels, colour bar), so a pointer move
        on a long input copies it and draws only the highlight and the readout */
     uint8_t *mst; size_t mst_cap; uint64_t mst_key; int mst_valid;

@@ -219,12 +219,13 @@ static void bl_head_labels(bl_renderer *r, const bl_render_input *in, const bl_v
     }
 }
 
-/* Lines into the transposed layer tc (token axis contiguous in memory): heads in order,
-   opacity = weight, the lines the budget u lets through. */
-static void bl_head_draw_lines(const bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
+/* Lines, heads in order, opacity = weight, the lines the budget u lets through: into the
+   transposed layer tc (token axis contiguous in memory, LW = its height), or with tc NULL
+   straight into the framebuffer's band. */
+static void bl_head_draw_lines(bl_renderer *r, const bl_render_input *in, const bl_view_opts *o,
                                const bl_head_geo *g, bl_canvas *tc, bl_head_budget u) {
     float S = r->S, t = fmaxf(1.0f, 1.5f * S);
-    int LW = tc->h, rh = g->rh;
+    int LW = g->rx - g->lx, rh = g->rh;
     for (int a = 0; a < g->nr; a++) {
         int i = r->rows[a];
         if (g->iso_side == 0 && i != g->iso) continue;
@@ -235,8 +236,9 @@ static void bl_head_draw_lines(const bl_renderer *r, const bl_render_input *in, 
             bl_rgba col;
             int al = bl_head_line(g, in, o, i, j, &col);
             if (al < 3 || !bl_head_take(&u, al, bl_head_steps(g, a, b))) continue;
-            /* transposed coordinates: (token axis, line axis) */
-            bl_draw_line(tc, ya, 2 * S, b * rh + rh * 0.5f, LW - 2 * S, t, col);
+            float yb = b * rh + rh * 0.5f;
+            if (tc) bl_draw_line(tc, ya, 2 * S, yb, LW - 2 * S, t, col);   /* (token axis, line axis) */
+            else bl_draw_line(&r->cv, g->lx + 2 * S, g->top + ya, g->lx + LW - 2 * S, g->top + yb, t, col);
         }
     }
 }
@@ -287,9 +289,10 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
 
     int LW = g.rx - g.lx, AH = g.maxn * g.rh, kept, total;
     uint64_t key = bl_head_key(r, in, o, &g);
-    bl_line_layer *ly = &r->lines[g.iso >= 0];
-    /* recording (SVG) draws the lines again so that they are recorded */
-    int cached = ly->valid && ly->key == key && ly->cap >= (size_t)LW * AH * 4 && !r->rec;
+    bl_line_layer *ly = &r->lines;
+    /* recording (SVG) draws the lines again so that they are recorded; one token's lines (at
+       most n, within the budget) are drawn straight into the frame, every frame */
+    int cached = g.iso < 0 && ly->valid && ly->key == key && ly->cap >= (size_t)LW * AH * 4 && !r->rec;
     bl_head_budget u = {0};
     if (cached) { kept = ly->kept; total = ly->total; }
     else u = bl_head_plan(r, in, o, &g, &kept, &total);
@@ -299,8 +302,13 @@ int bl_view_head(bl_renderer *r, const bl_render_input *in, const bl_view_opts *
     }
     bl_draw_header(r, title, sub);
     bl_head_labels(r, in, o, &g);
-    /* Lines are drawn into a transposed layer and copied back: they are mostly steep, and
-       walking a steep line down a row-major framebuffer misses the cache on every pixel. */
+    if (g.iso >= 0) {   /* cheaper than clearing and copying back a layer of the whole band */
+        if (LW > 0 && AH > 0) bl_head_draw_lines(r, in, o, &g, NULL, u);
+        return 0;
+    }
+    /* All lines are drawn into a transposed layer, kept, and copied back: they are mostly
+       steep, and walking n² steep lines down a row-major framebuffer misses the cache on
+       every pixel. */
     if (LW > 0 && AH > 0) {
         size_t need = (size_t)LW * AH * 4;
         if (need > ly->cap) {
