@@ -945,16 +945,24 @@
   function showStored(m) {
     $('stored-list').replaceChildren(...m.list.map((x) => {
       const li = document.createElement('li'), open = document.createElement('button'), del = document.createElement('button');
-      const label = document.createElement('span');
+      const label = document.createElement('span'), cmp = document.createElement('button');
       label.textContent = `${x.name}${x.hub !== 'https://huggingface.co' ? ` (${x.hub})` : ''} · ${size(x.size)} · ${(x.commit || '').slice(0, 8)}`;
-      open.type = del.type = 'button';
+      open.type = del.type = cmp.type = 'button';
       open.textContent = 'open';
+      cmp.textContent = 'compare';   // model B of compare mode, on text A (same layers × heads)
+      cmp.className = 'stored-compare';
+      cmp.title = 'compare with the model in use: this one as model B, on text A';
+      cmp.addEventListener('click', () => {
+        Object.assign(st, { compare: true, compareKind: 'model' });
+        worker.postMessage({ type: 'compare-stored', key: x.key, name: x.name });
+        changed(false);
+      });
       open.addEventListener('click', () => loadHub(x.rev === 'main' ? x.id : `${x.id}@${x.rev}`));
       del.textContent = 'delete';
       del.className = 'stored-delete';
       del.addEventListener('click', () => worker.postMessage({ type: 'stored-delete', key: x.key }));
       li.dataset.id = x.id;
-      li.append(label, open, del);
+      li.append(label, open, cmp, del);
       return li;
     }));
     if (!m.list.length) { const li = document.createElement('li'); li.textContent = 'none yet'; $('stored-list').append(li); }

@@ -445,6 +445,16 @@ function compareLoad(msg) {
     post({ type: 'compare-model', name: null, message: e instanceof UserError ? e.message : String(e) });
   }
 }
+/* compare mode's second model from the stored Hub models (cache.js), by its key in the list */
+async function compareStored(msg) {
+  try {
+    const r = typeof caches === 'object' && await (await caches.open(BLCache.NAME)).match(String(msg.key));
+    if (!r) throw new UserError(`Model B: ${msg.name} is no longer stored`);
+    compareLoad({ buffer: await r.arrayBuffer(), name: msg.name });
+  } catch (e) {
+    post({ type: 'compare-model', name: null, message: e instanceof UserError ? e.message : String(e) });
+  }
+}
 function compareStep(o, out) {
   const c = o && o.compare;
   if (!c) { if (lastRun) lastRun.compare = null; compareB = null; return; }
@@ -643,6 +653,7 @@ async function handle(msg) {
       }
       break;
     case 'compare-load': compareLoad(msg); break;
+    case 'compare-stored': compareStored(msg); break;
     case 'hit-grid':   // every distinct hit of the main view on a grid of CSS pixels (tests, checks)
       post({ type: 'hit-grid', id: msg.id, hits: hitGrid(msg.w, msg.h, msg.step || 2) });
       break;

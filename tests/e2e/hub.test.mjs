@@ -251,6 +251,13 @@ try {
   const j2 = await exportJson(p2);
   check(maxDiff(j2.attentions, ref.attentions) <= 2e-6, 'the cached model gives the CLI\'s attentions');
   await p2.click('#stored summary');
+  // a stored model as compare mode's model B ("compare" in the list): here the model in use
+  // itself, so every map's difference is exactly zero
+  await p2.click('#stored-list li[data-id="bl-test/tiny-bert"] button.stored-compare');
+  await p2.waitForFunction(() => { const c = window.__bertlens.compare(); return c && c.model && c.maxAbs === 0; }, null, { timeout: TIME });
+  const zc = await p2.evaluate(() => window.__bertlens.compare()), bName = await p2.textContent('#compare-model-name');
+  check(zc.model && zc.maxAbs === 0 && zc.entropy.every((v) => v === 0) && /B: bl-test\/tiny-bert/.test(bName) &&
+    /cmp=1/.test(await p2.evaluate(() => location.hash)), `stored model as model B: compare mode on, "${bName}", max |A − B| = ${zc.maxAbs}`);
   await p2.click('#stored-list li[data-id="bl-test/tiny-bert"] button.stored-delete');
   await p2.waitForFunction(() => ![...document.querySelectorAll('#stored-list li')].some((li) => li.dataset.id === 'bl-test/tiny-bert'), null, { timeout: TIME });
   check(!(await p2.evaluate(() => [...document.querySelectorAll('#stored-list li')].map((li) => li.dataset.id))).includes('bl-test/tiny-bert'), 'deleted from the stored models list');
