@@ -1352,7 +1352,7 @@ static void test_zoom_and_thin_labels(bl_renderer *r) {
 }
 
 /* Head view at 512 tokens with every line visible (value-weighted, equal norms): a hovered
-   token's 512 lines are more pixels than a frame's line budget (150000 pixel steps, a line
+   token's 512 lines are more pixels than a frame's line budget (100000 pixel steps, a line
    from row a to row b taking max(|a - b| x row pitch, band width) + 1), so the lines drawn
    are, in drawing order, those that still fit; the subtitle says how many and the SVG holds
    exactly those lines. Without the pointer the same budget applies to all n x n lines. */
@@ -1376,7 +1376,7 @@ static void test_head_line_budget(bl_renderer *r) {
         if (g.kind == 2 && g.side == 0 && g.from == iso) left = r->reg[k].r;
         if (g.kind == 2 && g.side == 1 && g.from == 0) right0 = r->reg[k].r;
     }
-    long rh = left.h, band = right0.x - (left.x + left.w), budget = 150000;
+    long rh = left.h, band = right0.x - (left.x + left.w), budget = 100000;
     int want = 0;
     for (int b = 0; b < n; b++) {
         long st = labs((long)(iso - b)) * rh;

@@ -8,11 +8,11 @@
 #include <string.h>
 
 /* Beyond these the weakest lines are left out (and the subtitle says so): a count, and the
-   pixels a frame rasterises (line lengths along their major axis). With a token isolated the
-   layer is redrawn on every pointer move onto another token; at 512 tokens one token's 512
-   lines can be 10^6 pixel steps, 25-30 ms in WebAssembly, so a frame keeps to 1.5·10^5. */
+   pixels a frame rasterises (line lengths along their major axis). A token's lines are drawn
+   again on every pointer move onto another token; at 512 tokens its 512 lines can be 10^6
+   pixel steps, 25-30 ms in WebAssembly, so a frame keeps to 10^5 (about 5 ms). */
 #define BL_HEAD_MAX_LINES 6000
-#define BL_HEAD_MAX_STEPS 150000
+#define BL_HEAD_MAX_STEPS 100000
 
 /* The head view's layout in device pixels; rows (left) and columns (right) are r->rows/r->cols. */
 typedef struct {
