@@ -4,8 +4,8 @@
 
    The model is made in memory (bl_model_write + bl_model_load, int8 like the shipped model),
    so no checkpoint, converter or JSON output is involved: this times the forward pass alone.
-   All layers share one pool of random values at different offsets (timing does not depend on
-   the values; this keeps bert-base's 110 M parameters from needing 440 MB of f32 first).
+   All layers share one pool of normal random values at different offsets (this keeps
+   bert-base's 110 M parameters from needing 440 MB of f32 first).
 
    usage: bench_forward default|base|distilbert|roberta|albert [--prec native|f32] [--reps R] [--mode both|scalar|simd] [--att f32|u16] [--threads N]
                         [n ...]            (default n: 16 32 128 512)
@@ -21,6 +21,7 @@
 #include "base/internal.h"
 #include "kernels/kernels.h"
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,15 @@ static bl_model *make_model(const bl_config *cfg, int dtype) {
                               : snprintf(vocab + len, cap - len, "t%d\n", i));
     const size_t pool_len = (size_t)cfg->vocab_size * cfg->hidden + 65536;
     float *pool = malloc(pool_len * sizeof(float)), *ones = malloc(65536 * sizeof(float));
-    for (size_t i = 0; i < pool_len; i++) pool[i] = 0.05f * frand();
+    /* normal (Box-Muller), as initialised and roughly as trained weights are: an int16 model's
+       kernels take longer int32 runs the smaller the typical entry is against the row's largest
+       (bl_k_i16_run), so uniform values would time them at their worst case */
+    for (size_t i = 0; i + 1 < pool_len; i += 2) {
+        const double u = 0.5 * (frand() + 1.0) + 1e-12, v = frand() * 3.141592653589793;
+        const double r = 0.03 * sqrt(-2.0 * log(u));
+        pool[i] = (float)(r * cos(v)); pool[i + 1] = (float)(r * sin(v));
+    }
+    pool[pool_len - 1] = 0.0f;
     for (int i = 0; i < 65536; i++) ones[i] = 1.0f;
     bl_wtensor t[512];
     char names[512][96];
@@ -242,7 +251,15 @@ int main(int argc, char **argv) {
         if (!(c16 = bl_ctx_new(m16, &e))) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
         bl_ctx_set_attention_u16(c16, att_u16);
         bl_ctx_set_pool(c16, pool);
-        printf("model files: int8 %.1f MB, int16 %.1f MB\n", b8 / 1e6, model_file_bytes / 1e6);
+        int rmin = 1 << 30, rmax = 0;
+        bl_tensor t;
+        for (int k = 0; bl_model_tensor_at(m16, k, &t, NULL) == 0; k++)
+            if (t.dtype == BL_DT_I16) {
+                const int r = bl_k_i16_run(t.data, t.rows, t.cols);
+                rmin = r < rmin ? r : rmin; rmax = r > rmax ? r : rmax;
+            }
+        printf("model files: int8 %.1f MB, int16 %.1f MB (int32 runs %d-%d inputs)\n", b8 / 1e6,
+               model_file_bytes / 1e6, rmin, rmax);
     }
     for (int i = 0; i < nn; i++) {
         int *ids = malloc(ns[i] * sizeof(int));

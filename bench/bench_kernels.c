@@ -8,6 +8,7 @@
    usage: bench_kernels [seconds per measurement, default 0.3] [only lines whose kernel or shape
    contains this text, e.g. "30522" for the MLM decoder] */
 #include "kernels/kernels.h"
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +51,12 @@ static double best_time(bench_fn fn, void *arg) {
 
 typedef struct {
     int n, in, out;
-    bl_tensor w, wf;
-    int16_t *xq; float *xs, *x, *bias, *y;
+    bl_tensor w, wf, w16;
+    int16_t *xq, *xq16; float *xs, *x, *bias, *y;
 } lin;
 
 static void run_q8(void *a) { lin *l = a; K->linear_q8(l->y, l->xq, l->xs, &l->w, l->bias, l->n); }
+static void run_i16(void *a) { lin *l = a; K->linear_i16(l->y, l->xq16, l->xs, &l->w16, l->bias, l->n); }
 static void run_f32i8(void *a) { lin *l = a; K->linear_f32(l->y, l->x, &l->w, l->bias, l->n); }
 static void run_f32(void *a) { lin *l = a; K->linear_f32(l->y, l->x, &l->wf, l->bias, l->n); }
 
@@ -80,22 +82,43 @@ static void bench_linear(int n, int in, int out) {
     lin l = {0};
     l.n = n; l.in = in; l.out = out;
     int8_t *wq = malloc((size_t)out * in);
+    int16_t *wq16 = malloc((size_t)out * in * sizeof *wq16);
+    l.xq16 = malloc((size_t)n * in * sizeof *l.xq16);
     float *ws = malloc(out * sizeof(float)), *wf = malloc((size_t)out * in * sizeof(float));
     l.xq = malloc((size_t)n * in * sizeof *l.xq); l.xs = malloc(n * sizeof(float));
     l.x = malloc((size_t)n * in * sizeof(float)); l.bias = malloc(out * sizeof(float));
     l.y = malloc((size_t)n * out * sizeof(float));
     for (size_t i = 0; i < (size_t)out * in; i++) { wq[i] = (int8_t)(rnd() % 255 - 127); wf[i] = frand(); }
     for (size_t i = 0; i < (size_t)n * in; i++) { l.xq[i] = (int16_t)(rnd() % 4095 - 2047);   /* 12-bit, as bl_k_quantize_rows */ l.x[i] = frand(); }
+    /* the int16 file's 13-bit weights against 16-bit activations (bl_k_quantize_rows16) */
+    /* roughly normal rows quantized as the converter does (the row's largest entry is ±4095),
+       which is what sets the kernels' int32 run (bl_k_i16_run) */
+    for (int o = 0; o < out; o++) {
+        float mx = 0.0f;
+        for (int i = 0; i < in; i++) {
+            const float g = frand() + frand() + frand() + frand();
+            wf[(size_t)o * in + i] = g;
+            if (g > mx) mx = g; else if (-g > mx) mx = -g;
+        }
+        for (int i = 0; i < in; i++) wq16[(size_t)o * in + i] = (int16_t)lrintf(wf[(size_t)o * in + i] / mx * 4095.0f);
+    }
+    for (size_t i = 0; i < (size_t)n * in; i++) l.xq16[i] = (int16_t)(rnd() % 65535 - 32767);
     for (int o = 0; o < out; o++) { ws[o] = 0.01f; l.bias[o] = frand(); }
     for (int t = 0; t < n; t++) l.xs[t] = 0.02f;
     l.w.dtype = BL_DT_I8; l.w.rows = out; l.w.cols = in; l.w.data = wq; l.w.scale = ws;
+    l.w16.dtype = BL_DT_I16; l.w16.rows = out; l.w16.cols = in; l.w16.data = wq16; l.w16.scale = ws;
+    l.w16.run = bl_k_i16_run(wq16, out, in);
     l.wf.dtype = BL_DT_F32; l.wf.rows = out; l.wf.cols = in; l.wf.data = wf;
     char shape[64];
     snprintf(shape, sizeof shape, "n=%d %dx%d", n, out, in);
+    char shape16[80];
+    snprintf(shape16, sizeof shape16, "%s run %d", shape, l.w16.run);
     const double macs = (double)n * in * out;
     report("linear_q8", shape, macs, run_q8, &l, l.y, (size_t)n * out);
+    report("linear_i16", shape16, macs, run_i16, &l, l.y, (size_t)n * out);
     report("linear_f32/i8", shape, macs, run_f32i8, &l, l.y, (size_t)n * out);
     report("linear_f32", shape, macs, run_f32, &l, l.y, (size_t)n * out);
+    free(wq16); free(l.xq16);
     free(wq); free(ws); free(wf); free(l.xq); free(l.xs); free(l.x); free(l.bias); free(l.y);
 }
 

@@ -177,7 +177,8 @@ static void test_linear_i16(int n, int in, int out) {
         double m = 0;
         for (int i = 0; i < in; i++) m = fmax(m, fabs(x[(size_t)t * in + i]));
         for (int i = 0; i < in; i++)
-            if (fabs(xq[(size_t)t * in + i] - x[(size_t)t * in + i] * 32767.0 / m) > 0.5 + 1e-3) bad++;
+            /* half a step, plus the two float roundings of x · (32767 / m): ≤ 2 · 2^-24 of 32767 */
+            if (fabs(xq[(size_t)t * in + i] - x[(size_t)t * in + i] * 32767.0 / m) > 0.5 + 32767.0 * 0x1p-23) bad++;
     }
     CHECK(bad == 0, "quantize_rows16 n=%d cols=%d: %d values off by more than half a step", n, in, bad);
     const int16_t *wq = w.t.data;
@@ -325,9 +326,61 @@ static void test_qmax(void) {
     }
 }
 
+/* bl_k_i16_run restated the slow way: every candidate run R = 64·2^k up to the first that
+   covers the row, every row, every aligned block of R inputs, each of the four classes
+   (i / 2) mod 4 summed on its own; the answer is the largest R that holds everywhere. */
+static int i16_run_brute(const int16_t *q, int rows, int cols) {
+    int best = 64;
+    for (int R = 128; R / 2 < cols; R *= 2) {
+        int ok = 1;
+        for (int r = 0; r < rows && ok; r++)
+            for (int b0 = 0; b0 < cols && ok; b0 += R)
+                for (int c = 0; c < 4 && ok; c++) {
+                    long long sum = 0;
+                    for (int i = b0; i < b0 + R && i < cols; i++)
+                        if ((i / 2) % 4 == c) sum += llabs(q[(size_t)r * cols + i]);
+                    ok = sum <= BL_K_I16_LANE_SUM;
+                }
+        if (!ok) break;
+        best = R;
+    }
+    return best;
+}
+
+static void test_i16_run(void) {
+    static const int cols[] = {1, 8, 63, 64, 65, 200, 768, 1000, 3072};
+    static const int amp[] = {4095, 1500, 400, 60};
+    for (int c = 0; c < (int)(sizeof cols / sizeof *cols); c++)
+        for (int a = 0; a < 4; a++) {
+            const int rows = 5, n = cols[c];
+            int16_t *q = malloc((size_t)rows * n * sizeof *q);
+            for (size_t i = 0; i < (size_t)rows * n; i++)
+                q[i] = (int16_t)lrint(frand() * amp[a]);
+            q[(size_t)((frand() + 1.0f) * 0.5f * (float)(rows * n - 1))] = 4095;
+            const int got = bl_k_i16_run(q, rows, n), want = i16_run_brute(q, rows, n);
+            CHECK(got == want, "i16_run cols=%d amp=%d: %d, the restatement says %d", n, amp[a], got, want);
+            /* one class of one block pushed one past the budget caps the run below that block */
+            if (n >= 768 && a == 3) {
+                for (int k = 0, left = BL_K_I16_LANE_SUM + 1; left > 0; k++) {
+                    const int i = 256 + 8 * (k / 2) + (k & 1), v = left > 4095 ? 4095 : left;
+                    q[(size_t)2 * n + i] = (int16_t)v;
+                    left -= v;
+                }
+                const int got2 = bl_k_i16_run(q, rows, n), want2 = i16_run_brute(q, rows, n);
+                CHECK(got2 == want2 && got2 < got, "i16_run cols=%d over budget: %d (was %d), the restatement says %d",
+                      n, got2, got, want2);
+            }
+            free(q);
+        }
+    int16_t full[64];
+    for (int i = 0; i < 64; i++) full[i] = (int16_t)(i & 1 ? -4095 : 4095);
+    CHECK(bl_k_i16_run(full, 1, 64) == 64, "i16_run of a saturated row: 64");
+}
+
 int main(void) {
     test_erf_exp();
     test_qmax();
+    test_i16_run();
     static const int ns[] = {1, 7};
     /* (in, out): odd, not multiples of 4/16; 300 > the 256-wide F16 chunk; 60 = 3 heads × 20 */
     static const int shapes[][2] = {{1, 1}, {5, 3}, {13, 17}, {60, 100}, {300, 33}};

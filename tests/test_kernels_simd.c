@@ -146,6 +146,66 @@ static void test_linear_i16(void) {
             }
 }
 
+/* The same kernels with the int32 run bl_k_i16_run allows for the weights (the loader sets it):
+   rows like a trained model's (small entries, one ±4095) reach runs of 512 and more,
+   and one row is built so that a lane's class sums to exactly BL_K_I16_LANE_SUM within its
+   run, against activations of ±32767: the largest lane sum the run permits (2^31 - 2). A run
+   longer than the weights allow would wrap there; the scalar reference sums in int64. */
+static void test_linear_i16_run(void) {
+    const int ins[] = {8, 64, 200, 256, 768, 776, 3072};
+    const int outs[] = {1, 4, 5, 9};
+    const int ns[] = {2, 7, 64};
+    int longest = 0, boundary = 0;
+    for (int a = 0; a < (int)(sizeof ins / sizeof ins[0]); a++)
+        for (int b = 0; b < (int)(sizeof outs / sizeof outs[0]); b++)
+            for (int c = 0; c < 3; c++) {
+                const int in = ins[a], out = outs[b], n = ns[c], amp = c == 1 ? 200 : 700;
+                int16_t *wq = malloc((size_t)out * in * sizeof *wq), *xq = malloc((size_t)n * in * sizeof *xq);
+                float *ws = malloc(out * sizeof(float)), *xs = malloc(n * sizeof(float)), *bias = malloc(out * sizeof(float));
+                float *y0 = malloc((size_t)n * out * sizeof(float)), *y1 = malloc((size_t)n * out * sizeof(float));
+                for (int o = 0; o < out; o++) {
+                    int16_t *row = wq + (size_t)o * in;
+                    for (int i = 0; i < in; i++) row[i] = (int16_t)((int)(rnd() % (2 * amp + 1)) - amp);
+                    row[rnd() % in] = (rnd() & 1) ? 4095 : -4095;
+                    ws[o] = 0.01f * (1.0f + frand());
+                    bias[o] = frand();
+                }
+                for (size_t i = 0; i < (size_t)n * in; i++) xq[i] = (int16_t)((int)(rnd() % 65535) - 32767);
+                for (int i = 0; i < in; i++) xq[i] = 32767;   /* token 0 at the top of the range */
+                for (int t = 0; t < n; t++) xs[t] = 0.02f * (1.0f + frand());
+                bl_tensor w = {0};
+                w.dtype = BL_DT_I16; w.rows = out; w.cols = in; w.data = wq; w.scale = ws;
+                w.run = bl_k_i16_run(wq, out, in);
+                if (out == 5 && in >= 256) {
+                    /* row 2 (in the first block of four rows): class 0 (inputs 8j and 8j+1) of every
+                       whole run block sums to exactly the budget, everything else 0, so a kernel
+                       summing two blocks in one lane would wrap */
+                    int16_t *row = wq + (size_t)2 * in;
+                    memset(row, 0, (size_t)in * sizeof *row);
+                    for (int b0 = 0; b0 + w.run <= in; b0 += w.run) {
+                        const int cnt = w.run / 4;
+                        int left = BL_K_I16_LANE_SUM;
+                        for (int k = 0; k < cnt; k++) {
+                            const int v = left / (cnt - k);
+                            row[b0 + 8 * (k / 2) + (k & 1)] = (int16_t)v;
+                            left -= v;
+                        }
+                        boundary += b0 > 0;   /* a second whole block: a doubled run would wrap */
+                    }
+                    CHECK(bl_k_i16_run(wq, out, in) == w.run, "linear_i16 run: the boundary row changed the run");
+                }
+                if (w.run > longest) longest = w.run;
+                bl_k_linear_i16(y0, xq, xs, &w, bias, n);
+                K->linear_i16(y1, xq, xs, &w, bias, n);
+                const long d = first_diff(y0, y1, (size_t)n * out);
+                CHECK(d < 0, "linear_i16 run %d in=%d out=%d n=%d: element %ld %.9g vs scalar %.9g",
+                      w.run, in, out, n, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
+                free(wq); free(xq); free(ws); free(xs); free(bias); free(y0); free(y1);
+            }
+    CHECK(longest >= 512, "linear_i16 run: trained-like rows only reached a run of %d", longest);
+    CHECK(boundary > 0, "linear_i16 run: no boundary row had two whole run blocks");
+}
+
 /* F16 weights go to the scalar kernel through the table's linear_f32: still the same answer */
 static void test_linear_f16(void) {
     const int in = 300, out = 5, n = 7;
@@ -540,6 +600,7 @@ int main(void) {
         printf("test_kernels_simd: the %s table against the scalar kernels\n", K->name);
         test_linear();
         test_linear_i16();
+        test_linear_i16_run();
         test_linear_f16();
         test_attention();
         test_quantize_softmax();

@@ -15,6 +15,7 @@ typedef struct {
     int rows, cols;
     const void *data;
     const float *scale;   /* [rows], I8 and I16 only; NULL otherwise */
+    int run;              /* I16: inputs per exact int32 run, bl_k_i16_run (0: the worst case, 64) */
 } bl_tensor;
 
 typedef struct {

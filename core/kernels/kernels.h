@@ -60,6 +60,17 @@ void bl_k_quantize_rows16(int16_t *q, float *scale, const float *x, int n, int c
 void bl_k_linear_i16(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                      const float *bias, int n);
 
+/* How many inputs of a row the vector kernels may sum in int32 lanes before widening, for
+   these weights (q: rows × cols, |q| ≤ 4095): the largest run R = 64·2^k (at most cols rounded
+   up to a power of two) such that in every row, every aligned block of R inputs and each of the
+   four classes (i / 2) mod 4 — the inputs one i32x4.dot_i16x8_s lane takes; a vpmaddwd lane
+   of a wider vector takes a subset of one — has Σ|q| ≤ BL_K_I16_LANE_SUM, so that the lane's
+   sum against 16-bit activations stays below 2^31. 64 always qualifies (16 · 4095); trained
+   and random weights, whose typical entry is far below the row's largest, reach 256–1024,
+   which cuts the widening work 4–16 times without changing a bit of the sum. */
+#define BL_K_I16_LANE_SUM 65538   /* (2^31 - 1) / 32767 */
+int bl_k_i16_run(const int16_t *q, int rows, int cols);
+
 /* One row of a matrix (embedding lookup) widened to f32: out[cols]. */
 void bl_k_row_f32(float *out, const bl_tensor *t, int row);
 

@@ -152,3 +152,27 @@ void bl_k_quantize16_walk(int16_t *q, float *scale, const float *x, int n, int c
         if (row(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, cols, BL_K_Q16) < 0)
             bl_k_quantize_rows16(q + (size_t)t * cols, scale + t, x + (size_t)t * cols, 1, cols);
 }
+
+int bl_k_i16_run(const int16_t *q, int rows, int cols) {
+    /* per row: the class sums of each 64-input block, merged into aligned groups level by
+       level; best = the largest level whose groups all stay within the budget */
+    const int nb = (cols + 63) / 64;
+    int best = 0;   /* levels above the one whose single group covers the row add nothing */
+    while ((1 << best) < nb) best++;
+    for (int r = 0; r < rows && best > 0; r++) {
+        const int16_t *row = q + (size_t)r * cols;
+        int64_t grp[32][4] = {{0}};
+        for (int b = 0; b < nb; b++) {
+            int64_t s[4] = {0, 0, 0, 0};
+            for (int i = 64 * b; i < cols && i < 64 * b + 64; i++) s[(i >> 1) & 3] += row[i] < 0 ? -row[i] : row[i];
+            for (int k = 1; k <= best; k++) {
+                for (int c = 0; c < 4; c++) grp[k][c] += s[c];
+                int over = 0;
+                for (int c = 0; c < 4; c++) over |= grp[k][c] > BL_K_I16_LANE_SUM;
+                if (over) { best = k - 1; break; }
+                if ((b + 1) % (1 << k) == 0) memset(grp[k], 0, sizeof grp[k]);
+            }
+        }
+    }
+    return 64 << best;
+}

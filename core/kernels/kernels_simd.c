@@ -302,9 +302,88 @@ BL_SIMD_I16_BLOCK(1, 1)
 /* called through a table, so binaryen cannot inline them (see bl_simd_q8p_4_fn) */
 static bl_i16_blk *const bl_simd_i16[2][2] = {{bl_simd_i16_1x1, bl_simd_i16_1x2}, {bl_simd_i16_4x1, bl_simd_i16_4x2}};
 
+/* Four weight rows against every packed pair of a chunk (bl_simd_pack_pairs), as bl_simd_q8p_4:
+   64 inputs at a time in i32 lanes, then widened into i64 lanes; the epilogue converts each
+   exact int64 sum with the scalar (float) and runs the scalar expression on four lanes. */
+#define BL_SIMD_I16_BLOCKS 64   /* rows of up to 4096 inputs */
+static void bl_simd_i16p_4(float *y, int out, const int16_t *w, const int16_t *pk, int in, int run,
+                           int pairs, const float *xs, const float *ws, const float *bias) {
+    const v128_t wsv = wasm_v128_load(ws), bv = bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0.0f);
+    int32_t part[BL_SIMD_I16_BLOCKS][8][4];
+    const int nb = (in + run - 1) / run;
+    for (int p = 0; p < pairs; p++) {
+        const int16_t *xp = pk + (size_t)p * 2 * in;
+        for (int b = 0; b < nb; b++) {
+            const int i0 = run * b, steps = in - i0 < run ? (in - i0) / 8 : run / 8;
+            v128_t a[4][2];
+            for (int r = 0; r < 4; r++) a[r][0] = a[r][1] = wasm_i32x4_splat(0);
+            const int16_t *w0 = w + i0, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+            for (int j = 0; j < steps; j++, xp += 16, w0 += 8, w1 += 8, w2 += 8, w3 += 8) {
+                const v128_t x0 = wasm_v128_load(xp), x1 = wasm_v128_load(xp + 8);
+                v128_t wv = wasm_v128_load(w0);
+                a[0][0] = wasm_i32x4_add(a[0][0], wasm_i32x4_dot_i16x8(wv, x0));
+                a[0][1] = wasm_i32x4_add(a[0][1], wasm_i32x4_dot_i16x8(wv, x1));
+                wv = wasm_v128_load(w1);
+                a[1][0] = wasm_i32x4_add(a[1][0], wasm_i32x4_dot_i16x8(wv, x0));
+                a[1][1] = wasm_i32x4_add(a[1][1], wasm_i32x4_dot_i16x8(wv, x1));
+                wv = wasm_v128_load(w2);
+                a[2][0] = wasm_i32x4_add(a[2][0], wasm_i32x4_dot_i16x8(wv, x0));
+                a[2][1] = wasm_i32x4_add(a[2][1], wasm_i32x4_dot_i16x8(wv, x1));
+                wv = wasm_v128_load(w3);
+                a[3][0] = wasm_i32x4_add(a[3][0], wasm_i32x4_dot_i16x8(wv, x0));
+                a[3][1] = wasm_i32x4_add(a[3][1], wasm_i32x4_dot_i16x8(wv, x1));
+            }
+            for (int r = 0; r < 4; r++)
+                for (int k = 0; k < 2; k++) wasm_v128_store(part[b][2 * r + k], a[r][k]);
+        }
+        for (int k = 0; k < 2; k++) {
+            float f[4];
+            for (int r = 0; r < 4; r++) {
+                v128_t s = wasm_i64x2_splat(0);
+                for (int b = 0; b < nb; b++)
+                    s = wasm_i64x2_add(s, wasm_i64x2_add(wasm_i64x2_load32x2(part[b][2 * r + k]),
+                                                         wasm_i64x2_load32x2(part[b][2 * r + k] + 2)));
+                f[r] = (float)(wasm_i64x2_extract_lane(s, 0) + wasm_i64x2_extract_lane(s, 1));
+            }
+            const int t = 2 * p + k;
+            const v128_t sc = wasm_f32x4_mul(wasm_f32x4_splat(xs[t]), wsv);
+            wasm_v128_store(y + (size_t)t * out,
+                            wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(f), sc), bv));
+        }
+    }
+}
+static void (*volatile const bl_simd_i16p_4_fn)(float *, int, const int16_t *, const int16_t *,
+                                                int, int, int, const float *, const float *,
+                                                const float *) = bl_simd_i16p_4;
+
 static void bl_simd_linear_i16(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                                const float *bias, int n) {
-    bl_k_linear_i16_walk(y, xq, xs, w, bias, n, 4, bl_simd_i16);
+    const int in = w->cols, out = w->rows, out4 = out & ~3, run = w->run > 64 ? w->run : 64;
+    if (in % 8 || in > 64 * BL_SIMD_I16_BLOCKS || n < 2) {
+        bl_k_linear_i16_walk(y, xq, xs, w, bias, n, 4, bl_simd_i16);
+        return;
+    }
+    const int16_t *W = (const int16_t *)w->data;
+    int16_t pk[BL_SIMD_PACK_ELEMS];
+    const int tt = (BL_SIMD_PACK_ELEMS / in) & ~1;
+    int64_t res[2];
+    for (int t0 = 0; t0 < n; t0 += tt) {
+        const int t1 = t0 + tt < n ? t0 + tt : n, pairs = (t1 - t0) / 2;
+        bl_simd_pack_pairs(pk, xq + (size_t)t0 * in, in, pairs);
+        for (int o = 0; o < out4; o += 4)
+            bl_simd_i16p_4_fn(y + (size_t)t0 * out + o, out, W + (size_t)o * in, pk, in, run, pairs,
+                              xs + t0, w->scale + o, bias ? bias + o : NULL);
+        for (int o = out4; o < out; o++)
+            for (int t = t0; t < t0 + 2 * pairs; t += 2) {
+                bl_simd_i16_1x2(res, W + (size_t)o * in, xq + (size_t)t * in, in);
+                for (int k = 0; k < 2; k++)
+                    y[(size_t)(t + k) * out + o] = (float)res[k] * (xs[t + k] * w->scale[o]) +
+                                                   (bias ? bias[o] : 0.0f);
+            }
+        if (t0 + 2 * pairs < t1)   /* the lone last token */
+            bl_k_linear_i16_walk(y + (size_t)(t1 - 1) * out, xq + (size_t)(t1 - 1) * in,
+                                 xs + t1 - 1, w, bias, 1, 4, bl_simd_i16);
+    }
 }
 
 /* ---- f32 dot products in the scalar kernels' order ------------------------------------- */

@@ -6,6 +6,7 @@
    with overflow-safe 64-bit arithmetic before anything is read through a pointer, and the
    payload SHA-256 is verified (unless BL_LOAD_SKIP_CHECKSUM) before the tables are parsed. */
 #include "base/internal.h"
+#include "kernels/kernels.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -631,6 +632,7 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
                     bl_fail(e, "weights: tensor '%s': an int16 value lies outside -%d..%d", name, BL_I16_MAX, BL_I16_MAX);
                     return bl_load_fail(m, found);
                 }
+                t->run = bl_k_i16_run(q, (int)rows, (int)cols);
             }
         } else {
             *(const float **)(base + s->off) = (const float *)(b + off);
@@ -746,6 +748,7 @@ int bl_model_tensor_at(const bl_model *m, int i, bl_tensor *t, const char **name
     t->cols = (int)rd32(te + 104);
     t->data = m->buf + rd64(te + 112);
     t->scale = bl_dtype_scaled(t->dtype) ? (const float *)(m->buf + rd64(te + 120)) : NULL;
+    t->run = 0;   /* the int16 kernels' worst case */
     if (name) *name = (const char *)te;
     return 0;
 }
