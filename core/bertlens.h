@@ -156,7 +156,7 @@ typedef struct bl_model bl_model;
 
 /* dtypes of tensors in the weights file (matrices: any; biases and LayerNorm: always F32).
    BL_DT_I16: 13-bit integers (±4095) stored as int16 with a scale per row (format version 3);
-   the embeddings of such a file are F16. */
+   the embeddings of such a file are F32 (F16 in files written before; both load). */
 enum { BL_DT_F32 = 0, BL_DT_F16 = 1, BL_DT_I8 = 2, BL_DT_I16 = 3 };
 
 enum { BL_LOAD_SKIP_CHECKSUM = 1 };

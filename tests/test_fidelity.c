@@ -3,13 +3,14 @@
    here in a temporary directory; its golden attention is tests/model/reference.py's torch
    forward in float64 on the F32 checkpoint).
 
-   Checks: the f32 file's attention within 1e-4 of torch (the forward is right, so what
-   remains is the rounding of each format); the int16 file (BL_DT_I16: 13-bit weights, F16
-   embeddings, native int16 × int16 kernels) within 0.02 of torch on every weight; int8 beyond
-   0.02 there (else the checkpoint would not be peaked enough to tell the formats apart); the
-   int16 forward bit-identical with the scalar kernel table and with 2 threads. Prints max and
-   mean |Δ attention| and the size per dtype, also on a more peaked checkpoint (logit std 8,
-   another seed) that is reported, not checked. */
+   Checks, on two checkpoints (logit std 4 seed 1, and std 8 seed 2, the most peaked of
+   bench/README.md's seven, where even the F16 file moves one weight by 0.043): the f32 file's
+   attention within 1e-4 of torch (the forward is right, so what remains is the rounding of each
+   format); the int16 file (BL_DT_I16: 13-bit weights, F32 embeddings, native int16 × int16
+   kernels with a second digit for the Q and K input) within 0.02 of torch on every weight; int8
+   beyond 0.02 there (else the checkpoint would not be peaked enough to tell the formats apart);
+   the int16 forward bit-identical with the scalar kernel table and with 2 threads. Prints max
+   and mean |Δ attention| and the size per dtype. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 #include "golden.h"
@@ -140,7 +141,7 @@ int main(void) {
     char tmp[] = "/tmp/bl_fidelity_XXXXXX";
     if (!mkdtemp(tmp)) { CHECK(0, "mkdtemp failed"); return check_summary("test_fidelity"); }
     one_checkpoint(tmp, 4.0, 1, 1);
-    one_checkpoint(tmp, 8.0, 2, 0);
+    one_checkpoint(tmp, 8.0, 2, 1);   /* near-tie rows: the F16 file moves one weight by 0.043 */
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);

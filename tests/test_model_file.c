@@ -153,9 +153,9 @@ static void check_roundtrip(int dtype, int has_mlm, int untied) {
             CHECK((((const uint8_t *)p - buf) % 64) == 0, "%s: not 64-byte aligned", s.names[i]);
             continue;
         }
-        /* FORMAT.md: an int16 file keeps its embeddings (not embeddings.project) in f16 */
+        /* FORMAT.md: an int16 file keeps its embeddings (not embeddings.project) in f32 */
         const int emb = !strncmp(s.names[i], "embeddings.", 11) && strcmp(s.names[i], "embeddings.project.weight");
-        const int want = dtype == BL_DT_I16 && emb ? BL_DT_F16 : dtype;
+        const int want = dtype == BL_DT_I16 && emb ? BL_DT_F32 : dtype;
         CHECK(t.dtype == want && t.rows == s.t[i].rows && t.cols == s.t[i].cols, "%s: dtype/shape", s.names[i]);
         CHECK((((const uint8_t *)t.data - buf) % 64) == 0, "%s: data not 64-byte aligned", s.names[i]);
         CHECK((const uint8_t *)t.data >= buf && (const uint8_t *)t.data < buf + len, "%s: points into the buffer", s.names[i]);
@@ -328,7 +328,66 @@ static void check_any_order(int dtype, int untied) {
     free_spec(&s);
 }
 
+/* Files written before int16 files' embeddings became F32 have them as F16, and still load:
+   an int16 file is rewritten here with F16 embedding tables (the f16 values in the first half
+   of each F32 region, the entry's dtype 1). The same F16 table is refused in an int8 file and
+   for a matrix that is not an embedding. */
+static void check_i16_f16_embeddings(void) {
+    spec s;
+    make_spec(&s, 1, 0);
+    uint8_t *buf; size_t len;
+    if (write_spec(&s, BL_DT_I16, &buf, &len)) { free_spec(&s); return; }
+    int patched = 0, layer = -1;
+    for (int i = 0; i < s.nt; i++) {
+        uint8_t *te = entry(buf, i);
+        const char *nm = (const char *)te;
+        if (!strcmp(nm, "encoder.layer.0.attention.self.query.weight")) layer = i;
+        if (strncmp(nm, "embeddings.", 11) || !strstr(nm, "_embeddings.weight")) continue;
+        CHECK(rd32(te + 96) == BL_DT_F32, "%s: written as dtype %u, want f32", nm, rd32(te + 96));
+        uint8_t *d = buf + rd64(te + 112);
+        const size_t n = (size_t)rd32(te + 100) * rd32(te + 104);
+        for (size_t k = 0; k < n; k++) {
+            const uint16_t h = bl_f32_to_f16(s.data[i][k]);
+            d[2 * k] = (uint8_t)h;
+            d[2 * k + 1] = (uint8_t)(h >> 8);
+        }
+        wr32(te + 96, BL_DT_F16);
+        patched++;
+    }
+    CHECK(patched == 3, "patched %d embedding tables, want 3", patched);
+    resign(buf, len);
+    bl_err e = {{0}};
+    bl_model *m = bl_model_load(buf, len, 0, &e);
+    CHECK(m != NULL, "an int16 file with f16 embeddings: %s", e.msg);
+    if (m) {
+        bl_tensor t;
+        const int iw = 0;   /* make_spec adds the word embeddings first */
+        CHECK(find_loaded(m, s.names[iw], &t) == &t && t.dtype == BL_DT_F16 &&
+              bl_f16_to_f32(((const uint16_t *)t.data)[5]) == bl_f16_to_f32(bl_f32_to_f16(s.data[iw][5])),
+              "f16 word embeddings of an int16 file: dtype %d", t.dtype);
+        bl_model_free(m);
+    }
+    /* an f16 matrix that is not an embedding */
+    uint8_t *b2 = malloc(len);
+    memcpy(b2, buf, len);
+    if (layer >= 0) { wr32(entry(b2, layer) + 96, BL_DT_F16); resign(b2, len); }
+    expect_fail(b2, len, 0, "dtype f16, expected int16", "an f16 layer matrix in an int16 file");
+    /* f16 embeddings in an int8 file */
+    free(buf);
+    if (write_spec(&s, BL_DT_I8, &buf, &len) == 0) {
+        uint8_t *te = entry(buf, 0);
+        CHECK(!strcmp((const char *)te, "embeddings.word_embeddings.weight"), "entry 0 is %s", (const char *)te);
+        wr32(te + 96, BL_DT_F16);
+        resign(buf, len);
+        expect_fail(buf, len, 0, "dtype f16, expected int8", "f16 word embeddings in an int8 file");
+        free(buf);
+    }
+    free(b2);
+    free_spec(&s);
+}
+
 int main(void) {
+    check_i16_f16_embeddings();
     for (int dt = 0; dt < 4; dt++) {
         check_any_order(dt, 0);
         check_any_order(dt, 1);

@@ -153,14 +153,14 @@ self.BLHub = (() => {
     const n = (k, d) => (Number.isSafeInteger(j[k]) && j[k] > 0 ? j[k] : d);
     const V = n('vocab_size', 30522), H = n('hidden_size', 768), L = n('num_hidden_layers', 12), I = n('intermediate_size', 4 * H);
     const P = n('max_position_embeddings', 512), T = n('type_vocab_size', 2);
-    // int8: a byte an element and a float scale per row; int16: two bytes an element, the
-    // embeddings f16 (no scale); biases, LayerNorm and the rest floats either way
-    const size = (elt, embRow) => {
+    // int8: a byte an element and a float scale per row, the embeddings too; int16: two bytes
+    // an element, the embeddings f32 (no scale); biases, LayerNorm and the rest floats either way
+    const size = (elt, embElt, embRow) => {
       const matrix = (r, k) => elt * r * k + 4 * r;
-      return (V + P + T) * (elt * H + embRow) + L * (4 * matrix(H, H) + matrix(I, H) + matrix(H, I) + 4 * (9 * H + I)) +
+      return (V + P + T) * (embElt * H + embRow) + L * (4 * matrix(H, H) + matrix(I, H) + matrix(H, I) + 4 * (9 * H + I)) +
         matrix(H, H) + 4 * (3 * H + V) + V * 12;
     };
-    return { int8: size(1, 4), int16: size(2, 0), config: j };
+    return { int8: size(1, 1, 4), int16: size(2, 4, 0), config: j };
   }
 
   /* SHA-256 while the bytes go by (core/api/wasm_hub.c), over the chunk already in WASM memory. */

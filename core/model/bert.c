@@ -12,9 +12,11 @@
    dtype) quantizes the input of each linear step once, to 12 bits per row (bl_k_quantize_rows;
    Q, K and V share one), and runs exact integer dot products against the int8 weights.
    An int16 file (BL_DT_I16: 13-bit weights) does the same with 16-bit activations
-   (bl_k_quantize_rows16) and products summed exactly (bl_k_linear_i16): on peaked heads int8
-   moved single attention weights by 0.1–0.5, int16 stays within 0.02 as the F16 file does.
-   Its embeddings are F16 (row lookups, and the tied MLM decoder through linear_f32).
+   (bl_k_quantize_rows16) and products summed exactly (bl_k_linear_i16), and gives Q and K a
+   second 16-bit digit of their input (bl_digit2): on peaked heads int8 moved single attention
+   weights by 0.1–0.5, int16 stays within 0.011 of the float model where an F16 file moves
+   them by 0.045. Its embeddings are F32 (row lookups, and the tied MLM decoder through
+   linear_f32).
    Attention scores, softmax and P·V are f32 in all. The numeric kernels come from the
    context's table (kernels.h), chosen when the context is made.
 
@@ -43,6 +45,8 @@ typedef struct {
     float *pblk;    /* [threads][BL_QBLOCK][n] a block of query rows' probabilities (u16 only) */
     int16_t *xq;    /* [n][max(hidden, intermediate)] a linear step's input quantized (12-bit) */
     float *xs;      /* [n] its row scales */
+    int16_t *xq2;   /* [n][hidden] int16 path: what xq leaves of the Q/K input, quantized again */
+    float *xs2;     /* [n] its row scales */
     float *mlm;     /* [embed] MLM transform output */
     int16_t *mlm_q; /* [max(hidden, embed)] the MLM head's quantized input (the forward's xq stays as is) */
     float *emb;     /* [n + 1][embed] embeddings before embeddings.project, and a spare row (emb_proj only) */
@@ -80,7 +84,7 @@ static size_t bl_size(size_t a, size_t b, size_t c, size_t d) {
 
 /* One scratch buffer: where its pointer is kept, and its size (0: not needed now). */
 typedef struct { void **p; size_t bytes; } bl_buf;
-#define BL_NBUF 16
+#define BL_NBUF 18
 
 /* The scratch buffers with their sizes for n tokens, listed once: bl_ctx_bytes adds these
    sizes up, bl_ctx_reserve grows each buffer to its size and bl_ctx_free frees them. */
@@ -103,6 +107,8 @@ static void bl_scratch_list(bl_scratch *s, const bl_config *cfg, int n, int att_
         {(void **)&s->pblk, att_u16 ? bl_size(T, BL_QBLOCK, N, F) : 0},
         {(void **)&s->xq, bl_size(N, wide, 1, S)},
         {(void **)&s->xs, bl_size(N, 1, 1, F)},
+        {(void **)&s->xq2, bl_size(N, H, 1, S)},
+        {(void **)&s->xs2, bl_size(N, 1, 1, F)},
         {(void **)&s->mlm, bl_size(E, 1, 1, F)},
         {(void **)&s->mlm_q, bl_size(HE, 1, 1, S)},
         {(void **)&s->emb, cfg->emb_proj ? bl_size(N + 1, E, 1, F) : 0},
@@ -206,23 +212,53 @@ enum { BL_Q_I8 = 1, BL_Q_I16 = 2 };
 /* One linear layer: y[n][w.rows] = x·Wᵀ + b. */
 typedef struct { float *y; const bl_tensor *w; const float *b; } bl_proj;
 
+/* The int16 path's second digit for the first `np` projections of a step (Q and K): the input's
+   rounding residual r = x − xq·xs, quantized to 16 bits again (xq2, xs2), goes through the same
+   weights into y2 and is added to their output. Q and K alone decide the logits, and on peaked
+   heads the 16-bit rounding of their input moved single attention weights by up to 0.02 (with
+   float activations there 0.008–0.011 on the test checkpoints where 16 bits gave 0.023–0.032,
+   whichever other step kept 16 bits); the residual makes that input exact to about 31 bits for
+   two more int16 passes, a sixth of a layer's multiply-adds. Elementwise float steps after exact
+   integer sums: the same bits on every target and thread count. */
+typedef struct { int np; int16_t *xq2; float *xs2, *r, *y2; } bl_digit2;
+
 /* Rows t0..t0+cnt of the linear layers p[0..np) that read the same input x: on the int8 path
    x's rows are quantized into xq, xs first, once for all of them; otherwise the f32 kernel
-   widens the weights. */
+   widens the weights. d2 (NULL for none): the int16 path's second digit, above. */
 static void bl_linear_rows(const bl_kernels *K, int int8, const bl_proj *p, int np,
-                           const float *x, int16_t *xq, float *xs, int t0, int cnt) {
+                           const float *x, int16_t *xq, float *xs, int t0, int cnt,
+                           const bl_digit2 *d2) {
     const int in = p[0].w->cols;
-    /* layers that share an input share a dtype; an int16 file's tied MLM decoder is its F16
-       word embeddings, which take the f32 kernel */
+    /* layers that share an input share a dtype; an int16 file's tied MLM decoder is its
+       embeddings (F32), which take the f32 kernel */
     if (!bl_dtype_scaled(p[0].w->dtype)) int8 = 0;
     x += (size_t)t0 * in;
     if (int8 == BL_Q_I16) K->quantize_rows16(xq + (size_t)t0 * in, xs + t0, x, cnt, in);
     else if (int8) K->quantize_rows(xq + (size_t)t0 * in, xs + t0, x, cnt, in);
+    const int second = int8 == BL_Q_I16 && d2 ? d2->np : 0;
+    if (second) {
+        float *r = d2->r + (size_t)t0 * in;
+        const int16_t *q = xq + (size_t)t0 * in;
+        for (int t = 0; t < cnt; t++)
+            for (int i = 0; i < in; i++) {
+                /* two statements: clang contracts a·b + c within one into a fused multiply-add
+                   where the target has one (relaxed SIMD), which rounds differently */
+                const float back = (float)q[(size_t)t * in + i] * xs[t0 + t];
+                r[(size_t)t * in + i] = x[(size_t)t * in + i] - back;
+            }
+        K->quantize_rows16(d2->xq2 + (size_t)t0 * in, d2->xs2 + t0, r, cnt, in);
+    }
     for (int i = 0; i < np; i++) {
-        float *y = p[i].y + (size_t)t0 * p[i].w->rows;
+        const int out = p[i].w->rows;
+        float *y = p[i].y + (size_t)t0 * out;
         if (int8 == BL_Q_I16) K->linear_i16(y, xq + (size_t)t0 * in, xs + t0, p[i].w, p[i].b, cnt);
         else if (int8) K->linear_q8(y, xq + (size_t)t0 * in, xs + t0, p[i].w, p[i].b, cnt);
         else K->linear_f32(y, x, p[i].w, p[i].b, cnt);
+        if (i < second) {
+            float *y2 = d2->y2 + (size_t)t0 * out;
+            K->linear_i16(y2, d2->xq2 + (size_t)t0 * in, d2->xs2 + t0, p[i].w, NULL, cnt);
+            bl_k_add(y, y2, (size_t)cnt * out);
+        }
     }
 }
 
@@ -246,22 +282,25 @@ static int bl_tasks(const bl_ctx *c, int n, double work) {
     return most >= T ? T : most >= 2 ? (int)most : 1;
 }
 
-typedef struct { bl_ctx *c; const float *x; const bl_proj *p; int np, n, tasks; } bl_linear_job;
+typedef struct { bl_ctx *c; const float *x; const bl_proj *p; int np, n, tasks; const bl_digit2 *d2; } bl_linear_job;
 
 static void bl_linear_task(void *arg, int task) {
     const bl_linear_job *j = arg;
     int t0, t1;
     bl_token_range(j->n, j->tasks, task, &t0, &t1);
-    if (t0 < t1) bl_linear_rows(j->c->k, j->c->int8, j->p, j->np, j->x, j->c->s.xq, j->c->s.xs, t0, t1 - t0);
+    if (t0 < t1) bl_linear_rows(j->c->k, j->c->int8, j->p, j->np, j->x, j->c->s.xq, j->c->s.xs, t0, t1 - t0, j->d2);
 }
 
 /* The linear layers p[0..np) on the same input x [n][in] (Q, K and V share one, so its int8
-   quantization is done once), split between threads by tokens. */
-static void bl_linear(bl_ctx *c, const float *x, int n, const bl_proj *p, int np) {
+   quantization is done once), split between threads by tokens; d2 as bl_linear_rows. */
+static void bl_linear2(bl_ctx *c, const float *x, int n, const bl_proj *p, int np, const bl_digit2 *d2) {
     double work = 0;
-    for (int i = 0; i < np; i++) work += (double)n * p[i].w->rows * p[i].w->cols;
-    bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work)};
+    for (int i = 0; i < np; i++) work += (double)n * p[i].w->rows * p[i].w->cols * (i < (d2 ? d2->np : 0) ? 2 : 1);
+    bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work), d2};
     bl_pool_run(c->pool, j.tasks, bl_linear_task, &j);
+}
+static void bl_linear(bl_ctx *c, const float *x, int n, const bl_proj *p, int np) {
+    bl_linear2(c, x, n, p, np, NULL);
 }
 
 typedef struct { const bl_kernels *k; float *x; size_t rows, cols; int act, tasks; } bl_act_job;
@@ -429,7 +468,9 @@ int bl_forward(bl_ctx *c, const int *ids, const int *type_ids, int n, int precis
            need only Q and K (the default model: a fifth of the work at n = 128) */
         const int full = !c->att_only || l + 1 < cfg->layers || c->vn.on;   /* value norms need V */
         const bl_proj qkv[3] = {{q, &ly->q_w, ly->q_b}, {k, &ly->k_w, ly->k_b}, {s->v, &ly->v_w, ly->v_b}};
-        bl_linear(c, s->x, n, qkv, full ? 3 : 2);
+        /* tmp and ctxv are free until the attention: the residual and the second digit's output */
+        const bl_digit2 d2 = {2, s->xq2, s->xs2, s->tmp, s->ctxv};
+        bl_linear2(c, s->x, n, qkv, full ? 3 : 2, &d2);
         bl_attend(c, q, k, att, n, full);
         if (!full) break;
         if (c->vn.on && bl_value_norms_step(c, ly, l, att, n, e)) return -1;   /* needs this layer's V */
@@ -502,11 +543,11 @@ static void bl_mlm_row(bl_ctx *c, const float *row, float *logits) {
     const int E = cfg->embed;
     float scale;
     /* ALBERT and the ELECTRA generator map hidden down to the embedding width first */
-    bl_linear_rows(K, c->int8, &(bl_proj){c->s.mlm, &w->mlm_w, w->mlm_b}, 1, row, c->s.mlm_q, &scale, 0, 1);
+    bl_linear_rows(K, c->int8, &(bl_proj){c->s.mlm, &w->mlm_w, w->mlm_b}, 1, row, c->s.mlm_q, &scale, 0, 1, NULL);
     K->act(c->s.mlm, (size_t)E, bl_mlm_act(cfg));
     K->layernorm(c->s.mlm, w->mlm_ln_g, w->mlm_ln_b, 1, E, cfg->ln_eps);
     bl_linear_rows(K, c->int8, &(bl_proj){logits, &w->decoder, w->decoder_b}, 1,
-                   c->s.mlm, c->s.mlm_q, &scale, 0, 1);
+                   c->s.mlm, c->s.mlm_q, &scale, 0, 1, NULL);
 }
 
 /* ---- task heads ---- */
@@ -541,9 +582,9 @@ int bl_head_logits(bl_ctx *c, float *logits, bl_err *e) {
         bl_linear(c, c->s.tmp, n, &out, 1);
     } else {   /* SEQ: token 0 through the pooler / classifier.dense, then the classifier */
         float scale;
-        bl_linear_rows(c->k, c->int8, &(bl_proj){c->s.hd, &w->head_w, w->head_b}, 1, c->s.x, c->s.mlm_q, &scale, 0, 1);
+        bl_linear_rows(c->k, c->int8, &(bl_proj){c->s.hd, &w->head_w, w->head_b}, 1, c->s.x, c->s.mlm_q, &scale, 0, 1, NULL);
         bl_head_activate(c->k, c->s.hd, (size_t)H, bl_head_act(cfg));
-        bl_linear_rows(c->k, c->int8, &out, 1, c->s.hd, c->s.mlm_q, &scale, 0, 1);
+        bl_linear_rows(c->k, c->int8, &out, 1, c->s.hd, c->s.mlm_q, &scale, 0, 1, NULL);
     }
     return 0;
 }
