@@ -7,7 +7,7 @@
 #   bench/run.sh [default|base|distilbert|roberta ...]   (default: default and base)
 #   REPS=10 WARMUP=3 NS=16,32,128,512 ROUNDS=3 THREADS=1,2 VARIANTS=int8,int8-noattn[,f32]
 #   BL_ENGINES=bertlens,bertlens-int16 (bertlens on int8 and on int16 weights), bertlens-relaxed
-#   (int8 on the relaxed-SIMD build, as the page's relaxed core; one thread; needs clang-19):
+#   (int8 on the relaxed-SIMD build, as the page's relaxed cores, threaded too; needs clang-19):
 #   BL_ENGINES=bertlens,bertlens-relaxed VARIANTS= THREADS=1 compares the page's two cores alone
 # The engines are interleaved round by round: each round runs bertlens, then each ORT variant,
 # each in a fresh page with its own >= WARMUP s warm-up, and the next round runs them in the
@@ -62,6 +62,13 @@ if [[ " ${BL_ENGINES:-} " == *bertlens-relaxed* ]]; then
   BL_RELAXED_CFLAGS=-Dmain=bl_bench_main tools/build_relaxed.sh "$OUT/relaxed-obj" "$OUT/www/bench_forward-relaxed.js" \
     $SRC bench/bench_forward.c -- "$OUT/relaxed_main.c" -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 \
     -sENVIRONMENT=web -sEXIT_RUNTIME=0
+  # and threaded, as the page's bertlens_core_relaxed_mt (run in a worker like bench_forward-mt.js)
+  if [ "$THREADS" != 1 ]; then
+    BL_RELAXED_CFLAGS="-pthread -Dmain=bl_bench_main" tools/build_relaxed.sh "$OUT/relaxed-mt-obj" \
+      "$OUT/www/bench_forward-relaxed-mt.js" $SRC bench/bench_forward.c -- "$OUT/relaxed_main.c" -pthread \
+      -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
+      -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth
+  fi
 fi
 cp bench/bench_page.html bench/bench_worker.js "$OUT/www/"
 ln -sfn ../node_modules/onnxruntime-web/dist "$OUT/www/ort"
@@ -93,7 +100,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
       for e in "${order[@]}"; do
         # with 2 threads ORT runs its int8+attn graph only (the ratio the targets name)
         [ "$t" != 1 ] && [ "${e#bertlens}" = "$e" ] && [ "$e" != int8 ] && continue
-        [ "$t" != 1 ] && [ "$e" = bertlens-relaxed ] && continue   # (no threaded relaxed bench build)
         Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP&threads=$t&round=$r"
         if [ "$e" = bertlens ]; then page "$s-${t}t-r$r-bertlens" "$Q&engines=bertlens"
         elif [ "$e" = bertlens-int16 ]; then page "$s-${t}t-r$r-bertlens-int16" "$Q&engines=bertlens&dtype=int16"

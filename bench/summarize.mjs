@@ -51,7 +51,7 @@ const ratios = [];
 const models = [...new Set(records.map((r) => r.model))];
 const nRounds = new Set(perRound.map((r) => r.round)).size;
 console.log(`${nRounds} round(s); ms = median of the rounds' medians; ×: ORT / bertlens within a round, median [min–max over rounds]`);
-console.log('model      n     bertlens  ORT int8+attn   ORT int8  ORT f32+attn  bertlens 2T  ORT int8+attn 2T   vs int8+attn           vs int8                2T vs 2T               bertlens int16  int16 vs int8+attn     int16 2T vs 2T         relaxed  SIMD128/relaxed        relaxed vs int8+attn');
+console.log('model      n     bertlens  ORT int8+attn   ORT int8  ORT f32+attn  bertlens 2T  ORT int8+attn 2T   vs int8+attn           vs int8                2T vs 2T               bertlens int16  int16 vs int8+attn     int16 2T vs 2T         relaxed  SIMD128/relaxed        relaxed vs int8+attn   relaxed 2T  relaxed 2T vs 2T');
 for (const m of models) {
   for (const n of [...new Set(records.filter((r) => r.model === m).map((r) => r.n))].sort((a, b) => a - b)) {
     const b = find('bertlens', m, 'int8+attn', 1, n), qa = find('onnxruntime-web', m, 'int8+attn', 1, n),
@@ -59,20 +59,22 @@ for (const m of models) {
       q2 = find('onnxruntime-web', m, 'int8+attn', 2, n), b2 = find('bertlens', m, 'int8+attn', 2, n);
     const b16 = find('bertlens', m, 'int16+attn', 1, n), b16t = find('bertlens', m, 'int16+attn', 2, n);
     const brx = find('bertlens', m, 'int8+attn relaxed', 1, n);   // the relaxed-SIMD build (the page's relaxed core)
+    const brx2 = find('bertlens', m, 'int8+attn relaxed', 2, n);  // and threaded (bertlens_core_relaxed_mt)
     const x = { relaxed_vs_simd128: ratio(b, brx), relaxed_vs_ort_int8_attn: ratio(qa, brx), vs_ort_int8_attn: ratio(qa, b), vs_ort_int8: ratio(q, b), vs_ort_f32_attn: ratio(f, b),
       bertlens_2threads_vs_ort_int8_attn_2threads: ratio(q2, b2),
-      int16_vs_ort_int8_attn: ratio(qa, b16), int16_2threads_vs_ort_int8_attn_2threads: ratio(q2, b16t) };
+      int16_vs_ort_int8_attn: ratio(qa, b16), int16_2threads_vs_ort_int8_attn_2threads: ratio(q2, b16t),
+      relaxed_2threads_vs_ort_int8_attn_2threads: ratio(q2, brx2) };
     ratios.push({ model: m, n, ...x });
     const c = (o) => (o ? o.median_ms.toFixed(1).padStart(9) : '        -');
     const r = (v) => (v ? `x${v.median.toFixed(2)} [${v.min.toFixed(2)}-${v.max.toFixed(2)}]` : '-').padEnd(22);
     console.log(`${m.padEnd(10)} ${String(n).padEnd(5)} ${c(b)}  ${c(qa)}     ${c(q)}  ${c(f)}    ${c(b2)}    ${c(q2)}       ` +
       `${r(x.vs_ort_int8_attn)} ${r(x.vs_ort_int8)} ${r(x.bertlens_2threads_vs_ort_int8_attn_2threads)} ${c(b16)}       ` +
-      `${r(x.int16_vs_ort_int8_attn)} ${r(x.int16_2threads_vs_ort_int8_attn_2threads)} ${c(brx)}  ${r(x.relaxed_vs_simd128)} ${r(x.relaxed_vs_ort_int8_attn)}`);
+      `${r(x.int16_vs_ort_int8_attn)} ${r(x.int16_2threads_vs_ort_int8_attn_2threads)} ${c(brx)}  ${r(x.relaxed_vs_simd128)} ${r(x.relaxed_vs_ort_int8_attn)} ${c(brx2)}   ${r(x.relaxed_2threads_vs_ort_int8_attn_2threads)}`);
   }
 }
 fs.writeFileSync(out, JSON.stringify({
   what: 'ms per forward pass in headless Chromium: per round the median, min and max of the timed runs after a warm-up; median_ms = median over rounds',
-  bertlens: 'bench/bench_forward.c built with emcc -O3 -msimd128: int8+attn = int8 weights and 12-bit activations, int16+attn = 13-bit weights in int16 and 16-bit activations (BL_PREC_NATIVE), all attention maps kept; one thread, and 2 threads (-pthread build in a Web Worker, bench/bench_worker.js); "int8+attn relaxed": the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh), one thread; relaxed_vs_simd128 = SIMD128 ms / relaxed ms within a round, relaxed_vs_ort_int8_attn = ORT int8+attn ms / relaxed ms within a round',
+  bertlens: 'bench/bench_forward.c built with emcc -O3 -msimd128: int8+attn = int8 weights and 12-bit activations, int16+attn = 13-bit weights in int16 and 16-bit activations (BL_PREC_NATIVE), all attention maps kept; one thread, and 2 threads (-pthread build in a Web Worker, bench/bench_worker.js); "int8+attn relaxed": the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh), one thread and (-pthread) 2; relaxed_vs_simd128 = SIMD128 ms / relaxed ms within a round, relaxed_vs_ort_int8_attn = ORT int8+attn ms / relaxed ms within a round',
   onnxruntime_web: `onnxruntime-web ${ortVersion}, wasm backend; f32+attn: bench/export_onnx.py; int8(+attn): bench/quantize_onnx.py (quantize_dynamic-style, per-tensor int8 weights)`,
   method: 'engines interleaved round by round (bench/run.sh: one page per engine and round, the order reversed every other round); ratios = ORT median / bertlens median within a round (> 1: bertlens faster), then the median over rounds',
   date: new Date().toISOString(), cpu: process.env.BL_BENCH_CPU || os.cpus()[0].model, cores: os.cpus().length,
