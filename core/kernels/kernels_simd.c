@@ -62,6 +62,25 @@ BL_SIMD_Q8_BLOCK(4, 1)
 BL_SIMD_Q8_BLOCK(1, 2)
 BL_SIMD_Q8_BLOCK(1, 1)
 
+/* One step of the packed-pair kernels: 8 inputs of two tokens (x0, x1) against four weight rows
+   into the accumulators a[row][token]; L0..L3 load the rows' 8 weights as i16x8 (int8 widened,
+   or int16 as they are), each right before its two products, as written out by hand. */
+#define BL_SIMD_PAIR_STEP(a, x0, x1, L0, L1, L2, L3)                                              \
+    do {                                                                                          \
+        v128_t wv_ = (L0);                                                                        \
+        a[0][0] = wasm_i32x4_add(a[0][0], wasm_i32x4_dot_i16x8(wv_, x0));                         \
+        a[0][1] = wasm_i32x4_add(a[0][1], wasm_i32x4_dot_i16x8(wv_, x1));                         \
+        wv_ = (L1);                                                                               \
+        a[1][0] = wasm_i32x4_add(a[1][0], wasm_i32x4_dot_i16x8(wv_, x0));                         \
+        a[1][1] = wasm_i32x4_add(a[1][1], wasm_i32x4_dot_i16x8(wv_, x1));                         \
+        wv_ = (L2);                                                                               \
+        a[2][0] = wasm_i32x4_add(a[2][0], wasm_i32x4_dot_i16x8(wv_, x0));                         \
+        a[2][1] = wasm_i32x4_add(a[2][1], wasm_i32x4_dot_i16x8(wv_, x1));                         \
+        wv_ = (L3);                                                                               \
+        a[3][0] = wasm_i32x4_add(a[3][0], wasm_i32x4_dot_i16x8(wv_, x0));                         \
+        a[3][1] = wasm_i32x4_add(a[3][1], wasm_i32x4_dot_i16x8(wv_, x1));                         \
+    } while (0)
+
 /* Four weight rows against every packed pair of a chunk (bl_simd_pack_pairs: the two tokens'
    activations interleaved 8 at a time, so both come from one pointer at fixed offsets and V8
    spends no address arithmetic on them), storing y directly: the four row sums of a token are
@@ -77,18 +96,8 @@ static void bl_simd_q8p_4(float *y, int out, const int8_t *w, const int16_t *pk,
         const int16_t *xp = pk + (size_t)p * 2 * in, *xe = xp + 2 * (size_t)in;
         for (; xp < xe; xp += 16, w0 += 8, w1 += 8, w2 += 8, w3 += 8) {
             const v128_t x0 = wasm_v128_load(xp), x1 = wasm_v128_load(xp + 8);
-            v128_t wv = wasm_i16x8_load8x8(w0);
-            a[0][0] = wasm_i32x4_add(a[0][0], wasm_i32x4_dot_i16x8(wv, x0));
-            a[0][1] = wasm_i32x4_add(a[0][1], wasm_i32x4_dot_i16x8(wv, x1));
-            wv = wasm_i16x8_load8x8(w1);
-            a[1][0] = wasm_i32x4_add(a[1][0], wasm_i32x4_dot_i16x8(wv, x0));
-            a[1][1] = wasm_i32x4_add(a[1][1], wasm_i32x4_dot_i16x8(wv, x1));
-            wv = wasm_i16x8_load8x8(w2);
-            a[2][0] = wasm_i32x4_add(a[2][0], wasm_i32x4_dot_i16x8(wv, x0));
-            a[2][1] = wasm_i32x4_add(a[2][1], wasm_i32x4_dot_i16x8(wv, x1));
-            wv = wasm_i16x8_load8x8(w3);
-            a[3][0] = wasm_i32x4_add(a[3][0], wasm_i32x4_dot_i16x8(wv, x0));
-            a[3][1] = wasm_i32x4_add(a[3][1], wasm_i32x4_dot_i16x8(wv, x1));
+            BL_SIMD_PAIR_STEP(a, x0, x1, wasm_i16x8_load8x8(w0), wasm_i16x8_load8x8(w1),
+                              wasm_i16x8_load8x8(w2), wasm_i16x8_load8x8(w3));
         }
         for (int k = 0; k < 2; k++) {
             const v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a[0][k], a[1][k], 0, 4, 1, 5),
@@ -320,18 +329,8 @@ static void bl_simd_i16p_4(float *y, int out, const int16_t *w, const int16_t *p
             const int16_t *w0 = w + i0, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
             for (int j = 0; j < steps; j++, xp += 16, w0 += 8, w1 += 8, w2 += 8, w3 += 8) {
                 const v128_t x0 = wasm_v128_load(xp), x1 = wasm_v128_load(xp + 8);
-                v128_t wv = wasm_v128_load(w0);
-                a[0][0] = wasm_i32x4_add(a[0][0], wasm_i32x4_dot_i16x8(wv, x0));
-                a[0][1] = wasm_i32x4_add(a[0][1], wasm_i32x4_dot_i16x8(wv, x1));
-                wv = wasm_v128_load(w1);
-                a[1][0] = wasm_i32x4_add(a[1][0], wasm_i32x4_dot_i16x8(wv, x0));
-                a[1][1] = wasm_i32x4_add(a[1][1], wasm_i32x4_dot_i16x8(wv, x1));
-                wv = wasm_v128_load(w2);
-                a[2][0] = wasm_i32x4_add(a[2][0], wasm_i32x4_dot_i16x8(wv, x0));
-                a[2][1] = wasm_i32x4_add(a[2][1], wasm_i32x4_dot_i16x8(wv, x1));
-                wv = wasm_v128_load(w3);
-                a[3][0] = wasm_i32x4_add(a[3][0], wasm_i32x4_dot_i16x8(wv, x0));
-                a[3][1] = wasm_i32x4_add(a[3][1], wasm_i32x4_dot_i16x8(wv, x1));
+                BL_SIMD_PAIR_STEP(a, x0, x1, wasm_v128_load(w0), wasm_v128_load(w1), wasm_v128_load(w2),
+                                  wasm_v128_load(w3));
             }
             for (int r = 0; r < 4; r++)
                 for (int k = 0; k < 2; k++) wasm_v128_store(part[b][2 * r + k], a[r][k]);
