@@ -51,7 +51,7 @@ const ratios = [];
 const models = [...new Set(records.map((r) => r.model))];
 const nRounds = new Set(perRound.map((r) => r.round)).size;
 console.log(`${nRounds} round(s); ms = median of the rounds' medians; ×: ORT / bertlens within a round, median [min–max over rounds]`);
-console.log('model      n     bertlens  ORT int8+attn   ORT int8  ORT f32+attn  bertlens 2T  ORT int8+attn 2T   vs int8+attn           vs int8                2T vs 2T               bertlens int16  int16 vs int8+attn     int16 2T vs 2T         relaxed  SIMD128/relaxed        relaxed vs int8+attn   relaxed 2T  relaxed 2T vs 2T');
+console.log('model      n     bertlens  ORT int8+attn   ORT int8  ORT f32+attn  bertlens 2T  ORT int8+attn 2T   vs int8+attn           vs int8                2T vs 2T               bertlens int16  int16 vs int8+attn     int16 2T vs 2T         relaxed  SIMD128/relaxed        relaxed vs int8+attn   relaxed 2T  relaxed 2T vs 2T  int16 2T');
 for (const m of models) {
   for (const n of [...new Set(records.filter((r) => r.model === m).map((r) => r.n))].sort((a, b) => a - b)) {
     const b = find('bertlens', m, 'int8+attn', 1, n), qa = find('onnxruntime-web', m, 'int8+attn', 1, n),
@@ -69,7 +69,7 @@ for (const m of models) {
     const r = (v) => (v ? `x${v.median.toFixed(2)} [${v.min.toFixed(2)}-${v.max.toFixed(2)}]` : '-').padEnd(22);
     console.log(`${m.padEnd(10)} ${String(n).padEnd(5)} ${c(b)}  ${c(qa)}     ${c(q)}  ${c(f)}    ${c(b2)}    ${c(q2)}       ` +
       `${r(x.vs_ort_int8_attn)} ${r(x.vs_ort_int8)} ${r(x.bertlens_2threads_vs_ort_int8_attn_2threads)} ${c(b16)}       ` +
-      `${r(x.int16_vs_ort_int8_attn)} ${r(x.int16_2threads_vs_ort_int8_attn_2threads)} ${c(brx)}  ${r(x.relaxed_vs_simd128)} ${r(x.relaxed_vs_ort_int8_attn)} ${c(brx2)}   ${r(x.relaxed_2threads_vs_ort_int8_attn_2threads)}`);
+      `${r(x.int16_vs_ort_int8_attn)} ${r(x.int16_2threads_vs_ort_int8_attn_2threads)} ${c(brx)}  ${r(x.relaxed_vs_simd128)} ${r(x.relaxed_vs_ort_int8_attn)} ${c(brx2)}   ${r(x.relaxed_2threads_vs_ort_int8_attn_2threads)} ${c(b16t)}`);
   }
 }
 fs.writeFileSync(out, JSON.stringify({

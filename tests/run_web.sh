@@ -52,11 +52,12 @@ echo "site: $SITE"
 
 echo "== test model"
 TM=$WEB/test-model
-if [ ! -f "$TM/test.int8.bin" ] || [ ! -f "$TM/shards/test.json" ] || [ ! -f "$TM/test-nomlm.int8.bin" ] || [ tests/e2e/make_test_model.py -nt "$TM/test.int8.bin" ]; then
+if [ ! -f "$TM/test.int8.bin" ] || [ ! -f "$TM/test.int16.bin" ] || [ ! -f "$TM/shards/test.json" ] || [ ! -f "$TM/test-nomlm.int8.bin" ] || [ tests/e2e/make_test_model.py -nt "$TM/test.int8.bin" ]; then
   rm -rf "$TM"
   python3 tests/e2e/make_test_model.py "$TM/hf"
   mkdir -p "$TM/shards"
   "$CLI" convert "$TM/hf" -o "$TM/test.int8.bin" --dtype int8 >/dev/null
+  "$CLI" convert "$TM/hf" -o "$TM/test.int16.bin" --dtype int16 >/dev/null
   "$CLI" convert "$TM/hf" -o "$TM/shards/test.json" --dtype int8 --shard-mb 1 >/dev/null
   python3 tests/e2e/make_test_model.py "$TM/hf-nomlm" --no-mlm --seed 99
   "$CLI" convert "$TM/hf-nomlm" -o "$TM/test-nomlm.int8.bin" --dtype int8 >/dev/null
@@ -97,7 +98,7 @@ fi
 echo "== page in headless Chromium"
 node tests/e2e/page.test.mjs --test-model "$TM/test.int8.bin" --test-shards "$TM/shards/test.json" --cli "$CLI"
 echo "== the page's relaxed-SIMD core (taken where the browser has it) = its SIMD128 core (?core=simd128), bit for bit"
-node tests/e2e/cores.test.mjs --test-model "$TM/test.int8.bin"
+node tests/e2e/cores.test.mjs --test-model "$TM/test.int8.bin" --test-model-int16 "$TM/test.int16.bin"
 echo "== analyses in the page: value-weighted, words, selection, SVG/PNG/JSON export; n = 512 redraw figures" && node tests/e2e/analyses_a.test.mjs --test-model "$TM/test.int8.bin" --cli "$CLI"
 echo "== head statistics, head finder, head map in the page" && node tests/e2e/analyses_b.test.mjs --test-model "$TM/test.int8.bin" --cli "$CLI"
 echo "== logit lens and compare mode in the page vs the CLI"; node tests/e2e/analyses_c.test.mjs --cli "$CLI" --test-model "$TM/test.int8.bin"

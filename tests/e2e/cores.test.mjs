@@ -6,7 +6,8 @@
 // read in the worker), the same JSON export, the same fill-mask probabilities and the same pixels,
 // threaded (serve.sh's COOP/COEP) and on one thread (the headers taken off the document). The
 // masked-LM view: its runs are whole forwards (other views may run attention only).
-//   node tests/e2e/cores.test.mjs --test-model build-web/test-model/test.int8.bin [--chromium PATH]
+//   node tests/e2e/cores.test.mjs --test-model build-web/test-model/test.int8.bin
+//        [--test-model-int16 build-web/test-model/test.int16.bin] [--chromium PATH]
 // Models: the site's default (weights/manifest.json, when the site has one) and --test-model,
 // routed in as the default. Needs a site built with clang-19 (the relaxed cores).
 import { readFileSync, existsSync } from 'node:fs';
@@ -34,6 +35,8 @@ if (missing.length) { console.error(`cores: the site ${site} has no ${missing.jo
 const models = [];
 if (existsSync(path.join(site, 'weights', 'manifest.json'))) models.push({ name: 'default model', bytes: null });
 if (A['test-model']) models.push({ name: 'test model', bytes: readFileSync(A['test-model']) });
+// an int16 file: the int16 kernels and the second digit of the Q/K input, in both cores
+if (A['test-model-int16']) models.push({ name: 'int16 test model', bytes: readFileSync(A['test-model-int16']) });
 if (!models.length) { console.error('cores: no default model in the site and no --test-model'); process.exit(2); }
 
 const browser = await chromium.launch({ executablePath: A.chromium || '/usr/bin/chromium', args: CHROMIUM_ARGS });
