@@ -159,9 +159,10 @@ int bl_k_i16_run(const int16_t *q, int rows, int cols) {
     const int nb = (cols + 63) / 64;
     int best = 0;   /* levels above the one whose single group covers the row add nothing */
     while ((1 << best) < nb) best++;
+    int64_t grp[32][4];
     for (int r = 0; r < rows && best > 0; r++) {
         const int16_t *row = q + (size_t)r * cols;
-        int64_t grp[32][4] = {{0}};
+        memset(grp, 0, (size_t)(best + 1) * sizeof grp[0]);   /* only the levels still in play */
         for (int b = 0; b < nb; b++) {
             int64_t s[4] = {0, 0, 0, 0};
             const int i1 = cols - 64 * b < 64 ? cols : 64 * b + 64;

@@ -294,8 +294,9 @@ static void bl_linear_task(void *arg, int task) {
 /* The linear layers p[0..np) on the same input x [n][in] (Q, K and V share one, so its int8
    quantization is done once), split between threads by tokens; d2 as bl_linear_rows. */
 static void bl_linear2(bl_ctx *c, const float *x, int n, const bl_proj *p, int np, const bl_digit2 *d2) {
+    const int second = c->int8 == BL_Q_I16 && d2 ? d2->np : 0;
     double work = 0;
-    for (int i = 0; i < np; i++) work += (double)n * p[i].w->rows * p[i].w->cols * (i < (d2 ? d2->np : 0) ? 2 : 1);
+    for (int i = 0; i < np; i++) work += (double)n * p[i].w->rows * p[i].w->cols * (i < second ? 2 : 1);
     bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work), d2};
     bl_pool_run(c->pool, j.tasks, bl_linear_task, &j);
 }
