@@ -262,10 +262,11 @@ static void bl_simd_linear_q8(float *y, const int16_t *xq, const float *xs, cons
    Weights and activations are both i16: i32x4.dot_i16x8_s gives each lane two products
    (≤ 2·4095·32767), a lane takes 8 of them (16 products, 64 inputs of a row; 16·4095·32767 <
    2^31) before it is widened into two i64 lanes: exact, so any grouping gives
-   bl_k_linear_i16's sum. 4 rows × 2 tokens per block: 8 i32 and 8 i64 accumulators are more
-   than V8's 16 vector registers, but the i64 ones are touched once per 64 inputs, and this beat
-   2 rows × 2 tokens (which fit) by 6–8% on the default model in node (int16/int8 time
-   ×1.36–1.51 against ×1.47–1.57). */
+   bl_k_linear_i16's sum. Most of the work goes through bl_simd_i16p_4 below (packed pairs, runs
+   of w->run inputs); these blocks take what it leaves (rows after the last four, a lone token,
+   rows not a multiple of 8 or wider than 4096). 4 rows × 2 tokens per block: 8 i32 and 8 i64
+   accumulators are more than V8's 16 vector registers, but the i64 ones are touched once per 64
+   inputs, and this beat 2 rows × 2 tokens (which fit) by 6–8% on the default model in node. */
 static inline v128_t bl_simd_widen_add(v128_t acc64, v128_t v32) {
     return wasm_i64x2_add(acc64, wasm_i64x2_add(wasm_i64x2_extend_low_i32x4(v32),
                                                 wasm_i64x2_extend_high_i32x4(v32)));
@@ -312,8 +313,11 @@ BL_SIMD_I16_BLOCK(1, 1)
 static bl_i16_blk *const bl_simd_i16[2][2] = {{bl_simd_i16_1x1, bl_simd_i16_1x2}, {bl_simd_i16_4x1, bl_simd_i16_4x2}};
 
 /* Four weight rows against every packed pair of a chunk (bl_simd_pack_pairs), as bl_simd_q8p_4:
-   64 inputs at a time in i32 lanes, then widened into i64 lanes; the epilogue converts each
-   exact int64 sum with the scalar (float) and runs the scalar expression on four lanes. */
+   `run` inputs at a time in i32 lanes (bl_k_i16_run: no lane can overflow within one), each
+   run's lane sums stored and then widened into i64 from memory (i64 accumulators kept in
+   registers spilled inside the loop: 55–60 GOP/s at 768×768 in node, from memory 59–67 with
+   runs of 64 and 72–81 with runs of 128); the epilogue converts
+   each exact int64 sum with the scalar (float) and runs the scalar expression on four lanes. */
 #define BL_SIMD_I16_BLOCKS 64   /* rows of up to 4096 inputs */
 static void bl_simd_i16p_4(float *y, int out, const int16_t *w, const int16_t *pk, int in, int run,
                            int pairs, const float *xs, const float *ws, const float *bias) {
