@@ -8,7 +8,9 @@
 #   REPS=10 WARMUP=3 NS=16,32,128,512 ROUNDS=3 THREADS=1,2 VARIANTS=int8,int8-noattn[,f32]
 #   BL_ENGINES=bertlens,bertlens-int16 (bertlens on int8 and on int16 weights), bertlens-relaxed
 #   (int8 on the relaxed-SIMD build, as the page's relaxed cores, threaded too; needs clang-19):
-#   BL_ENGINES=bertlens,bertlens-relaxed VARIANTS= THREADS=1 compares the page's two cores alone
+#   BL_ENGINES=bertlens,bertlens-relaxed VARIANTS= THREADS=1 compares the page's two cores alone;
+#   bertlens-att and bertlens-relaxed-att: the same two, attention-only forwards (the last layer
+#   stops after its softmax), which is what the page runs for every view but masked-LM and prediction
 # The engines are interleaved round by round: each round runs bertlens, then each ORT variant,
 # each in a fresh page with its own >= WARMUP s warm-up, and the next round runs them in the
 # reverse order (A B C, C B A, A B C …), so a host that drifts (a shared or throttled machine)
@@ -56,7 +58,7 @@ emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/benc
   -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -o "$OUT/www/bench_forward-mt.js"
 # bertlens-relaxed: the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh, whose
 # note says why main(argc, argv) comes from an object emcc compiles)
-if [[ " ${BL_ENGINES:-} " == *bertlens-relaxed* ]]; then
+if [[ " ${BL_ENGINES:-} " == *bertlens-relaxed* ]]; then   # (bertlens-relaxed-att too)
   echo 'int bl_bench_main(int argc, char **argv); int main(int argc, char **argv) { return bl_bench_main(argc, argv); }' \
     > "$OUT/relaxed_main.c"
   BL_RELAXED_CFLAGS=-Dmain=bl_bench_main tools/build_relaxed.sh "$OUT/relaxed-obj" "$OUT/www/bench_forward-relaxed.js" \
@@ -104,6 +106,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
         if [ "$e" = bertlens ]; then page "$s-${t}t-r$r-bertlens" "$Q&engines=bertlens"
         elif [ "$e" = bertlens-int16 ]; then page "$s-${t}t-r$r-bertlens-int16" "$Q&engines=bertlens&dtype=int16"
         elif [ "$e" = bertlens-relaxed ]; then page "$s-${t}t-r$r-bertlens-relaxed" "$Q&engines=bertlens&core=relaxed"
+        elif [ "$e" = bertlens-att ]; then page "$s-${t}t-r$r-bertlens-att" "$Q&engines=bertlens&att=1"
+        elif [ "$e" = bertlens-relaxed-att ]; then page "$s-${t}t-r$r-bertlens-relaxed-att" "$Q&engines=bertlens&core=relaxed&att=1"
         else page "$s-${t}t-r$r-$e" "$Q&engines=ort&variants=$e"; fi
       done
     done

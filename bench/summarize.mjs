@@ -19,7 +19,7 @@ for (const f of files) {
   const round = r.round || 1;
   if (r.bertlens)
     for (const [n, s] of Object.entries(r.bertlens.n))
-      perRound.push({ engine: 'bertlens', model: r.shape, variant: `${r.dtype || 'int8'}+attn${r.core === 'relaxed' ? ' relaxed' : ''}`,
+      perRound.push({ engine: 'bertlens', model: r.shape, variant: `${r.dtype || 'int8'}+attn${r.core === 'relaxed' ? ' relaxed' : ''}${r.attOnly ? ' att-only' : ''}`,
         threads: r.threads, n: Number(n), round, ...s });
   if (r.onnxruntime_web)
     for (const [v, res] of Object.entries(r.onnxruntime_web))
@@ -47,7 +47,7 @@ function ratio(o, b) {
   }
   return per.length ? { median: med(per), min: Math.min(...per), max: Math.max(...per), per_round: per } : null;
 }
-const ratios = [];
+const ratios = [], attRows = [];
 const models = [...new Set(records.map((r) => r.model))];
 const nRounds = new Set(perRound.map((r) => r.round)).size;
 console.log(`${nRounds} round(s); ms = median of the rounds' medians; ×: ORT / bertlens within a round, median [min–max over rounds]`);
@@ -64,6 +64,13 @@ for (const m of models) {
       bertlens_2threads_vs_ort_int8_attn_2threads: ratio(q2, b2),
       int16_vs_ort_int8_attn: ratio(qa, b16), int16_2threads_vs_ort_int8_attn_2threads: ratio(q2, b16t),
       relaxed_2threads_vs_ort_int8_attn_2threads: ratio(q2, brx2) };
+    // attention-only forwards (bench/run.sh bertlens-att, bertlens-relaxed-att): what the page runs for
+    // every view but masked-LM and prediction; against the same ORT int8+attn whole graph
+    const ba = find('bertlens', m, 'int8+attn att-only', 1, n), ba2 = find('bertlens', m, 'int8+attn att-only', 2, n);
+    const bra = find('bertlens', m, 'int8+attn relaxed att-only', 1, n), bra2 = find('bertlens', m, 'int8+attn relaxed att-only', 2, n);
+    Object.assign(x, { att_only_vs_ort_int8_attn: ratio(qa, ba), att_only_2threads_vs_ort_int8_attn_2threads: ratio(q2, ba2),
+      relaxed_att_only_vs_ort_int8_attn: ratio(qa, bra), relaxed_att_only_2threads_vs_ort_int8_attn_2threads: ratio(q2, bra2) });
+    if (ba || ba2 || bra || bra2) attRows.push({ m, n, ba, ba2, bra, bra2, x });
     ratios.push({ model: m, n, ...x });
     const c = (o) => (o ? o.median_ms.toFixed(1).padStart(9) : '        -');
     const r = (v) => (v ? `x${v.median.toFixed(2)} [${v.min.toFixed(2)}-${v.max.toFixed(2)}]` : '-').padEnd(22);
@@ -72,9 +79,18 @@ for (const m of models) {
       `${r(x.int16_vs_ort_int8_attn)} ${r(x.int16_2threads_vs_ort_int8_attn_2threads)} ${c(brx)}  ${r(x.relaxed_vs_simd128)} ${r(x.relaxed_vs_ort_int8_attn)} ${c(brx2)}   ${r(x.relaxed_2threads_vs_ort_int8_attn_2threads)} ${c(b16t)}`);
   }
 }
+if (attRows.length) {
+  console.log('attention-only forwards (the page\'s runs for the attention views), against ORT int8+attn (whole graph):');
+  console.log('model      n     SIMD128 att  vs int8+attn           2T att     2T vs 2T               relaxed att  vs int8+attn           relaxed 2T att  2T vs 2T');
+  const c = (o) => (o ? o.median_ms.toFixed(1).padStart(9) : '        -');
+  const r = (v) => (v ? `x${v.median.toFixed(2)} [${v.min.toFixed(2)}-${v.max.toFixed(2)}]` : '-').padEnd(22);
+  for (const { m, n, ba, ba2, bra, bra2, x } of attRows)
+    console.log(`${m.padEnd(10)} ${String(n).padEnd(5)} ${c(ba)}    ${r(x.att_only_vs_ort_int8_attn)} ${c(ba2)}  ${r(x.att_only_2threads_vs_ort_int8_attn_2threads)} ` +
+      `${c(bra)}    ${r(x.relaxed_att_only_vs_ort_int8_attn)} ${c(bra2)}       ${r(x.relaxed_att_only_2threads_vs_ort_int8_attn_2threads)}`);
+}
 fs.writeFileSync(out, JSON.stringify({
   what: 'ms per forward pass in headless Chromium: per round the median, min and max of the timed runs after a warm-up; median_ms = median over rounds',
-  bertlens: 'bench/bench_forward.c built with emcc -O3 -msimd128: int8+attn = int8 weights and 12-bit activations, int16+attn = 13-bit weights in int16 and 16-bit activations (BL_PREC_NATIVE), all attention maps kept; one thread, and 2 threads (-pthread build in a Web Worker, bench/bench_worker.js); "int8+attn relaxed": the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh), one thread and (-pthread) 2; relaxed_vs_simd128 = SIMD128 ms / relaxed ms within a round, relaxed_vs_ort_int8_attn = ORT int8+attn ms / relaxed ms within a round',
+  bertlens: 'bench/bench_forward.c built with emcc -O3 -msimd128: int8+attn = int8 weights and 12-bit activations, int16+attn = 13-bit weights in int16 and 16-bit activations (BL_PREC_NATIVE), all attention maps kept; one thread, and 2 threads (-pthread build in a Web Worker, bench/bench_worker.js); "int8+attn relaxed": the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh), one thread and (-pthread) 2; relaxed_vs_simd128 = SIMD128 ms / relaxed ms within a round, relaxed_vs_ort_int8_attn = ORT int8+attn ms / relaxed ms within a round; "att-only": attention-only forwards (bl_ctx_set_attention_only: the last layer stops after its softmax), as the page runs them for every view but masked-LM and prediction',
   onnxruntime_web: `onnxruntime-web ${ortVersion}, wasm backend; f32+attn: bench/export_onnx.py; int8(+attn): bench/quantize_onnx.py (quantize_dynamic-style, per-tensor int8 weights)`,
   method: 'engines interleaved round by round (bench/run.sh: one page per engine and round, the order reversed every other round); ratios = ORT median / bertlens median within a round (> 1: bertlens faster), then the median over rounds',
   date: new Date().toISOString(), cpu: process.env.BL_BENCH_CPU || os.cpus()[0].model, cores: os.cpus().length,
