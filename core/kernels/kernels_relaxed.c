@@ -75,6 +75,22 @@ static v128_t bl_rx_epilogue(v128_t lo, v128_t hi, v128_t sw, float xs, v128_t w
     return wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sum), sc), bias);
 }
 
+/* One weight row's 16 inputs against both digit vectors: l += w·lo, h += w·hi */
+#define BL_RX_ROW(l, h, wp, a, b)                                  \
+    do {                                                           \
+        const v128_t wv_ = wasm_v128_load(wp);                     \
+        l = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv_, (a), l);   \
+        h = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv_, (b), h);   \
+    } while (0)
+/* rows w0..w3 into l0..l3, h0..h3: both blocks' first four rows */
+#define BL_RX_ROWS4(i, a, b)                   \
+    do {                                       \
+        BL_RX_ROW(l0, h0, w0 + (i), a, b);     \
+        BL_RX_ROW(l1, h1, w1 + (i), a, b);     \
+        BL_RX_ROW(l2, h2, w2 + (i), a, b);     \
+        BL_RX_ROW(l3, h3, w3 + (i), a, b);     \
+    } while (0)
+
 /* Four weight rows (in % 16 == 0) against tokens 0..nt-1 of a chunk's digits, storing y rows
    directly: 8 accumulators (lo and hi per row), one weight vector and two digit vectors live. */
 static void bl_rx_q8_4(float *y, int out, const int8_t *w, const uint8_t *lo, const uint8_t *hi,
@@ -87,18 +103,7 @@ static void bl_rx_q8_4(float *y, int out, const int8_t *w, const uint8_t *lo, co
         v128_t l0 = wasm_i32x4_splat(0), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
         for (int i = 0; i < in; i += 16) {
             const v128_t a = wasm_v128_load(xl + i), b = wasm_v128_load(xh + i);
-            v128_t wv = wasm_v128_load(w0 + i);
-            l0 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l0);
-            h0 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h0);
-            wv = wasm_v128_load(w1 + i);
-            l1 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l1);
-            h1 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h1);
-            wv = wasm_v128_load(w2 + i);
-            l2 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l2);
-            h2 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h2);
-            wv = wasm_v128_load(w3 + i);
-            l3 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l3);
-            h3 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h3);
+            BL_RX_ROWS4(i, a, b);
         }
         wasm_v128_store(y + (size_t)t * out, bl_rx_epilogue(bl_rx_sum4(l0, l1, l2, l3), bl_rx_sum4(h0, h1, h2, h3),
                                                             sw, xs[t], wsv, bv));
@@ -120,24 +125,9 @@ static void bl_rx_q8_6(float *y, int out, const int8_t *w, const uint8_t *lo, co
         v128_t h0 = l0, h1 = l0, h2 = l0, h3 = l0, h4 = l0, h5 = l0;
         for (int i = 0; i < in; i += 16) {
             const v128_t a = wasm_v128_load(xl + i), b = wasm_v128_load(xh + i);
-            v128_t wv = wasm_v128_load(w0 + i);
-            l0 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l0);
-            h0 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h0);
-            wv = wasm_v128_load(w1 + i);
-            l1 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l1);
-            h1 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h1);
-            wv = wasm_v128_load(w2 + i);
-            l2 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l2);
-            h2 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h2);
-            wv = wasm_v128_load(w3 + i);
-            l3 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l3);
-            h3 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h3);
-            wv = wasm_v128_load(w4 + i);
-            l4 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l4);
-            h4 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h4);
-            wv = wasm_v128_load(w5 + i);
-            l5 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, a, l5);
-            h5 = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wv, b, h5);
+            BL_RX_ROWS4(i, a, b);
+            BL_RX_ROW(l4, h4, w4 + i, a, b);
+            BL_RX_ROW(l5, h5, w5 + i, a, b);
         }
         float *yt = y + (size_t)t * out;
         wasm_v128_store(yt, wasm_i32x4_add(bl_rx_sum4(l0, l1, l2, l3), wasm_i32x4_shl(bl_rx_sum4(h0, h1, h2, h3), 7)));
