@@ -182,34 +182,81 @@ static void compare_dtypes(bl_ctx *c8, bl_ctx *c16, const int *ids, int n, int r
     free(t[1]);
 }
 
+/* The model shapes by name (the default model and the base-size families); -1 if unknown. */
+static int shape_config(bl_config *cfg, const char *name) {
+    *cfg = (bl_config){.vocab_size = 30522, .hidden = 256, .layers = 4, .heads = 4, .intermediate = 1024,
+                       .max_pos = 512, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
+                       .lowercase = 1, .strip_accents = -1, .chinese_chars = 1, .has_mlm = 1};
+    if (!strcmp(name, "default")) return 0;
+    if (!strcmp(name, "base")) {
+        cfg->hidden = 768; cfg->layers = 12; cfg->heads = 12; cfg->intermediate = 3072;
+    } else if (!strcmp(name, "distilbert")) {   /* distilbert-base: 6 layers, no token types */
+        cfg->hidden = 768; cfg->layers = 6; cfg->heads = 12; cfg->intermediate = 3072; cfg->type_vocab = 0;
+        cfg->family = BL_FAMILY_DISTILBERT;
+    } else if (!strcmp(name, "roberta")) {   /* roberta-base: positions after pad_id 1 */
+        cfg->vocab_size = 50265; cfg->hidden = 768; cfg->layers = 12; cfg->heads = 12; cfg->intermediate = 3072;
+        cfg->max_pos = 514; cfg->type_vocab = 1; cfg->ln_eps = 1e-5f; cfg->family = BL_FAMILY_ROBERTA;
+        cfg->pos_offset = 1; cfg->pad_id = 1; cfg->cls_id = 0; cfg->sep_id = 2; cfg->unk_id = 3; cfg->mask_id = 50264;
+    } else if (!strcmp(name, "albert")) {   /* albert-base-v2: E = 128, one shared layer */
+        cfg->vocab_size = 30000; cfg->hidden = 768; cfg->layers = 12; cfg->heads = 12; cfg->intermediate = 3072;
+        cfg->family = BL_FAMILY_ALBERT; cfg->embed = 128; cfg->emb_proj = 1; cfg->groups = 1; cfg->inner = 1;
+        cfg->act = BL_ACT_GELU_TANH;
+    } else return -1;
+    return 0;
+}
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+/* Paired runs (bench_page.html pair=1): the page holds one of these and an onnxruntime-web
+   session side by side and alternates one forward of each, so that the host's drift, which
+   moves figures by 2x within minutes, falls on both halves of every pair alike. The page times
+   the calls with performance.now(), as it times ORT's. */
+typedef struct {
+    bl_model *m;
+    bl_ctx *c;
+    int ids[1024];
+} bl_bench_pair;
+
+/* A random model of the named shape (as main makes it) with dtype "int8" or "int16", its
+   context on the best kernel table, attention-only forwards if att_only; NULL on failure. */
+EMSCRIPTEN_KEEPALIVE bl_bench_pair *bl_bench_pair_new(const char *shape, const char *dtype, int att_only) {
+    bl_config cfg;
+    const int dt = bl_dtype_parse(dtype);
+    if (shape_config(&cfg, shape) < 0 || (dt != BL_DT_I8 && dt != BL_DT_I16)) return NULL;
+    bl_bench_pair *p = calloc(1, sizeof *p);
+    bl_err e = {{0}};
+    if (!p || !(p->m = make_model(&cfg, dt)) || !(p->c = bl_ctx_new(p->m, &e))) {
+        fprintf(stderr, "bench_forward: %s\n", e.msg);
+        return NULL;
+    }
+    bl_ctx_set_kernels(p->c, bl_kernels_best());
+    bl_ctx_set_attention_only(p->c, att_only);
+    /* ordinary tokens (the forward's time does not depend on which) */
+    for (int j = 0; j < 1024; j++) p->ids[j] = 1000 + (j * 7919) % 28000;
+    return p;
+}
+
+/* One forward over n tokens (2..max_pos); 0, or -1 with the message on stderr. */
+EMSCRIPTEN_KEEPALIVE int bl_bench_pair_forward(bl_bench_pair *p, int n) {
+    bl_err e = {{0}};
+    if (n < 2 || n > 1024 || n > p->m->cfg.max_pos) return -1;
+    const int rc = bl_forward(p->c, p->ids, NULL, n, BL_PREC_NATIVE, &e);
+    if (rc < 0) fprintf(stderr, "forward: %s\n", e.msg);
+    return rc;
+}
+#endif
+
 int main(int argc, char **argv) {
-    bl_config cfg = {.vocab_size = 30522, .hidden = 256, .layers = 4, .heads = 4, .intermediate = 1024,
-                     .max_pos = 512, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
-                     .lowercase = 1, .strip_accents = -1, .chinese_chars = 1, .has_mlm = 1};
+    bl_config cfg;
     const char *shape = "default";
+    shape_config(&cfg, shape);
     int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1, att_u16 = 0, threads = 1, att_only = 0;
     double warm_s = 0;
     int dtype = BL_DT_I8, dtype_ab = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "default")) shape = "default";
-        else if (!strcmp(argv[i], "base")) {
-            shape = "base";
-            cfg.hidden = 768; cfg.layers = 12; cfg.heads = 12; cfg.intermediate = 3072;
-        } else if (!strcmp(argv[i], "distilbert")) {   /* distilbert-base: 6 layers, no token types */
-            shape = "distilbert";
-            cfg.hidden = 768; cfg.layers = 6; cfg.heads = 12; cfg.intermediate = 3072; cfg.type_vocab = 0;
-            cfg.family = BL_FAMILY_DISTILBERT;
-        } else if (!strcmp(argv[i], "roberta")) {   /* roberta-base: positions after pad_id 1 */
-            shape = "roberta";
-            cfg.vocab_size = 50265; cfg.hidden = 768; cfg.layers = 12; cfg.heads = 12; cfg.intermediate = 3072;
-            cfg.max_pos = 514; cfg.type_vocab = 1; cfg.ln_eps = 1e-5f; cfg.family = BL_FAMILY_ROBERTA;
-            cfg.pos_offset = 1; cfg.pad_id = 1; cfg.cls_id = 0; cfg.sep_id = 2; cfg.unk_id = 3; cfg.mask_id = 50264;
-        } else if (!strcmp(argv[i], "albert")) {   /* albert-base-v2: E = 128, one shared layer */
-            shape = "albert";
-            cfg.vocab_size = 30000; cfg.hidden = 768; cfg.layers = 12; cfg.heads = 12; cfg.intermediate = 3072;
-            cfg.family = BL_FAMILY_ALBERT; cfg.embed = 128; cfg.emb_proj = 1; cfg.groups = 1; cfg.inner = 1;
-            cfg.act = BL_ACT_GELU_TANH;
-        } else if (!strcmp(argv[i], "--prec") && i + 1 < argc) prec = !strcmp(argv[++i], "f32") ? BL_PREC_F32 : BL_PREC_NATIVE;
+        bl_config named;
+        if (shape_config(&named, argv[i]) == 0) { cfg = named; shape = argv[i]; }
+        else if (!strcmp(argv[i], "--prec") && i + 1 < argc) prec = !strcmp(argv[++i], "f32") ? BL_PREC_F32 : BL_PREC_NATIVE;
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warm_s = atof(argv[++i]);
         else if (!strcmp(argv[i], "--att") && i + 1 < argc) att_u16 = !strcmp(argv[++i], "u16");

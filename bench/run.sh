@@ -10,7 +10,12 @@
 #   (int8 on the relaxed-SIMD build, as the page's relaxed cores, threaded too; needs clang-19):
 #   BL_ENGINES=bertlens,bertlens-relaxed VARIANTS= THREADS=1 compares the page's two cores alone;
 #   bertlens-att and bertlens-relaxed-att: the same two, attention-only forwards (the last layer
-#   stops after its softmax), which is what the page runs for every view but masked-LM and prediction
+#   stops after its softmax), which is what the page runs for every view but masked-LM and prediction;
+#   pair, pair-att, pair-relaxed, pair-relaxed-att: the SIMD128 or relaxed core (whole or
+#   attention-only forwards) and ORT's first VARIANTS graph in ONE page, one forward of each in
+#   turn, REPS pairs per n, 1 thread only; a ratio per pair, so drift over seconds cancels (the
+#   steadiest figure here: BL_ENGINES=pair-relaxed,pair-relaxed-att VARIANTS= THREADS=1, where the
+#   empty VARIANTS leaves out the ORT-only pages and the pairs take int8, ORT's int8+attn graph)
 # The engines are interleaved round by round: each round runs bertlens, then each ORT variant,
 # each in a fresh page with its own >= WARMUP s warm-up, and the next round runs them in the
 # reverse order (A B C, C B A, A B C …), so a host that drifts (a shared or throttled machine)
@@ -26,7 +31,7 @@ WARMUP=${WARMUP:-3}
 NS=${NS:-16,32,128,512}
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-1,2}
-VARIANTS=${VARIANTS:-int8,int8-noattn}
+VARIANTS=${VARIANTS-int8,int8-noattn}   # (set and empty: no ORT-only pages)
 SHAPES=("$@"); [ ${#SHAPES[@]} -gt 0 ] || SHAPES=(default base)
 ORT_VERSION=1.30.0
 tools/deps.sh bench   # Debian packages (emcc, chromium, torch, onnx, ...) and package.json's, when missing
@@ -51,19 +56,19 @@ fi
 SRC=$(tools/core_sources.sh)
 emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web -sEXIT_RUNTIME=0 \
-  -o "$OUT/www/bench_forward.js"
+  -sEXPORTED_RUNTIME_METHODS=ccall -o "$OUT/www/bench_forward.js"
 # the same with -pthread, for bertlens with 2 threads (run in a worker by bench/bench_worker.js)
 [ "$THREADS" = 1 ] || emcc -O3 -msimd128 -pthread -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
   -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -o "$OUT/www/bench_forward-mt.js"
 # bertlens-relaxed: the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh, whose
 # note says why main(argc, argv) comes from an object emcc compiles)
-if [[ " ${BL_ENGINES:-} " == *bertlens-relaxed* ]]; then   # (bertlens-relaxed-att too)
+if [[ " ${BL_ENGINES:-} " == *relaxed* ]]; then   # (bertlens-relaxed-att, pair-relaxed… too)
   echo 'int bl_bench_main(int argc, char **argv); int main(int argc, char **argv) { return bl_bench_main(argc, argv); }' \
     > "$OUT/relaxed_main.c"
   BL_RELAXED_CFLAGS=-Dmain=bl_bench_main tools/build_relaxed.sh "$OUT/relaxed-obj" "$OUT/www/bench_forward-relaxed.js" \
     $SRC bench/bench_forward.c -- "$OUT/relaxed_main.c" -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 \
-    -sENVIRONMENT=web -sEXIT_RUNTIME=0
+    -sENVIRONMENT=web -sEXIT_RUNTIME=0 -sEXPORTED_RUNTIME_METHODS=ccall
   # and threaded, as the page's bertlens_core_relaxed_mt (run in a worker like bench_forward-mt.js)
   if [ "$THREADS" != 1 ]; then
     BL_RELAXED_CFLAGS="-pthread -Dmain=bl_bench_main" tools/build_relaxed.sh "$OUT/relaxed-mt-obj" \
@@ -79,7 +84,7 @@ parts=()
 # one page: bench/run_browser.mjs with the query, its result kept as $OUT/result-NAME.json
 page() {
   local name=$1 q=$2
-  node bench/run_browser.mjs "$OUT/www" "$q" "$OUT/result-$name.json" | grep '\[page\] \(n=\|onnx\)' || true
+  node bench/run_browser.mjs "$OUT/www" "$q" "$OUT/result-$name.json" | grep '\[page\] \(n=\|onnx\|pair\)' || true
   [ -f "$OUT/result-$name.json" ] && parts+=("$OUT/result-$name.json")
 }
 rm -f "$OUT"/result-*.json
@@ -102,12 +107,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
       for e in "${order[@]}"; do
         # with 2 threads ORT runs its int8+attn graph only (the ratio the targets name)
         [ "$t" != 1 ] && [ "${e#bertlens}" = "$e" ] && [ "$e" != int8 ] && continue
+        [ "$t" != 1 ] && [ "${e#pair}" != "$e" ] && continue   # pairs: one thread
         Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP&threads=$t&round=$r"
         if [ "$e" = bertlens ]; then page "$s-${t}t-r$r-bertlens" "$Q&engines=bertlens"
         elif [ "$e" = bertlens-int16 ]; then page "$s-${t}t-r$r-bertlens-int16" "$Q&engines=bertlens&dtype=int16"
         elif [ "$e" = bertlens-relaxed ]; then page "$s-${t}t-r$r-bertlens-relaxed" "$Q&engines=bertlens&core=relaxed"
         elif [ "$e" = bertlens-att ]; then page "$s-${t}t-r$r-bertlens-att" "$Q&engines=bertlens&att=1"
         elif [ "$e" = bertlens-relaxed-att ]; then page "$s-${t}t-r$r-bertlens-relaxed-att" "$Q&engines=bertlens&core=relaxed&att=1"
+        elif [ "${e#pair}" != "$e" ]; then
+          pv=${VARIANTS%%,*}
+          pq="$Q&engines=pair&variants=${pv:-int8}"
+          [[ "$e" == *relaxed* ]] && pq="$pq&core=relaxed"
+          [[ "$e" == *-att ]] && pq="$pq&att=1"
+          page "$s-${t}t-r$r-$e" "$pq"
         else page "$s-${t}t-r$r-$e" "$Q&engines=ort&variants=$e"; fi
       done
     done

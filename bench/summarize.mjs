@@ -13,10 +13,16 @@ import os from 'node:os';
 const [out, ortVersion, ...files] = process.argv.slice(2);
 const med = (a) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const perRound = [];   // {engine, model, variant, threads, n, round, median_ms, min_ms, max_ms}
+const pairRuns = [];   // engines=pair pages: {model, core, n, round, ratios per pair, both engines' medians}
 for (const f of files) {
   const r = JSON.parse(fs.readFileSync(f, 'utf8'));
   if (r.error) throw new Error(`${f}: ${r.error}`);
   const round = r.round || 1;
+  if (r.pair)
+    for (const [n, x] of Object.entries(r.pair.n))
+      pairRuns.push({ model: r.shape, core: `${r.dtype || 'int8'} ${r.core}${r.attOnly ? ' att-only' : ''}`, ort: r.pair.variant,
+        n: Number(n), round, bertlens_ms: x.bertlens.median_ms, ort_ms: x.ort.median_ms, ratio_median: x.ratio.median,
+        per_pair: x.ratio.per_pair });
   if (r.bertlens)
     for (const [n, s] of Object.entries(r.bertlens.n))
       perRound.push({ engine: 'bertlens', model: r.shape, variant: `${r.dtype || 'int8'}+attn${r.core === 'relaxed' ? ' relaxed' : ''}${r.attOnly ? ' att-only' : ''}`,
@@ -50,8 +56,10 @@ function ratio(o, b) {
 const ratios = [], attRows = [];
 const models = [...new Set(records.map((r) => r.model))];
 const nRounds = new Set(perRound.map((r) => r.round)).size;
-console.log(`${nRounds} round(s); ms = median of the rounds' medians; ×: ORT / bertlens within a round, median [min–max over rounds]`);
-console.log('model      n     bertlens  ORT int8+attn   ORT int8  ORT f32+attn  bertlens 2T  ORT int8+attn 2T   vs int8+attn           vs int8                2T vs 2T               bertlens int16  int16 vs int8+attn     int16 2T vs 2T         relaxed  SIMD128/relaxed        relaxed vs int8+attn   relaxed 2T  relaxed 2T vs 2T  int16 2T');
+if (records.length) {
+  console.log(`${nRounds} round(s); ms = median of the rounds' medians; ×: ORT / bertlens within a round, median [min–max over rounds]`);
+  console.log('model      n     bertlens  ORT int8+attn   ORT int8  ORT f32+attn  bertlens 2T  ORT int8+attn 2T   vs int8+attn           vs int8                2T vs 2T               bertlens int16  int16 vs int8+attn     int16 2T vs 2T         relaxed  SIMD128/relaxed        relaxed vs int8+attn   relaxed 2T  relaxed 2T vs 2T  int16 2T');
+}
 for (const m of models) {
   for (const n of [...new Set(records.filter((r) => r.model === m).map((r) => r.n))].sort((a, b) => a - b)) {
     const b = find('bertlens', m, 'int8+attn', 1, n), qa = find('onnxruntime-web', m, 'int8+attn', 1, n),
@@ -88,6 +96,24 @@ if (attRows.length) {
     console.log(`${m.padEnd(10)} ${String(n).padEnd(5)} ${c(ba)}    ${r(x.att_only_vs_ort_int8_attn)} ${c(ba2)}  ${r(x.att_only_2threads_vs_ort_int8_attn_2threads)} ` +
       `${c(bra)}    ${r(x.relaxed_att_only_vs_ort_int8_attn)} ${c(bra2)}       ${r(x.relaxed_att_only_2threads_vs_ort_int8_attn_2threads)}`);
 }
+// pairs: every pair's ratio from every round pooled (median, and the 10th-90th percentile band),
+// and the spread of the rounds' own medians
+const pairs = [];
+const pct = (a, q) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+for (const k of [...new Set(pairRuns.map((p) => [p.model, p.core, p.ort, p.n].join('|')))]) {
+  const g = pairRuns.filter((p) => [p.model, p.core, p.ort, p.n].join('|') === k), all = g.flatMap((p) => p.per_pair);
+  pairs.push({ model: g[0].model, bertlens: g[0].core, ort: `${g[0].ort}${g[0].ort.startsWith('int8-noattn') ? '' : '+attn'}`, n: g[0].n,
+    pairs: all.length, ratio_median: med(all), ratio_p10: pct(all, 0.1), ratio_p90: pct(all, 0.9),
+    round_medians: g.map((p) => p.ratio_median), bertlens_ms: med(g.map((p) => p.bertlens_ms)), ort_ms: med(g.map((p) => p.ort_ms)) });
+}
+if (pairs.length) {
+  console.log('paired in one page (one forward of each in turn, 1 thread): × = ORT ms / bertlens ms per pair, median of all pairs [10th-90th percentile] (rounds\' medians)');
+  console.log('model      n     bertlens                    ORT              bertlens ms  ORT ms    ×');
+  for (const p of pairs)
+    console.log(`${p.model.padEnd(10)} ${String(p.n).padEnd(5)} ${p.bertlens.padEnd(27)} ${p.ort.padEnd(16)} ${p.bertlens_ms.toFixed(1).padStart(9)}  ` +
+      `${p.ort_ms.toFixed(1).padStart(8)}  x${p.ratio_median.toFixed(2)} [${p.ratio_p10.toFixed(2)}-${p.ratio_p90.toFixed(2)}] ` +
+      `(${p.round_medians.map((x) => x.toFixed(2)).join(' ')}), ${p.pairs} pairs`);
+}
 fs.writeFileSync(out, JSON.stringify({
   what: 'ms per forward pass in headless Chromium: per round the median, min and max of the timed runs after a warm-up; median_ms = median over rounds',
   bertlens: 'bench/bench_forward.c built with emcc -O3 -msimd128: int8+attn = int8 weights and 12-bit activations, int16+attn = 13-bit weights in int16 and 16-bit activations (BL_PREC_NATIVE), all attention maps kept; one thread, and 2 threads (-pthread build in a Web Worker, bench/bench_worker.js); "int8+attn relaxed": the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh), one thread and (-pthread) 2; relaxed_vs_simd128 = SIMD128 ms / relaxed ms within a round, relaxed_vs_ort_int8_attn = ORT int8+attn ms / relaxed ms within a round; "att-only": attention-only forwards (bl_ctx_set_attention_only: the last layer stops after its softmax), as the page runs them for every view but masked-LM and prediction',
@@ -98,5 +124,7 @@ fs.writeFileSync(out, JSON.stringify({
   load_average: { start: process.env.BL_BENCH_LOAD_START || null, end: process.env.BL_BENCH_LOAD_END || null },
   rounds: nRounds,
   note: 'shared 2-core machine: compare within one run',
-  ratios, records }, null, 2) + '\n');
+  ratios, records,
+  pairs_method: 'engines=pair pages (bench/run.sh pair*): bertlens and ORT in one page, one forward of each in turn (the order swapped every pair), REPS pairs per n and round; ratio = ORT ms / bertlens ms of one pair',
+  pairs }, null, 2) + '\n');
 console.log(out);
