@@ -9,7 +9,7 @@
 
    usage: bench_forward default|base|distilbert|roberta|albert [--prec native|f32] [--reps R] [--mode both|scalar|simd] [--att f32|u16] [--threads N]
                         [n ...]            (default n: 16 32 128 512)
-                        [--warmup SECONDS] [--att-only 0|1|ab] [--dtype int8|int16|f16|f32] [--dtype-ab]
+                        [--warmup SECONDS] [--att-only 0|1|ab] [--dtype int8|int16|f16|f32] [--dtype-ab] [--sums-ab]
    Prints one line per n: best wall and CPU ms over R runs (after warm-up runs lasting SECONDS,
    at least one) per mode, then the optimised mode's median and max wall ms.
    --att-only 1 times forwards for the attention maps alone (bl_ctx_set_attention_only); ab
@@ -17,7 +17,9 @@
    drift then touches both alike) and prints both medians and their ratio.
    --dtype sets the model's matrix dtype (default int8); --dtype-ab makes the model twice, int8
    and int16, and alternates whole forwards R times with the optimised table, printing both
-   medians and their ratio (what 13-bit weights with 16-bit activations cost). */
+   medians and their ratio (what 13-bit weights with 16-bit activations cost). --sums-ab alternates
+   forwards without and with the int8 rows' sums the loader keeps (what they save the relaxed-SIMD
+   kernel; the other tables do not read them). */
 #include "base/internal.h"
 #include "kernels/kernels.h"
 #include <stdint.h>
@@ -126,17 +128,21 @@ static timing time_forward(bl_ctx *c, const int *ids, int n, int prec, int reps,
     return out;
 }
 
-/* Whole and attention-only forwards alternated, reps of each after the warm-up. */
-static void compare_att_only(bl_ctx *c, const int *ids, int n, int prec, int reps, double warm_s) {
+/* Two settings alternated (set(arg, 0) and set(arg, 1) before each forward), reps forwards of
+   each after the warm-up, with the optimised table: host drift then touches both alike. Prints
+   both medians and their ratio. */
+typedef void ab_setting(void *arg, int on);
+static void compare_ab(bl_ctx *c, ab_setting *set, void *arg, const char *names[2], const int *ids, int n,
+                       int prec, int reps, double warm_s) {
     bl_ctx_set_kernels(c, bl_kernels_best());
     const double w0 = now();
     do {
-        for (int a = 0; a < 2; a++) { bl_ctx_set_attention_only(c, a); forward_or_die(c, ids, n, prec); }
+        for (int a = 0; a < 2; a++) { set(arg, a); forward_or_die(c, ids, n, prec); }
     } while (now() - w0 < warm_s);
     double *t[2] = {malloc(sizeof(double) * (size_t)reps), malloc(sizeof(double) * (size_t)reps)};
     for (int r = 0; r < reps; r++)
         for (int a = 0; a < 2; a++) {
-            bl_ctx_set_attention_only(c, a);
+            set(arg, a);
             const double t0 = now();
             forward_or_die(c, ids, n, prec);
             t[a][r] = (now() - t0) * 1e3;
@@ -146,15 +152,33 @@ static void compare_att_only(bl_ctx *c, const int *ids, int n, int prec, int rep
         qsort(t[a], (size_t)reps, sizeof(double), cmp_double);
         med[a] = reps % 2 ? t[a][reps / 2] : 0.5 * (t[a][reps / 2 - 1] + t[a][reps / 2]);
     }
-    printf("n=%-4d  whole: median %8.2f ms (best %8.2f)  attention only: median %8.2f ms (best %8.2f)  x%.2f\n",
-           n, med[0], t[0][0], med[1], t[1][0], med[0] / med[1]);
+    printf("n=%-4d  %s: median %8.2f ms (best %8.2f)  %s: median %8.2f ms (best %8.2f)  x%.3f\n",
+           n, names[0], med[0], t[0][0], names[1], med[1], t[1][0], med[0] / med[1]);
     fflush(stdout);
-    bl_ctx_set_attention_only(c, 0);
+    set(arg, 0);
     free(t[0]);
     free(t[1]);
 }
 
-/* int8 and int16 models of one shape, whole forwards alternated (as compare_att_only) */
+/* --att-only ab: whole forwards (0) against attention-only ones (1) */
+static void set_att_only(void *ctx, int on) { bl_ctx_set_attention_only(ctx, on); }
+
+/* --sums-ab: the layers' int8 row sums the loader keeps for the relaxed-SIMD kernel taken away
+   (0: the kernel sums each row per call) and given back (1) */
+typedef struct { bl_model *m; const int32_t **saved; } row_sums_ab;
+static void set_row_sums(void *arg, int on) {
+    row_sums_ab *a = arg;
+    for (int l = 0, k = 0; l < a->m->cfg.layers; l++) {
+        bl_layer *L = &a->m->w.layers[l];
+        bl_tensor *ts[6] = {&L->q_w, &L->k_w, &L->v_w, &L->o_w, &L->i_w, &L->f_w};
+        for (int j = 0; j < 6; j++, k++) {
+            if (ts[j]->wsum) a->saved[k] = ts[j]->wsum;
+            ts[j]->wsum = on ? a->saved[k] : NULL;
+        }
+    }
+}
+
+/* int8 and int16 models of one shape, whole forwards alternated (as compare_ab) */
 static void compare_dtypes(bl_ctx *c8, bl_ctx *c16, const int *ids, int n, int reps, double warm_s) {
     bl_ctx *cs[2] = {c8, c16};
     const double w0 = now();
@@ -252,7 +276,7 @@ int main(int argc, char **argv) {
     shape_config(&cfg, shape);
     int prec = BL_PREC_NATIVE, reps = 3, ns[16], nn = 0, do_scalar = 1, do_simd = 1, att_u16 = 0, threads = 1, att_only = 0;
     double warm_s = 0;
-    int dtype = BL_DT_I8, dtype_ab = 0;
+    int dtype = BL_DT_I8, dtype_ab = 0, sums_ab = 0;
     for (int i = 1; i < argc; i++) {
         bl_config named;
         if (shape_config(&named, argv[i]) == 0) { cfg = named; shape = argv[i]; }
@@ -264,6 +288,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--dtype") && i + 1 < argc) {
             if ((dtype = bl_dtype_parse(argv[++i])) < 0) { fprintf(stderr, "bench_forward: unknown dtype %s\n", argv[i]); return 2; }
         } else if (!strcmp(argv[i], "--dtype-ab")) dtype_ab = 1;
+        else if (!strcmp(argv[i], "--sums-ab")) sums_ab = 1;
         else if (!strcmp(argv[i], "--att-only") && i + 1 < argc) {
             const char *a = argv[++i];
             att_only = !strcmp(a, "ab") ? 2 : atoi(a) != 0;
@@ -280,6 +305,9 @@ int main(int argc, char **argv) {
     bl_model *m = make_model(&cfg, dtype_ab ? BL_DT_I8 : dtype);
     bl_err e = {{0}};
     bl_ctx *c = bl_ctx_new(m, &e);
+    const int32_t *saved[6 * 64] = {0};
+    row_sums_ab sums = {m, saved};
+    if (sums_ab && cfg.layers > 64) { fprintf(stderr, "bench_forward: --sums-ab takes at most 64 layers\n"); return 2; }
     if (!c) { fprintf(stderr, "bench_forward: %s\n", e.msg); return 1; }
     bl_ctx_set_attention_u16(c, att_u16);
     bl_ctx_set_attention_only(c, att_only == 1);
@@ -317,8 +345,10 @@ int main(int argc, char **argv) {
             free(ids);
             continue;
         }
-        if (att_only == 2) {
-            compare_att_only(c, ids, ns[i], prec, reps, warm_s);
+        if (att_only == 2 || sums_ab) {
+            const char *att_names[2] = {"whole", "attention only"}, *sum_names[2] = {"sums per call", "sums at load"};
+            if (sums_ab) compare_ab(c, set_row_sums, &sums, sum_names, ids, ns[i], prec, reps, warm_s);
+            else compare_ab(c, set_att_only, c, att_names, ids, ns[i], prec, reps, warm_s);
             free(ids);
             continue;
         }

@@ -1,6 +1,7 @@
 /* test_kernels_relaxed.c — the relaxed-SIMD int8 linear kernel (core/kernels/kernels_relaxed.c)
    bit for bit against the scalar reference bl_k_linear_q8, on odd shapes and on the activations'
-   full 12-bit range, then its speed against the SIMD128 kernel (printed, not asserted).
+   full 12-bit range, with the weights' row sums given (as a loaded model has them) and without,
+   then its speed against the SIMD128 kernel (printed, not asserted).
    Built with clang -mrelaxed-simd and linked by emcc without binaryen (tools/build_relaxed.sh);
    run in Chromium by tests/e2e/relaxed.test.mjs (node 20's V8 has a pre-standard form of the
    instruction). Natively and in a SIMD128 build bl_kernels_relaxed() is NULL and the test says so. */
@@ -37,19 +38,23 @@ static void check_shape(const bl_kernels *K, int in, int out, int n, int wide) {
     if (wide) xq[(size_t)(n - 1) * in + in / 2] = (int16_t)(wide > 0 ? 2048 + (int)(rnd() % 30000) : -2049 - (int)(rnd() % 30000));
     for (int o = 0; o < out; o++) { ws[o] = 0.01f * (1.0f + frand()); bias[o] = frand(); }
     for (int t = 0; t < n; t++) xs[t] = 0.02f * (1.0f + frand());
+    int32_t *sums = malloc(out * sizeof *sums);
+    bl_k_row_sums_i8(sums, wq, out, in);
     bl_tensor w = {0};
     w.dtype = BL_DT_I8; w.rows = out; w.cols = in; w.data = wq; w.scale = ws;
-    for (int withb = 0; withb < 2; withb++) {
-        const float *bb = withb ? bias : NULL;
+    /* without row sums (the kernel sums the rows itself) and with them, as a loaded model has */
+    for (int k = 0; k < 4; k++) {
+        const float *bb = k & 1 ? bias : NULL;
+        w.wsum = k & 2 ? sums : NULL;
         memset(y0, 0x55, (size_t)n * out * sizeof(float));
         memset(y1, 0xaa, (size_t)n * out * sizeof(float));
         bl_k_linear_q8(y0, xq, xs, &w, bb, n);
         K->linear_q8(y1, xq, xs, &w, bb, n);
         const long d = first_diff(y0, y1, (size_t)n * out);
-        CHECK(d < 0, "relaxed linear_q8 in=%d out=%d n=%d bias=%d wide=%d: element %ld %.9g vs scalar %.9g",
-              in, out, n, withb, wide, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
+        CHECK(d < 0, "relaxed linear_q8 in=%d out=%d n=%d bias=%d sums=%d wide=%d: element %ld %.9g vs scalar %.9g",
+              in, out, n, k & 1, k >> 1, wide, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
     }
-    free(wq); free(xq); free(ws); free(xs); free(bias); free(y0); free(y1);
+    free(wq); free(xq); free(ws); free(xs); free(bias); free(y0); free(y1); free(sums);
 }
 
 static double now_s(void) {
@@ -110,15 +115,17 @@ int main(void) {
         for (size_t i = 0; i < (size_t)n * in; i++) xq[i] = (int16_t)((int)(rnd() % 4095) - 2047);
         for (int o = 0; o < out; o++) ws[o] = 0.01f;
         for (int t = 0; t < n; t++) xs[t] = 0.02f;
+        int32_t *sums = malloc(out * sizeof *sums);
+        bl_k_row_sums_i8(sums, wq, out, in);
         bl_tensor w = {0};
-        w.dtype = BL_DT_I8; w.rows = out; w.cols = in; w.data = wq; w.scale = ws;
+        w.dtype = BL_DT_I8; w.rows = out; w.cols = in; w.data = wq; w.scale = ws; w.wsum = sums;
         double gr[5], gs[5];
         for (int r = 0; r < 5; r++) { gr[r] = gops(K, &w, y, xq, xs, n, 5); gs[r] = gops(bl_kernels_simd128(), &w, y, xq, xs, n, 5); }
         double br = 0, bs = 0;
         for (int r = 0; r < 5; r++) { if (gr[r] > br) br = gr[r]; if (gs[r] > bs) bs = gs[r]; }
         printf("speed linear_q8 n=%d %d->%d: relaxed %.1f GOP/s, simd128 %.1f GOP/s (best of 5 alternated rounds of 5), x%.2f\n",
                n, in, out, br, bs, br / bs);
-        free(wq); free(xq); free(ws); free(xs); free(y);
+        free(wq); free(xq); free(ws); free(xs); free(y); free(sums);
     }
     return check_summary("test_kernels_relaxed");
 }

@@ -187,7 +187,12 @@ static void check_roundtrip(int dtype, int has_mlm, int untied) {
                     if (fabsf(deq[r * t.cols + k] - s.data[i][r * t.cols + k]) > t.scale[r] * 0.5f * 1.0001f) bad++;
                 }
                 if (qmax != 127) bad++;
+                /* the row's sum, kept at load for the relaxed-SIMD kernel */
+                int32_t sum = 0;
+                for (int k = 0; k < t.cols; k++) sum += ((const int8_t *)t.data)[r * t.cols + k];
+                if (!t.wsum || t.wsum[r] != sum) bad++;
             }
+            if (want != BL_DT_I8 && t.wsum) bad++;   /* row sums for int8 matrices only */
             for (int k = 0; k < t.cols; k++) {
                 float w = s.data[i][r * t.cols + k], g = deq[r * t.cols + k];
                 if (want == BL_DT_F32 && g != w) bad++;
@@ -199,7 +204,8 @@ static void check_roundtrip(int dtype, int has_mlm, int untied) {
     }
     if (has_mlm) {
         if (untied) CHECK(m->w.decoder.data != m->w.word.data, "untied decoder has its own data");
-        else CHECK(m->w.decoder.data == m->w.word.data && m->w.decoder.scale == m->w.word.scale, "tied decoder == word embeddings");
+        else CHECK(m->w.decoder.data == m->w.word.data && m->w.decoder.scale == m->w.word.scale &&
+                   m->w.decoder.wsum == m->w.word.wsum, "tied decoder == word embeddings");
     }
     /* the buffer may be only 8-byte aligned (malloc in wasm): copy to an offset of 8 */
     uint8_t *b2 = malloc(len + 8);

@@ -70,6 +70,8 @@ void bl_k_linear_i16(float *y, const int16_t *xq, const float *xs, const bl_tens
    rows more), which halves the widening work or better without changing a bit of the sum. */
 #define BL_K_I16_LANE_SUM 65538   /* (2^31 - 1) / 32767 */
 int bl_k_i16_run(const int16_t *q, int rows, int cols);
+/* out[r] = Σ_c w[r][c] (int32: exact for cols < 2^24), the int8 rows' sums a model keeps */
+void bl_k_row_sums_i8(int32_t *out, const int8_t *w, int rows, int cols);
 
 /* One row of a matrix (embedding lookup) widened to f32: out[cols]. */
 void bl_k_row_f32(float *out, const bl_tensor *t, int row);

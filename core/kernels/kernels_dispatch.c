@@ -184,3 +184,12 @@ int bl_k_i16_run(const int16_t *q, int rows, int cols) {
     }
     return 64 << best;
 }
+
+void bl_k_row_sums_i8(int32_t *out, const int8_t *w, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        const int8_t *row = w + (size_t)r * cols;
+        int32_t s = 0;
+        for (int c = 0; c < cols; c++) s += row[c];   /* vectorized by the compiler */
+        out[r] = s;
+    }
+}

@@ -12,7 +12,8 @@
    engines may differ). The activations are 12-bit (|x| ≤ 2047, bl_k_quantize_rows), so
    u = x + 2048 (1..4095) is split into two 7-bit digits, lo = u & 127 and hi = u >> 7 (0..31):
        Σ w·x = Σ w·lo + 128·Σ w·hi − 2048·Σ w,
-   two dot products against the same weight vector plus one per-row constant. All of it is
+   two dot products against the same weight vector plus one per-row constant (the model's row
+   sums, bl_tensor.wsum, or summed here: BL_RX_SIX_MIN). All of it is
    integer math that wraps modulo 2^32 and whose true result fits in int32, so the sum is the
    scalar reference's exactly and the epilogue is its expression: the results are bit-identical
    to bl_k_linear_q8 (tests/test_kernels_relaxed.c, run in Chromium by
@@ -55,8 +56,11 @@ static v128_t bl_rx_sum4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
     return wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
 }
 
-/* 2048 · Σw for weight rows w0..w3 (in % 16 == 0), one per lane: Σw as a dot product with ones */
-static v128_t bl_rx_wsum4(const int8_t *w0, const int8_t *w1, const int8_t *w2, const int8_t *w3, int in) {
+/* 2048 · Σw for weight rows w0..w3 (in % 16 == 0), one per lane: from the model's row sums
+   (bl_tensor.wsum, 4 lanes from ws) when it has them, else Σw as a dot product with ones */
+static v128_t bl_rx_wsum4(const int32_t *ws, const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                          const int8_t *w3, int in) {
+    if (ws) return wasm_i32x4_shl(wasm_v128_load(ws), 11);
     const v128_t one = wasm_i8x16_splat(1);
     v128_t s0 = wasm_i32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
     for (int i = 0; i < in; i += 16) {
@@ -93,10 +97,10 @@ static v128_t bl_rx_epilogue(v128_t lo, v128_t hi, v128_t sw, float xs, v128_t w
 
 /* Four weight rows (in % 16 == 0) against tokens 0..nt-1 of a chunk's digits, storing y rows
    directly: 8 accumulators (lo and hi per row), one weight vector and two digit vectors live. */
-static void bl_rx_q8_4(float *y, int out, const int8_t *w, const uint8_t *lo, const uint8_t *hi,
-                       int in, int nt, const float *xs, const float *ws, const float *bias) {
+static void bl_rx_q8_4(float *y, int out, const int8_t *w, const int32_t *wsum, const uint8_t *lo,
+                       const uint8_t *hi, int in, int nt, const float *xs, const float *ws, const float *bias) {
     const int8_t *w0 = w, *w1 = w + in, *w2 = w + 2 * (size_t)in, *w3 = w + 3 * (size_t)in;
-    const v128_t sw = bl_rx_wsum4(w0, w1, w2, w3, in);
+    const v128_t sw = bl_rx_wsum4(wsum, w0, w1, w2, w3, in);
     const v128_t wsv = wasm_v128_load(ws), bv = bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0.0f);
     for (int t = 0; t < nt; t++) {
         const uint8_t *xl = lo + (size_t)t * in, *xh = hi + (size_t)t * in;
@@ -115,8 +119,8 @@ static void bl_rx_q8_4(float *y, int out, const int8_t *w, const uint8_t *lo, co
    8 in the 4-row block). Nothing else may stay live across the token loop, so each token's
    integer sums go to y as they are and a second pass applies − 2048·Σw and the epilogue (rows
    4 and 5 on two lanes of it). */
-static void bl_rx_q8_6(float *y, int out, const int8_t *w, const uint8_t *lo, const uint8_t *hi,
-                       int in, int nt, const float *xs, const float *ws, const float *bias) {
+static void bl_rx_q8_6(float *y, int out, const int8_t *w, const int32_t *wsum, const uint8_t *lo,
+                       const uint8_t *hi, int in, int nt, const float *xs, const float *ws, const float *bias) {
     const int8_t *w0 = w, *w1 = w + in, *w2 = w + 2 * (size_t)in, *w3 = w + 3 * (size_t)in;
     const int8_t *w4 = w + 4 * (size_t)in, *w5 = w + 5 * (size_t)in;
     for (int t = 0; t < nt; t++) {
@@ -133,7 +137,9 @@ static void bl_rx_q8_6(float *y, int out, const int8_t *w, const uint8_t *lo, co
         wasm_v128_store(yt, wasm_i32x4_add(bl_rx_sum4(l0, l1, l2, l3), wasm_i32x4_shl(bl_rx_sum4(h0, h1, h2, h3), 7)));
         wasm_v128_store64_lane(yt + 4, wasm_i32x4_add(bl_rx_sum4(l4, l5, l4, l5), wasm_i32x4_shl(bl_rx_sum4(h4, h5, h4, h5), 7)), 0);
     }
-    const v128_t sw = bl_rx_wsum4(w0, w1, w2, w3, in), sw45 = bl_rx_wsum4(w4, w5, w4, w5, in);
+    /* rows 4 and 5 on lanes 0 and 1 (and again on 2 and 3) */
+    const v128_t sw = bl_rx_wsum4(wsum, w0, w1, w2, w3, in),
+                 sw45 = wsum ? wasm_i32x4_shl(wasm_v128_load64_splat(wsum + 4), 11) : bl_rx_wsum4(NULL, w4, w5, w4, w5, in);
     const v128_t wsv = wasm_v128_load(ws), bv = bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0.0f);
     const v128_t ws45 = wasm_v128_load64_zero(ws + 4), b45 = bias ? wasm_v128_load64_zero(bias + 4) : wasm_f32x4_splat(0.0f);
     const v128_t zero = wasm_i32x4_splat(0);
@@ -146,7 +152,7 @@ static void bl_rx_q8_6(float *y, int out, const int8_t *w, const uint8_t *lo, co
 
 /* Called through pointers the optimiser cannot see through, as in kernels_simd.c: inlined
    into the chunk loop, the accumulators may no longer fit V8's vector registers. */
-typedef void bl_rx_block(float *, int, const int8_t *, const uint8_t *, const uint8_t *,
+typedef void bl_rx_block(float *, int, const int8_t *, const int32_t *, const uint8_t *, const uint8_t *,
                          int, int, const float *, const float *, const float *);
 static bl_rx_block *volatile const bl_rx_q8_4_fn = bl_rx_q8_4, *volatile const bl_rx_q8_6_fn = bl_rx_q8_6;
 
@@ -155,7 +161,11 @@ static bl_rx_block *volatile const bl_rx_q8_4_fn = bl_rx_q8_4, *volatile const b
    FFN shapes (the activations then come from L2, which keeps up with 2 loads per 12 dots). */
 #define BL_RX_CHUNK_BYTES 65536
 /* Chunks of fewer tokens take 4-row blocks: bert-base forwards (Zen 5, Chromium 156, alternated
-   runs) took 4% longer at n = 16 with 6-row blocks and 4–7% less at n = 128. */
+   runs) took 4% longer at n = 16 with 6-row blocks and 4–7% less at n = 128. They also sum
+   their weight rows themselves rather than take the model's row sums (bl_tensor.wsum): that
+   pass streams the rows into L1 ahead of the dot products, for which a few tokens leave no
+   time (bert-base, forwards alternated in one page: the model's sums took 3.6% longer at n = 16,
+   and 3.5% less at n = 32 and 128). */
 #define BL_RX_SIX_MIN 20
 static void bl_rx_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                             const float *bias, int n) {
@@ -177,11 +187,13 @@ static void bl_rx_linear_q8(float *y, const int16_t *xq, const float *xs, const 
             continue;
         }
         /* blocks of 6 rows, then one of 4 if that many are left, then the last 1–3 rows */
+        const int32_t *sums = nt >= BL_RX_SIX_MIN ? w->wsum : NULL;
         int o = 0;
         for (int step = nt >= BL_RX_SIX_MIN ? 6 : 4; step >= 4; step -= 2) {
             bl_rx_block *const blk = step == 6 ? bl_rx_q8_6_fn : bl_rx_q8_4_fn;
             for (; o + step <= out; o += step)
-                blk(yc + o, out, W + (size_t)o * in, lo, hi, in, nt, xs + t0, w->scale + o, bias ? bias + o : NULL);
+                blk(yc + o, out, W + (size_t)o * in, sums ? sums + o : NULL, lo, hi, in, nt, xs + t0,
+                    w->scale + o, bias ? bias + o : NULL);
         }
         for (; o < out; o++)   /* the scalar sum */
             for (int t = 0; t < nt; t++) {

@@ -574,14 +574,16 @@ static void bl_simd_pv_rows(float *out, int ostride, const float *P, int pstride
 
 /* One row of bl_k_quantize_rows: max|x| is order-free; the rounding is lrintf's (half to even,
    below); the clamp is the scalar one and the saturating
-   narrows keep element order. A NaN anywhere returns -1 for the scalar code (fmaxf skips NaN,
-   f32x4.max propagates it). */
+   narrows keep element order. A NaN anywhere returns -1 for the scalar code (fmaxf skips NaN),
+   found by its own test, so the maximum can take f32x4.pmax (one maxps) rather than f32x4.max,
+   whose NaN and signed-zero rules cost V8 about eight instructions: the row took 2.5x less
+   time (node, 128 rows of 3072), the quantization 4% of a bert-base forward before. */
 static int bl_simd_quantize_row_q(int16_t *q, float *scale, const float *x, int cols, int Q) {
     v128_t mx = wasm_f32x4_splat(0.0f), nan = wasm_i32x4_splat(0);
     int i = 0;
     for (; i + 4 <= cols; i += 4) {
         const v128_t v = wasm_v128_load(x + i);
-        mx = wasm_f32x4_max(mx, wasm_f32x4_abs(v));
+        mx = wasm_f32x4_pmax(mx, wasm_f32x4_abs(v));
         nan = wasm_v128_or(nan, wasm_f32x4_ne(v, v));
     }
     if (wasm_v128_any_true(nan)) return -1;
@@ -682,15 +684,22 @@ static v128_t bl_simd_erf(v128_t x) {
 /* Vector max, exp, sum (lane k holds i ≡ k mod 4, as bl_k_softmax's) and final scaling.
    A non-finite max (NaN, or +inf making inf - inf) goes to the scalar code. */
 static void bl_simd_softmax(float *x, int len) {
-    v128_t mv = wasm_f32x4_splat(x[0]);
+    /* the maximum by f32x4.pmax (as in quantization, above); a NaN anywhere, found on its own,
+       or an infinite maximum goes to the scalar code */
+    v128_t mv = wasm_f32x4_splat(x[0]), nan = wasm_i32x4_splat(0);
     int i = 0;
-    for (; i + 4 <= len; i += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(x + i));
+    for (; i + 4 <= len; i += 4) {
+        const v128_t v = wasm_v128_load(x + i);
+        mv = wasm_f32x4_pmax(mv, v);
+        nan = wasm_v128_or(nan, wasm_f32x4_ne(v, v));
+    }
     float m = wasm_f32x4_extract_lane(mv, 0);
     m = fmaxf(m, wasm_f32x4_extract_lane(mv, 1));
     m = fmaxf(m, wasm_f32x4_extract_lane(mv, 2));
     m = fmaxf(m, wasm_f32x4_extract_lane(mv, 3));
-    for (; i < len; i++) m = fmaxf(m, x[i]);
-    if (!isfinite(m)) { bl_k_softmax(x, len); return; }
+    int bad = wasm_v128_any_true(nan);
+    for (; i < len; i++) { m = fmaxf(m, x[i]); bad |= x[i] != x[i]; }
+    if (bad || !isfinite(m)) { bl_k_softmax(x, len); return; }
     const v128_t vm = wasm_f32x4_splat(m);
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (i = 0; i + 4 <= len; i += 4) {
