@@ -230,8 +230,8 @@ static int shape_config(bl_config *cfg, const char *name) {
 }
 
 #ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-/* Paired runs (bench_page.html pair=1): the page holds one of these and an onnxruntime-web
+#include <emscripten/emscripten.h>
+/* Paired runs (bench_page.html engines=pair): the page holds one of these and an onnxruntime-web
    session side by side and alternates one forward of each, so that the host's drift, which
    moves figures by 2x within minutes, falls on both halves of every pair alike. The page times
    the calls with performance.now(), as it times ORT's. */
