@@ -91,7 +91,8 @@ int main(void) {
     /* in: not a multiple of 16 (the SIMD128 kernel), 16, 32, BERT's widths, the largest chunk
        and beyond; out: the 6-row blocks with every remainder (a 4-row block for 4 and 5, then
        0–3 rows of the scalar sum), and 1–4 rows alone; n: 1 (SIMD128's token kernel), 2, a
-       lone token, several chunks (in = 768: 85 tokens a chunk, 3072: 21) */
+       lone token, 17 (6-row blocks that sum their rows), several chunks (in = 768: 85 tokens
+       a chunk, 3072: 21; chunks of 20+ take the row sums given) */
     const int ins[] = {8, 24, 16, 32, 48, 256, 768, 1024, 3072, 16384, 65536, 65552};
     const int outs[] = {1, 3, 4, 6, 7, 10, 11, 37, 44};
     const int ns[] = {1, 2, 3, 5, 17, 43, 130};

@@ -13,7 +13,7 @@
    u = x + 2048 (1..4095) is split into two 7-bit digits, lo = u & 127 and hi = u >> 7 (0..31):
        Σ w·x = Σ w·lo + 128·Σ w·hi − 2048·Σ w,
    two dot products against the same weight vector plus one per-row constant (the model's row
-   sums, bl_tensor.wsum, or summed here: BL_RX_SIX_MIN). All of it is
+   sums, bl_tensor.wsum, or summed here: BL_RX_SUMS_MIN). All of it is
    integer math that wraps modulo 2^32 and whose true result fits in int32, so the sum is the
    scalar reference's exactly and the epilogue is its expression: the results are bit-identical
    to bl_k_linear_q8 (tests/test_kernels_relaxed.c, run in Chromium by
@@ -118,11 +118,18 @@ static void bl_rx_q8_4(float *y, int out, const int8_t *w, const int32_t *wsum, 
    vector registers V8 allocates on x86-64. Per 16 inputs 8 loads feed 12 dot products (6 for
    8 in the 4-row block). Nothing else may stay live across the token loop, so each token's
    integer sums go to y as they are and a second pass applies − 2048·Σw and the epilogue (rows
-   4 and 5 on two lanes of it). */
+   4 and 5 on two lanes of it). The Σw terms are taken before the token loop (summing the rows
+   there streams them into L1 first: BL_RX_SUMS_MIN, BL_RX_SIX_MIN) and kept in memory through
+   it, behind a volatile pointer so that the compiler does not hand them to the loop as live
+   values. */
 static void bl_rx_q8_6(float *y, int out, const int8_t *w, const int32_t *wsum, const uint8_t *lo,
                        const uint8_t *hi, int in, int nt, const float *xs, const float *ws, const float *bias) {
     const int8_t *w0 = w, *w1 = w + in, *w2 = w + 2 * (size_t)in, *w3 = w + 3 * (size_t)in;
     const int8_t *w4 = w + 4 * (size_t)in, *w5 = w + 5 * (size_t)in;
+    v128_t sums[2];   /* rows 0–3; rows 4 and 5 on lanes 0 and 1 (and again on 2 and 3) */
+    sums[0] = bl_rx_wsum4(wsum, w0, w1, w2, w3, in);
+    sums[1] = wsum ? wasm_i32x4_shl(wasm_v128_load64_splat(wsum + 4), 11) : bl_rx_wsum4(NULL, w4, w5, w4, w5, in);
+    v128_t *volatile const kept = sums;
     for (int t = 0; t < nt; t++) {
         const uint8_t *xl = lo + (size_t)t * in, *xh = hi + (size_t)t * in;
         v128_t l0 = wasm_i32x4_splat(0), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0;
@@ -137,9 +144,7 @@ static void bl_rx_q8_6(float *y, int out, const int8_t *w, const int32_t *wsum, 
         wasm_v128_store(yt, wasm_i32x4_add(bl_rx_sum4(l0, l1, l2, l3), wasm_i32x4_shl(bl_rx_sum4(h0, h1, h2, h3), 7)));
         wasm_v128_store64_lane(yt + 4, wasm_i32x4_add(bl_rx_sum4(l4, l5, l4, l5), wasm_i32x4_shl(bl_rx_sum4(h4, h5, h4, h5), 7)), 0);
     }
-    /* rows 4 and 5 on lanes 0 and 1 (and again on 2 and 3) */
-    const v128_t sw = bl_rx_wsum4(wsum, w0, w1, w2, w3, in),
-                 sw45 = wsum ? wasm_i32x4_shl(wasm_v128_load64_splat(wsum + 4), 11) : bl_rx_wsum4(NULL, w4, w5, w4, w5, in);
+    const v128_t sw = kept[0], sw45 = kept[1];
     const v128_t wsv = wasm_v128_load(ws), bv = bias ? wasm_v128_load(bias) : wasm_f32x4_splat(0.0f);
     const v128_t ws45 = wasm_v128_load64_zero(ws + 4), b45 = bias ? wasm_v128_load64_zero(bias + 4) : wasm_f32x4_splat(0.0f);
     const v128_t zero = wasm_i32x4_splat(0);
@@ -160,13 +165,16 @@ static bl_rx_block *volatile const bl_rx_q8_4_fn = bl_rx_q8_4, *volatile const b
    per digit rather than 32 streams each weight block over twice the tokens: +3% on bert-base's
    FFN shapes (the activations then come from L2, which keeps up with 2 loads per 12 dots). */
 #define BL_RX_CHUNK_BYTES 65536
-/* Chunks of fewer tokens take 4-row blocks: bert-base forwards (Zen 5, Chromium 156, alternated
-   runs) took 4% longer at n = 16 with 6-row blocks and 4–7% less at n = 128. They also sum
-   their weight rows themselves rather than take the model's row sums (bl_tensor.wsum): that
-   pass streams the rows into L1 ahead of the dot products, for which a few tokens leave no
-   time (bert-base, forwards alternated in one page: the model's sums took 3.6% longer at n = 16,
-   and 3.5% less at n = 32 and 128). */
-#define BL_RX_SIX_MIN 20
+/* Chunks of fewer tokens sum their weight rows themselves rather than take the model's row
+   sums (bl_tensor.wsum): that pass streams the block's rows into L1 ahead of the dot products,
+   for which a few tokens leave no time (bert-base, forwards alternated in one page: the model's
+   sums took 3.6% longer at n = 16, and 3.5% less at n = 32 and 128). */
+#define BL_RX_SUMS_MIN 20
+/* Chunks of fewer tokens take 4-row blocks. 6-row ones, with their row sums taken before the
+   token loop, gained 1.7–2.1% on bert-base at n = 16 and lost 1.5% at 12, 1–2.4% at 8 and 7–9%
+   at 4 (alternated forwards in one page, Chromium 156, Zen 5); with the sums taken after the
+   loop they had lost 4% at 16. */
+#define BL_RX_SIX_MIN 16
 static void bl_rx_linear_q8(float *y, const int16_t *xq, const float *xs, const bl_tensor *w,
                             const float *bias, int n) {
     const int in = w->cols, out = w->rows;
@@ -187,7 +195,7 @@ static void bl_rx_linear_q8(float *y, const int16_t *xq, const float *xs, const 
             continue;
         }
         /* blocks of 6 rows, then one of 4 if that many are left, then the last 1–3 rows */
-        const int32_t *sums = nt >= BL_RX_SIX_MIN ? w->wsum : NULL;
+        const int32_t *sums = nt >= BL_RX_SUMS_MIN ? w->wsum : NULL;
         int o = 0;
         for (int step = nt >= BL_RX_SIX_MIN ? 6 : 4; step >= 4; step -= 2) {
             bl_rx_block *const blk = step == 6 ? bl_rx_q8_6_fn : bl_rx_q8_4_fn;
