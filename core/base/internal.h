@@ -16,7 +16,7 @@ typedef struct {
     const void *data;
     const float *scale;   /* [rows], I8 and I16 only; NULL otherwise */
     int run;              /* I16: inputs per exact int32 run, bl_k_i16_run (0: the worst case, 64) */
-    const int32_t *wsum;  /* I8 from a model file: Σ of each row (bl_model_load); NULL elsewhere */
+    const int32_t *wsum;  /* I8 linear weight of a model file: Σ of each row (bl_model_load); else NULL */
 } bl_tensor;
 
 typedef struct {
@@ -60,7 +60,7 @@ struct bl_model {
     const char *tok_json;      /* the stored tokenizer.json (version 2, optional), into buf */
     size_t tok_json_len;
     bl_fidelity fid;           /* the fidelity record (status BL_FID_NONE without one) */
-    int32_t *row_sums;         /* every I8 matrix's row sums (owned), the tensors' wsum */
+    int32_t *row_sums;         /* every I8 linear weight's row sums (owned), the tensors' wsum */
 };
 
 /* Canonical tensor names in the weights file (HF names without the "bert." prefix; LayerNorm

@@ -442,13 +442,16 @@ static void *bl_slot_field(bl_model *m, int idx) {
     return base + bl_slot_get(idx)->off;
 }
 
-/* Slot idx's tensor when the file has it and it is an int8 matrix, else NULL. */
+/* Slot idx's tensor when the file has it and it is an int8 matrix that linear layers multiply
+   by, else NULL: the embeddings are looked up (the tied MLM decoder multiplies by the word
+   embeddings, but only the masked rows, too few to take row sums: kernels_relaxed.c). */
 static bl_tensor *bl_i8_matrix(bl_model *m, const int *found, int idx) {
     bl_tensor *t = found[idx] && bl_slot_get(idx)->matrix ? bl_slot_field(m, idx) : NULL;
+    if (t == &m->w.word || t == &m->w.pos || t == &m->w.type) return NULL;
     return t && t->dtype == BL_DT_I8 ? t : NULL;
 }
 
-/* The sum of each row of every int8 matrix, into one block m owns, pointed to by the tensors'
+/* The sum of each row of every int8 linear weight, into one block m owns, pointed to by the tensors'
    wsum: the relaxed-SIMD kernel offsets its activations and takes these sums off again, and
    summing per call cost 2–3% of a bert-base forward at 32 and 128 tokens. A pass over the int8
    weights at load. -1: out of memory. */
@@ -698,7 +701,7 @@ bl_model *bl_model_load(const void *data, size_t len, int flags, bl_err *e) {
         bl_fail(e, "weights: out of memory");
         return bl_load_fail(m, found);
     }
-    if (cfg.has_mlm && !found[BL_NTOP_SLOTS - 1]) m->w.decoder = m->w.word;   /* tied, sums too */
+    if (cfg.has_mlm && !found[BL_NTOP_SLOTS - 1]) m->w.decoder = m->w.word;   /* tied */
     free(found);
 
     /* Vocab: tokens each followed by '\n'; their count must be the config's vocab_size. */
