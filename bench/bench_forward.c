@@ -234,26 +234,31 @@ static int shape_config(bl_config *cfg, const char *name) {
 /* Paired runs (bench_page.html engines=pair): the page holds one of these and an onnxruntime-web
    session side by side and alternates one forward of each, so that the host's drift, which
    moves figures by 2x within minutes, falls on both halves of every pair alike. The page times
-   the calls with performance.now(), as it times ORT's. */
+   the calls with performance.now(), as it times ORT's (with threads, the -pthread build does so
+   in its Web Worker, bench_worker.js). */
 typedef struct {
     bl_model *m;
     bl_ctx *c;
+    bl_pool *pool;   /* threads > 1 */
     int ids[1024];
 } bl_bench_pair;
 
 /* A random model of the named shape (as main makes it) with dtype "int8" or "int16", its
-   context on the best kernel table, attention-only forwards if att_only; NULL on failure. */
-EMSCRIPTEN_KEEPALIVE bl_bench_pair *bl_bench_pair_new(const char *shape, const char *dtype, int att_only) {
+   context on the best kernel table and `threads` threads (> 1 only in the -pthread build),
+   attention-only forwards if att_only; NULL on failure. */
+EMSCRIPTEN_KEEPALIVE bl_bench_pair *bl_bench_pair_new(const char *shape, const char *dtype, int att_only, int threads) {
     bl_config cfg;
     const int dt = bl_dtype_parse(dtype);
     if (shape_config(&cfg, shape) < 0 || (dt != BL_DT_I8 && dt != BL_DT_I16)) return NULL;
     bl_bench_pair *p = calloc(1, sizeof *p);
     bl_err e = {{0}};
-    if (!p || !(p->m = make_model(&cfg, dt)) || !(p->c = bl_ctx_new(p->m, &e))) {
+    if (!p || !(p->m = make_model(&cfg, dt)) || !(p->c = bl_ctx_new(p->m, &e)) ||
+        (threads > 1 && !(p->pool = bl_pool_new(threads, &e)))) {
         fprintf(stderr, "bench_forward: %s\n", e.msg);
         return NULL;
     }
     bl_ctx_set_kernels(p->c, bl_kernels_best());
+    bl_ctx_set_pool(p->c, p->pool);
     bl_ctx_set_attention_only(p->c, att_only);
     /* ordinary tokens (the forward's time does not depend on which) */
     for (int j = 0; j < 1024; j++) p->ids[j] = 1000 + (j * 7919) % 28000;

@@ -13,9 +13,10 @@
 #   stops after its softmax), which is what the page runs for every view but masked-LM and prediction;
 #   pair, pair-att, pair-relaxed, pair-relaxed-att: the SIMD128 or relaxed core (whole or
 #   attention-only forwards) and ORT's first VARIANTS graph in ONE page, one forward of each in
-#   turn, REPS pairs per n, 1 thread only; a ratio per pair, so drift over seconds cancels (the
-#   steadiest figure here: BL_ENGINES=pair-relaxed,pair-relaxed-att VARIANTS= THREADS=1, where the
-#   empty VARIANTS leaves out the ORT-only pages and the pairs take int8, ORT's int8+attn graph)
+#   turn, REPS pairs per n (with 2 threads: both engines, bertlens' -pthread build in a worker);
+#   a ratio per pair, so drift over seconds cancels (the steadiest figure here:
+#   BL_ENGINES=pair-relaxed,pair-relaxed-att VARIANTS= THREADS=1, where the empty VARIANTS leaves
+#   out the ORT-only pages and the pairs take int8, ORT's int8+attn graph)
 # The engines are interleaved round by round: each round runs bertlens, then each ORT variant,
 # each in a fresh page with its own >= WARMUP s warm-up, and the next round runs them in the
 # reverse order (A B C, C B A, A B C …), so a host that drifts (a shared or throttled machine)
@@ -60,7 +61,8 @@ emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/benc
 # the same with -pthread, for bertlens with 2 threads (run in a worker by bench/bench_worker.js)
 [ "$THREADS" = 1 ] || emcc -O3 -msimd128 -pthread -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
-  -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -o "$OUT/www/bench_forward-mt.js"
+  -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -sEXPORTED_RUNTIME_METHODS=ccall \
+  -o "$OUT/www/bench_forward-mt.js"
 # bertlens-relaxed: the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh, whose
 # note says why main(argc, argv) comes from an object emcc compiles)
 if [[ " ${BL_ENGINES:-} " == *relaxed* ]]; then   # (bertlens-relaxed-att, pair-relaxed… too)
@@ -74,7 +76,7 @@ if [[ " ${BL_ENGINES:-} " == *relaxed* ]]; then   # (bertlens-relaxed-att, pair-
     BL_RELAXED_CFLAGS="-pthread -Dmain=bl_bench_main" tools/build_relaxed.sh "$OUT/relaxed-mt-obj" \
       "$OUT/www/bench_forward-relaxed-mt.js" $SRC bench/bench_forward.c -- "$OUT/relaxed_main.c" -pthread \
       -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
-      -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth
+      -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -sEXPORTED_RUNTIME_METHODS=ccall
   fi
 fi
 cp bench/bench_page.html bench/bench_worker.js "$OUT/www/"
@@ -106,8 +108,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
       echo "== round $r/$ROUNDS, $s, $t thread(s), n = $NS, $REPS timed runs after ${WARMUP} s of warm-up; $(cpu_line)"
       for e in "${order[@]}"; do
         # with 2 threads ORT runs its int8+attn graph only (the ratio the targets name)
-        [ "$t" != 1 ] && [ "${e#bertlens}" = "$e" ] && [ "$e" != int8 ] && continue
-        [ "$t" != 1 ] && [ "${e#pair}" != "$e" ] && continue   # pairs: one thread
+        [ "$t" != 1 ] && [ "${e#bertlens}" = "$e" ] && [ "${e#pair}" = "$e" ] && [ "$e" != int8 ] && continue
         Q="shape=$s&ns=$NS&reps=$REPS&warmup=$WARMUP&threads=$t&round=$r"
         if [ "$e" = bertlens ]; then page "$s-${t}t-r$r-bertlens" "$Q&engines=bertlens"
         elif [ "$e" = bertlens-int16 ]; then page "$s-${t}t-r$r-bertlens-int16" "$Q&engines=bertlens&dtype=int16"

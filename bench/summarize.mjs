@@ -13,7 +13,7 @@ import os from 'node:os';
 const [out, ortVersion, ...files] = process.argv.slice(2);
 const med = (a) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const perRound = [];   // {engine, model, variant, threads, n, round, median_ms, min_ms, max_ms}
-const pairRuns = [];   // engines=pair pages: {model, core, n, round, ratios per pair, both engines' medians}
+const pairRuns = [];   // engines=pair pages: {model, core, threads, n, round, ratios per pair, both engines' medians}
 for (const f of files) {
   const r = JSON.parse(fs.readFileSync(f, 'utf8'));
   if (r.error) throw new Error(`${f}: ${r.error}`);
@@ -21,7 +21,7 @@ for (const f of files) {
   if (r.pair)
     for (const [n, x] of Object.entries(r.pair.n))
       pairRuns.push({ model: r.shape, core: `${r.dtype || 'int8'} ${r.core}${r.attOnly ? ' att-only' : ''}`, ort: r.pair.variant,
-        n: Number(n), round, bertlens_ms: x.bertlens.median_ms, ort_ms: x.ort.median_ms, ratio_median: x.ratio.median,
+        threads: r.threads || 1, n: Number(n), round, bertlens_ms: x.bertlens.median_ms, ort_ms: x.ort.median_ms, ratio_median: x.ratio.median,
         per_pair: x.ratio.per_pair });
   if (r.bertlens)
     for (const [n, s] of Object.entries(r.bertlens.n))
@@ -100,17 +100,19 @@ if (attRows.length) {
 // and the spread of the rounds' own medians
 const pairs = [];
 const pct = (a, q) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
-for (const k of [...new Set(pairRuns.map((p) => [p.model, p.core, p.ort, p.n].join('|')))]) {
-  const g = pairRuns.filter((p) => [p.model, p.core, p.ort, p.n].join('|') === k), all = g.flatMap((p) => p.per_pair);
-  pairs.push({ model: g[0].model, bertlens: g[0].core, ort: `${g[0].ort}${g[0].ort.startsWith('int8-noattn') ? '' : '+attn'}`, n: g[0].n,
+const pairKey = (p) => [p.model, p.core, p.ort, p.threads, p.n].join('|');
+for (const k of [...new Set(pairRuns.map(pairKey))]) {
+  const g = pairRuns.filter((p) => pairKey(p) === k), all = g.flatMap((p) => p.per_pair);
+  pairs.push({ model: g[0].model, bertlens: g[0].core, ort: `${g[0].ort}${g[0].ort.startsWith('int8-noattn') ? '' : '+attn'}`,
+    threads: g[0].threads, n: g[0].n,
     pairs: all.length, ratio_median: med(all), ratio_p10: pct(all, 0.1), ratio_p90: pct(all, 0.9),
     round_medians: g.map((p) => p.ratio_median), bertlens_ms: med(g.map((p) => p.bertlens_ms)), ort_ms: med(g.map((p) => p.ort_ms)) });
 }
 if (pairs.length) {
-  console.log('paired in one page (one forward of each in turn, 1 thread): × = ORT ms / bertlens ms per pair, median of all pairs [10th-90th percentile] (rounds\' medians)');
-  console.log('model      n     bertlens                    ORT              bertlens ms  ORT ms    ×');
+  console.log('paired in one page (one forward of each in turn): × = ORT ms / bertlens ms per pair, median of all pairs [10th-90th percentile] (rounds\' medians)');
+  console.log('model      T  n     bertlens                    ORT              bertlens ms  ORT ms    ×');
   for (const p of pairs)
-    console.log(`${p.model.padEnd(10)} ${String(p.n).padEnd(5)} ${p.bertlens.padEnd(27)} ${p.ort.padEnd(16)} ${p.bertlens_ms.toFixed(1).padStart(9)}  ` +
+    console.log(`${p.model.padEnd(10)} ${String(p.threads).padEnd(2)} ${String(p.n).padEnd(5)} ${p.bertlens.padEnd(27)} ${p.ort.padEnd(16)} ${p.bertlens_ms.toFixed(1).padStart(9)}  ` +
       `${p.ort_ms.toFixed(1).padStart(8)}  x${p.ratio_median.toFixed(2)} [${p.ratio_p10.toFixed(2)}-${p.ratio_p90.toFixed(2)}] ` +
       `(${p.round_medians.map((x) => x.toFixed(2)).join(' ')}), ${p.pairs} pairs`);
 }
@@ -125,6 +127,6 @@ fs.writeFileSync(out, JSON.stringify({
   rounds: nRounds,
   note: 'shared 2-core machine: compare within one run',
   ratios, records,
-  pairs_method: 'engines=pair pages (bench/run.sh pair*): bertlens and ORT in one page, one forward of each in turn (the order swapped every pair), REPS pairs per n and round; ratio = ORT ms / bertlens ms of one pair',
+  pairs_method: 'engines=pair pages (bench/run.sh pair*): bertlens and ORT in one page, one forward of each in turn (the order swapped every pair; with 2 threads, the bertlens -pthread build in a worker that times its forwards, both engines with that many threads, and 10 ms idle after each forward), REPS pairs per n and round; ratio = ORT ms / bertlens ms of one pair',
   pairs }, null, 2) + '\n');
 console.log(out);

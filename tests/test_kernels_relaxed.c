@@ -53,6 +53,19 @@ static void check_shape(const bl_kernels *K, int in, int out, int n, int wide) {
         const long d = first_diff(y0, y1, (size_t)n * out);
         CHECK(d < 0, "relaxed linear_q8 in=%d out=%d n=%d bias=%d sums=%d wide=%d: element %ld %.9g vs scalar %.9g",
               in, out, n, k & 1, k >> 1, wide, d, d < 0 ? 0 : y1[d], d < 0 ? 0 : y0[d]);
+        /* rows 7.. alone (bl_tensor_rows: how threads share a step), with their scales, bias
+           and sums: the same bits as those rows of the whole */
+        if (out > 7) {
+            const bl_tensor v = bl_tensor_rows(&w, 7, out - 7);
+            K->linear_q8(y1, xq, xs, &v, bb ? bb + 7 : NULL, n);
+            long dv = -1;
+            for (int t = 0; t < n && dv < 0; t++) {
+                const long dt = first_diff(y0 + (size_t)t * out + 7, y1 + (size_t)t * (out - 7), (size_t)(out - 7));
+                if (dt >= 0) dv = (long)t * (out - 7) + dt;
+            }
+            CHECK(dv < 0, "relaxed linear_q8 on rows 7..%d in=%d n=%d bias=%d sums=%d: element %ld differs", out - 1,
+                  in, n, k & 1, k >> 1, dv);
+        }
     }
     free(wq); free(xq); free(ws); free(xs); free(bias); free(y0); free(y1); free(sums);
 }

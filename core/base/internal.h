@@ -126,9 +126,20 @@ void bl_quantize_row(const float *w, int n, int8_t *q, float *scale);
 #define BL_I16_MAX 4095
 void bl_quantize_row_i16(const float *w, int n, int16_t *q, float *scale);
 /* Bytes per element of a BL_DT_* (1 for int8); 1 for an unknown one. */
-int bl_dtype_size(int dtype);
+static inline int bl_dtype_size(int dt) { return dt == BL_DT_F32 ? 4 : dt == BL_DT_F16 || dt == BL_DT_I16 ? 2 : 1; }
 /* Whether a dtype stores integers with a scale per row (I8, I16). */
 static inline int bl_dtype_scaled(int dtype) { return dtype == BL_DT_I8 || dtype == BL_DT_I16; }
+/* Rows o0..o0+rows of a 2-D tensor as a tensor of their own, with their scales and row sums
+   (threads share a linear step by rows this way; a kernel gives each row the same bits in
+   either). */
+static inline bl_tensor bl_tensor_rows(const bl_tensor *w, int o0, int rows) {
+    bl_tensor v = *w;
+    v.rows = rows;
+    v.data = (const char *)w->data + (size_t)o0 * w->cols * bl_dtype_size(w->dtype);
+    if (w->scale) v.scale = w->scale + o0;
+    if (w->wsum) v.wsum = w->wsum + o0;
+    return v;
+}
 
 /* Raw vocab text of a loaded model (tokens each followed by '\n'), pointing into its buffer. */
 const char *bl_model_vocab_text(const bl_model *m, size_t *len);

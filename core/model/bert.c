@@ -31,6 +31,9 @@
 #include <string.h>
 
 #define BL_QBLOCK 8   /* query rows per attention block (bl_attend) */
+/* Linear steps over up to this many tokens are split between threads by output rows, longer
+   ones by tokens (bl_linear2) */
+#define BL_SPLIT_N 128
 
 /* Every buffer the forward pass writes, for up to cap tokens (sizes: bl_scratch_list). */
 typedef struct {
@@ -51,6 +54,8 @@ typedef struct {
     int16_t *mlm_q; /* [max(hidden, embed)] the MLM head's quantized input (the forward's xq stays as is) */
     float *emb;     /* [n + 1][embed] embeddings before embeddings.project, and a spare row (emb_proj only) */
     float *hd;      /* [hidden] the sequence head's dense output (SEQ heads only) */
+    float *ysplit;  /* [min(n, BL_SPLIT_N)][max(5·hidden, intermediate)] a linear step's outputs
+                       split by rows between threads (bl_linear2), before they go to their rows */
 } bl_scratch;
 
 struct bl_ctx {
@@ -84,7 +89,7 @@ static size_t bl_size(size_t a, size_t b, size_t c, size_t d) {
 
 /* One scratch buffer: where its pointer is kept, and its size (0: not needed now). */
 typedef struct { void **p; size_t bytes; } bl_buf;
-#define BL_NBUF 18
+#define BL_NBUF 19
 
 /* The scratch buffers with their sizes for n tokens, listed once: bl_ctx_bytes adds these
    sizes up, bl_ctx_reserve grows each buffer to its size and bl_ctx_free frees them. */
@@ -113,6 +118,7 @@ static void bl_scratch_list(bl_scratch *s, const bl_config *cfg, int n, int att_
         {(void **)&s->mlm_q, bl_size(HE, 1, 1, S)},
         {(void **)&s->emb, cfg->emb_proj ? bl_size(N + 1, E, 1, F) : 0},
         {(void **)&s->hd, cfg->head == BL_HEAD_SEQ ? bl_size(H, 1, 1, F) : 0},
+        {(void **)&s->ysplit, T > 1 ? bl_size(N < BL_SPLIT_N ? N : BL_SPLIT_N, 5 * H > I ? 5 * H : I, 1, F) : 0},
     };
     _Static_assert(sizeof list / sizeof list[0] == BL_NBUF, "BL_NBUF counts the buffers");
     memcpy(out, list, sizeof list);
@@ -222,21 +228,14 @@ typedef struct { float *y; const bl_tensor *w; const float *b; } bl_proj;
    integer sums: the same bits on every target and thread count. */
 typedef struct { int np; int16_t *xq2; float *xs2, *r, *y2; } bl_digit2;
 
-/* Rows t0..t0+cnt of the linear layers p[0..np) that read the same input x: on the int8 path
-   x's rows are quantized into xq, xs first, once for all of them; otherwise the f32 kernel
-   widens the weights. d2 (NULL for none): the int16 path's second digit, above. */
-static void bl_linear_rows(const bl_kernels *K, int int8, const bl_proj *p, int np,
-                           const float *x, int16_t *xq, float *xs, int t0, int cnt,
-                           const bl_digit2 *d2) {
-    const int in = p[0].w->cols;
-    /* layers that share an input share a dtype; an int16 file's tied MLM decoder is its
-       embeddings (F32), which take the f32 kernel */
-    if (!bl_dtype_scaled(p[0].w->dtype)) int8 = 0;
+/* The inputs of linear layers that read x, rows t0..t0+cnt: on the integer paths quantized into
+   xq, xs, and on the int16 path with d2 the second digit too. */
+static void bl_linear_inputs(const bl_kernels *K, int int8, int in, const float *x, int16_t *xq, float *xs,
+                             int t0, int cnt, const bl_digit2 *d2) {
     x += (size_t)t0 * in;
     if (int8 == BL_Q_I16) K->quantize_rows16(xq + (size_t)t0 * in, xs + t0, x, cnt, in);
     else if (int8) K->quantize_rows(xq + (size_t)t0 * in, xs + t0, x, cnt, in);
-    const int second = int8 == BL_Q_I16 && d2 ? d2->np : 0;
-    if (second) {
+    if (int8 == BL_Q_I16 && d2 && d2->np) {
         float *r = d2->r + (size_t)t0 * in;
         const int16_t *q = xq + (size_t)t0 * in;
         for (int t = 0; t < cnt; t++)
@@ -248,17 +247,40 @@ static void bl_linear_rows(const bl_kernels *K, int int8, const bl_proj *p, int 
             }
         K->quantize_rows16(d2->xq2 + (size_t)t0 * in, d2->xs2 + t0, r, cnt, in);
     }
+}
+
+/* y[cnt][w.rows] = one linear layer over rows t0..t0+cnt of its prepared input (bl_linear_inputs);
+   y2 [cnt][w.rows]: where the int16 second digit's output goes first, when `second`. */
+static void bl_project(const bl_kernels *K, int int8, float *y, const bl_tensor *w, const float *b,
+                       const float *x, const int16_t *xq, const float *xs, int t0, int cnt,
+                       const bl_digit2 *d2, int second, float *y2) {
+    const int in = w->cols;
+    if (int8 == BL_Q_I16) K->linear_i16(y, xq + (size_t)t0 * in, xs + t0, w, b, cnt);
+    else if (int8) K->linear_q8(y, xq + (size_t)t0 * in, xs + t0, w, b, cnt);
+    else K->linear_f32(y, x + (size_t)t0 * in, w, b, cnt);
+    if (second) {
+        K->linear_i16(y2, d2->xq2 + (size_t)t0 * in, d2->xs2 + t0, w, NULL, cnt);
+        bl_k_add(y, y2, (size_t)cnt * w->rows);
+    }
+}
+
+/* The integer path a step of linear layers takes: an int16 file's tied MLM decoder is its
+   embeddings (F32), which take the f32 kernel */
+static int bl_int_path(int int8, const bl_tensor *w) { return bl_dtype_scaled(w->dtype) ? int8 : 0; }
+
+/* Rows t0..t0+cnt of the linear layers p[0..np) that read the same input x: on the int8 path
+   x's rows are quantized into xq, xs first, once for all of them; otherwise the f32 kernel
+   widens the weights. d2 (NULL for none): the int16 path's second digit, above. */
+static void bl_linear_rows(const bl_kernels *K, int int8, const bl_proj *p, int np,
+                           const float *x, int16_t *xq, float *xs, int t0, int cnt,
+                           const bl_digit2 *d2) {
+    int8 = bl_int_path(int8, p[0].w);   /* layers that share an input share a dtype */
+    bl_linear_inputs(K, int8, p[0].w->cols, x, xq, xs, t0, cnt, d2);
+    const int second = int8 == BL_Q_I16 && d2 ? d2->np : 0;
     for (int i = 0; i < np; i++) {
         const int out = p[i].w->rows;
-        float *y = p[i].y + (size_t)t0 * out;
-        if (int8 == BL_Q_I16) K->linear_i16(y, xq + (size_t)t0 * in, xs + t0, p[i].w, p[i].b, cnt);
-        else if (int8) K->linear_q8(y, xq + (size_t)t0 * in, xs + t0, p[i].w, p[i].b, cnt);
-        else K->linear_f32(y, x, p[i].w, p[i].b, cnt);
-        if (i < second) {
-            float *y2 = d2->y2 + (size_t)t0 * out;
-            K->linear_i16(y2, d2->xq2 + (size_t)t0 * in, d2->xs2 + t0, p[i].w, NULL, cnt);
-            bl_k_add(y, y2, (size_t)cnt * out);
-        }
+        bl_project(K, int8, p[i].y + (size_t)t0 * out, p[i].w, p[i].b, x, xq, xs, t0, cnt, d2, i < second,
+                   i < second ? d2->y2 + (size_t)t0 * out : NULL);
     }
 }
 
@@ -282,22 +304,69 @@ static int bl_tasks(const bl_ctx *c, int n, double work) {
     return most >= T ? T : most >= 2 ? (int)most : 1;
 }
 
-typedef struct { bl_ctx *c; const float *x; const bl_proj *p; int np, n, tasks; const bl_digit2 *d2; } bl_linear_job;
+/* A linear step for the pool. By tokens (split = 0): task t takes a range of tokens, inputs and
+   outputs. By rows (split = rows per task, a multiple of 12): the inputs are prepared once and
+   task t takes rows of one layer's weights for every token, into ysplit, and copies them to
+   their place. Every output is computed as without threads either way: each kernel gives every
+   row the scalar reference's bits whatever rows it is handed. */
+typedef struct {
+    bl_ctx *c; const float *x; const bl_proj *p; int np, n, tasks; const bl_digit2 *d2;
+    int int8, split, per_layer;   /* split: rows per task, per_layer: tasks per layer */
+} bl_linear_job;
 
 static void bl_linear_task(void *arg, int task) {
     const bl_linear_job *j = arg;
-    int t0, t1;
-    bl_token_range(j->n, j->tasks, task, &t0, &t1);
-    if (t0 < t1) bl_linear_rows(j->c->k, j->c->int8, j->p, j->np, j->x, j->c->s.xq, j->c->s.xs, t0, t1 - t0, j->d2);
+    const bl_scratch *s = &j->c->s;
+    if (!j->split) {
+        int t0, t1;
+        bl_token_range(j->n, j->tasks, task, &t0, &t1);
+        if (t0 < t1) bl_linear_rows(j->c->k, j->c->int8, j->p, j->np, j->x, s->xq, s->xs, t0, t1 - t0, j->d2);
+        return;
+    }
+    const int i = task / j->per_layer, out = j->p[i].w->rows, n = j->n;
+    const int o0 = task % j->per_layer * j->split, rows = out - o0 < j->split ? out - o0 : j->split;
+    if (rows <= 0) return;
+    const int second = j->int8 == BL_Q_I16 && j->d2 && i < j->d2->np;
+    size_t before = 0, all = 0;   /* outputs of the layers before this one, of all of them */
+    for (int k = 0; k < j->np; k++) {
+        before += k < i ? (size_t)j->p[k].w->rows : 0;
+        all += (size_t)j->p[k].w->rows;
+    }
+    float *y = s->ysplit + (size_t)n * (before + o0), *y2 = s->ysplit + (size_t)n * (all + before + o0);
+    const bl_tensor v = bl_tensor_rows(j->p[i].w, o0, rows);
+    bl_project(j->c->k, j->int8, y, &v, j->p[i].b ? j->p[i].b + o0 : NULL, j->x, s->xq, s->xs, 0, n, j->d2,
+               second, y2);
+    for (int t = 0; t < n; t++)
+        memcpy(j->p[i].y + (size_t)t * out + o0, y + (size_t)t * rows, (size_t)rows * sizeof(float));
 }
 
 /* The linear layers p[0..np) on the same input x [n][in] (Q, K and V share one, so its int8
-   quantization is done once), split between threads by tokens; d2 as bl_linear_rows. */
+   quantization is done once), split between threads by tokens, or on the integer paths up to
+   BL_SPLIT_N tokens by output rows: then each thread reads only its share of the weights, and
+   over all the tokens, so the kernels keep their widest blocks. Bert-base on 2 threads in
+   Chromium (relaxed core, the two splits' forwards alternated in one page, Zen 5): the token
+   split took x1.11-1.17 the row split's time at 16 tokens (int16 files x1.19-1.21), x1.03-1.14
+   at 24-63 and x1.03-1.05 at 96 and 128. d2 as bl_linear_rows. */
 static void bl_linear2(bl_ctx *c, const float *x, int n, const bl_proj *p, int np, const bl_digit2 *d2) {
-    const int second = c->int8 == BL_Q_I16 && d2 ? d2->np : 0;
+    const int int8 = bl_int_path(c->int8, p[0].w), second = int8 == BL_Q_I16 && d2 ? d2->np : 0;
     double work = 0;
-    for (int i = 0; i < np; i++) work += (double)n * p[i].w->rows * p[i].w->cols * (i < second ? 2 : 1);
-    bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work), d2};
+    size_t outs = 0;
+    for (int i = 0; i < np; i++) {
+        work += (double)n * p[i].w->rows * p[i].w->cols * (i < second ? 2 : 1);
+        outs += (size_t)p[i].w->rows * (i < second ? 2 : 1);
+    }
+    bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work), d2, int8, 0, 0};
+    const size_t room = (size_t)(5 * c->m->cfg.hidden > c->m->cfg.intermediate ? 5 * c->m->cfg.hidden
+                                                                                : c->m->cfg.intermediate);
+    if (j.tasks > 1 && int8 && n <= BL_SPLIT_N && outs <= room) {
+        int widest = 0;
+        for (int i = 0; i < np; i++) widest = p[i].w->rows > widest ? p[i].w->rows : widest;
+        j.split = ((widest + j.tasks - 1) / j.tasks + 11) / 12 * 12;
+        j.per_layer = (widest + j.split - 1) / j.split;
+        bl_linear_inputs(c->k, int8, p[0].w->cols, x, c->s.xq, c->s.xs, 0, n, d2);
+        bl_pool_run(c->pool, j.per_layer * np, bl_linear_task, &j);
+        return;
+    }
     bl_pool_run(c->pool, j.tasks, bl_linear_task, &j);
 }
 static void bl_linear(bl_ctx *c, const float *x, int n, const bl_proj *p, int np) {

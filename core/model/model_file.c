@@ -61,7 +61,6 @@ int bl_dtype_parse(const char *s) {
     return -1;
 }
 
-int bl_dtype_size(int dt) { return dt == BL_DT_F32 ? 4 : dt == BL_DT_F16 || dt == BL_DT_I16 ? 2 : 1; }
 static uint64_t bl_dt_size(int dt) { return (uint64_t)bl_dtype_size(dt); }
 
 /* ---------------------------------------------------------------- the canonical tensor set */
