@@ -4,11 +4,16 @@
 
    The golden models of test_bert are too narrow for the pool to take a share of their steps (a
    task needs 4 M multiply-adds, bert.c BL_TASK_WORK), so this one is made here: random weights,
-   hidden 512, intermediate 2048, 2 layers, written as int8 and as int16 files (the int16 path
-   adds the second digit for Q and K, which the row split must carry too). Lengths cover both
-   splits and their edge: row splits over 3 to 128 tokens (rows per thread not a multiple of
-   the kernels' blocks), token splits over 129 and 150. Compared: every attention map, the last
-   hidden state, the last layer's keys, and the masked-LM logits of one position. */
+   hidden 512 (the narrowest whose steps over 16 tokens are shared), intermediate 2048, one
+   layer, written as int8 and as int16 files (the int16 path adds the second digit for Q and K,
+   which the row split must carry too). Lengths cover both splits and their edge: row splits
+   over 3, 16, 31 and 64 tokens (rows per thread not a multiple of the kernels' blocks), a
+   token split over 129; 2 threads, and 3 for one model (sizes kept down for the ASan run).
+   Compared: every attention map, the last
+   hidden state, the last layer's keys, and the masked-LM logits of one position, then the maps
+   and keys of attention-only forwards. A second model, an ELECTRA discriminator (embeddings
+   narrower than the hidden state, a task head, no masked LM), compares the head's logits, also
+   on a pool lent after the forward (head_after_pool_change). */
 #include "check.h"
 #include "bertlens.h"
 #include "base/internal.h"
@@ -50,17 +55,28 @@ static bl_model *random_model(const bl_config *cfg, int dtype, uint8_t **file) {
     size_t blen = 0;
     bl_err e = {{0}};
     bl_model *m = NULL;
-    if (bl_model_write(cfg, dtype, vocab, len, t, nt, file, &blen, &e) < 0) CHECK(0, "write: %s", e.msg);
+    const char *labels = cfg->head ? "replaced\n" : NULL;   /* the discriminator's one label */
+    if (bl_model_write_ex(cfg, dtype, vocab, len, labels, labels ? strlen(labels) : 0, t, nt, file, &blen, &e) < 0)
+        CHECK(0, "write: %s", e.msg);
     else if (!(m = bl_model_load(*file, blen, 0, &e))) CHECK(0, "load: %s", e.msg);
     free(pool);
     free(ones);
     return m;
 }
 
-/* Forwards on one thread and on `threads`, over the lengths below; returns how many differ */
+/* The task head's logits on c's last forward into out (bl_head_size floats); 0 or -1 */
+static int head(bl_ctx *c, float *out) {
+    bl_err e = {{0}};
+    const int rc = bl_head_logits(c, out, &e);
+    CHECK(rc == 0, "head logits: %s", e.msg);
+    return rc;
+}
+
+/* Forwards on one thread and on `threads`, over the lengths below, whole and attention-only;
+   returns how many differ */
 static int compare(const bl_model *m, int threads, const char *label) {
     const bl_config *cfg = bl_model_config(m);
-    static const int lens[] = {3, 16, 17, 31, 32, 47, 100, 128, 129, 150};
+    static const int lens[] = {3, 16, 31, 64, 129};
     bl_err e = {{0}};
     bl_ctx *one = bl_ctx_new(m, &e), *many = bl_ctx_new(m, &e);
     bl_pool *pool = bl_pool_new(threads, &e);
@@ -68,7 +84,7 @@ static int compare(const bl_model *m, int threads, const char *label) {
     if (!one || !many || !pool) return 1;
     bl_ctx_set_pool(many, pool);
     int bad = 0;
-    static int ids[160];
+    static int ids[136];
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
         const int n = lens[li];
         for (int t = 0; t < n; t++) ids[t] = 5 + (t * 7919 + n) % (cfg->vocab_size - 5);
@@ -79,13 +95,25 @@ static int compare(const bl_model *m, int threads, const char *label) {
             continue;
         }
         const size_t na = (size_t)cfg->layers * cfg->heads * n * n, nh = (size_t)n * cfg->hidden;
-        float *l1 = malloc(cfg->vocab_size * sizeof(float)), *l2 = malloc(cfg->vocab_size * sizeof(float));
-        const int mlm = bl_mlm_logits(one, n / 2, l1, &e) || bl_mlm_logits(many, n / 2, l2, &e);
-        CHECK(!mlm, "%s: mlm over %d tokens: %s", label, n, e.msg);
-        const int differ = memcmp(bl_attention(one), bl_attention(many), na * sizeof(float)) ||
-                           memcmp(bl_hidden(one), bl_hidden(many), nh * sizeof(float)) ||
-                           memcmp(bl_key(one, cfg->layers - 1), bl_key(many, cfg->layers - 1), nh * sizeof(float)) ||
-                           (!mlm && memcmp(l1, l2, cfg->vocab_size * sizeof(float)));
+        /* the masked-LM logits of one position, or the task head's (ELECTRA's discriminator) */
+        const size_t nl = cfg->has_mlm ? (size_t)cfg->vocab_size : (size_t)bl_head_size(one);
+        float *l1 = malloc(nl * sizeof(float)), *l2 = malloc(nl * sizeof(float));
+        const int lg = cfg->has_mlm ? bl_mlm_logits(one, n / 2, l1, &e) || bl_mlm_logits(many, n / 2, l2, &e)
+                                    : head(one, l1) || head(many, l2);
+        CHECK(!lg, "%s: logits over %d tokens: %s", label, n, e.msg);
+        int differ = memcmp(bl_attention(one), bl_attention(many), na * sizeof(float)) ||
+                     memcmp(bl_hidden(one), bl_hidden(many), nh * sizeof(float)) ||
+                     memcmp(bl_key(one, cfg->layers - 1), bl_key(many, cfg->layers - 1), nh * sizeof(float)) ||
+                     (!lg && memcmp(l1, l2, nl * sizeof(float)));
+        /* attention-only forwards: the last layer takes Q and K alone */
+        bl_ctx_set_attention_only(one, 1);
+        bl_ctx_set_attention_only(many, 1);
+        if (bl_forward(one, ids, NULL, n, BL_PREC_NATIVE, &e) || bl_forward(many, ids, NULL, n, BL_PREC_NATIVE, &e))
+            CHECK(0, "%s: attention-only forward over %d tokens: %s", label, n, e.msg);
+        else differ |= memcmp(bl_attention(one), bl_attention(many), na * sizeof(float)) ||
+                       memcmp(bl_key(one, cfg->layers - 1), bl_key(many, cfg->layers - 1), nh * sizeof(float));
+        bl_ctx_set_attention_only(one, 0);
+        bl_ctx_set_attention_only(many, 0);
         CHECK(!differ, "%s, %d threads, %d tokens: not one thread's bits", label, threads, n);
         bad += differ;
         free(l1);
@@ -97,27 +125,75 @@ static int compare(const bl_model *m, int threads, const char *label) {
     return bad;
 }
 
+/* A task head on a pool lent after the forward, without another forward (the head's own
+   linear steps then see scratch sized for one thread), and after 2 → 1 → 2 threads with a
+   longer forward on one thread between: one thread's logits, and no overrun (ASan) */
+static void head_after_pool_change(const bl_model *m) {
+    const bl_config *cfg = bl_model_config(m);
+    static int ids[100];
+    for (int t = 0; t < 100; t++) ids[t] = 5 + t * 31 % (cfg->vocab_size - 5);
+    bl_err e = {{0}};
+    bl_ctx *c = bl_ctx_new(m, &e);
+    bl_pool *pool = bl_pool_new(2, &e);
+    CHECK(c && pool, "head after pool change: %s", e.msg);
+    if (!c || !pool) return;
+    float *want = malloc(100 * sizeof(float) * cfg->n_labels), *got = malloc(100 * sizeof(float) * cfg->n_labels);
+    /* one thread: the reference, then the pool */
+    if (bl_forward(c, ids, NULL, 64, BL_PREC_NATIVE, &e) == 0 && head(c, want) == 0) {
+        bl_ctx_set_pool(c, pool);
+        CHECK(head(c, got) == 0 && !memcmp(want, got, 64 * sizeof(float) * cfg->n_labels),
+              "a head on a pool lent after a one-thread forward: not one thread's bits");
+    } else CHECK(0, "one-thread forward: %s", e.msg);
+    /* 2 threads over 10 tokens (scratch for 10), 1 thread over 100, 2 threads again: the head */
+    bl_ctx_set_pool(c, pool);
+    int ok = bl_forward(c, ids, NULL, 10, BL_PREC_NATIVE, &e) == 0;
+    bl_ctx_set_pool(c, NULL);
+    ok = ok && bl_forward(c, ids, NULL, 100, BL_PREC_NATIVE, &e) == 0 && head(c, want) == 0;
+    bl_ctx_set_pool(c, pool);
+    CHECK(ok && head(c, got) == 0 && !memcmp(want, got, 100 * sizeof(float) * cfg->n_labels),
+          "a head after 2, 1 and 2 threads: not one thread's bits (%s)", e.msg);
+    free(want);
+    free(got);
+    bl_ctx_free(c);
+    bl_pool_free(pool);
+}
+
 int main(void) {
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
     printf("test_threads: this build has no threads\n");
     return 0;
 #endif
-    const bl_config cfg = {.vocab_size = 300, .hidden = 512, .layers = 2, .heads = 8, .intermediate = 2048,
-                           .max_pos = 160, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
+    const bl_config cfg = {.vocab_size = 300, .hidden = 512, .layers = 1, .heads = 8, .intermediate = 2048,
+                           .max_pos = 136, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
                            .lowercase = 1, .strip_accents = -1, .chinese_chars = 1, .has_mlm = 1,
                            .mask_id = 4, .cls_id = 2, .sep_id = 3, .unk_id = 1};
+    /* an ELECTRA discriminator: embeddings 128 wide projected to the hidden 512 (an input
+       narrower than the hidden state), a token head of one logit, no masked LM */
+    bl_config disc = cfg;
+    disc.family = BL_FAMILY_ELECTRA;
+    disc.embed = 128;
+    disc.emb_proj = 1;
+    disc.has_mlm = 0;
+    disc.head = BL_HEAD_DISC;
+    disc.n_labels = 1;
+    disc.head_sigmoid = 1;
+    const bl_config *cfgs[] = {&cfg, &disc};
     const int dtypes[] = {BL_DT_I8, BL_DT_I16};
-    for (int d = 0; d < 2; d++) {
-        uint8_t *file = NULL;
-        bl_model *m = random_model(&cfg, dtypes[d], &file);
-        CHECK(m != NULL, "%s model", bl_dtype_name(dtypes[d]));
-        if (!m) continue;
-        for (int threads = 2; threads <= 3; threads++) {
-            const int bad = compare(m, threads, bl_dtype_name(dtypes[d]));
-            printf("%s, %d threads: %d of 10 lengths differ from one thread\n", bl_dtype_name(dtypes[d]), threads, bad);
+    for (int k = 0; k < 2; k++)
+        for (int d = 0; d < 2; d++) {
+            char label[64];
+            snprintf(label, sizeof label, "%s %s", k ? "electra-disc" : "bert", bl_dtype_name(dtypes[d]));
+            uint8_t *file = NULL;
+            bl_model *m = random_model(cfgs[k], dtypes[d], &file);
+            CHECK(m != NULL, "%s model", label);
+            if (!m) continue;
+            for (int threads = 2; threads <= (k || d ? 2 : 3); threads++) {   /* 3: one model (ASan time) */
+                const int bad = compare(m, threads, label);
+                printf("%s, %d threads: %d of 5 lengths differ from one thread\n", label, threads, bad);
+            }
+            if (k) head_after_pool_change(m);
+            bl_model_free(m);
+            free(file);
         }
-        bl_model_free(m);
-        free(file);
-    }
     return check_summary("test_threads");
 }

@@ -68,6 +68,8 @@ struct bl_ctx {
     int att_only;   /* the next forwards stop after the last layer's maps (bl_ctx_set_attention_only) */
     int partial;    /* the last forward did: no last hidden state, no heads */
     int cap;        /* scratch is sized for up to cap tokens */
+    size_t ysplit_floats; /* s.ysplit's size: it is grown only with threads, and heads run
+                             without a forward after the pool may have changed */
     size_t max_bytes; /* scratch ceiling (bl_ctx_set_max_bytes), 0 = none */
     bl_scratch s;
     bl_vnorm vn;    /* value-weighted norms (bl_ctx_set_value_norms), analysis/norms.c */
@@ -179,6 +181,7 @@ static int bl_ctx_reserve(bl_ctx *c, int n, bl_err *e) {
             return bl_fail(e, "forward: out of memory growing scratch to n=%d tokens (%.1f MB in all)",
                            n, need / 1048576.0);
         *b[i].p = p;
+        if (b[i].p == (void **)&c->s.ysplit) c->ysplit_floats = b[i].bytes / sizeof(float);
     }
     c->cap = n;
     return 0;
@@ -356,9 +359,8 @@ static void bl_linear2(bl_ctx *c, const float *x, int n, const bl_proj *p, int n
         outs += (size_t)p[i].w->rows * (i < second ? 2 : 1);
     }
     bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work), d2, int8, 0, 0};
-    const size_t room = (size_t)(5 * c->m->cfg.hidden > c->m->cfg.intermediate ? 5 * c->m->cfg.hidden
-                                                                                : c->m->cfg.intermediate);
-    if (j.tasks > 1 && int8 && n <= BL_SPLIT_N && outs <= room) {
+    /* ysplit as it is now: a task head may run on a pool lent after the last forward */
+    if (j.tasks > 1 && int8 && n <= BL_SPLIT_N && (size_t)n * outs <= c->ysplit_floats) {
         int widest = 0;
         for (int i = 0; i < np; i++) widest = p[i].w->rows > widest ? p[i].w->rows : widest;
         j.split = ((widest + j.tasks - 1) / j.tasks + 11) / 12 * 12;
