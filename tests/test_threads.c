@@ -5,7 +5,7 @@
    The golden models of test_bert are too narrow for the pool to take a share of their steps (a
    task needs 4 M multiply-adds, bert.c BL_TASK_WORK), so this one is made here: random weights,
    hidden 512 (the narrowest whose steps over 16 tokens are shared), intermediate 2048, one
-   layer, written as int8 and as int16 files (the int16 path adds the second digit for Q and K,
+   layer, 16384 tokens (so that the masked-LM decoder's rows are shared too), written as int8 and as int16 files (the int16 path adds the second digit for Q and K,
    which the row split must carry too). Lengths cover both splits and their edge: row splits
    over 3, 16, 31 and 64 tokens (rows per thread not a multiple of the kernels' blocks), a
    token split over 129; 2 threads, and 3 for one model (sizes kept down for the ASan run).
@@ -29,15 +29,16 @@ static float frand(void) {   /* uniform in [-1, 1) */
 
 /* A random model of cfg's shape as a model file of `dtype`, loaded (the file is kept: *file) */
 static bl_model *random_model(const bl_config *cfg, int dtype, uint8_t **file) {
-    char vocab[8192];
+    static char vocab[1 << 18];
     size_t len = 0;
     const char *spec[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
     for (int i = 0; i < cfg->vocab_size; i++)
         len += (size_t)(i < 5 ? snprintf(vocab + len, sizeof vocab - len, "%s\n", spec[i])
                               : snprintf(vocab + len, sizeof vocab - len, "t%d\n", i));
-    enum { POOL = 1 << 21, NT = 64 };
-    float *pool = malloc(POOL * sizeof(float)), *ones = malloc(POOL * sizeof(float));
-    for (int i = 0; i < POOL; i++) { pool[i] = 0.05f * frand(); ones[i] = 1.0f; }
+    enum { POOL = 1 << 24, NT = 64 };
+    float *pool = malloc(POOL * sizeof(float)), *ones = malloc(4096 * sizeof(float));
+    for (int i = 0; i < POOL; i++) pool[i] = 0.05f * frand();
+    for (int i = 0; i < 4096; i++) ones[i] = 1.0f;
     bl_wtensor t[NT];
     char names[NT][96];
     int nt = 0, rows, cols, kind;
@@ -163,7 +164,7 @@ int main(void) {
     printf("test_threads: this build has no threads\n");
     return 0;
 #endif
-    const bl_config cfg = {.vocab_size = 300, .hidden = 512, .layers = 1, .heads = 8, .intermediate = 2048,
+    const bl_config cfg = {.vocab_size = 16384, .hidden = 512, .layers = 1, .heads = 8, .intermediate = 2048,
                            .max_pos = 136, .type_vocab = 2, .ln_eps = 1e-12f, .act = BL_ACT_GELU,
                            .lowercase = 1, .strip_accents = -1, .chinese_chars = 1, .has_mlm = 1,
                            .mask_id = 4, .cls_id = 2, .sep_id = 3, .unk_id = 1};

@@ -607,6 +607,31 @@ int bl_mlm_logits_at(bl_ctx *c, int layer, int pos, float *logits, bl_err *e) {
     return 0;
 }
 
+/* One row through a wide linear layer, its output rows shared between the pool's threads: the
+   MLM decoder (bert-base: 30522 rows, read once per masked position, and per layer in the logit
+   lens). One token's outputs are contiguous in any row view, so each task writes its own. */
+typedef struct { const bl_kernels *K; int int8, per; const bl_proj *p; const float *x; const int16_t *xq; const float *xs; } bl_row_job;
+
+static void bl_row_task(void *arg, int task) {
+    const bl_row_job *j = arg;
+    const int o0 = task * j->per, rows = j->p->w->rows - o0 < j->per ? j->p->w->rows - o0 : j->per;
+    if (rows <= 0) return;
+    const bl_tensor v = bl_tensor_rows(j->p->w, o0, rows);
+    bl_project(j->K, j->int8, j->p->y + o0, &v, j->p->b ? j->p->b + o0 : NULL, j->x, j->xq, j->xs, 0, 1, NULL, 0, NULL);
+}
+
+static void bl_linear_one(bl_ctx *c, const bl_proj *p, const float *x, int16_t *xq, float *xs) {
+    const int tasks = bl_tasks(c, 2 * bl_pool_size(c->pool), (double)p->w->rows * p->w->cols);   /* (no pairs cap) */
+    if (tasks < 2) {
+        bl_linear_rows(c->k, c->int8, p, 1, x, xq, xs, 0, 1, NULL);
+        return;
+    }
+    const int int8 = bl_int_path(c->int8, p->w);
+    bl_linear_inputs(c->k, int8, p->w->cols, x, xq, xs, 0, 1, NULL);
+    bl_row_job j = {c->k, int8, ((p->w->rows + tasks - 1) / tasks + 11) / 12 * 12, p, x, xq, xs};
+    bl_pool_run(c->pool, (p->w->rows + j.per - 1) / j.per, bl_row_task, &j);
+}
+
 /* The MLM head on one hidden-state row, in the last forward's precision. */
 static void bl_mlm_row(bl_ctx *c, const float *row, float *logits) {
     const bl_config *cfg = &c->m->cfg;
@@ -618,8 +643,7 @@ static void bl_mlm_row(bl_ctx *c, const float *row, float *logits) {
     bl_linear_rows(K, c->int8, &(bl_proj){c->s.mlm, &w->mlm_w, w->mlm_b}, 1, row, c->s.mlm_q, &scale, 0, 1, NULL);
     K->act(c->s.mlm, (size_t)E, bl_mlm_act(cfg));
     K->layernorm(c->s.mlm, w->mlm_ln_g, w->mlm_ln_b, 1, E, cfg->ln_eps);
-    bl_linear_rows(K, c->int8, &(bl_proj){logits, &w->decoder, w->decoder_b}, 1,
-                   c->s.mlm, c->s.mlm_q, &scale, 0, 1, NULL);
+    bl_linear_one(c, &(bl_proj){logits, &w->decoder, w->decoder_b}, c->s.mlm, c->s.mlm_q, &scale);
 }
 
 /* ---- task heads ---- */
