@@ -61,7 +61,7 @@ emcc -O3 -msimd128 -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/benc
 # the same with -pthread, for bertlens with 2 threads (run in a worker by bench/bench_worker.js)
 [ "$THREADS" = 1 ] || emcc -O3 -msimd128 -pthread -DNDEBUG -std=gnu11 -Icore -I/usr/include/stb $SRC bench/bench_forward.c -lm \
   -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
-  -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -sEXPORTED_RUNTIME_METHODS=ccall \
+  -sPTHREAD_POOL_SIZE=3 -sDEFAULT_PTHREAD_STACK_SIZE=2097152 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -sEXPORTED_RUNTIME_METHODS=ccall \
   -o "$OUT/www/bench_forward-mt.js"
 # bertlens-relaxed: the same built by clang 19 with relaxed SIMD (tools/build_relaxed.sh, whose
 # note says why main(argc, argv) comes from an object emcc compiles)
@@ -76,7 +76,7 @@ if [[ " ${BL_ENGINES:-} " == *relaxed* ]]; then   # (bertlens-relaxed-att, pair-
     BL_RELAXED_CFLAGS="-pthread -Dmain=bl_bench_main" tools/build_relaxed.sh "$OUT/relaxed-mt-obj" \
       "$OUT/www/bench_forward-relaxed-mt.js" $SRC bench/bench_forward.c -- "$OUT/relaxed_main.c" -pthread \
       -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sENVIRONMENT=web,worker -sUSE_PTHREADS=1 \
-      -sPTHREAD_POOL_SIZE=3 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -sEXPORTED_RUNTIME_METHODS=ccall
+      -sPTHREAD_POOL_SIZE=3 -sDEFAULT_PTHREAD_STACK_SIZE=2097152 -sEXIT_RUNTIME=1 -Wno-pthreads-mem-growth -sEXPORTED_RUNTIME_METHODS=ccall
   fi
 fi
 cp bench/bench_page.html bench/bench_worker.js "$OUT/www/"

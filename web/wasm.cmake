@@ -60,7 +60,9 @@ target_compile_options(bertlens_core_mt PRIVATE -O3 -msimd128 -pthread)
 list(TRANSFORM BL_WASM_LINK REPLACE "^-sINCOMING_MODULE_JS_API=.*" "" OUTPUT_VARIABLE BL_WASM_LINK_MT)
 list(TRANSFORM BL_WASM_LINK_MT REPLACE "^-sTEXTDECODER=2$" "-sTEXTDECODER=0")
 # The pool: one worker per further CPU, at most 3 (each costs a start-up and its own instance)
-list(APPEND BL_WASM_LINK_MT -pthread -sUSE_PTHREADS=1
+# Pool threads run the linear kernels, and the relaxed one keeps 128 KiB of activation digits on
+# the stack: 2 MiB each, emcc 3.1.6's default, written out because later emcc defaults to 64 KiB.
+list(APPEND BL_WASM_LINK_MT -pthread -sUSE_PTHREADS=1 -sDEFAULT_PTHREAD_STACK_SIZE=2097152
   "-sPTHREAD_POOL_SIZE=Math.min(3,Math.max(1,(globalThis.navigator&&globalThis.navigator.hardwareConcurrency||2)-1))"
   -sINCOMING_MODULE_JS_API=wasmBinary,locateFile,print,printErr,onAbort,mainScriptUrlOrBlob
   -Wno-pthreads-mem-growth)
