@@ -310,10 +310,12 @@ static int bl_tasks(const bl_ctx *c, int n, double work) {
 /* A linear step for the pool. By tokens (split = 0): task t takes a range of tokens, inputs and
    outputs. By rows (split = rows per task, a multiple of 12): the inputs are prepared once and
    task t takes rows of one layer's weights for every token, into ysplit, and copies them to
-   their place. Every output is computed as without threads either way: each kernel gives every
-   row the scalar reference's bits whatever rows it is handed. */
+   their place (one token's outputs are contiguous in any row range: written in place). Every
+   output is computed as without threads either way: each kernel gives every row the scalar
+   reference's bits whatever rows it is handed. */
 typedef struct {
     bl_ctx *c; const float *x; const bl_proj *p; int np, n, tasks; const bl_digit2 *d2;
+    int16_t *xq; float *xs;       /* the quantized input: the forward's, or the MLM head's */
     int int8, split, per_layer;   /* split: rows per task, per_layer: tasks per layer */
 } bl_linear_job;
 
@@ -323,7 +325,7 @@ static void bl_linear_task(void *arg, int task) {
     if (!j->split) {
         int t0, t1;
         bl_token_range(j->n, j->tasks, task, &t0, &t1);
-        if (t0 < t1) bl_linear_rows(j->c->k, j->c->int8, j->p, j->np, j->x, s->xq, s->xs, t0, t1 - t0, j->d2);
+        if (t0 < t1) bl_linear_rows(j->c->k, j->c->int8, j->p, j->np, j->x, j->xq, j->xs, t0, t1 - t0, j->d2);
         return;
     }
     const int i = task / j->per_layer, out = j->p[i].w->rows, n = j->n;
@@ -335,12 +337,23 @@ static void bl_linear_task(void *arg, int task) {
         before += k < i ? (size_t)j->p[k].w->rows : 0;
         all += (size_t)j->p[k].w->rows;
     }
-    float *y = s->ysplit + (size_t)n * (before + o0), *y2 = s->ysplit + (size_t)n * (all + before + o0);
+    float *y = n == 1 ? j->p[i].y + o0 : s->ysplit + (size_t)n * (before + o0);
+    float *y2 = s->ysplit + (size_t)n * (all + before + o0);
     const bl_tensor v = bl_tensor_rows(j->p[i].w, o0, rows);
-    bl_project(j->c->k, j->int8, y, &v, j->p[i].b ? j->p[i].b + o0 : NULL, j->x, s->xq, s->xs, 0, n, j->d2,
+    bl_project(j->c->k, j->int8, y, &v, j->p[i].b ? j->p[i].b + o0 : NULL, j->x, j->xq, j->xs, 0, n, j->d2,
                second, y2);
-    for (int t = 0; t < n; t++)
+    for (int t = 0; t < n && n > 1; t++)
         memcpy(j->p[i].y + (size_t)t * out + o0, y + (size_t)t * rows, (size_t)rows * sizeof(float));
+}
+
+/* Runs j split by rows in `tasks` shares of its widest layer: the inputs first, once */
+static void bl_linear_by_rows(bl_linear_job *j, int tasks) {
+    int widest = 0;
+    for (int i = 0; i < j->np; i++) widest = j->p[i].w->rows > widest ? j->p[i].w->rows : widest;
+    j->split = ((widest + tasks - 1) / tasks + 11) / 12 * 12;
+    j->per_layer = (widest + j->split - 1) / j->split;
+    bl_linear_inputs(j->c->k, j->int8, j->p[0].w->cols, j->x, j->xq, j->xs, 0, j->n, j->d2);
+    bl_pool_run(j->c->pool, j->per_layer * j->np, bl_linear_task, j);
 }
 
 /* The linear layers p[0..np) on the same input x [n][in] (Q, K and V share one, so its int8
@@ -358,18 +371,10 @@ static void bl_linear2(bl_ctx *c, const float *x, int n, const bl_proj *p, int n
         work += (double)n * p[i].w->rows * p[i].w->cols * (i < second ? 2 : 1);
         outs += (size_t)p[i].w->rows * (i < second ? 2 : 1);
     }
-    bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work), d2, int8, 0, 0};
+    bl_linear_job j = {c, x, p, np, n, bl_tasks(c, n, work), d2, c->s.xq, c->s.xs, int8, 0, 0};
     /* ysplit as it is now: a task head may run on a pool lent after the last forward */
-    if (j.tasks > 1 && int8 && n <= BL_SPLIT_N && (size_t)n * outs <= c->ysplit_floats) {
-        int widest = 0;
-        for (int i = 0; i < np; i++) widest = p[i].w->rows > widest ? p[i].w->rows : widest;
-        j.split = ((widest + j.tasks - 1) / j.tasks + 11) / 12 * 12;
-        j.per_layer = (widest + j.split - 1) / j.split;
-        bl_linear_inputs(c->k, int8, p[0].w->cols, x, c->s.xq, c->s.xs, 0, n, d2);
-        bl_pool_run(c->pool, j.per_layer * np, bl_linear_task, &j);
-        return;
-    }
-    bl_pool_run(c->pool, j.tasks, bl_linear_task, &j);
+    if (j.tasks > 1 && int8 && n <= BL_SPLIT_N && (size_t)n * outs <= c->ysplit_floats) bl_linear_by_rows(&j, j.tasks);
+    else bl_pool_run(c->pool, j.tasks, bl_linear_task, &j);
 }
 static void bl_linear(bl_ctx *c, const float *x, int n, const bl_proj *p, int np) {
     bl_linear2(c, x, n, p, np, NULL);
@@ -607,29 +612,14 @@ int bl_mlm_logits_at(bl_ctx *c, int layer, int pos, float *logits, bl_err *e) {
     return 0;
 }
 
-/* One row through a wide linear layer, its output rows shared between the pool's threads: the
-   MLM decoder (bert-base: 30522 rows, read once per masked position, and per layer in the logit
-   lens). One token's outputs are contiguous in any row view, so each task writes its own. */
-typedef struct { const bl_kernels *K; int int8, per; const bl_proj *p; const float *x; const int16_t *xq; const float *xs; } bl_row_job;
-
-static void bl_row_task(void *arg, int task) {
-    const bl_row_job *j = arg;
-    const int o0 = task * j->per, rows = j->p->w->rows - o0 < j->per ? j->p->w->rows - o0 : j->per;
-    if (rows <= 0) return;
-    const bl_tensor v = bl_tensor_rows(j->p->w, o0, rows);
-    bl_project(j->K, j->int8, j->p->y + o0, &v, j->p->b ? j->p->b + o0 : NULL, j->x, j->xq, j->xs, 0, 1, NULL, 0, NULL);
-}
-
+/* One row through a wide linear layer, its output rows shared between the pool's threads (as
+   bl_linear2 does, written in place): the MLM decoder (bert-base: 30522 rows, read once per
+   masked position, and per layer in the logit lens). */
 static void bl_linear_one(bl_ctx *c, const bl_proj *p, const float *x, int16_t *xq, float *xs) {
     const int tasks = bl_tasks(c, 2 * bl_pool_size(c->pool), (double)p->w->rows * p->w->cols);   /* (no pairs cap) */
-    if (tasks < 2) {
-        bl_linear_rows(c->k, c->int8, p, 1, x, xq, xs, 0, 1, NULL);
-        return;
-    }
-    const int int8 = bl_int_path(c->int8, p->w);
-    bl_linear_inputs(c->k, int8, p->w->cols, x, xq, xs, 0, 1, NULL);
-    bl_row_job j = {c->k, int8, ((p->w->rows + tasks - 1) / tasks + 11) / 12 * 12, p, x, xq, xs};
-    bl_pool_run(c->pool, (p->w->rows + j.per - 1) / j.per, bl_row_task, &j);
+    bl_linear_job j = {c, x, p, 1, 1, tasks, NULL, xq, xs, bl_int_path(c->int8, p->w), 0, 0};
+    if (tasks > 1) bl_linear_by_rows(&j, tasks);
+    else bl_linear_rows(c->k, c->int8, p, 1, x, xq, xs, 0, 1, NULL);
 }
 
 /* The MLM head on one hidden-state row, in the last forward's precision. */
